@@ -1,0 +1,1 @@
+//! Lianluo test harness.
