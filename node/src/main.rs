@@ -1,1 +1,82 @@
-fn main() {}
+//! The `lianluo` binary: run a node, set up a demo federation, manage the PKI, check a
+//! config, and act on records as a client.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Lianluo (联络): inter-provincial people's-congress deputy cooperation.
+///
+/// Each city runs one node. Staff and dashboards talk to their city's node with a client
+/// profile (endpoint + certificates), e.g. `lianluo --profile demo/hezhou/coordinator.toml
+/// list`. Start with `lianluo demo --dir demo` for a ready three-city setup.
+#[derive(Parser)]
+#[command(name = "lianluo", version, propagate_version = true)]
+struct Cli {
+    /// Client profile (TOML: endpoint, ca, cert, key) for client commands.
+    #[arg(long, global = true, env = "LIANLUO_PROFILE", value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a city node.
+    Node(cmd::node::NodeArgs),
+    /// Validate configuration files.
+    #[command(subcommand)]
+    Config(cmd::node::ConfigCommand),
+    /// Set up (and run) a three-city demo federation: hezhou, qingyuan, yongzhou.
+    Demo(cmd::demo::DemoArgs),
+    /// Manage the PKI: root CA, city certificates, user certificates, CRLs.
+    #[command(subcommand)]
+    Tls(cmd::tls::TlsCommand),
+    #[command(flatten)]
+    Client(cmd::client::ClientCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    lianluo_federation::crypto::install_crypto_provider();
+    let result = match cli.command {
+        Command::Tls(c) => cmd::tls::run(c),
+        Command::Config(c) => cmd::node::check(c, cli.json),
+        other => runtime().and_then(|rt| {
+            rt.block_on(async move {
+                match other {
+                    Command::Node(a) => cmd::node::run(a).await,
+                    Command::Demo(a) => cmd::demo::run(a).await,
+                    Command::Client(c) => {
+                        let ctx = cmd::client::Context {
+                            profile: cli.profile,
+                            json: cli.json,
+                        };
+                        cmd::client::run(c, &ctx).await
+                    }
+                    Command::Tls(_) | Command::Config(_) => Ok(()),
+                }
+            })
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("lianluo")
+        .build()?)
+}

@@ -1,0 +1,234 @@
+//! Client subcommands of `lianluo`: record acts (`suggestion`, `dispute`, `activity`,
+//! `station`), queries (`show`, `list`) and `whoami`, spoken to a node's `Records` gRPC
+//! API over mutual TLS with the certificate named by a profile file.
+
+mod args;
+mod build;
+mod connect;
+mod output;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use lianluo_proto::records_client::RecordsClient;
+use lianluo_proto::{GetRequest, Record, WhoAmIRequest};
+use tonic::transport::Channel;
+
+pub use args::{ActivityCommand, DisputeCommand, ListArgs, StationCommand, SuggestionCommand};
+use build::Call;
+use connect::Profile;
+
+/// How long one RPC may take before the client gives up.
+const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Settings shared by every client subcommand (global flags of `lianluo`).
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Profile file naming the node and the user's certificate (`--profile`,
+    /// `LIANLUO_PROFILE`).
+    pub profile: Option<PathBuf>,
+    /// Print JSON instead of a human summary (`--json`).
+    pub json: bool,
+}
+
+/// The client subcommands; flattened into the `lianluo` command line.
+#[derive(Debug, clap::Subcommand)]
+pub enum ClientCommand {
+    /// Deputies' suggestions: submit, dispatch, answer, rate, close (代表点单、人大派单、部门接单).
+    #[command(
+        subcommand,
+        long_about = "Deputies' suggestions, supervised jointly across cities \
+(代表点单、人大派单、部门接单).
+
+Workflow: a deputy submits a suggestion (create, with --partner for a joint one) → each \
+participant city dispatches its own part to a handling unit with a deadline (dispatch) → \
+the unit reports progress and answers its part (progress, answer) → the proposers rate \
+the answers (rate: satisfied | basically-satisfied | unsatisfied; an unsatisfied rating \
+is followed by reopen) → close. What is not solved by year end is carried over into the \
+next congress year (carry-over) rather than dropped.
+
+Statuses: submitted → dispatched → answered → rated → closed."
+    )]
+    Suggestion(SuggestionCommand),
+    /// Border land and forest disputes: report, mediate, agree, confirm, check, resolve.
+    #[command(
+        subcommand,
+        long_about = "Border land and forest disputes mediated with deputies taking part.
+
+Workflow: report the dispute → hold one or more mediation sessions (session) → record \
+the agreement (agree) → every participant city confirms it for its side (confirm; it is \
+in force once all have) → check its implementation (check --passed | --not-passed) → \
+resolve. When mediation fails: fail, then escalate to a higher body. The dispute may be \
+withdrawn while open."
+    )]
+    Dispute(DisputeCommand),
+    /// Joint station activities: plan, report when held, or cancel.
+    #[command(
+        subcommand,
+        long_about = "Joint station activities: joint inspection, joint research, \
+constituent reception, joint training.
+
+Workflow: plan the activity (with --partner for the other cities) → report it once \
+held (date, deputies from each city as NAME@CITY, opinions collected, problems solved, \
+report text), or cancel it."
+    )]
+    Activity(ActivityCommand),
+    /// Joint deputy liaison stations: register, add a partner city, close.
+    #[command(
+        subcommand,
+        long_about = "Joint deputy liaison stations in border townships.
+
+Workflow: register the station (with --partner for the cities that run it together) → \
+add-partner to share it with one more city → close it when it stops operating. \
+Suggestions, disputes and activities can name the station with --station ID."
+    )]
+    Station(StationCommand),
+    /// Show one record with its full, verified history.
+    Show {
+        /// Record id, e.g. hezhou-01J….
+        id: String,
+    },
+    /// List records visible to this node, with filters.
+    List(ListArgs),
+    /// Show who the node thinks you are (city, user, role).
+    #[command(name = "whoami")]
+    Whoami,
+}
+
+/// Runs one client subcommand against the node named by the profile.
+pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
+    let profile = Profile::load(ctx.profile.as_deref())?;
+    let mut client = connect::connect(&profile).await?;
+    let ep = profile.endpoint.as_str();
+    match cmd {
+        ClientCommand::Suggestion(c) => write(&mut client, build::suggestion(c), ctx, ep).await,
+        ClientCommand::Dispute(c) => write(&mut client, build::dispute(c), ctx, ep).await,
+        ClientCommand::Activity(c) => write(&mut client, build::activity(c), ctx, ep).await,
+        ClientCommand::Station(c) => write(&mut client, build::station(c), ctx, ep).await,
+        ClientCommand::Show { id } => {
+            let record = rpc(client.get(GetRequest { id }))
+                .await
+                .map_err(|s| output::status_error(&s, ep))?;
+            print_record(&record, ctx)
+        }
+        ClientCommand::List(a) => list(&mut client, &a, ctx, ep).await,
+        ClientCommand::Whoami => {
+            let me = rpc(client.who_am_i(WhoAmIRequest {}))
+                .await
+                .map_err(|s| output::status_error(&s, ep))?;
+            emit(&if ctx.json {
+                output::json(&me)? + "\n"
+            } else {
+                output::whoami(&me)
+            })
+        }
+    }
+}
+
+/// Sends a create or act and prints the resulting record.
+async fn write(
+    client: &mut RecordsClient<Channel>,
+    call: Call,
+    ctx: &Context,
+    ep: &str,
+) -> anyhow::Result<()> {
+    let record = match call {
+        Call::Create(req) => {
+            let request_id = req.request_id.clone();
+            let record = rpc(client.create(req))
+                .await
+                .map_err(|s| output::create_error(&s, ep, &request_id))?;
+            if !ctx.json {
+                emit(&format!("request id: {request_id}\n"))?;
+            }
+            record
+        }
+        Call::Act(req) => rpc(client.act(req))
+            .await
+            .map_err(|s| output::status_error(&s, ep))?,
+    };
+    print_record(&record, ctx)
+}
+
+/// `list`: one page, or every page with `--all`.
+async fn list(
+    client: &mut RecordsClient<Channel>,
+    args: &ListArgs,
+    ctx: &Context,
+    ep: &str,
+) -> anyhow::Result<()> {
+    let (records, next) = fetch_list(client, args, ep).await?;
+    if ctx.json {
+        emit(&(output::json(&records)? + "\n"))?;
+    } else {
+        emit(&output::table(&records))?;
+    }
+    if !next.is_empty() {
+        // On stderr so `--json` output stays one parseable array.
+        eprintln!("more records: add --all, or continue with --page-token {next}");
+    }
+    Ok(())
+}
+
+/// The records `list` asks for and the token of the page after them (empty at the end).
+async fn fetch_list(
+    client: &mut RecordsClient<Channel>,
+    args: &ListArgs,
+    ep: &str,
+) -> anyhow::Result<(Vec<Record>, String)> {
+    let mut req = build::list(args);
+    let mut records = Vec::new();
+    loop {
+        let page = rpc(client.list(req.clone()))
+            .await
+            .map_err(|s| output::status_error(&s, ep))?;
+        records.extend(page.records);
+        let token = page.next_page_token;
+        if !args.all || token.is_empty() {
+            return Ok((records, token));
+        }
+        if token == req.page_token {
+            // The same token again would loop forever.
+            return Err(anyhow!(
+                "the node at {ep} returned the same page token twice; stopping"
+            ));
+        }
+        req.page_token = token;
+    }
+}
+
+fn print_record(record: &Record, ctx: &Context) -> anyhow::Result<()> {
+    if ctx.json {
+        emit(&(output::json(record)? + "\n"))
+    } else {
+        emit(&output::record(record))
+    }
+}
+
+/// Awaits one RPC under [`RPC_TIMEOUT`], returning the message or the status.
+async fn rpc<T>(
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    match tokio::time::timeout(RPC_TIMEOUT, call).await {
+        Ok(result) => result.map(tonic::Response::into_inner),
+        Err(_) => Err(tonic::Status::deadline_exceeded(format!(
+            "no answer from the node within {} s",
+            RPC_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Writes to stdout; a closed pipe (e.g. `| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow!("cannot write to stdout: {e}")),
+    }
+}

@@ -1,0 +1,429 @@
+//! Command-line arguments of the client subcommands, one subcommand enum per record kind.
+//!
+//! Only light checks happen here (value enums, numbers, `NAME@CITY`); the node validates
+//! everything else and its message is shown to the user.
+
+use clap::{Args, Subcommand, ValueEnum};
+
+/// `lianluo suggestion …`: deputies' suggestions.
+#[derive(Debug, Subcommand)]
+pub enum SuggestionCommand {
+    /// Submit a new suggestion from one or more deputies (代表点单).
+    Create(SuggestionCreate),
+    /// Dispatch this city's part to a handling unit with a deadline (人大派单).
+    Dispatch {
+        /// Record id, e.g. hezhou-01J….
+        id: String,
+        /// The handling unit (承办单位), e.g. 贺州市交通运输局.
+        #[arg(long)]
+        unit: String,
+        /// Handling deadline (办理期限), YYYY-MM-DD.
+        #[arg(long)]
+        deadline: String,
+    },
+    /// Record progress on this city's part (部门接单, 办理中).
+    Progress {
+        /// Record id.
+        id: String,
+        /// What was done.
+        #[arg(long)]
+        note: String,
+    },
+    /// Answer this city's part (办理答复).
+    Answer {
+        /// Record id.
+        id: String,
+        /// The handling unit's answer.
+        #[arg(long)]
+        answer: String,
+    },
+    /// Rate the answers on behalf of the proposers (满意 / 基本满意 / 不满意).
+    Rate {
+        /// Record id.
+        id: String,
+        /// The proposers' satisfaction; `unsatisfied` is usually followed by `reopen`.
+        #[arg(long, value_enum)]
+        rating: RatingArg,
+        /// Optional comment from the proposers.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Reopen a suggestion for handling again (e.g. after an unsatisfied rating).
+    Reopen {
+        /// Record id.
+        id: String,
+        /// Why it is reopened.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Carry an unsolved suggestion over into a later congress year (届期制).
+    CarryOver {
+        /// Record id.
+        id: String,
+        /// The congress year it is carried into, e.g. 2025.
+        #[arg(long)]
+        to_year: u32,
+        /// Why it is carried over.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Close a suggestion.
+    Close {
+        /// Record id.
+        id: String,
+        /// Optional closing note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+/// Flags of `suggestion create`.
+#[derive(Debug, Args)]
+pub struct SuggestionCreate {
+    /// Short title, e.g. 关于修建省际断头路的建议.
+    #[arg(long)]
+    pub title: String,
+    /// Full text of the suggestion.
+    #[arg(long)]
+    pub body: String,
+    /// Name of a proposing deputy (repeat for several).
+    #[arg(long = "proposer", value_name = "NAME")]
+    pub proposers: Vec<String>,
+    /// Station record id the suggestion came through.
+    #[arg(long = "station", value_name = "ID")]
+    pub station: Option<String>,
+    /// Congress year it belongs to (default: the year of submission).
+    #[arg(long)]
+    pub year: Option<u32>,
+    #[command(flatten)]
+    pub create: CreateFlags,
+}
+
+/// `lianluo dispute …`: border land and forest disputes.
+#[derive(Debug, Subcommand)]
+pub enum DisputeCommand {
+    /// Report a new border land or forest dispute.
+    Report(DisputeReport),
+    /// Record a mediation session (who attended, where, what was said).
+    Session {
+        /// Record id.
+        id: String,
+        /// Date of the session, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Where the session was held.
+        #[arg(long)]
+        place: String,
+        /// A person who attended (repeat for several).
+        #[arg(long = "attendee", value_name = "A")]
+        attendees: Vec<String>,
+        /// What was said and agreed in the session.
+        #[arg(long)]
+        summary: String,
+    },
+    /// Record the agreement reached; every participant city must then confirm it.
+    Agree {
+        /// Record id.
+        id: String,
+        /// The terms of the agreement.
+        #[arg(long)]
+        terms: String,
+    },
+    /// Confirm the current agreement for this city's side.
+    Confirm {
+        /// Record id.
+        id: String,
+        /// Optional note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record a check of how the agreement is being implemented.
+    Check {
+        /// Record id.
+        id: String,
+        /// Date of the check, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// The agreement is being implemented as agreed.
+        #[arg(
+            long,
+            conflicts_with = "not_passed",
+            required_unless_present = "not_passed"
+        )]
+        passed: bool,
+        /// The agreement is not being implemented as agreed.
+        #[arg(long)]
+        not_passed: bool,
+        /// Optional note on what was found.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Mark the dispute resolved.
+    Resolve {
+        /// Record id.
+        id: String,
+        /// Optional note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Mark the mediation failed (it may then be escalated).
+    Fail {
+        /// Record id.
+        id: String,
+        /// Why mediation failed.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Escalate the dispute to a higher body, e.g. 省人民政府.
+    Escalate {
+        /// Record id.
+        id: String,
+        /// The body it goes to.
+        #[arg(long)]
+        to: String,
+        /// Why it is escalated.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraw the dispute (the parties no longer pursue it).
+    Withdraw {
+        /// Record id.
+        id: String,
+        /// Why it is withdrawn.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Flags of `dispute report`.
+#[derive(Debug, Args)]
+pub struct DisputeReport {
+    /// Short title.
+    #[arg(long)]
+    pub title: String,
+    /// What the dispute is about.
+    #[arg(long)]
+    pub description: String,
+    /// Where the disputed land or forest lies.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// A party in dispute: village, group or household (repeat for several).
+    #[arg(long = "party", value_name = "P")]
+    pub parties: Vec<String>,
+    /// Disputed area in mu (亩).
+    #[arg(long, value_name = "X")]
+    pub area_mu: Option<f64>,
+    /// Station record id the dispute came through.
+    #[arg(long = "station", value_name = "ID")]
+    pub station: Option<String>,
+    #[command(flatten)]
+    pub create: CreateFlags,
+}
+
+/// `lianluo activity …`: joint station activities.
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// Plan a joint activity.
+    Plan(ActivityPlan),
+    /// Report a held activity: deputies present, opinions collected, problems solved.
+    Report {
+        /// Record id.
+        id: String,
+        /// The date it was held, YYYY-MM-DD.
+        #[arg(long)]
+        held_on: String,
+        /// A deputy who took part, as NAME@CITY, e.g. 张三@hezhou (repeat for several).
+        #[arg(long = "deputy", value_name = "NAME@CITY", value_parser = parse_deputy)]
+        deputies: Vec<lianluo_proto::Deputy>,
+        /// Number of opinions collected.
+        #[arg(long, value_name = "N")]
+        opinions: Option<u32>,
+        /// Number of problems solved.
+        #[arg(long, value_name = "N")]
+        problems_solved: Option<u32>,
+        /// The activity report text.
+        #[arg(long, value_name = "TEXT")]
+        report: Option<String>,
+    },
+    /// Cancel a planned activity.
+    Cancel {
+        /// Record id.
+        id: String,
+        /// Why it is cancelled.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Flags of `activity plan`.
+#[derive(Debug, Args)]
+pub struct ActivityPlan {
+    /// Short title.
+    #[arg(long)]
+    pub title: String,
+    /// What kind of activity it is.
+    #[arg(long, value_enum)]
+    pub kind: ActivityKindArg,
+    /// Planned date, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+    /// Station record id hosting the activity.
+    #[arg(long = "station", value_name = "ID")]
+    pub station: Option<String>,
+    /// Where it takes place.
+    #[arg(long)]
+    pub place: Option<String>,
+    /// What is planned.
+    #[arg(long)]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub create: CreateFlags,
+}
+
+/// `lianluo station …`: joint deputy liaison stations.
+#[derive(Debug, Subcommand)]
+pub enum StationCommand {
+    /// Register a joint deputy liaison station.
+    Register(StationRegister),
+    /// Share the station with one more city (origin city only; never removed).
+    AddPartner {
+        /// Record id.
+        id: String,
+        /// City id to add, e.g. yongzhou.
+        #[arg(long)]
+        city: String,
+    },
+    /// Close the station.
+    Close {
+        /// Record id.
+        id: String,
+        /// Why it is closed.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Flags of `station register`.
+#[derive(Debug, Args)]
+pub struct StationRegister {
+    /// Station name, e.g. 湘粤桂三省（区）毗邻地区人大代表联络站.
+    #[arg(long)]
+    pub name: String,
+    /// Township (乡镇) the station is in.
+    #[arg(long)]
+    pub township: String,
+    /// County (县/区) the station is in.
+    #[arg(long)]
+    pub county: String,
+    /// Street address.
+    #[arg(long)]
+    pub address: Option<String>,
+    /// Free note.
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub create: CreateFlags,
+}
+
+/// Flags shared by every create: partner cities and the idempotency key.
+#[derive(Debug, Args)]
+pub struct CreateFlags {
+    /// Another city to share the record with, e.g. qingyuan (repeat for several).
+    #[arg(long = "partner", value_name = "CITY")]
+    pub partners: Vec<String>,
+    /// Client request id making a retry safe; generated (a ULID) when omitted.
+    #[arg(long, value_name = "R")]
+    pub request_id: Option<String>,
+}
+
+/// Flags of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only records of this kind.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Only records in this status, e.g. submitted, dispatched, in_force.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only records this city participates in.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// Only suggestions with an unanswered part past its deadline.
+    #[arg(long)]
+    pub overdue: bool,
+    /// Only records whose title contains this text (case-sensitive).
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Only records attached to this station record id.
+    #[arg(long = "station", value_name = "ID")]
+    pub station: Option<String>,
+    /// Page size, 1–500 (the node's default is 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub limit: Option<u32>,
+    /// Continue from a previous page (the token printed after a table).
+    #[arg(long, value_name = "TOKEN", conflicts_with = "all")]
+    pub page_token: Option<String>,
+    /// Fetch every page, not just the first.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Satisfaction rating of a suggestion's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RatingArg {
+    /// 满意
+    Satisfied,
+    /// 基本满意
+    BasicallySatisfied,
+    /// 不满意
+    Unsatisfied,
+}
+
+/// Kind of joint station activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActivityKindArg {
+    /// 联合视察
+    JointInspection,
+    /// 联合调研
+    JointResearch,
+    /// 接待选民
+    ConstituentReception,
+    /// 联合培训
+    JointTraining,
+    /// Anything else.
+    Other,
+}
+
+/// Record kind filter of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Station,
+    Suggestion,
+    Dispute,
+    Activity,
+}
+
+impl KindArg {
+    /// The kind as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Station => "station",
+            Self::Suggestion => "suggestion",
+            Self::Dispute => "dispute",
+            Self::Activity => "activity",
+        }
+    }
+}
+
+/// Parses `NAME@CITY` (split at the last `@`) into a deputy.
+pub fn parse_deputy(s: &str) -> Result<lianluo_proto::Deputy, String> {
+    match s.rsplit_once('@') {
+        Some((name, city)) if !name.trim().is_empty() && !city.trim().is_empty() => {
+            Ok(lianluo_proto::Deputy {
+                name: name.trim().to_string(),
+                city: city.trim().to_string(),
+            })
+        }
+        _ => Err(format!("expected NAME@CITY (e.g. 张三@hezhou), got {s:?}")),
+    }
+}

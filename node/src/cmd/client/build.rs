@@ -1,0 +1,259 @@
+//! Maps parsed subcommand arguments to the proto requests the node understands.
+//!
+//! Pure functions (no I/O) so the mapping is unit-tested without a node.
+
+use lianluo_proto::change::Kind;
+use lianluo_proto::{
+    ActRequest, ActivityCancelled, ActivityKind, ActivityPlanned, ActivityReported, Change,
+    CreateRequest, DisputeAgreed, DisputeChecked, DisputeConfirmed, DisputeEscalated,
+    DisputeFailed, DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, ListRequest,
+    ParticipantAdded, Rating, StationClosed, StationRegistered, SuggestionAnswered,
+    SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched, SuggestionProgress,
+    SuggestionRated, SuggestionReopened, SuggestionSubmitted,
+};
+
+use super::args::{
+    ActivityCommand, ActivityKindArg, CreateFlags, DisputeCommand, ListArgs, RatingArg,
+    StationCommand, SuggestionCommand,
+};
+
+/// One write to the node: a create or an act on an existing record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// Creates a record (`Records.Create`).
+    Create(CreateRequest),
+    /// Changes an existing record (`Records.Act`).
+    Act(ActRequest),
+}
+
+fn create(flags: CreateFlags, kind: Kind) -> Call {
+    // A generated id still makes tonic-level retries and a manual re-run with the
+    // printed id safe.
+    let request_id = flags
+        .request_id
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    Call::Create(CreateRequest {
+        request_id,
+        partners: flags.partners,
+        change: Some(Change { kind: Some(kind) }),
+    })
+}
+
+fn act(id: String, kind: Kind) -> Call {
+    Call::Act(ActRequest {
+        record_id: id,
+        change: Some(Change { kind: Some(kind) }),
+    })
+}
+
+/// The request for a `suggestion …` subcommand.
+pub fn suggestion(cmd: SuggestionCommand) -> Call {
+    use SuggestionCommand as C;
+    match cmd {
+        C::Create(a) => create(
+            a.create,
+            Kind::SuggestionSubmitted(SuggestionSubmitted {
+                title: a.title,
+                body: a.body,
+                proposers: a.proposers,
+                station_id: a.station.unwrap_or_default(),
+                year: a.year.unwrap_or(0),
+            }),
+        ),
+        C::Dispatch { id, unit, deadline } => act(
+            id,
+            Kind::SuggestionDispatched(SuggestionDispatched { unit, deadline }),
+        ),
+        C::Progress { id, note } => act(id, Kind::SuggestionProgress(SuggestionProgress { note })),
+        C::Answer { id, answer } => {
+            act(id, Kind::SuggestionAnswered(SuggestionAnswered { answer }))
+        }
+        C::Rate {
+            id,
+            rating,
+            comment,
+        } => act(
+            id,
+            Kind::SuggestionRated(SuggestionRated {
+                rating: rating_to_proto(rating) as i32,
+                comment: comment.unwrap_or_default(),
+            }),
+        ),
+        C::Reopen { id, reason } => {
+            act(id, Kind::SuggestionReopened(SuggestionReopened { reason }))
+        }
+        C::CarryOver {
+            id,
+            to_year,
+            reason,
+        } => act(
+            id,
+            Kind::SuggestionCarriedOver(SuggestionCarriedOver {
+                to_year,
+                reason: reason.unwrap_or_default(),
+            }),
+        ),
+        C::Close { id, note } => act(
+            id,
+            Kind::SuggestionClosed(SuggestionClosed {
+                note: note.unwrap_or_default(),
+            }),
+        ),
+    }
+}
+
+/// The request for a `dispute …` subcommand.
+pub fn dispute(cmd: DisputeCommand) -> Call {
+    use DisputeCommand as C;
+    match cmd {
+        C::Report(a) => create(
+            a.create,
+            Kind::DisputeReported(DisputeReported {
+                title: a.title,
+                description: a.description,
+                location: a.location.unwrap_or_default(),
+                parties: a.parties,
+                area_mu: a.area_mu.unwrap_or(0.0),
+                station_id: a.station.unwrap_or_default(),
+            }),
+        ),
+        C::Session {
+            id,
+            date,
+            place,
+            attendees,
+            summary,
+        } => act(
+            id,
+            Kind::DisputeSession(DisputeSession {
+                date,
+                place,
+                attendees,
+                summary,
+            }),
+        ),
+        C::Agree { id, terms } => act(id, Kind::DisputeAgreed(DisputeAgreed { terms })),
+        C::Confirm { id, note } => act(
+            id,
+            Kind::DisputeConfirmed(DisputeConfirmed {
+                note: note.unwrap_or_default(),
+            }),
+        ),
+        C::Check {
+            id,
+            date,
+            passed,
+            not_passed,
+            note,
+        } => act(
+            id,
+            Kind::DisputeChecked(DisputeChecked {
+                date,
+                // clap makes exactly one of the two flags present.
+                passed: passed && !not_passed,
+                note: note.unwrap_or_default(),
+            }),
+        ),
+        C::Resolve { id, note } => act(
+            id,
+            Kind::DisputeResolved(DisputeResolved {
+                note: note.unwrap_or_default(),
+            }),
+        ),
+        C::Fail { id, reason } => act(id, Kind::DisputeFailed(DisputeFailed { reason })),
+        C::Escalate { id, to, reason } => {
+            act(id, Kind::DisputeEscalated(DisputeEscalated { to, reason }))
+        }
+        C::Withdraw { id, reason } => act(id, Kind::DisputeWithdrawn(DisputeWithdrawn { reason })),
+    }
+}
+
+/// The request for an `activity …` subcommand.
+pub fn activity(cmd: ActivityCommand) -> Call {
+    use ActivityCommand as C;
+    match cmd {
+        C::Plan(a) => create(
+            a.create,
+            Kind::ActivityPlanned(ActivityPlanned {
+                title: a.title,
+                activity_kind: activity_kind_to_proto(a.kind) as i32,
+                station_id: a.station.unwrap_or_default(),
+                date: a.date,
+                place: a.place.unwrap_or_default(),
+                description: a.description.unwrap_or_default(),
+            }),
+        ),
+        C::Report {
+            id,
+            held_on,
+            deputies,
+            opinions,
+            problems_solved,
+            report,
+        } => act(
+            id,
+            Kind::ActivityReported(ActivityReported {
+                held_on,
+                deputies,
+                opinions_collected: opinions.unwrap_or(0),
+                problems_solved: problems_solved.unwrap_or(0),
+                report: report.unwrap_or_default(),
+            }),
+        ),
+        C::Cancel { id, reason } => act(id, Kind::ActivityCancelled(ActivityCancelled { reason })),
+    }
+}
+
+/// The request for a `station …` subcommand.
+pub fn station(cmd: StationCommand) -> Call {
+    use StationCommand as C;
+    match cmd {
+        C::Register(a) => create(
+            a.create,
+            Kind::StationRegistered(StationRegistered {
+                name: a.name,
+                township: a.township,
+                county: a.county,
+                address: a.address.unwrap_or_default(),
+                note: a.note.unwrap_or_default(),
+            }),
+        ),
+        C::AddPartner { id, city } => act(id, Kind::ParticipantAdded(ParticipantAdded { city })),
+        C::Close { id, reason } => act(id, Kind::StationClosed(StationClosed { reason })),
+    }
+}
+
+/// The first `List` request for `list` (the page token is advanced by the caller).
+pub fn list(args: &ListArgs) -> ListRequest {
+    ListRequest {
+        kind: args
+            .kind
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default(),
+        status: args.status.clone().unwrap_or_default(),
+        city: args.city.clone().unwrap_or_default(),
+        overdue: args.overdue,
+        text: args.text.clone().unwrap_or_default(),
+        page_size: args.limit.unwrap_or(0),
+        page_token: args.page_token.clone().unwrap_or_default(),
+        station_id: args.station.clone().unwrap_or_default(),
+    }
+}
+
+fn rating_to_proto(r: RatingArg) -> Rating {
+    match r {
+        RatingArg::Satisfied => Rating::Satisfied,
+        RatingArg::BasicallySatisfied => Rating::BasicallySatisfied,
+        RatingArg::Unsatisfied => Rating::Unsatisfied,
+    }
+}
+
+fn activity_kind_to_proto(k: ActivityKindArg) -> ActivityKind {
+    match k {
+        ActivityKindArg::JointInspection => ActivityKind::JointInspection,
+        ActivityKindArg::JointResearch => ActivityKind::JointResearch,
+        ActivityKindArg::ConstituentReception => ActivityKind::ConstituentReception,
+        ActivityKindArg::JointTraining => ActivityKind::JointTraining,
+        ActivityKindArg::Other => ActivityKind::Other,
+    }
+}

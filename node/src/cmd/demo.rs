@@ -1,0 +1,185 @@
+//! `lianluo demo`: a ready three-city federation on 127.0.0.1 — Hezhou (Guangxi),
+//! Qingyuan (Guangdong) and Yongzhou (Hunan). Writes the PKI, one node config per city
+//! and client profiles per role; without `--init-only` it also runs the three nodes in
+//! this process until Ctrl-C. Running it again on the same directory keeps what is there.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use lianluo_certs::Pki;
+use lianluo_node::config;
+
+/// The founding cities, in port order.
+pub const CITIES: [&str; 3] = ["hezhou", "qingyuan", "yongzhou"];
+/// The demo's client roles; each gets a user certificate and a profile.
+pub const ROLES: [&str; 3] = ["admin", "coordinator", "viewer"];
+
+/// Set up (and run) a three-city demo federation on 127.0.0.1.
+///
+/// Ports: city i (hezhou 0, qingyuan 1, yongzhou 2) serves its client API on
+/// BASE + 10*i + 1 (7101, 7111, 7121 by default).
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Directory for the PKI, the node configs, data and client profiles.
+    #[arg(long, value_name = "DIR", default_value = "lianluo-demo")]
+    dir: PathBuf,
+    /// Only write the setup (PKI, node.toml, profiles); do not start the nodes.
+    #[arg(long)]
+    init_only: bool,
+    /// Base port; see above.
+    #[arg(long, value_name = "N", default_value_t = 7100)]
+    base_port: u16,
+}
+
+/// Runs `lianluo demo`.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    if args.base_port > 65_000 {
+        anyhow::bail!("--base-port {}: must be at most 65000", args.base_port);
+    }
+    let dir = absolute(&args.dir)?;
+    init(&dir, args.base_port)?;
+    if args.init_only {
+        print_setup(&dir);
+        return Ok(());
+    }
+    run_nodes(&dir).await
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
+    std::fs::canonicalize(p).with_context(|| format!("cannot resolve {}", p.display()))
+}
+
+/// Writes whatever of the setup is missing under `dir`.
+pub fn init(dir: &Path, base_port: u16) -> anyhow::Result<()> {
+    let pki = Pki::init(&dir.join("pki"), config::DEFAULT_TRUST_DOMAIN)
+        .context("cannot set up the demo PKI")?;
+    for (i, city) in CITIES.iter().enumerate() {
+        pki.ensure_city(city, &[])
+            .with_context(|| format!("cannot issue {city}'s certificates"))?;
+        let city_dir = dir.join(city);
+        std::fs::create_dir_all(&city_dir)?;
+        for role in ROLES {
+            if !dir.join("pki").join(city).join("users").join(format!("{role}.pem")).exists() {
+                pki.issue_user(city, role, 365)
+                    .with_context(|| format!("cannot issue {city}'s {role} certificate"))?;
+            }
+        }
+        let api_port = base_port + 10 * i as u16 + 1;
+        write_new(&city_dir.join("node.toml"), &node_toml(city, api_port))?;
+        for role in ROLES {
+            write_new(
+                &city_dir.join(format!("{role}.toml")),
+                &profile_toml(city, role, api_port),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `path` only if it does not exist yet (re-running keeps edits).
+fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn node_toml(city: &str, api_port: u16) -> String {
+    let peers: String = CITIES
+        .iter()
+        .filter(|c| **c != city)
+        .map(|c| format!("\n[[peers]]\ncity = \"{c}\"\n"))
+        .collect();
+    format!(
+        r#"# Lianluo node for {city}, written by `lianluo demo`. Paths are relative to this file.
+city = "{city}"
+data_dir = "data"
+
+[api]
+# Client API (gRPC over mutual TLS with {city}'s user certificates).
+listen = "127.0.0.1:{api_port}"
+
+[tls]
+ca = "../pki/root-ca.pem"
+cert = "../pki/{city}/node.pem"
+key = "../pki/{city}/node.key"
+user_ca = "../pki/{city}/user-ca.pem"
+crls = ["../pki/{city}/user-ca.crl.pem"]
+signer_cert = "../pki/{city}/signer.pem"
+signer_key = "../pki/{city}/signer.key"
+
+# Roles of {city}'s users on this node (admin, coordinator, viewer); others are refused.
+[users]
+admin = "admin"
+coordinator = "coordinator"
+viewer = "viewer"
+
+[log]
+format = "text"
+level = "info"
+{peers}"#
+    )
+}
+
+fn profile_toml(city: &str, role: &str, api_port: u16) -> String {
+    format!(
+        r#"# Client profile: {city}'s {role}. Use with `lianluo --profile <this file> …`.
+endpoint = "https://127.0.0.1:{api_port}"
+ca = "../pki/root-ca.pem"
+cert = "../pki/{city}/users/{role}.pem"
+key = "../pki/{city}/users/{role}.key"
+"#
+    )
+}
+
+fn print_setup(dir: &Path) {
+    println!("demo setup in {}", dir.display());
+    for city in CITIES {
+        println!(
+            "  {city}: lianluo node --config {}",
+            dir.join(city).join("node.toml").display()
+        );
+    }
+    println!(
+        "client profiles: {}/<city>/{{admin,coordinator,viewer}}.toml",
+        dir.display()
+    );
+}
+
+async fn run_nodes(dir: &Path) -> anyhow::Result<()> {
+    super::node::init_logging(lianluo_node::config::LogFormat::Text, "warn");
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut nodes = Vec::new();
+    for city in CITIES {
+        let cfg = config::load(&dir.join(city).join("node.toml"))?;
+        let mut rx = stop_tx.subscribe();
+        let node = lianluo_node::server::start(cfg, async move {
+            let _ = rx.recv().await;
+        })
+        .await
+        .with_context(|| format!("cannot start {city}'s node"))?;
+        nodes.push((city, node));
+    }
+    for (city, node) in &nodes {
+        println!(
+            "{city}: api https://{}  profile {}",
+            node.bound.api,
+            dir.join(city).join("coordinator.toml").display()
+        );
+    }
+    println!(
+        "ready: 3 nodes running; try `lianluo --profile {} list`; Ctrl-C stops all three",
+        dir.join("hezhou").join("coordinator.toml").display()
+    );
+    super::node::shutdown_signal().await;
+    let _ = stop_tx.send(());
+    for (city, node) in nodes {
+        match node.task.await {
+            Ok(Ok(())) => println!("{city}: stopped"),
+            Ok(Err(e)) => eprintln!("{city}: {e}"),
+            Err(e) => eprintln!("{city}: {e}"),
+        }
+    }
+    Ok(())
+}

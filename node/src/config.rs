@@ -1,0 +1,199 @@
+//! Node configuration: `node.toml` parsed into a raw form, then validated in one step that
+//! reports every problem (key, value, why) instead of stopping at the first.
+//!
+//! Relative paths are resolved against the directory of the config file, so a config
+//! directory can be moved as a whole.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub use raw::RawConfig;
+
+/// Default trust domain of SPIFFE identities.
+pub const DEFAULT_TRUST_DOMAIN: &str = "lianluo";
+
+/// What a user may do on this node. Default deny: users not listed have no role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Read records.
+    Viewer,
+    /// Read, create and act on records.
+    Coordinator,
+    /// Everything a coordinator may do, plus node administration.
+    Admin,
+}
+
+impl Role {
+    /// Parses `admin`, `coordinator` or `viewer`.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "coordinator" => Some(Role::Coordinator),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+
+    /// The role's config name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Whether this role may create and act on records.
+    pub fn can_write(self) -> bool {
+        self >= Role::Coordinator
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// TLS and signing material, all paths absolute.
+#[derive(Debug, Clone)]
+pub struct TlsPaths {
+    /// Federation root CA (verifies signer certificates; clients verify our cert with it).
+    pub ca: PathBuf,
+    /// This node's certificate, served on the client API.
+    pub cert: PathBuf,
+    /// Key of `cert`.
+    pub key: PathBuf,
+    /// This city's user CA: the only issuer of client certificates this node accepts.
+    pub user_ca: PathBuf,
+    /// CRL files checked on every handshake.
+    pub crls: Vec<PathBuf>,
+    /// Certificate of this city's event signer.
+    pub signer_cert: PathBuf,
+    /// Key of `signer_cert`.
+    pub signer_key: PathBuf,
+}
+
+/// A validated node configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config was read from.
+    pub source: PathBuf,
+    /// This node's city id.
+    pub city: String,
+    /// SPIFFE trust domain.
+    pub trust_domain: String,
+    /// Data directory (absolute).
+    pub data_dir: PathBuf,
+    /// Client API listen address.
+    pub api_listen: SocketAddr,
+    /// TLS and signing files.
+    pub tls: TlsPaths,
+    /// The other cities of the federation, in config order.
+    pub peers: Vec<String>,
+    /// User name → role, for users of this city.
+    pub users: BTreeMap<String, Role>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Default log filter when RUST_LOG is unset.
+    pub log_level: String,
+    /// Largest accepted gRPC request, in bytes.
+    pub max_request_bytes: usize,
+}
+
+impl Config {
+    /// Every city known to this node: itself and its peers.
+    pub fn known_cities(&self) -> Vec<String> {
+        let mut v = vec![self.city.clone()];
+        v.extend(self.peers.iter().cloned());
+        v
+    }
+
+    /// The role of `user`, if any (default deny).
+    pub fn role_of(&self, user: &str) -> Option<Role> {
+        self.users.get(user).copied()
+    }
+}
+
+/// One problem found in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key path, e.g. `tls.cert` or `peers[1].city`.
+    pub key: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Why a config could not be loaded: every problem found.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// All problems, in file order where possible.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "config {} has {n} problem{}:",
+            self.path.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and validates a config file, reporting every problem.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let fail = |key: &str, message: String| ConfigError {
+        path: path.to_path_buf(),
+        problems: vec![Problem {
+            key: key.to_string(),
+            message,
+        }],
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file; pass the path of your node.toml (see `lianluo demo --init-only` for an example)".to_string()
+        } else {
+            format!("cannot read: {e}")
+        };
+        fail("(file)", why)
+    })?;
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let raw = raw::parse(&text).map_err(|problems| ConfigError {
+        path: path.to_path_buf(),
+        problems,
+    })?;
+    raw.validate(path, &base).map_err(|problems| ConfigError {
+        path: path.to_path_buf(),
+        problems,
+    })
+}

@@ -1,0 +1,359 @@
+//! The raw, unvalidated shape of `node.toml` and its one-step validation.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Config, LogFormat, Problem, Role, TlsPaths, DEFAULT_TRUST_DOMAIN};
+
+/// Default largest gRPC request: 1 MiB.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// `node.toml` as written, before validation. Every key is optional here so that
+/// validation can report all missing keys at once.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub city: Option<String>,
+    pub trust_domain: Option<String>,
+    pub data_dir: Option<String>,
+    #[serde(default)]
+    pub api: RawApi,
+    #[serde(default)]
+    pub tls: RawTls,
+    #[serde(default)]
+    pub peers: Vec<RawPeer>,
+    #[serde(default)]
+    pub users: BTreeMap<String, String>,
+    #[serde(default)]
+    pub log: RawLog,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub ca: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub user_ca: Option<String>,
+    #[serde(default)]
+    pub crls: Vec<String>,
+    pub signer_cert: Option<String>,
+    pub signer_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPeer {
+    pub city: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<String>,
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_request_bytes: Option<u64>,
+}
+
+/// Parses TOML text. Unknown keys are reported all together, each with its full path.
+pub fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        vec![Problem {
+            key: "(syntax)".into(),
+            message: e.message().to_string() + &span_hint(text, e.span()),
+        }]
+    })?;
+    let unknown = unknown_keys(&table);
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+        vec![Problem {
+            key: "(type)".into(),
+            message: e.message().to_string(),
+        }]
+    })
+}
+
+fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(r) => {
+            let line = text[..r.start.min(text.len())].matches('\n').count() + 1;
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+const TOP: &[&str] = &[
+    "city",
+    "trust_domain",
+    "data_dir",
+    "api",
+    "tls",
+    "peers",
+    "users",
+    "log",
+    "limits",
+];
+const API: &[&str] = &["listen"];
+const TLS: &[&str] = &[
+    "ca",
+    "cert",
+    "key",
+    "user_ca",
+    "crls",
+    "signer_cert",
+    "signer_key",
+];
+const PEER: &[&str] = &["city"];
+const LOG: &[&str] = &["format", "level"];
+const LIMITS: &[&str] = &["max_request_bytes"];
+
+fn unknown_keys(table: &toml::Table) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut check = |prefix: &str, t: &toml::Table, allowed: &[&str]| {
+        for k in t.keys() {
+            if !allowed.contains(&k.as_str()) {
+                out.push(Problem {
+                    key: format!("{prefix}{k}"),
+                    message: format!(
+                        "unknown key; allowed here: {} (see the README's config reference)",
+                        allowed.join(", ")
+                    ),
+                });
+            }
+        }
+    };
+    check("", table, TOP);
+    for (name, allowed) in [("api", API), ("tls", TLS), ("log", LOG), ("limits", LIMITS)] {
+        if let Some(toml::Value::Table(t)) = table.get(name) {
+            check(&format!("{name}."), t, allowed);
+        }
+    }
+    if let Some(toml::Value::Array(peers)) = table.get("peers") {
+        for (i, p) in peers.iter().enumerate() {
+            if let toml::Value::Table(t) = p {
+                check(&format!("peers[{i}]."), t, PEER);
+            }
+        }
+    }
+    out
+}
+
+struct Checker<'a> {
+    base: &'a Path,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn required<'v>(&mut self, key: &str, v: &'v Option<String>) -> Option<&'v str> {
+        match v.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => Some(s),
+            _ => {
+                self.problem(key, "missing; this key is required");
+                None
+            }
+        }
+    }
+
+    fn path(&self, v: &str) -> PathBuf {
+        let p = PathBuf::from(v);
+        if p.is_absolute() {
+            p
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    /// A file that must exist now.
+    fn file(&mut self, key: &str, v: &Option<String>) -> PathBuf {
+        let Some(s) = self.required(key, v) else {
+            return PathBuf::new();
+        };
+        let p = self.path(s);
+        self.existing(key, s, p)
+    }
+
+    fn existing(&mut self, key: &str, shown: &str, p: PathBuf) -> PathBuf {
+        if !p.is_file() {
+            self.problem(
+                key,
+                format!("{shown:?}: no such file ({})", p.display()),
+            );
+        }
+        p
+    }
+}
+
+impl RawConfig {
+    /// Validates everything and reports every problem found.
+    pub fn validate(self, source: &Path, base: &Path) -> Result<Config, Vec<Problem>> {
+        let mut c = Checker {
+            base,
+            problems: Vec::new(),
+        };
+        let city = c.required("city", &self.city).unwrap_or_default().to_string();
+        if !city.is_empty() {
+            if let Err(why) = crate::domain::validate_city(&city) {
+                c.problem("city", format!("{city:?}: {why}"));
+            }
+        }
+        let trust_domain = self
+            .trust_domain
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TRUST_DOMAIN.to_string());
+        if trust_domain.is_empty()
+            || !trust_domain
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ".-".contains(ch))
+        {
+            c.problem(
+                "trust_domain",
+                format!("{trust_domain:?}: use lowercase letters, digits, '.' and '-'"),
+            );
+        }
+        let data_dir = c
+            .required("data_dir", &self.data_dir)
+            .map(|s| c.path(s))
+            .unwrap_or_default();
+        let api_listen = listen_addr(&mut c, "api.listen", &self.api.listen);
+        let tls = self.tls_paths(&mut c);
+        let peers = self.peer_cities(&mut c, &city);
+        let users = self.user_roles(&mut c);
+        let log_format = match self.log.format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                c.problem("log.format", format!("{other:?}: use \"text\" or \"json\""));
+                LogFormat::Text
+            }
+        };
+        let max_request_bytes = match self.limits.max_request_bytes {
+            None => DEFAULT_MAX_REQUEST_BYTES,
+            Some(n) if (1024..=64 << 20).contains(&n) => n as usize,
+            Some(n) => {
+                c.problem(
+                    "limits.max_request_bytes",
+                    format!("{n}: must be between 1024 and 67108864"),
+                );
+                DEFAULT_MAX_REQUEST_BYTES
+            }
+        };
+        if !c.problems.is_empty() {
+            return Err(c.problems);
+        }
+        Ok(Config {
+            source: source.to_path_buf(),
+            city,
+            trust_domain,
+            data_dir,
+            api_listen,
+            tls,
+            peers,
+            users,
+            log_format,
+            log_level: self.log.level.unwrap_or_else(|| "info".into()),
+            max_request_bytes,
+        })
+    }
+
+    fn tls_paths(&self, c: &mut Checker<'_>) -> TlsPaths {
+        let t = &self.tls;
+        let crls = t
+            .crls
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let p = c.path(s);
+                c.existing(&format!("tls.crls[{i}]"), s, p)
+            })
+            .collect();
+        TlsPaths {
+            ca: c.file("tls.ca", &t.ca),
+            cert: c.file("tls.cert", &t.cert),
+            key: c.file("tls.key", &t.key),
+            user_ca: c.file("tls.user_ca", &t.user_ca),
+            crls,
+            signer_cert: c.file("tls.signer_cert", &t.signer_cert),
+            signer_key: c.file("tls.signer_key", &t.signer_key),
+        }
+    }
+
+    fn peer_cities(&self, c: &mut Checker<'_>, own: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, p) in self.peers.iter().enumerate() {
+            let key = format!("peers[{i}].city");
+            let Some(city) = c.required(&key, &p.city) else {
+                continue;
+            };
+            if let Err(why) = crate::domain::validate_city(city) {
+                c.problem(&key, format!("{city:?}: {why}"));
+            } else if city == own {
+                c.problem(&key, format!("{city:?} is this node's own city; list only the other cities"));
+            } else if out.iter().any(|x| x == city) {
+                c.problem(&key, format!("{city:?} is listed twice"));
+            } else {
+                out.push(city.to_string());
+            }
+        }
+        out
+    }
+
+    fn user_roles(&self, c: &mut Checker<'_>) -> BTreeMap<String, Role> {
+        let mut out = BTreeMap::new();
+        for (name, role) in &self.users {
+            let key = format!("users.{name}");
+            match Role::parse(role) {
+                Some(r) => {
+                    out.insert(name.clone(), r);
+                }
+                None => c.problem(
+                    &key,
+                    format!("{role:?}: unknown role; use \"admin\", \"coordinator\" or \"viewer\""),
+                ),
+            }
+        }
+        out
+    }
+}
+
+fn listen_addr(c: &mut Checker<'_>, key: &str, v: &Option<String>) -> SocketAddr {
+    let fallback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let Some(s) = c.required(key, v) else {
+        return fallback;
+    };
+    match s.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            c.problem(
+                key,
+                format!("{s:?}: not an address; write IP:PORT, e.g. \"127.0.0.1:7101\""),
+            );
+            fallback
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Records, state machines and the deterministic fold (DESIGN §1 and §4).
+//!
+//! A record is the projection of its events. [`fold`] orders one record's events as a DAG
+//! (parents first, then by hybrid logical clock and event id), checks every event against
+//! the record's state machine and renders the read model [`lianluo_proto::Record`]. Events
+//! that are not allowed at their place are kept in the history, marked rejected with a
+//! reason, and change nothing. The same input in any order gives the same result, so every
+//! node that holds a record's events computes the same record.
+//!
+//! [`validate_change`] checks the fields of a change (lengths, dates, enums, city ids) before
+//! the service signs it; the fold runs the same checks on every event it receives.
+//!
+//! Pure Rust: no I/O, no async, no clock (the caller passes "today" where it matters).
+
+mod activity;
+mod dispute;
+mod fold;
+mod record;
+mod station;
+mod suggestion;
+mod validate;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use lianluo_proto::{change, Change, EventBody, RecordKind};
+
+pub use fold::fold;
+pub use validate::{validate_change, ValidationError};
+pub use view::{local_date, refresh_overdue};
+
+/// Field limits enforced by [`validate_change`] (and therefore by the fold).
+///
+/// Lengths count Unicode scalar values (`char`s), never bytes, so a 200-character Chinese
+/// title is accepted exactly as a 200-character Latin one.
+pub mod limits {
+    /// Titles and names (station name, suggestion / dispute / activity title): required,
+    /// not blank after trimming, at most this many characters.
+    pub const TITLE_MAX_CHARS: usize = 200;
+    /// Long text (body, description, answer, report, terms, summary, note, reason,
+    /// comment): at most this many characters.
+    pub const TEXT_MAX_CHARS: usize = 10_000;
+    /// Short fields (unit, place, township, county, location, address, escalation target,
+    /// station id, names of parties, attendees, proposers and deputies).
+    pub const SHORT_MAX_CHARS: usize = 200;
+    /// Lists (proposers, parties, attendees, deputies, a record's participants).
+    pub const LIST_MAX_ITEMS: usize = 100;
+    /// Earliest congress year accepted (suggestion year, carry-over year).
+    pub const YEAR_MIN: u32 = 2000;
+    /// Latest congress year accepted.
+    pub const YEAR_MAX: u32 = 2100;
+    /// Largest count of opinions collected or problems solved in one activity report.
+    pub const COUNT_MAX: u32 = 100_000;
+    /// Length of a city id (`^[a-z][a-z0-9-]{1,31}$`): at least 2, at most 32 characters.
+    pub const CITY_MAX_CHARS: usize = 32;
+}
+
+/// One event of a record as the fold sees it: its id (hex SHA-256 of the body bytes), the
+/// decoded body, and whether its signature was checked against a known signer certificate
+/// of the author city.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldEvent {
+    /// Lowercase hex SHA-256 of the encoded body.
+    pub id: String,
+    /// The decoded event body.
+    pub body: EventBody,
+    /// True when the signature was verified; unverified events are always rejected.
+    pub verified: bool,
+}
+
+/// The result of folding one record's events.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Folded {
+    /// The record, or `None` when no valid creation event was found.
+    pub record: Option<lianluo_proto::Record>,
+    /// Event id → reason, for every event that was not applied.
+    pub rejected: BTreeMap<String, String>,
+    /// DAG heads: sorted ids of the events that are no event's parent (rejected ones count).
+    pub heads: Vec<String>,
+}
+
+/// Checks a city id: `^[a-z][a-z0-9-]{1,31}$` (e.g. `hezhou`, `qingyuan`, `yongzhou`).
+///
+/// The error says what is wrong, e.g. "`HeZhou` is not a valid city id (use 2–32
+/// characters a-z, 0-9 and -, starting with a letter)".
+pub fn validate_city(s: &str) -> Result<(), String> {
+    let mut chars = s.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let len = s.chars().count();
+    if first_ok && rest_ok && (2..=limits::CITY_MAX_CHARS).contains(&len) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a valid city id (use 2–32 characters a-z, 0-9 and -, starting with a letter)",
+            s.escape_debug()
+        ))
+    }
+}
+
+/// The origin city of a record id `<city>-<ULID>`, or `None` when `id` is not of that form.
+pub fn record_origin(id: &str) -> Option<&str> {
+    let (city, ulid) = id.rsplit_once('-')?;
+    validate_city(city).ok()?;
+    ulid::Ulid::from_string(ulid).ok()?;
+    Some(city)
+}
+
+/// The lowercase name of a record kind: `station`, `suggestion`, `dispute`, `activity`
+/// (`unspecified` for [`RecordKind::Unspecified`]).
+pub fn kind_str(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Unspecified => "unspecified",
+        RecordKind::Station => "station",
+        RecordKind::Suggestion => "suggestion",
+        RecordKind::Dispute => "dispute",
+        RecordKind::Activity => "activity",
+    }
+}
+
+/// Parses a lowercase record kind name (the inverse of [`kind_str`]); `None` when unknown.
+pub fn parse_kind(s: &str) -> Option<RecordKind> {
+    match s {
+        "station" => Some(RecordKind::Station),
+        "suggestion" => Some(RecordKind::Suggestion),
+        "dispute" => Some(RecordKind::Dispute),
+        "activity" => Some(RecordKind::Activity),
+        _ => None,
+    }
+}
+
+/// The snake_case name of a change, e.g. `suggestion_submitted`, `dispute_confirmed`
+/// (`none` when the change has no variant set).
+pub fn change_type(change: &Change) -> &'static str {
+    change.kind.as_ref().map_or("none", kind_name)
+}
+
+/// The snake_case name of a change variant.
+pub(crate) fn kind_name(kind: &change::Kind) -> &'static str {
+    use change::Kind as K;
+    match kind {
+        K::ParticipantAdded(_) => "participant_added",
+        K::StationRegistered(_) => "station_registered",
+        K::StationClosed(_) => "station_closed",
+        K::SuggestionSubmitted(_) => "suggestion_submitted",
+        K::SuggestionDispatched(_) => "suggestion_dispatched",
+        K::SuggestionProgress(_) => "suggestion_progress",
+        K::SuggestionAnswered(_) => "suggestion_answered",
+        K::SuggestionRated(_) => "suggestion_rated",
+        K::SuggestionReopened(_) => "suggestion_reopened",
+        K::SuggestionCarriedOver(_) => "suggestion_carried_over",
+        K::SuggestionClosed(_) => "suggestion_closed",
+        K::DisputeReported(_) => "dispute_reported",
+        K::DisputeSession(_) => "dispute_session",
+        K::DisputeAgreed(_) => "dispute_agreed",
+        K::DisputeConfirmed(_) => "dispute_confirmed",
+        K::DisputeChecked(_) => "dispute_checked",
+        K::DisputeResolved(_) => "dispute_resolved",
+        K::DisputeFailed(_) => "dispute_failed",
+        K::DisputeEscalated(_) => "dispute_escalated",
+        K::DisputeWithdrawn(_) => "dispute_withdrawn",
+        K::ActivityPlanned(_) => "activity_planned",
+        K::ActivityReported(_) => "activity_reported",
+        K::ActivityCancelled(_) => "activity_cancelled",
+    }
+}
+
+/// The record kind a change belongs to; `Unspecified` for `participant_added` (any kind).
+pub(crate) fn kind_of(kind: &change::Kind) -> RecordKind {
+    use change::Kind as K;
+    match kind {
+        K::ParticipantAdded(_) => RecordKind::Unspecified,
+        K::StationRegistered(_) | K::StationClosed(_) => RecordKind::Station,
+        K::SuggestionSubmitted(_)
+        | K::SuggestionDispatched(_)
+        | K::SuggestionProgress(_)
+        | K::SuggestionAnswered(_)
+        | K::SuggestionRated(_)
+        | K::SuggestionReopened(_)
+        | K::SuggestionCarriedOver(_)
+        | K::SuggestionClosed(_) => RecordKind::Suggestion,
+        K::DisputeReported(_)
+        | K::DisputeSession(_)
+        | K::DisputeAgreed(_)
+        | K::DisputeConfirmed(_)
+        | K::DisputeChecked(_)
+        | K::DisputeResolved(_)
+        | K::DisputeFailed(_)
+        | K::DisputeEscalated(_)
+        | K::DisputeWithdrawn(_) => RecordKind::Dispute,
+        K::ActivityPlanned(_) | K::ActivityReported(_) | K::ActivityCancelled(_) => {
+            RecordKind::Activity
+        }
+    }
+}
+
+/// True for the four creation variants (`station_registered`, `suggestion_submitted`,
+/// `dispute_reported`, `activity_planned`).
+pub fn is_creation(change: &Change) -> bool {
+    use change::Kind as K;
+    matches!(
+        change.kind,
+        Some(
+            K::StationRegistered(_)
+                | K::SuggestionSubmitted(_)
+                | K::DisputeReported(_)
+                | K::ActivityPlanned(_)
+        )
+    )
+}

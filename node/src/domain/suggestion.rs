@@ -1,0 +1,365 @@
+//! Deputies' suggestions (代表点单、人大派单、部门接单): each participant city dispatches its
+//! own part to its own handling unit with a deadline, answers it, and the origin rates the
+//! whole; unsatisfied reopens it, what is not solved is carried over to a later year.
+
+use lianluo_proto::{
+    change::Kind as K, Rating, SuggestionPart, SuggestionRated, SuggestionSubmitted, SuggestionView,
+};
+
+use super::record::{require, Ctx, Status};
+use super::validate::parse_date;
+
+/// Suggestion status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SuggestionStatus {
+    Submitted,
+    Dispatched,
+    InProgress,
+    Answered,
+    Rated,
+    Reopened,
+    CarriedOver,
+    Closed,
+}
+
+use SuggestionStatus as S;
+
+impl Status for SuggestionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            S::Submitted => "submitted",
+            S::Dispatched => "dispatched",
+            S::InProgress => "in_progress",
+            S::Answered => "answered",
+            S::Rated => "rated",
+            S::Reopened => "reopened",
+            S::CarriedOver => "carried_over",
+            S::Closed => "closed",
+        }
+    }
+}
+
+impl SuggestionStatus {
+    const ALL: [S; 8] = [
+        S::Submitted,
+        S::Dispatched,
+        S::InProgress,
+        S::Answered,
+        S::Rated,
+        S::Reopened,
+        S::CarriedOver,
+        S::Closed,
+    ];
+
+    /// Parses a status name from the read model.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// Statuses in which a city's part can be worked on (progress, answer).
+const WORKING: [S; 4] = [S::Dispatched, S::InProgress, S::Reopened, S::CarriedOver];
+
+/// Status of one city's part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartStatus {
+    Dispatched,
+    Answered,
+}
+
+impl Status for PartStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            PartStatus::Dispatched => "dispatched",
+            PartStatus::Answered => "answered",
+        }
+    }
+}
+
+impl PartStatus {
+    /// Parses a part status name from the read model.
+    pub fn parse(s: &str) -> Option<Self> {
+        [PartStatus::Dispatched, PartStatus::Answered]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+struct Part {
+    city: String,
+    unit: String,
+    deadline: String,
+    status: PartStatus,
+    progress: Vec<String>,
+    answer: String,
+}
+
+/// A suggestion's state during the fold.
+pub(super) struct Suggestion {
+    pub status: SuggestionStatus,
+    body: String,
+    proposers: Vec<String>,
+    station_id: String,
+    year: u32,
+    parts: Vec<Part>,
+    rating: Option<Rating>,
+    rating_comment: String,
+    carried_over_to: Vec<u32>,
+}
+
+impl Suggestion {
+    /// `suggestion_submitted` → `submitted`; `year` 0 takes `default_year`.
+    pub fn create(c: &SuggestionSubmitted, default_year: u32) -> Self {
+        Suggestion {
+            status: S::Submitted,
+            body: c.body.clone(),
+            proposers: c.proposers.clone(),
+            station_id: c.station_id.clone(),
+            year: if c.year == 0 { default_year } else { c.year },
+            parts: Vec::new(),
+            rating: None,
+            rating_comment: String::new(),
+            carried_over_to: Vec::new(),
+        }
+    }
+
+    /// True when closed.
+    pub fn is_final(&self) -> bool {
+        self.status == S::Closed
+    }
+
+    /// Applies a suggestion change, or says why it is not allowed (state unchanged).
+    pub fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+        match change {
+            K::SuggestionDispatched(c) => {
+                let allowed = [
+                    S::Submitted,
+                    S::Dispatched,
+                    S::InProgress,
+                    S::Reopened,
+                    S::CarriedOver,
+                ];
+                require("dispatch", "suggestion", self.status, &allowed)?;
+                if let Some(p) = self.part(ctx.author) {
+                    return Err(format!(
+                        "cannot dispatch: {} has already dispatched its part to {}",
+                        ctx.author, self.parts[p].unit
+                    ));
+                }
+                self.parts.push(Part {
+                    city: ctx.author.to_owned(),
+                    unit: c.unit.clone(),
+                    deadline: c.deadline.clone(),
+                    status: PartStatus::Dispatched,
+                    progress: Vec::new(),
+                    answer: String::new(),
+                });
+                if self.status == S::Submitted {
+                    self.status = S::Dispatched;
+                }
+            }
+            K::SuggestionProgress(c) => {
+                let p = self.open_part("record progress", ctx.author)?;
+                self.parts[p].progress.push(c.note.clone());
+                self.status = S::InProgress;
+            }
+            K::SuggestionAnswered(c) => {
+                let p = self.open_part("answer", ctx.author)?;
+                self.parts[p].status = PartStatus::Answered;
+                self.parts[p].answer.clone_from(&c.answer);
+                self.status = if self.all_answered(ctx.participants) {
+                    S::Answered
+                } else {
+                    S::InProgress
+                };
+            }
+            _ => return self.apply_origin_act(ctx, change),
+        }
+        Ok(())
+    }
+
+    /// The acts only the origin may do: rate, reopen, carry over, close.
+    fn apply_origin_act(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+        match change {
+            K::SuggestionRated(c) => {
+                ctx.origin_only("rate")?;
+                require("rate", "suggestion", self.status, &[S::Answered])?;
+                self.rate(c)?;
+            }
+            K::SuggestionReopened(_) => {
+                ctx.origin_only("reopen")?;
+                require(
+                    "reopen",
+                    "suggestion",
+                    self.status,
+                    &[S::Answered, S::Rated],
+                )?;
+                self.reopen();
+            }
+            K::SuggestionCarriedOver(c) => {
+                ctx.origin_only("carry over")?;
+                self.carry_over(c.to_year)?;
+            }
+            K::SuggestionClosed(_) => {
+                ctx.origin_only("close")?;
+                require("close", "suggestion", self.status, &[S::Rated])?;
+                self.status = S::Closed;
+            }
+            other => {
+                return Err(format!(
+                    "{} does not apply to a suggestion",
+                    super::kind_name(other)
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a rating: satisfied / basically satisfied → `rated`; unsatisfied reopens.
+    fn rate(&mut self, c: &SuggestionRated) -> Result<(), String> {
+        let rating = match Rating::try_from(c.rating) {
+            Ok(r @ (Rating::Satisfied | Rating::BasicallySatisfied)) => {
+                self.status = S::Rated;
+                r
+            }
+            Ok(Rating::Unsatisfied) => {
+                self.reopen();
+                Rating::Unsatisfied
+            }
+            Ok(Rating::Unspecified) | Err(_) => {
+                return Err("cannot rate: the rating is not specified".to_owned())
+            }
+        };
+        self.rating = Some(rating);
+        self.rating_comment.clone_from(&c.comment);
+        Ok(())
+    }
+
+    /// Carries an unfinished suggestion into a later congress year.
+    fn carry_over(&mut self, to_year: u32) -> Result<(), String> {
+        if matches!(self.status, S::Rated | S::Closed) {
+            return Err(format!(
+                "cannot carry over: suggestion is `{}`; only an unfinished suggestion is carried over",
+                self.status.as_str()
+            ));
+        }
+        let current = self.carried_over_to.last().copied().unwrap_or(self.year);
+        if to_year <= current {
+            return Err(format!(
+                "cannot carry over to {to_year}: the suggestion is already in {current}; choose a later year"
+            ));
+        }
+        self.carried_over_to.push(to_year);
+        self.status = S::CarriedOver;
+        Ok(())
+    }
+
+    /// Called after a participant was added: a suggestion is `answered` only while every
+    /// participant's part is answered, so a new partner moves it back to `in_progress`.
+    pub fn participant_added(&mut self, participants: &[String]) {
+        if self.status == S::Answered && !self.all_answered(participants) {
+            self.status = S::InProgress;
+        }
+    }
+
+    fn part(&self, city: &str) -> Option<usize> {
+        self.parts.iter().position(|p| p.city == city)
+    }
+
+    /// The author's own part that can still be worked on, or why not.
+    fn open_part(&self, verb: &str, author: &str) -> Result<usize, String> {
+        if matches!(self.status, S::Answered | S::Rated | S::Closed) {
+            require(verb, "suggestion", self.status, &WORKING)?;
+        }
+        let status = self.status.as_str();
+        match self.part(author) {
+            None => Err(format!(
+                "cannot {verb}: suggestion is `{status}`; {author} has not dispatched its part"
+            )),
+            Some(p) if self.parts[p].status == PartStatus::Answered => Err(format!(
+                "cannot {verb}: suggestion is `{status}`; {author} has already answered its part"
+            )),
+            Some(p) => require(verb, "suggestion", self.status, &WORKING).map(|()| p),
+        }
+    }
+
+    fn all_answered(&self, participants: &[String]) -> bool {
+        participants.iter().all(|c| {
+            self.part(c)
+                .is_some_and(|p| self.parts[p].status == PartStatus::Answered)
+        })
+    }
+
+    /// `reopened`: every part goes back to `dispatched` (answers kept until re-answered).
+    fn reopen(&mut self) {
+        self.status = S::Reopened;
+        for p in &mut self.parts {
+            p.status = PartStatus::Dispatched;
+        }
+    }
+
+    /// The read-model view, with overdue flags as of `today`.
+    pub fn view(&self, today: time::Date) -> SuggestionView {
+        let mut v = SuggestionView {
+            body: self.body.clone(),
+            proposers: self.proposers.clone(),
+            station_id: self.station_id.clone(),
+            year: self.year,
+            parts: self.parts.iter().map(part_view).collect(),
+            rating: self.rating.map(rating_str).unwrap_or_default().to_owned(),
+            rating_comment: self.rating_comment.clone(),
+            carried_over_to: self.carried_over_to.clone(),
+            overdue: false,
+            next_deadline: String::new(),
+        };
+        mark_overdue(&mut v, self.status, today);
+        v
+    }
+}
+
+fn part_view(p: &Part) -> SuggestionPart {
+    SuggestionPart {
+        city: p.city.clone(),
+        unit: p.unit.clone(),
+        deadline: p.deadline.clone(),
+        status: p.status.as_str().to_owned(),
+        progress: p.progress.clone(),
+        answer: p.answer.clone(),
+        overdue: false,
+    }
+}
+
+/// The read-model name of a rating.
+pub(crate) fn rating_str(r: Rating) -> &'static str {
+    match r {
+        Rating::Unspecified => "",
+        Rating::Satisfied => "satisfied",
+        Rating::BasicallySatisfied => "basically_satisfied",
+        Rating::Unsatisfied => "unsatisfied",
+    }
+}
+
+/// Recomputes the overdue flags and `next_deadline` of a suggestion view as of `today`:
+/// a part is overdue when its deadline is before `today` and it is not answered; rated and
+/// closed suggestions are never overdue and have no next deadline.
+pub(super) fn mark_overdue(v: &mut SuggestionView, status: SuggestionStatus, today: time::Date) {
+    let finished = matches!(status, S::Rated | S::Closed);
+    let mut next: Option<time::Date> = None;
+    for part in &mut v.parts {
+        let open = PartStatus::parse(&part.status) != Some(PartStatus::Answered);
+        let deadline = parse_date(&part.deadline);
+        part.overdue = !finished && open && deadline.is_some_and(|d| d < today);
+        if open && !finished {
+            next = match (next, deadline) {
+                (Some(n), Some(d)) => Some(n.min(d)),
+                (n, d) => n.or(d),
+            };
+        }
+    }
+    v.overdue = v.parts.iter().any(|p| p.overdue);
+    v.next_deadline = next.map(format_date).unwrap_or_default();
+}
+
+fn format_date(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}

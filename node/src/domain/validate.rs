@@ -1,0 +1,303 @@
+//! Field validation of a change: lengths (in characters), required fields, dates, years,
+//! enums, city ids and control characters. The API maps a [`ValidationError`] to
+//! INVALID_ARGUMENT; the fold rejects events whose change fails these checks.
+
+use lianluo_proto::{change::Kind as K, ActivityKind, Change, Rating, RecordKind};
+use time::macros::format_description;
+
+use super::limits::{
+    COUNT_MAX, LIST_MAX_ITEMS, SHORT_MAX_CHARS, TEXT_MAX_CHARS, TITLE_MAX_CHARS, YEAR_MAX, YEAR_MIN,
+};
+use super::{kind_name, kind_of, record_origin, validate_city};
+
+/// A field of a change that is not acceptable. Display: `<field>: <reason>`, where the field
+/// is the proto field path, e.g. `activity_reported.deputies[2].city`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    /// Proto field path, e.g. `suggestion_submitted.title`.
+    pub field: String,
+    /// What is wrong and what to do, lowercase.
+    pub reason: String,
+}
+
+type Result<T = ()> = std::result::Result<T, ValidationError>;
+
+fn err(field: impl Into<String>, reason: impl Into<String>) -> ValidationError {
+    ValidationError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Validates a change's fields and returns the record kind it belongs to
+/// ([`RecordKind::Unspecified`] for `participant_added`, which applies to any kind).
+///
+/// `creating = true` requires a creation variant (`station_registered`,
+/// `suggestion_submitted`, `dispute_reported`, `activity_planned`); `false` forbids one.
+pub fn validate_change(change: &Change, creating: bool) -> Result<RecordKind> {
+    let Some(kind) = &change.kind else {
+        return Err(err("change", "is required (set one change variant)"));
+    };
+    let name = kind_name(kind);
+    let creation = super::is_creation(change);
+    if creating && !creation {
+        return Err(err("change", format!("{name} is not a creation; use Act")));
+    }
+    if !creating && creation {
+        return Err(err(
+            "change",
+            format!("{name} creates a record; use Create"),
+        ));
+    }
+    let f = Fields { prefix: name };
+    match kind {
+        K::ParticipantAdded(c) => f.city("city", &c.city)?,
+        K::StationRegistered(c) => {
+            f.title("name", &c.name)?;
+            f.short("township", &c.township, false)?;
+            f.short("county", &c.county, false)?;
+            f.short("address", &c.address, false)?;
+            f.text("note", &c.note, false)?;
+        }
+        K::StationClosed(c) => f.text("reason", &c.reason, false)?,
+        K::SuggestionSubmitted(c) => {
+            f.title("title", &c.title)?;
+            f.text("body", &c.body, true)?;
+            f.names("proposers", &c.proposers)?;
+            f.station_id(&c.station_id)?;
+            if c.year != 0 {
+                f.year("year", c.year)?;
+            }
+        }
+        K::SuggestionDispatched(c) => {
+            f.short("unit", &c.unit, true)?;
+            f.date("deadline", &c.deadline)?;
+        }
+        K::SuggestionProgress(c) => f.text("note", &c.note, true)?,
+        K::SuggestionAnswered(c) => f.text("answer", &c.answer, true)?,
+        K::SuggestionRated(c) => {
+            match Rating::try_from(c.rating) {
+                Ok(Rating::Unspecified) | Err(_) => {
+                    return Err(f.err(
+                        "rating",
+                        "must be specified (satisfied, basically_satisfied or unsatisfied)",
+                    ))
+                }
+                Ok(_) => {}
+            }
+            f.text("comment", &c.comment, false)?;
+        }
+        K::SuggestionReopened(c) => f.text("reason", &c.reason, false)?,
+        K::SuggestionCarriedOver(c) => {
+            f.year("to_year", c.to_year)?;
+            f.text("reason", &c.reason, false)?;
+        }
+        K::SuggestionClosed(c) => f.text("note", &c.note, false)?,
+        _ => validate_dispute_or_activity(&f, kind)?,
+    }
+    Ok(kind_of(kind))
+}
+
+fn validate_dispute_or_activity(f: &Fields, kind: &K) -> Result {
+    match kind {
+        K::DisputeReported(c) => {
+            f.title("title", &c.title)?;
+            f.text("description", &c.description, true)?;
+            f.short("location", &c.location, false)?;
+            f.names("parties", &c.parties)?;
+            if !c.area_mu.is_finite() || c.area_mu < 0.0 {
+                return Err(f.err("area_mu", "must be a finite number >= 0 (0 if unknown)"));
+            }
+            f.station_id(&c.station_id)?;
+        }
+        K::DisputeSession(c) => {
+            f.date("date", &c.date)?;
+            f.short("place", &c.place, false)?;
+            f.names("attendees", &c.attendees)?;
+            f.text("summary", &c.summary, false)?;
+        }
+        K::DisputeAgreed(c) => f.text("terms", &c.terms, true)?,
+        K::DisputeConfirmed(c) => f.text("note", &c.note, false)?,
+        K::DisputeChecked(c) => {
+            f.date("date", &c.date)?;
+            f.text("note", &c.note, false)?;
+        }
+        K::DisputeResolved(c) => f.text("note", &c.note, false)?,
+        K::DisputeFailed(c) => f.text("reason", &c.reason, false)?,
+        K::DisputeEscalated(c) => {
+            f.short("to", &c.to, true)?;
+            f.text("reason", &c.reason, false)?;
+        }
+        K::DisputeWithdrawn(c) => f.text("reason", &c.reason, false)?,
+        K::ActivityPlanned(c) => {
+            f.title("title", &c.title)?;
+            match ActivityKind::try_from(c.activity_kind) {
+                Ok(ActivityKind::Unspecified) | Err(_) => return Err(f.err(
+                    "activity_kind",
+                    "must be specified (joint_inspection, joint_research, constituent_reception, joint_training or other)",
+                )),
+                Ok(_) => {}
+            }
+            f.station_id(&c.station_id)?;
+            f.date("date", &c.date)?;
+            f.short("place", &c.place, false)?;
+            f.text("description", &c.description, false)?;
+        }
+        K::ActivityReported(c) => validate_activity_reported(f, c)?,
+        K::ActivityCancelled(c) => f.text("reason", &c.reason, false)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn validate_activity_reported(f: &Fields, c: &lianluo_proto::ActivityReported) -> Result {
+    f.date("held_on", &c.held_on)?;
+    f.list_len("deputies", c.deputies.len())?;
+    for (i, d) in c.deputies.iter().enumerate() {
+        f.short(&format!("deputies[{i}].name"), &d.name, true)?;
+        f.city(&format!("deputies[{i}].city"), &d.city)?;
+    }
+    f.count("opinions_collected", c.opinions_collected)?;
+    f.count("problems_solved", c.problems_solved)?;
+    f.text("report", &c.report, false)
+}
+
+/// Field checks under one change's path prefix.
+struct Fields {
+    prefix: &'static str,
+}
+
+impl Fields {
+    fn err(&self, name: &str, reason: impl Into<String>) -> ValidationError {
+        err(format!("{}.{name}", self.prefix), reason)
+    }
+
+    /// Length (in chars), required-ness and control characters of a text field.
+    fn check(&self, name: &str, s: &str, max: usize, required: bool) -> Result {
+        if required && s.trim().is_empty() {
+            return Err(self.err(name, "is required (must not be blank)"));
+        }
+        let len = s.chars().count();
+        if len > max {
+            return Err(self.err(
+                name,
+                format!("is {len} characters long, at most {max} are allowed"),
+            ));
+        }
+        if let Some((pos, c)) = s
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_control() && *c != '\n' && *c != '\t')
+        {
+            return Err(self.err(
+                name,
+                format!(
+                    "contains control character U+{:04X} at character {pos}; remove it",
+                    u32::from(c)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn title(&self, name: &str, s: &str) -> Result {
+        self.check(name, s, TITLE_MAX_CHARS, true)
+    }
+
+    fn text(&self, name: &str, s: &str, required: bool) -> Result {
+        self.check(name, s, TEXT_MAX_CHARS, required)
+    }
+
+    fn short(&self, name: &str, s: &str, required: bool) -> Result {
+        self.check(name, s, SHORT_MAX_CHARS, required)
+    }
+
+    fn list_len(&self, name: &str, len: usize) -> Result {
+        if len > LIST_MAX_ITEMS {
+            return Err(self.err(
+                name,
+                format!("has {len} items, at most {LIST_MAX_ITEMS} are allowed"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A list of names: at most [`LIST_MAX_ITEMS`], each a required short field.
+    fn names(&self, name: &str, items: &[String]) -> Result {
+        self.list_len(name, items.len())?;
+        for (i, s) in items.iter().enumerate() {
+            self.short(&format!("{name}[{i}]"), s, true)?;
+        }
+        Ok(())
+    }
+
+    fn city(&self, name: &str, s: &str) -> Result {
+        validate_city(s).map_err(|reason| self.err(name, reason))
+    }
+
+    /// A required `YYYY-MM-DD` calendar date.
+    fn date(&self, name: &str, s: &str) -> Result {
+        if s.is_empty() {
+            return Err(self.err(name, "is required (use YYYY-MM-DD)"));
+        }
+        parse_date(s).map(|_| ()).ok_or_else(|| {
+            self.err(
+                name,
+                format!("{} is not a valid date (use YYYY-MM-DD)", s.escape_debug()),
+            )
+        })
+    }
+
+    fn year(&self, name: &str, year: u32) -> Result {
+        if !(YEAR_MIN..=YEAR_MAX).contains(&year) {
+            return Err(self.err(
+                name,
+                format!("{year} is out of range (use a year from {YEAR_MIN} to {YEAR_MAX})"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn count(&self, name: &str, n: u32) -> Result {
+        if n > COUNT_MAX {
+            return Err(self.err(name, format!("{n} is too large (at most {COUNT_MAX})")));
+        }
+        Ok(())
+    }
+
+    /// An optional station record id (`<city>-<ULID>`).
+    fn station_id(&self, s: &str) -> Result {
+        if s.is_empty() {
+            return Ok(());
+        }
+        self.short("station_id", s, false)?;
+        if record_origin(s).is_none() {
+            return Err(self.err(
+                "station_id",
+                format!(
+                    "{} is not a record id (use <city>-<ULID>, e.g. hezhou-01J…)",
+                    s.escape_debug()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parses a strict `YYYY-MM-DD` calendar date (exactly 10 characters, a real date).
+pub(crate) fn parse_date(s: &str) -> Option<time::Date> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shape_ok {
+        return None;
+    }
+    time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
+}

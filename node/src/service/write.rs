@@ -1,0 +1,244 @@
+//! The write path: validate, build and sign the event, fold it onto the record's history,
+//! refuse it if the fold rejects it, commit atomically, flush, then acknowledge.
+
+use std::collections::HashSet;
+
+use lianluo_proto::{ActRequest, Change, CreateRequest, EventBody, Record, RecordKind};
+use prost::Message;
+
+use super::auth::Caller;
+use crate::domain::{self, FoldEvent};
+use crate::error::NodeError;
+use crate::state::{today, NodeState};
+use crate::store::{Commit, NewEvent, Store, StoredEvent};
+
+/// Longest accepted client request id.
+pub const REQUEST_ID_MAX_CHARS: usize = 128;
+
+/// Creates a record at this node's city.
+pub async fn create(
+    state: &NodeState,
+    caller: &Caller,
+    req: CreateRequest,
+) -> Result<Record, NodeError> {
+    let change = req
+        .change
+        .ok_or_else(|| NodeError::invalid("change", "missing; send the creation change"))?;
+    let kind = domain::validate_change(&change, true)?;
+    check_request_id(&req.request_id)?;
+    let partners = check_partners(state, &req.partners)?;
+    let key = format!("{}\u{0}{}", caller.user, req.request_id);
+
+    let guard = state.write_lock.lock().await;
+    if let Some(existing) = blocking(state, {
+        let key = key.clone();
+        move |s| s.request(&key)
+    })
+    .await?
+    {
+        drop(guard);
+        // A retry: answer with the record the first call created (once it is durable).
+        state.flusher.flush().await?;
+        return super::read::get(state, &existing).await;
+    }
+    let city = state.config.city.clone();
+    let record_id = format!("{city}-{}", ulid::Ulid::new());
+    let mut participants = vec![city.clone()];
+    participants.extend(partners);
+    let body = EventBody {
+        record_id: record_id.clone(),
+        kind: kind as i32,
+        author_city: city,
+        author_user: caller.user.clone(),
+        hlc: Some(state.clock.tick([])),
+        parents: Vec::new(),
+        participants,
+        request_id: req.request_id.clone(),
+        change: Some(change),
+    };
+    let record = apply(state, Vec::new(), body, Some((key, record_id))).await?;
+    drop(guard);
+    state.flusher.flush().await?;
+    Ok(record)
+}
+
+/// Applies one change to an existing record.
+pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<Record, NodeError> {
+    let change: Change = req
+        .change
+        .ok_or_else(|| NodeError::invalid("change", "missing; send the change to apply"))?;
+    let kind = domain::validate_change(&change, false)?;
+    if req.record_id.trim().is_empty() {
+        return Err(NodeError::invalid("record_id", "missing; pass the record's id"));
+    }
+    let guard = state.write_lock.lock().await;
+    let id = req.record_id.clone();
+    let stored = blocking(state, move |s| s.record_events(&id)).await?;
+    if stored.is_empty() {
+        return Err(NodeError::NotFound(req.record_id));
+    }
+    let history = fold_inputs(state, &stored);
+    let current = domain::fold(&history);
+    let record = current
+        .record
+        .as_ref()
+        .ok_or_else(|| NodeError::Internal(format!("record {} has no valid creation", req.record_id)))?;
+    // participant_added applies to any kind (validate_change says Unspecified).
+    let kind = if kind == RecordKind::Unspecified {
+        domain::parse_kind(&record.kind)
+            .ok_or_else(|| NodeError::Internal(format!("record {} has kind {:?}", record.id, record.kind)))?
+    } else {
+        kind
+    };
+    if record.kind != domain::kind_str(kind) {
+        return Err(NodeError::invalid(
+            "change",
+            format!(
+                "{} applies to a {}, but {} is a {}",
+                domain::change_type(&change),
+                domain::kind_str(kind),
+                record.id,
+                record.kind
+            ),
+        ));
+    }
+    let parent_hlcs: Vec<_> = history
+        .iter()
+        .filter(|e| current.heads.contains(&e.id))
+        .filter_map(|e| e.body.hlc)
+        .collect();
+    let body = EventBody {
+        record_id: req.record_id.clone(),
+        kind: kind as i32,
+        author_city: state.config.city.clone(),
+        author_user: caller.user.clone(),
+        hlc: Some(state.clock.tick(parent_hlcs.iter())),
+        parents: current.heads.clone(),
+        participants: Vec::new(),
+        request_id: String::new(),
+        change: Some(change),
+    };
+    let record = apply(state, history, body, None).await?;
+    drop(guard);
+    state.flusher.flush().await?;
+    Ok(record)
+}
+
+/// Signs `body`, folds it onto `history` and commits it unless the fold rejects it.
+/// Must be called with the write lock held; the caller flushes afterwards.
+async fn apply(
+    state: &NodeState,
+    mut history: Vec<FoldEvent>,
+    body: EventBody,
+    request: Option<(String, String)>,
+) -> Result<Record, NodeError> {
+    let signed = state
+        .signer
+        .sign(&body)
+        .map_err(|e| NodeError::Internal(format!("cannot sign the event: {e}")))?;
+    let id = lianluo_federation::envelope::event_id(&signed.body);
+    let record_id = body.record_id.clone();
+    history.push(FoldEvent {
+        id: id.clone(),
+        body,
+        verified: true,
+    });
+    let folded = domain::fold(&history);
+    if let Some(reason) = folded.rejected.get(&id) {
+        return Err(NodeError::Precondition(reason.clone()));
+    }
+    let mut record = folded
+        .record
+        .ok_or_else(|| NodeError::Internal("fold produced no record".into()))?;
+    let commit = Commit {
+        events: vec![NewEvent {
+            id,
+            record_id,
+            signed,
+        }],
+        records: vec![record.clone()],
+        request,
+        cursor: None,
+    };
+    blocking(state, move |s| s.commit(commit)).await?;
+    domain::refresh_overdue(&mut record, today());
+    Ok(record)
+}
+
+/// Decodes and verifies stored events for the fold. An event whose signature does not
+/// verify is still shown, marked unverified (and the fold rejects it).
+pub fn fold_inputs(state: &NodeState, stored: &[StoredEvent]) -> Vec<FoldEvent> {
+    stored
+        .iter()
+        .filter_map(|e| match state.signers.verify(&e.signed) {
+            Ok(v) => Some(FoldEvent {
+                id: v.id,
+                body: v.body,
+                verified: true,
+            }),
+            Err(err) => {
+                tracing::warn!(event = %e.id, record = %e.record_id, "stored event does not verify: {err}");
+                EventBody::decode(e.signed.body.as_slice())
+                    .ok()
+                    .map(|body| FoldEvent {
+                        id: e.id.clone(),
+                        body,
+                        verified: false,
+                    })
+            }
+        })
+        .collect()
+}
+
+fn check_request_id(id: &str) -> Result<(), NodeError> {
+    let n = id.chars().count();
+    if n == 0 || n > REQUEST_ID_MAX_CHARS || id.chars().any(char::is_control) {
+        return Err(NodeError::invalid(
+            "request_id",
+            format!(
+                "must be 1–{REQUEST_ID_MAX_CHARS} printable characters; generate one per record and reuse it when retrying"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_partners(state: &NodeState, partners: &[String]) -> Result<Vec<String>, NodeError> {
+    let own = &state.config.city;
+    let mut seen = HashSet::new();
+    for (i, p) in partners.iter().enumerate() {
+        let field = format!("partners[{i}]");
+        if p == own {
+            return Err(NodeError::invalid(
+                field,
+                format!("{p:?} is this node's own city (the origin); list only other cities"),
+            ));
+        }
+        if !state.config.peers.contains(p) {
+            return Err(NodeError::invalid(
+                field,
+                format!(
+                    "unknown city {p:?}; known partner cities: {}",
+                    state.config.peers.join(", ")
+                ),
+            ));
+        }
+        if !seen.insert(p) {
+            return Err(NodeError::invalid(field, format!("{p:?} is listed twice")));
+        }
+    }
+    Ok(partners.to_vec())
+}
+
+/// Runs blocking store work off the async runtime (sled calls may block on disk).
+pub async fn blocking<T, F>(state: &NodeState, f: F) -> Result<T, NodeError>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| NodeError::Internal(format!("storage task failed: {e}")))?
+        .map_err(NodeError::from)
+}

@@ -1,0 +1,35 @@
+//! The shared state of a running node: config, store, signer, clock and the write lock.
+
+use std::sync::Arc;
+
+use lianluo_federation::envelope::{EventSigner, SignerDirectory};
+
+use crate::clock::HlcClock;
+use crate::config::Config;
+use crate::store::{Flusher, Store};
+
+/// Everything request handlers share.
+pub struct NodeState {
+    /// Validated config.
+    pub config: Config,
+    /// The record store.
+    pub store: Arc<dyn Store>,
+    /// Group-commit flusher: every acknowledged write waits on it.
+    pub flusher: Flusher,
+    /// This city's event signer.
+    pub signer: EventSigner,
+    /// Known signer certificates, for verifying history.
+    pub signers: SignerDirectory,
+    /// Event timestamps.
+    pub clock: HlcClock,
+    /// Serialises read-fold-commit of writes so concurrent acts see each other's heads.
+    /// Flushing happens after it is released, so concurrent writers share flushes.
+    pub write_lock: tokio::sync::Mutex<()>,
+}
+
+/// Today's date in China Standard Time (UTC+8), where deadlines are set.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date()
+}

@@ -1,0 +1,133 @@
+//! Group commit: many callers that each need "everything I committed is durable" share
+//! one [`Store::flush`].
+//!
+//! A single task waits for a request, takes every request queued by then, runs one flush
+//! on the blocking pool and answers all of them. A request that arrives while a flush
+//! runs waits for the next one, so every answer comes from a flush that started after the
+//! request was made.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::{Store, StoreError};
+
+type Reply = oneshot::Sender<Result<(), StoreError>>;
+
+enum Request {
+    Flush(Reply),
+    Shutdown(Reply),
+}
+
+impl Request {
+    fn answer(self, result: Result<(), StoreError>) {
+        let (Self::Flush(reply) | Self::Shutdown(reply)) = self;
+        // The caller may have given up waiting; nothing to do then.
+        let _ = reply.send(result);
+    }
+}
+
+/// Shares flushes of a [`Store`] among concurrent callers.
+pub struct Flusher {
+    requests: mpsc::UnboundedSender<Request>,
+    flushes: Arc<AtomicU64>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Flusher {
+    /// Starts the flusher task (in the `store_flusher` tracing span) on the current tokio
+    /// runtime. Must be called from within a runtime.
+    pub fn spawn(store: Arc<dyn Store>) -> Flusher {
+        let (requests, rx) = mpsc::unbounded_channel();
+        let flushes = Arc::new(AtomicU64::new(0));
+        let span = tracing::info_span!("store_flusher");
+        let task = tokio::spawn(run(store, rx, Arc::clone(&flushes)).instrument(span));
+        Flusher {
+            requests,
+            flushes,
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Returns once a flush that started after this call has completed, so everything
+    /// committed before the call is durable. Fails with [`StoreError::ShutDown`] after
+    /// [`Flusher::shutdown`].
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Flush(reply))
+            .map_err(|_| StoreError::ShutDown)?;
+        answer.await.map_err(|_| StoreError::ShutDown)?
+    }
+
+    /// Answers queued requests, runs a final flush and stops the task. Later
+    /// [`Flusher::flush`] calls fail with [`StoreError::ShutDown`].
+    pub async fn shutdown(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let result = match self.requests.send(Request::Shutdown(reply)) {
+            Ok(()) => answer.await.unwrap_or(Err(StoreError::ShutDown)),
+            Err(_) => Err(StoreError::ShutDown),
+        };
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "store flusher task failed");
+            }
+        }
+        result
+    }
+
+    /// Number of flushes run so far (each may have answered many callers).
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::SeqCst)
+    }
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+    flushes: Arc<AtomicU64>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let stop = batch.iter().any(|r| matches!(r, Request::Shutdown(_)));
+        let result = flush_once(&store, &flushes).await;
+        tracing::trace!(callers = batch.len(), ok = result.is_ok(), "store flushed");
+        for request in batch {
+            request.answer(result.clone());
+        }
+        if stop {
+            rx.close();
+            // Requests sent after the final flush started were not covered by it.
+            while let Ok(late) = rx.try_recv() {
+                late.answer(Err(StoreError::ShutDown));
+            }
+            return;
+        }
+    }
+    // Every handle was dropped without shutdown: still leave the store durable.
+    if let Err(e) = flush_once(&store, &flushes).await {
+        tracing::error!(error = %e, "final store flush failed");
+    }
+}
+
+async fn flush_once(store: &Arc<dyn Store>, flushes: &AtomicU64) -> Result<(), StoreError> {
+    let store = Arc::clone(store);
+    let result = tokio::task::spawn_blocking(move || store.flush())
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Io(format!("the flush task failed: {e}"))));
+    flushes.fetch_add(1, Ordering::SeqCst);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "store flush failed");
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests;
