@@ -1,0 +1,147 @@
+//! The signed-event envelope (DESIGN §4): [`EventSigner`] signs an encoded `EventBody`
+//! with the city's signer key; [`SignerDirectory`] knows the federation's signer
+//! certificates and verifies [`SignedEvent`]s from any city, relayed or not.
+//!
+//! The signature is ECDSA P-256 / SHA-256 (ASN.1 DER) over [`SIGNING_PREFIX`] followed by
+//! the body bytes; the event id is the lowercase hex SHA-256 of the body bytes. Verifiers
+//! never re-encode the body: the bytes that were signed are the bytes that are checked,
+//! hashed and decoded.
+
+mod directory;
+mod signer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lianluo_proto::{EventBody, SignedEvent};
+
+pub use directory::SignerDirectory;
+pub use signer::EventSigner;
+
+/// Domain-separation prefix of every event signature.
+pub const SIGNING_PREFIX: &[u8] = b"lianluo.v1.event\0";
+
+/// The id of an event: lowercase hex SHA-256 of its body bytes (64 characters).
+pub fn event_id(body_bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, body_bytes).as_ref())
+}
+
+/// An event whose signature, signer and author city have been checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedEvent {
+    /// The event id ([`event_id`] of the body bytes).
+    pub id: String,
+    /// The decoded body.
+    pub body: EventBody,
+}
+
+/// What can go wrong loading a signer or verifying an event.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EnvelopeError {
+    /// A certificate or key file could not be read.
+    #[error("cannot read {what} {}: {source}", path.display())]
+    Read {
+        /// "signer certificate", "signer key" or "root CA certificate".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// A certificate or key is not usable for its purpose.
+    #[error("{what} is not usable: {reason}")]
+    Invalid {
+        /// What, e.g. "signer certificate /pki/hezhou/signer.pem".
+        what: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// Signing failed (the system random number generator failed).
+    #[error("cannot sign the event: {0}")]
+    Sign(String),
+    /// A signer certificate offered to the directory is not acceptable.
+    #[error("signer certificate {sha256} refused: {reason}")]
+    UntrustedSigner {
+        /// Its fingerprint.
+        sha256: String,
+        /// Why.
+        reason: String,
+    },
+    /// The event names a signer certificate the directory does not know.
+    #[error(
+        "event {id} is signed by unknown signer certificate {sha256}; the signer \
+         certificates of its city must be fetched first"
+    )]
+    UnknownSigner {
+        /// The event id.
+        id: String,
+        /// The fingerprint the event names.
+        sha256: String,
+    },
+    /// The event's signer certificate has been revoked by the root CA.
+    #[error("event {id} is signed by revoked signer certificate {sha256} of {city}")]
+    SignerRevoked {
+        /// The event id.
+        id: String,
+        /// The fingerprint.
+        sha256: String,
+        /// The signer's city.
+        city: String,
+    },
+    /// The signature does not verify over the prefix and body bytes.
+    #[error("event {id}: signature does not verify with signer certificate {sha256} ({city})")]
+    BadSignature {
+        /// The event id.
+        id: String,
+        /// The fingerprint.
+        sha256: String,
+        /// The signer's city.
+        city: String,
+    },
+    /// The signed body is not a valid `EventBody`.
+    #[error("event {id}: body does not decode: {reason}")]
+    Malformed {
+        /// The event id.
+        id: String,
+        /// The decode error.
+        reason: String,
+    },
+    /// A correctly signed event claims another city as its author.
+    #[error("event {id} claims author city {claimed} but is signed by {signer}'s signer")]
+    AuthorMismatch {
+        /// The event id.
+        id: String,
+        /// `body.author_city`.
+        claimed: String,
+        /// The city of the signer certificate.
+        signer: String,
+    },
+}
+
+/// The message that is signed: prefix followed by the body bytes.
+fn signed_message(body: &[u8]) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(SIGNING_PREFIX.len() + body.len());
+    msg.extend_from_slice(SIGNING_PREFIX);
+    msg.extend_from_slice(body);
+    msg
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// Signs `body` as-is (already encoded). Shared by [`EventSigner`] and tests.
+fn seal(body: Vec<u8>, signature: Vec<u8>, signer_sha256: &str) -> SignedEvent {
+    SignedEvent {
+        body,
+        signature,
+        signer_cert_sha256: signer_sha256.to_string(),
+    }
+}

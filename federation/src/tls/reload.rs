@@ -1,0 +1,161 @@
+//! [`ReloadableServerConfig`]: the current server configuration, replaceable at run time
+//! when certificates, keys or CRLs change on disk (no restart, DESIGN §3).
+
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tracing::Instrument;
+
+use super::{server_config, TlsError, TlsFiles};
+
+/// The server configuration in use, shared by every clone. New connections use
+/// [`current`](Self::current); established ones keep the configuration they started with.
+#[derive(Clone)]
+pub struct ReloadableServerConfig {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    files: Option<TlsFiles>,
+    current: RwLock<Arc<ServerConfig>>,
+    // Fingerprint of the files' contents at the last load attempt.
+    seen: Mutex<Option<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for ReloadableServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadableServerConfig")
+            .field("files", &self.inner.files)
+            .finish()
+    }
+}
+
+impl ReloadableServerConfig {
+    /// Loads the configuration from `files` (see [`server_config`]).
+    pub fn load(files: TlsFiles) -> Result<ReloadableServerConfig, TlsError> {
+        let seen = fingerprint(&files);
+        let config = server_config(&files)?;
+        Ok(ReloadableServerConfig {
+            inner: Arc::new(Inner {
+                files: Some(files),
+                current: RwLock::new(config),
+                seen: Mutex::new(Some(seen)),
+            }),
+        })
+    }
+
+    /// A fixed configuration (not backed by files; [`reload`](Self::reload) is a no-op).
+    pub fn fixed(config: Arc<ServerConfig>) -> ReloadableServerConfig {
+        ReloadableServerConfig {
+            inner: Arc::new(Inner {
+                files: None,
+                current: RwLock::new(config),
+                seen: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The files this configuration is loaded from, if any.
+    pub fn files(&self) -> Option<&TlsFiles> {
+        self.inner.files.as_ref()
+    }
+
+    /// The configuration for the next connection.
+    pub fn current(&self) -> Arc<ServerConfig> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Re-reads the files and swaps the configuration in. On error the previous
+    /// configuration stays in use and the error is returned.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let Some(files) = &self.inner.files else {
+            return Ok(());
+        };
+        let seen = fingerprint(files);
+        *self
+            .inner
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(seen);
+        let config = server_config(files)?;
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = config;
+        Ok(())
+    }
+
+    /// Whether the files differ from what was last loaded (or tried).
+    fn changed(&self) -> bool {
+        let Some(files) = &self.inner.files else {
+            return false;
+        };
+        let now = fingerprint(files);
+        self.inner
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            != Some(&now)
+    }
+
+    /// Spawns a task (span `tls-reload`) that checks the files every `interval` and
+    /// reloads when any changed, logging the outcome. Abort the handle to stop it.
+    pub fn watch(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        let span = tracing::info_span!("tls-reload");
+        tokio::spawn(
+            async move {
+                let mut tick = tokio::time::interval(interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if !this.changed() {
+                        continue;
+                    }
+                    match this.reload() {
+                        Ok(()) => tracing::info!("tls files changed; configuration reloaded"),
+                        Err(e) => tracing::warn!(
+                            "tls files changed but the new configuration is unusable, \
+                             keeping the previous one: {e}"
+                        ),
+                    }
+                }
+            }
+            .instrument(span),
+        )
+    }
+}
+
+impl From<Arc<ServerConfig>> for ReloadableServerConfig {
+    fn from(config: Arc<ServerConfig>) -> Self {
+        ReloadableServerConfig::fixed(config)
+    }
+}
+
+/// SHA-256 over every file's path and contents (or read error). Contents rather than
+/// mtimes: a rewrite within the file system's timestamp granularity is still seen.
+fn fingerprint(files: &TlsFiles) -> Vec<u8> {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let paths = [&files.cert, &files.key, &files.ca]
+        .into_iter()
+        .chain(files.crls.iter());
+    for path in paths {
+        ctx.update(path.as_os_str().as_encoded_bytes());
+        ctx.update(&[0]);
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                ctx.update(&(bytes.len() as u64).to_le_bytes());
+                ctx.update(&bytes);
+            }
+            Err(e) => ctx.update(format!("\0error {:?}", e.kind()).as_bytes()),
+        }
+    }
+    ctx.finish().as_ref().to_vec()
+}
