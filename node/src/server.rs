@@ -131,7 +131,9 @@ pub async fn start(
             addr: cfg.api_listen,
             source,
         })?;
-    let api = listener.local_addr().map_err(|e| ServeError::Serve(e.to_string()))?;
+    let api = listener
+        .local_addr()
+        .map_err(|e| ServeError::Serve(e.to_string()))?;
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter

@@ -21,7 +21,15 @@ fn help_lists_every_command_group() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for cmd in [
-        "node", "config", "demo", "tls", "suggestion", "dispute", "activity", "station", "show",
+        "node",
+        "config",
+        "demo",
+        "tls",
+        "suggestion",
+        "dispute",
+        "activity",
+        "station",
+        "show",
         "list",
     ] {
         assert!(text.contains(cmd), "--help does not mention {cmd}:\n{text}");
@@ -36,7 +44,12 @@ fn config_check_reports_a_missing_file() {
 }
 
 fn demo(dir: &Path) {
-    let out = lianluo(&["demo", "--init-only", "--dir", dir.to_str().expect("utf-8 path")]);
+    let out = lianluo(&[
+        "demo",
+        "--init-only",
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -46,10 +59,19 @@ fn demo_config_is_valid_and_rerun_keeps_files() {
     demo(dir.path());
     let cfg = dir.path().join("hezhou/node.toml");
     let ca_before = std::fs::read(dir.path().join("pki/root-ca.pem")).expect("root ca");
-    std::fs::write(&cfg, std::fs::read_to_string(&cfg).expect("read") + "# edited\n").expect("edit");
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg).expect("read") + "# edited\n",
+    )
+    .expect("edit");
     demo(dir.path());
-    assert_eq!(ca_before, std::fs::read(dir.path().join("pki/root-ca.pem")).expect("root ca"));
-    assert!(std::fs::read_to_string(&cfg).expect("read").contains("# edited"));
+    assert_eq!(
+        ca_before,
+        std::fs::read(dir.path().join("pki/root-ca.pem")).expect("root ca")
+    );
+    assert!(std::fs::read_to_string(&cfg)
+        .expect("read")
+        .contains("# edited"));
     for city in ["hezhou", "qingyuan", "yongzhou"] {
         let c = dir.path().join(city).join("node.toml");
         let out = lianluo(&["config", "check", "--config", c.to_str().expect("utf-8")]);
@@ -71,9 +93,13 @@ fn config_check_reports_every_problem_with_its_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     demo(dir.path());
     let cfg = dir.path().join("hezhou/node.toml");
-    let text = std::fs::read_to_string(&cfg).expect("read")
+    let text = std::fs::read_to_string(&cfg)
+        .expect("read")
         .replace("listen = \"127.0.0.1:7101\"", "listen = \"not-an-address\"")
-        .replace("cert = \"../pki/hezhou/node.pem\"", "cert = \"../pki/hezhou/missing.pem\"")
+        .replace(
+            "cert = \"../pki/hezhou/node.pem\"",
+            "cert = \"../pki/hezhou/missing.pem\"",
+        )
         .replace("coordinator = \"coordinator\"", "coordinator = \"boss\"");
     std::fs::write(&cfg, text).expect("write");
     let out = lianluo(&["config", "check", "--config", cfg.to_str().expect("utf-8")]);
@@ -90,7 +116,9 @@ fn config_check_rejects_unknown_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     demo(dir.path());
     let cfg = dir.path().join("qingyuan/node.toml");
-    let text = std::fs::read_to_string(&cfg).expect("read").replace("[api]", "[api]\nlisten_port = 9");
+    let text = std::fs::read_to_string(&cfg)
+        .expect("read")
+        .replace("[api]", "[api]\nlisten_port = 9");
     std::fs::write(&cfg, format!("colour = \"red\"\n{text}")).expect("write");
     let out = lianluo(&["config", "check", "--config", cfg.to_str().expect("utf-8")]);
     assert!(!out.status.success());

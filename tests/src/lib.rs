@@ -160,8 +160,14 @@ impl NodeProc {
             "endpoint = \"https://{}\"\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n",
             self.api,
             pki.join("root-ca.pem").display(),
-            pki.join(user_city).join("users").join(format!("{role}.pem")).display(),
-            pki.join(user_city).join("users").join(format!("{role}.key")).display(),
+            pki.join(user_city)
+                .join("users")
+                .join(format!("{role}.pem"))
+                .display(),
+            pki.join(user_city)
+                .join("users")
+                .join(format!("{role}.key"))
+                .display(),
         );
         std::fs::write(&path, text)?;
         Ok(path)

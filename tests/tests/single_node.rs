@@ -28,10 +28,20 @@ fn suggestion_lifecycle_with_chinese_text_round_trips() -> Result<()> {
     let title = "关于推进湘粤桂三省（区）毗邻地区断头路建设的建议";
     let body = "建议三市交通部门共同推进贺州—清远—永州县乡道路连通，打通“断头路”。";
     let created = cli.json(&[
-        "suggestion", "create", "--title", title, "--body", body, "--proposer", "李明",
+        "suggestion",
+        "create",
+        "--title",
+        title,
+        "--body",
+        body,
+        "--proposer",
+        "李明",
     ])?;
     let id = created["id"].as_str().unwrap_or_default().to_string();
-    assert!(id.starts_with("hezhou-"), "record id {id} must start with its origin");
+    assert!(
+        id.starts_with("hezhou-"),
+        "record id {id} must start with its origin"
+    );
     assert_eq!(created["kind"], "suggestion");
     assert_eq!(status(&created), "submitted");
     assert_eq!(created["origin"], "hezhou");
@@ -40,9 +50,23 @@ fn suggestion_lifecycle_with_chinese_text_round_trips() -> Result<()> {
     assert_eq!(created["suggestion"]["proposers"][0], "李明");
 
     let steps: [&[&str]; 5] = [
-        &["suggestion", "dispatch", &id, "--unit", "贺州市交通运输局", "--deadline", "2026-12-31"],
+        &[
+            "suggestion",
+            "dispatch",
+            &id,
+            "--unit",
+            "贺州市交通运输局",
+            "--deadline",
+            "2026-12-31",
+        ],
         &["suggestion", "progress", &id, "--note", "已完成路线勘察"],
-        &["suggestion", "answer", &id, "--answer", "已列入2027年县乡道建设计划"],
+        &[
+            "suggestion",
+            "answer",
+            &id,
+            "--answer",
+            "已列入2027年县乡道建设计划",
+        ],
         &["suggestion", "rate", &id, "--rating", "satisfied"],
         &["suggestion", "close", &id],
     ];
@@ -83,12 +107,27 @@ fn partners_are_participants_and_list_filters_work() -> Result<()> {
     let node = fed.start("hezhou")?;
     let cli = node.cli("coordinator");
     let s = cli.json(&[
-        "suggestion", "create", "--title", "共建边界联防", "--body", "内容", "--partner", "qingyuan",
+        "suggestion",
+        "create",
+        "--title",
+        "共建边界联防",
+        "--body",
+        "内容",
+        "--partner",
+        "qingyuan",
     ])?;
     assert_eq!(s["participants"], serde_json::json!(["hezhou", "qingyuan"]));
     let d = cli.json(&[
-        "dispute", "report", "--title", "界牌村山林权属纠纷", "--description", "两村对山林边界有争议",
-        "--partner", "yongzhou", "--partner", "qingyuan",
+        "dispute",
+        "report",
+        "--title",
+        "界牌村山林权属纠纷",
+        "--description",
+        "两村对山林边界有争议",
+        "--partner",
+        "yongzhou",
+        "--partner",
+        "qingyuan",
     ])?;
     assert_eq!(d["status"], "reported");
     let all = cli.json(&["list"])?;
@@ -112,20 +151,90 @@ fn bad_input_is_refused_with_the_field_named_and_changes_nothing() -> Result<()>
     let id = s["id"].as_str().unwrap_or_default().to_string();
     let long = "长".repeat(201);
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["suggestion", "create", "--title", "", "--body", "b"], "title"),
-        (vec!["suggestion", "create", "--title", "   ", "--body", "b"], "title"),
-        (vec!["suggestion", "create", "--title", &long, "--body", "b"], "title"),
-        (vec!["suggestion", "create", "--title", "t", "--body", "b", "--partner", "guilin"], "partners[0]"),
-        (vec!["suggestion", "create", "--title", "t", "--body", "b", "--partner", "hezhou"], "partners[0]"),
+        (
+            vec!["suggestion", "create", "--title", "", "--body", "b"],
+            "title",
+        ),
+        (
+            vec!["suggestion", "create", "--title", "   ", "--body", "b"],
+            "title",
+        ),
+        (
+            vec!["suggestion", "create", "--title", &long, "--body", "b"],
+            "title",
+        ),
+        (
+            vec![
+                "suggestion",
+                "create",
+                "--title",
+                "t",
+                "--body",
+                "b",
+                "--partner",
+                "guilin",
+            ],
+            "partners[0]",
+        ),
+        (
+            vec![
+                "suggestion",
+                "create",
+                "--title",
+                "t",
+                "--body",
+                "b",
+                "--partner",
+                "hezhou",
+            ],
+            "partners[0]",
+        ),
         (vec!["suggestion", "close", &id], "`submitted`"),
-        (vec!["suggestion", "dispatch", &id, "--unit", "u", "--deadline", "2026-02-30"], "deadline"),
-        (vec!["suggestion", "dispatch", &id, "--unit", "u", "--deadline", "31/12/2026"], "deadline"),
-        (vec!["show", "hezhou-01JZZZZZZZZZZZZZZZZZZZZZZZ"], "not found"),
-        (vec!["suggestion", "progress", "hezhou-01JZZZZZZZZZZZZZZZZZZZZZZZ", "--note", "n"], "not found"),
+        (
+            vec![
+                "suggestion",
+                "dispatch",
+                &id,
+                "--unit",
+                "u",
+                "--deadline",
+                "2026-02-30",
+            ],
+            "deadline",
+        ),
+        (
+            vec![
+                "suggestion",
+                "dispatch",
+                &id,
+                "--unit",
+                "u",
+                "--deadline",
+                "31/12/2026",
+            ],
+            "deadline",
+        ),
+        (
+            vec!["show", "hezhou-01JZZZZZZZZZZZZZZZZZZZZZZZ"],
+            "not found",
+        ),
+        (
+            vec![
+                "suggestion",
+                "progress",
+                "hezhou-01JZZZZZZZZZZZZZZZZZZZZZZZ",
+                "--note",
+                "n",
+            ],
+            "not found",
+        ),
     ];
     for (args, needle) in &cases {
         let err = cli.fails(args)?;
-        assert!(err.contains(needle), "{args:?}: error does not name {needle:?}:\n{err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: error does not name {needle:?}:\n{err}"
+        );
     }
     let after = cli.json(&["show", &id])?;
     assert_eq!(after["version"], 1, "a refused request changed the record");
@@ -137,9 +246,16 @@ fn bad_input_is_refused_with_the_field_named_and_changes_nothing() -> Result<()>
 fn roles_and_certificates_decide_who_may_do_what() -> Result<()> {
     let fed = Federation::init()?;
     let node = fed.start("hezhou")?;
-    let created = node
-        .cli("coordinator")
-        .json(&["station", "register", "--name", "贺街镇省际联络站", "--township", "贺街镇", "--county", "八步区"])?;
+    let created = node.cli("coordinator").json(&[
+        "station",
+        "register",
+        "--name",
+        "贺街镇省际联络站",
+        "--township",
+        "贺街镇",
+        "--county",
+        "八步区",
+    ])?;
     let id = created["id"].as_str().unwrap_or_default().to_string();
 
     let viewer = node.cli("viewer");
@@ -147,7 +263,10 @@ fn roles_and_certificates_decide_who_may_do_what() -> Result<()> {
     let err = viewer.fails(&["station", "close", &id, "--reason", "r"])?;
     assert!(err.contains("viewer"), "{err}");
     let err = viewer.fails(&["suggestion", "create", "--title", "t", "--body", "b"])?;
-    assert!(err.to_lowercase().contains("permission") || err.contains("viewer"), "{err}");
+    assert!(
+        err.to_lowercase().contains("permission") || err.contains("viewer"),
+        "{err}"
+    );
 
     // A user certificate issued by another city's user CA is refused by this node.
     let foreign_city = lianluo_tests::Cli {
@@ -162,7 +281,16 @@ fn roles_and_certificates_decide_who_may_do_what() -> Result<()> {
     for args in [
         vec!["tls", "init", "--pki", pki_s],
         vec!["tls", "city", "--pki", pki_s, "--city", "hezhou"],
-        vec!["tls", "user", "--pki", pki_s, "--city", "hezhou", "--name", "coordinator"],
+        vec![
+            "tls",
+            "user",
+            "--pki",
+            pki_s,
+            "--city",
+            "hezhou",
+            "--name",
+            "coordinator",
+        ],
     ] {
         lianluo_tests::check_ok(&lianluo(&args), &args.join(" "))?;
     }
@@ -178,7 +306,10 @@ fn roles_and_certificates_decide_who_may_do_what() -> Result<()> {
         ),
     )?;
     lianluo_tests::Cli { profile }.fails(&["list"])?;
-    assert_eq!(node.cli("admin").json(&["list"])?.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        node.cli("admin").json(&["list"])?.as_array().map(Vec::len),
+        Some(1)
+    );
     Ok(())
 }
 
@@ -188,8 +319,16 @@ fn a_repeated_request_id_returns_the_first_record() -> Result<()> {
     let node = fed.start("hezhou")?;
     let cli = node.cli("coordinator");
     let args = [
-        "activity", "plan", "--title", "三市代表联合视察", "--kind", "joint-inspection", "--date",
-        "2026-12-05", "--request-id", "plan-2026-12-05",
+        "activity",
+        "plan",
+        "--title",
+        "三市代表联合视察",
+        "--kind",
+        "joint-inspection",
+        "--date",
+        "2026-12-05",
+        "--request-id",
+        "plan-2026-12-05",
     ];
     let a = cli.json(&args)?;
     let b = cli.json(&args)?;
@@ -203,9 +342,14 @@ fn a_data_dir_of_another_city_is_refused() -> Result<()> {
     let fed = Federation::init()?;
     drop(fed.start("hezhou")?);
     let cfg = fed.node_config("qingyuan");
-    let text = std::fs::read_to_string(&cfg)?.replace("data_dir = \"data\"", "data_dir = \"../hezhou/data\"");
+    let text = std::fs::read_to_string(&cfg)?
+        .replace("data_dir = \"data\"", "data_dir = \"../hezhou/data\"");
     std::fs::write(&cfg, text)?;
-    let err = fed.start("qingyuan").err().map(|e| e.to_string()).unwrap_or_default();
+    let err = fed
+        .start("qingyuan")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("belongs to city hezhou"), "{err}");
     Ok(())
 }

@@ -60,7 +60,13 @@ pub fn init(dir: &Path, base_port: u16) -> anyhow::Result<()> {
         let city_dir = dir.join(city);
         std::fs::create_dir_all(&city_dir)?;
         for role in ROLES {
-            if !dir.join("pki").join(city).join("users").join(format!("{role}.pem")).exists() {
+            if !dir
+                .join("pki")
+                .join(city)
+                .join("users")
+                .join(format!("{role}.pem"))
+                .exists()
+            {
                 pki.issue_user(city, role, 365)
                     .with_context(|| format!("cannot issue {city}'s {role} certificate"))?;
             }

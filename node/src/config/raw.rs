@@ -83,12 +83,14 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-        vec![Problem {
-            key: "(type)".into(),
-            message: e.message().to_string(),
-        }]
-    })
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            vec![Problem {
+                key: "(type)".into(),
+                message: e.message().to_string(),
+            }]
+        })
 }
 
 fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
@@ -200,10 +202,7 @@ impl Checker<'_> {
 
     fn existing(&mut self, key: &str, shown: &str, p: PathBuf) -> PathBuf {
         if !p.is_file() {
-            self.problem(
-                key,
-                format!("{shown:?}: no such file ({})", p.display()),
-            );
+            self.problem(key, format!("{shown:?}: no such file ({})", p.display()));
         }
         p
     }
@@ -216,7 +215,10 @@ impl RawConfig {
             base,
             problems: Vec::new(),
         };
-        let city = c.required("city", &self.city).unwrap_or_default().to_string();
+        let city = c
+            .required("city", &self.city)
+            .unwrap_or_default()
+            .to_string();
         if !city.is_empty() {
             if let Err(why) = crate::domain::validate_city(&city) {
                 c.problem("city", format!("{city:?}: {why}"));
@@ -313,7 +315,10 @@ impl RawConfig {
             if let Err(why) = crate::domain::validate_city(city) {
                 c.problem(&key, format!("{city:?}: {why}"));
             } else if city == own {
-                c.problem(&key, format!("{city:?} is this node's own city; list only the other cities"));
+                c.problem(
+                    &key,
+                    format!("{city:?} is this node's own city; list only the other cities"),
+                );
             } else if out.iter().any(|x| x == city) {
                 c.problem(&key, format!("{city:?} is listed twice"));
             } else {

@@ -42,7 +42,10 @@ pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, N
         if !KINDS.contains(&k) {
             return Err(NodeError::invalid(
                 "kind",
-                format!("{k:?} is not a record kind; use one of {}", KINDS.join(", ")),
+                format!(
+                    "{k:?} is not a record kind; use one of {}",
+                    KINDS.join(", ")
+                ),
             ));
         }
     }

@@ -69,7 +69,10 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         .ok_or_else(|| NodeError::invalid("change", "missing; send the change to apply"))?;
     let kind = domain::validate_change(&change, false)?;
     if req.record_id.trim().is_empty() {
-        return Err(NodeError::invalid("record_id", "missing; pass the record's id"));
+        return Err(NodeError::invalid(
+            "record_id",
+            "missing; pass the record's id",
+        ));
     }
     let guard = state.write_lock.lock().await;
     let id = req.record_id.clone();
@@ -79,14 +82,14 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
     }
     let history = fold_inputs(state, &stored);
     let current = domain::fold(&history);
-    let record = current
-        .record
-        .as_ref()
-        .ok_or_else(|| NodeError::Internal(format!("record {} has no valid creation", req.record_id)))?;
+    let record = current.record.as_ref().ok_or_else(|| {
+        NodeError::Internal(format!("record {} has no valid creation", req.record_id))
+    })?;
     // participant_added applies to any kind (validate_change says Unspecified).
     let kind = if kind == RecordKind::Unspecified {
-        domain::parse_kind(&record.kind)
-            .ok_or_else(|| NodeError::Internal(format!("record {} has kind {:?}", record.id, record.kind)))?
+        domain::parse_kind(&record.kind).ok_or_else(|| {
+            NodeError::Internal(format!("record {} has kind {:?}", record.id, record.kind))
+        })?
     } else {
         kind
     };
