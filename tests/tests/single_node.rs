@@ -1,6 +1,8 @@
 //! One real `lianluo node` process with real certificates, driven through the real CLI as
 //! a joint-station coordinator would.
 
+use std::time::Duration;
+
 use anyhow::Result;
 use lianluo_tests::{lianluo, Federation};
 use serde_json::Value;
@@ -351,5 +353,30 @@ fn a_data_dir_of_another_city_is_refused() -> Result<()> {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("belongs to city hezhou"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn a_revoked_user_certificate_is_refused_without_a_restart() -> Result<()> {
+    let fed = Federation::init()?;
+    let node = fed.start("hezhou")?;
+    let viewer = node.cli("viewer");
+    viewer.json(&["list"])?;
+    let pki = fed.dir().join("pki");
+    let cert = pki.join("hezhou/users/viewer.pem");
+    let args = [
+        "tls",
+        "revoke",
+        "--pki",
+        pki.to_str().unwrap_or_default(),
+        "--cert",
+        cert.to_str().unwrap_or_default(),
+    ];
+    lianluo_tests::check_ok(&lianluo(&args), "tls revoke")?;
+    let err = lianluo_tests::eventually(Duration::from_secs(15), "the CRL reload", || {
+        viewer.fails(&["list"]).ok()
+    })?;
+    assert!(err.contains("revoked"), "{err}");
+    node.cli("coordinator").json(&["list"])?;
     Ok(())
 }
