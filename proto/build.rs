@@ -4,6 +4,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/lianluo/v1/events.proto",
         "proto/lianluo/v1/records.proto",
+        "proto/lianluo/v1/federation.proto",
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod envelope;
 pub mod error;
 pub mod identity;
+pub mod sync;
 pub mod tls;
 
 pub use crypto::install_crypto_provider;

@@ -81,6 +81,22 @@ pub struct TlsPaths {
     pub signer_key: PathBuf,
 }
 
+/// Another city's node this node replicates with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The peer's city id; its node certificate must name this city.
+    pub city: String,
+    /// The peer's federation address.
+    pub address: SocketAddr,
+}
+
+impl Peer {
+    /// Whether `city` is this peer.
+    pub fn is(&self, city: &str) -> bool {
+        self.city == city
+    }
+}
+
 /// A validated node configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -94,10 +110,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Client API listen address.
     pub api_listen: SocketAddr,
+    /// Federation (node-to-node) listen address.
+    pub federation_listen: SocketAddr,
+    /// HTTP listener (metrics, health) on loopback, if configured.
+    pub http_listen: Option<SocketAddr>,
+    /// Longest life of one federation stream before the peer must re-handshake.
+    pub max_stream: std::time::Duration,
     /// TLS and signing files.
     pub tls: TlsPaths,
     /// The other cities of the federation, in config order.
-    pub peers: Vec<String>,
+    pub peers: Vec<Peer>,
     /// User name → role, for users of this city.
     pub users: BTreeMap<String, Role>,
     /// Log format.
@@ -109,10 +131,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether `city` is a configured peer.
+    pub fn is_peer(&self, city: &str) -> bool {
+        self.peers.iter().any(|p| p.city == city)
+    }
+
     /// Every city known to this node: itself and its peers.
     pub fn known_cities(&self) -> Vec<String> {
         let mut v = vec![self.city.clone()];
-        v.extend(self.peers.iter().cloned());
+        v.extend(self.peers.iter().map(|p| p.city.clone()));
         v
     }
 

@@ -2,10 +2,14 @@
 //! storage behind the [`store::Store`] trait, the client-facing gRPC services, config, and
 //! everything the `lianluo` binary runs.
 
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod replication;
 pub mod server;
 pub mod service;
 pub mod state;

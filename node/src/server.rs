@@ -81,6 +81,9 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         .add_cert(signer.cert_der())
         .map_err(|e| ServeError::Tls(format!("tls.signer_cert does not chain to tls.ca: {e}")))?;
     let flusher = Flusher::spawn(store.clone());
+    // Everything on disk when the store opens is durable.
+    let head = store.last_seq()?;
+    let (durable, _) = tokio::sync::watch::channel(head);
     Ok(Arc::new(NodeState {
         config,
         store,
@@ -89,6 +92,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         signers,
         clock: HlcClock::new(),
         write_lock: tokio::sync::Mutex::new(()),
+        durable,
     }))
 }
 

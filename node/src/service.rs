@@ -1,7 +1,8 @@
 //! The client-facing `lianluo.v1.Records` gRPC service. Handlers identify the caller from
 //! the verified client certificate, check the role, then run the write or read path.
 
-mod auth;
+pub mod auth;
+pub mod node;
 mod read;
 mod write;
 

@@ -25,6 +25,25 @@ pub struct NodeState {
     /// Serialises read-fold-commit of writes so concurrent acts see each other's heads.
     /// Flushing happens after it is released, so concurrent writers share flushes.
     pub write_lock: tokio::sync::Mutex<()>,
+    /// The highest log seq known to be flushed. Only events at or below it are served to
+    /// peers: an unflushed event could vanish in a crash and its seq be reused.
+    pub durable: tokio::sync::watch::Sender<u64>,
+}
+
+impl NodeState {
+    /// Flushes everything committed so far, then publishes `seq` (a seq committed before
+    /// this call) as durable.
+    pub async fn flush_through(&self, seq: u64) -> Result<(), crate::store::StoreError> {
+        self.flusher.flush().await?;
+        self.durable.send_if_modified(|d| {
+            let grew = seq > *d;
+            if grew {
+                *d = seq;
+            }
+            grew
+        });
+        Ok(())
+    }
 }
 
 /// Today's date in China Standard Time (UTC+8), where deadlines are set.

@@ -3,6 +3,8 @@
 //! node listening on port 0; [`NodeProc`] runs one node and is killed on drop; [`Cli`]
 //! drives the real binary as a coordinator would.
 
+pub mod fake_peer;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

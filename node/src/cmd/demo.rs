@@ -17,7 +17,8 @@ pub const ROLES: [&str; 3] = ["admin", "coordinator", "viewer"];
 /// Set up (and run) a three-city demo federation on 127.0.0.1.
 ///
 /// Ports: city i (hezhou 0, qingyuan 1, yongzhou 2) serves its client API on
-/// BASE + 10*i + 1 (7101, 7111, 7121 by default).
+/// BASE + 10*i + 1 (7101, 7111, 7121 by default), federation on BASE + 10*i + 2 and
+/// metrics/health HTTP on BASE + 10*i + 3.
 #[derive(clap::Args)]
 pub struct DemoArgs {
     /// Directory for the PKI, the node configs, data and client profiles.
@@ -71,8 +72,8 @@ pub fn init(dir: &Path, base_port: u16) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot issue {city}'s {role} certificate"))?;
             }
         }
-        let api_port = base_port + 10 * i as u16 + 1;
-        write_new(&city_dir.join("node.toml"), &node_toml(city, api_port))?;
+        let (api_port, _, _) = ports(base_port, i);
+        write_new(&city_dir.join("node.toml"), &node_toml(city, base_port))?;
         for role in ROLES {
             write_new(
                 &city_dir.join(format!("{role}.toml")),
@@ -91,11 +92,23 @@ fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn node_toml(city: &str, api_port: u16) -> String {
+/// Ports of city number `i`: client API, federation, HTTP.
+pub fn ports(base: u16, i: usize) -> (u16, u16, u16) {
+    let b = base + 10 * i as u16;
+    (b + 1, b + 2, b + 3)
+}
+
+fn node_toml(city: &str, base_port: u16) -> String {
+    let i = CITIES.iter().position(|c| *c == city).unwrap_or_default();
+    let (api, fed, http) = ports(base_port, i);
     let peers: String = CITIES
         .iter()
-        .filter(|c| **c != city)
-        .map(|c| format!("\n[[peers]]\ncity = \"{c}\"\n"))
+        .enumerate()
+        .filter(|(_, c)| **c != city)
+        .map(|(j, c)| {
+            let (_, peer_fed, _) = ports(base_port, j);
+            format!("\n[[peers]]\ncity = \"{c}\"\naddress = \"127.0.0.1:{peer_fed}\"\n")
+        })
         .collect();
     format!(
         r#"# Lianluo node for {city}, written by `lianluo demo`. Paths are relative to this file.
@@ -104,14 +117,22 @@ data_dir = "data"
 
 [api]
 # Client API (gRPC over mutual TLS with {city}'s user certificates).
-listen = "127.0.0.1:{api_port}"
+listen = "127.0.0.1:{api}"
+
+[federation]
+# Node-to-node replication (mutual TLS with node certificates from the root CA).
+listen = "127.0.0.1:{fed}"
+
+[http]
+# Metrics and health (loopback only).
+listen = "127.0.0.1:{http}"
 
 [tls]
 ca = "../pki/root-ca.pem"
 cert = "../pki/{city}/node.pem"
 key = "../pki/{city}/node.key"
 user_ca = "../pki/{city}/user-ca.pem"
-crls = ["../pki/{city}/user-ca.crl.pem"]
+crls = ["../pki/{city}/user-ca.crl.pem", "../pki/root-ca.crl.pem"]
 signer_cert = "../pki/{city}/signer.pem"
 signer_key = "../pki/{city}/signer.key"
 
@@ -124,6 +145,8 @@ viewer = "viewer"
 [log]
 format = "text"
 level = "info"
+
+# The other cities' nodes (federation addresses).
 {peers}"#
     )
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Config, LogFormat, Problem, Role, TlsPaths, DEFAULT_TRUST_DOMAIN};
+use super::{Config, LogFormat, Peer, Problem, Role, TlsPaths, DEFAULT_TRUST_DOMAIN};
 
 /// Default largest gRPC request: 1 MiB.
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
@@ -21,6 +21,10 @@ pub struct RawConfig {
     pub data_dir: Option<String>,
     #[serde(default)]
     pub api: RawApi,
+    #[serde(default)]
+    pub federation: RawFederation,
+    #[serde(default)]
+    pub http: RawHttp,
     #[serde(default)]
     pub tls: RawTls,
     #[serde(default)]
@@ -41,6 +45,19 @@ pub struct RawApi {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawFederation {
+    pub listen: Option<String>,
+    pub max_stream_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawTls {
     pub ca: Option<String>,
     pub cert: Option<String>,
@@ -56,6 +73,7 @@ pub struct RawTls {
 #[serde(deny_unknown_fields)]
 pub struct RawPeer {
     pub city: Option<String>,
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,6 +126,8 @@ const TOP: &[&str] = &[
     "trust_domain",
     "data_dir",
     "api",
+    "federation",
+    "http",
     "tls",
     "peers",
     "users",
@@ -115,6 +135,8 @@ const TOP: &[&str] = &[
     "limits",
 ];
 const API: &[&str] = &["listen"];
+const FEDERATION: &[&str] = &["listen", "max_stream_secs"];
+const HTTP: &[&str] = &["listen"];
 const TLS: &[&str] = &[
     "ca",
     "cert",
@@ -124,7 +146,7 @@ const TLS: &[&str] = &[
     "signer_cert",
     "signer_key",
 ];
-const PEER: &[&str] = &["city"];
+const PEER: &[&str] = &["city", "address"];
 const LOG: &[&str] = &["format", "level"];
 const LIMITS: &[&str] = &["max_request_bytes"];
 
@@ -144,7 +166,14 @@ fn unknown_keys(table: &toml::Table) -> Vec<Problem> {
         }
     };
     check("", table, TOP);
-    for (name, allowed) in [("api", API), ("tls", TLS), ("log", LOG), ("limits", LIMITS)] {
+    for (name, allowed) in [
+        ("api", API),
+        ("federation", FEDERATION),
+        ("http", HTTP),
+        ("tls", TLS),
+        ("log", LOG),
+        ("limits", LIMITS),
+    ] {
         if let Some(toml::Value::Table(t)) = table.get(name) {
             check(&format!("{name}."), t, allowed);
         }
@@ -243,6 +272,32 @@ impl RawConfig {
             .map(|s| c.path(s))
             .unwrap_or_default();
         let api_listen = listen_addr(&mut c, "api.listen", &self.api.listen);
+        let federation_listen =
+            listen_addr(&mut c, "federation.listen", &self.federation.listen);
+        let http_listen = self
+            .http
+            .listen
+            .as_ref()
+            .map(|_| listen_addr(&mut c, "http.listen", &self.http.listen));
+        if let Some(addr) = http_listen {
+            if !addr.ip().is_loopback() {
+                c.problem(
+                    "http.listen",
+                    format!("{addr}: the HTTP listener (metrics, health) serves without TLS and must bind a loopback address such as 127.0.0.1"),
+                );
+            }
+        }
+        let max_stream_secs = match self.federation.max_stream_secs {
+            None => 300,
+            Some(n) if (1..=86_400).contains(&n) => n,
+            Some(n) => {
+                c.problem(
+                    "federation.max_stream_secs",
+                    format!("{n}: must be between 1 and 86400 seconds"),
+                );
+                300
+            }
+        };
         let tls = self.tls_paths(&mut c);
         let peers = self.peer_cities(&mut c, &city);
         let users = self.user_roles(&mut c);
@@ -274,6 +329,9 @@ impl RawConfig {
             trust_domain,
             data_dir,
             api_listen,
+            federation_listen,
+            http_listen,
+            max_stream: std::time::Duration::from_secs(max_stream_secs),
             tls,
             peers,
             users,
@@ -305,10 +363,11 @@ impl RawConfig {
         }
     }
 
-    fn peer_cities(&self, c: &mut Checker<'_>, own: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    fn peer_cities(&self, c: &mut Checker<'_>, own: &str) -> Vec<Peer> {
+        let mut out: Vec<Peer> = Vec::new();
         for (i, p) in self.peers.iter().enumerate() {
             let key = format!("peers[{i}].city");
+            let address = listen_addr(c, &format!("peers[{i}].address"), &p.address);
             let Some(city) = c.required(&key, &p.city) else {
                 continue;
             };
@@ -319,10 +378,13 @@ impl RawConfig {
                     &key,
                     format!("{city:?} is this node's own city; list only the other cities"),
                 );
-            } else if out.iter().any(|x| x == city) {
+            } else if out.iter().any(|x| x.city == city) {
                 c.problem(&key, format!("{city:?} is listed twice"));
             } else {
-                out.push(city.to_string());
+                out.push(Peer {
+                    city: city.to_string(),
+                    address,
+                });
             }
         }
         out

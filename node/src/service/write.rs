@@ -38,7 +38,8 @@ pub async fn create(
     {
         drop(guard);
         // A retry: answer with the record the first call created (once it is durable).
-        state.flusher.flush().await?;
+        let head = blocking(state, |s| s.last_seq()).await?;
+        state.flush_through(head).await?;
         return super::read::get(state, &existing).await;
     }
     let city = state.config.city.clone();
@@ -56,9 +57,9 @@ pub async fn create(
         request_id: req.request_id.clone(),
         change: Some(change),
     };
-    let record = apply(state, Vec::new(), body, Some((key, record_id))).await?;
+    let (record, seq) = apply(state, Vec::new(), body, Some((key, record_id))).await?;
     drop(guard);
-    state.flusher.flush().await?;
+    state.flush_through(seq).await?;
     Ok(record)
 }
 
@@ -121,20 +122,21 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         request_id: String::new(),
         change: Some(change),
     };
-    let record = apply(state, history, body, None).await?;
+    let (record, seq) = apply(state, history, body, None).await?;
     drop(guard);
-    state.flusher.flush().await?;
+    state.flush_through(seq).await?;
     Ok(record)
 }
 
 /// Signs `body`, folds it onto `history` and commits it unless the fold rejects it.
-/// Must be called with the write lock held; the caller flushes afterwards.
+/// Must be called with the write lock held; the caller flushes afterwards (through the
+/// returned log seq).
 async fn apply(
     state: &NodeState,
     mut history: Vec<FoldEvent>,
     body: EventBody,
     request: Option<(String, String)>,
-) -> Result<Record, NodeError> {
+) -> Result<(Record, u64), NodeError> {
     let signed = state
         .signer
         .sign(&body)
@@ -163,9 +165,10 @@ async fn apply(
         request,
         cursor: None,
     };
-    blocking(state, move |s| s.commit(commit)).await?;
+    let seqs = blocking(state, move |s| s.commit(commit)).await?;
+    let seq = seqs.last().copied().unwrap_or_default();
     domain::refresh_overdue(&mut record, today());
-    Ok(record)
+    Ok((record, seq))
 }
 
 /// Decodes and verifies stored events for the fold. An event whose signature does not
@@ -217,12 +220,12 @@ fn check_partners(state: &NodeState, partners: &[String]) -> Result<Vec<String>,
                 format!("{p:?} is this node's own city (the origin); list only other cities"),
             ));
         }
-        if !state.config.peers.contains(p) {
+        if !state.config.is_peer(p) {
             return Err(NodeError::invalid(
                 field,
                 format!(
                     "unknown city {p:?}; known partner cities: {}",
-                    state.config.peers.join(", ")
+                    state.config.known_cities()[1..].join(", ")
                 ),
             ));
         }

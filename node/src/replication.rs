@@ -1,0 +1,1 @@
+//! Replication: the node side of the sync protocol (placeholder).

@@ -1,0 +1,1 @@
+//! A fake federation peer for tests (placeholder).
