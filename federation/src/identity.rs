@@ -126,6 +126,17 @@ macro_rules! city_newtype {
     };
 }
 city_newtype!(PeerCity);
+
+impl PeerCity {
+    /// A peer city taken from this node's own config, for dialling it. The identity of a
+    /// caller is never built this way: it comes from its verified certificate; a dialled
+    /// peer must present a node certificate naming this city (`connect_peer`).
+    pub fn configured(city: &str) -> Result<PeerCity, IdentityError> {
+        lianluo_certs::spiffe::validate_city(city)
+            .map_err(|e| IdentityError::Certificate(e.to_string()))?;
+        Ok(PeerCity(city.to_string()))
+    }
+}
 city_newtype!(SignerCity);
 
 impl fmt::Display for UserIdentity {

@@ -5,12 +5,26 @@
 //! heartbeats, stream age limits, reconnects with backoff, peer state). The node owns
 //! storage: it implements [`SyncSource`] (what may be served to a city) and [`SyncSink`]
 //! (verify, filter, store and fold received events together with the new cursor).
+//!
+//! Serving: [`FederationService`]. Receiving: [`spawn_peer_worker`] per configured peer,
+//! reporting into a [`PeerRegistry`] read by the API, CLI and metrics. Reconnect delays:
+//! [`backoff_delay`].
 
 use std::time::Duration;
 
 use lianluo_proto::{SignedEvent, SyncBatch};
 
 use crate::identity::PeerCity;
+
+mod backoff;
+mod registry;
+mod server;
+mod worker;
+
+pub use backoff::{backoff_base, backoff_delay, Jitter};
+pub use registry::{PeerPhase, PeerRegistry, PeerState};
+pub use server::{FederationService, MAX_BATCH_BYTES};
+pub use worker::{spawn_peer_worker, MAX_MESSAGE_BYTES};
 
 /// A position in a peer's log: the peer's `log_id` epoch and the last seq covered.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

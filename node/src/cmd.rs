@@ -1,5 +1,6 @@
 //! Subcommands of the `lianluo` binary.
 
+pub mod backup;
 pub mod client;
 pub mod demo;
 pub mod node;

@@ -1,1 +1,161 @@
-//! HTTP listener (placeholder).
+//! The node's plain-HTTP listener (`http.listen`, loopback only — the config refuses any
+//! other address because nothing here is authenticated):
+//!
+//! - `GET /metrics`: Prometheus text exposition ([`crate::metrics`]),
+//! - `GET /healthz`: `200 ok` while the process serves HTTP at all (liveness),
+//! - `GET /readyz`: `200 ready` once the node serves its APIs, `503` before that and
+//!   while it shuts down (readiness; the node flips the flag it passes to [`serve`]).
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::state::NodeState;
+
+/// Content type of the Prometheus text format.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[derive(Clone)]
+struct Http {
+    node: Arc<NodeState>,
+    ready: Arc<AtomicBool>,
+}
+
+/// The routes, for embedding or testing.
+pub fn router(node: Arc<NodeState>, ready: Arc<AtomicBool>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(Http { node, ready })
+}
+
+/// Serves the routes on `listener` until `shutdown` completes. `ready` is read on every
+/// `/readyz` request: set it once the node serves, clear it when shutting down.
+pub async fn serve(
+    listener: TcpListener,
+    node: Arc<NodeState>,
+    ready: Arc<AtomicBool>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(node, ready))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn metrics(State(http): State<Http>) -> impl IntoResponse {
+    // The store reads may touch the disk.
+    match tokio::task::spawn_blocking(move || crate::metrics::render(&http.node)).await {
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+            body,
+        ),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("metrics failed: {e}\n"),
+        ),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(http): State<Http>) -> (StatusCode, &'static str) {
+    if http.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// One HTTP/1.1 GET; returns (status, content type, body).
+    async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).await.unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let ctype = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-type: "))
+            .unwrap_or_default()
+            .to_string();
+        (status, ctype, body.to_string())
+    }
+
+    #[tokio::test]
+    async fn http_serves_metrics_health_and_readiness() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = crate::backup::tests::write_config(tmp.path(), "hezhou", "data");
+        let cfg = crate::config::load(&path).unwrap();
+        let state = crate::server::open_state(cfg).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let ready = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, state.clone(), ready.clone(), async {
+            let _ = stopped.await;
+        }));
+
+        assert_eq!(get(addr, "/healthz").await.0, 200);
+        assert_eq!(get(addr, "/healthz").await.2, "ok");
+        assert_eq!(get(addr, "/readyz").await.0, 503);
+        ready.store(true, Ordering::Release);
+        assert_eq!(get(addr, "/readyz").await.0, 200);
+
+        let (status, ctype, body) = get(addr, "/metrics").await;
+        assert_eq!((status, ctype.as_str()), (200, METRICS_CONTENT_TYPE));
+        let log_id = &state.store.meta().log_id;
+        assert!(
+            body.contains(&format!(
+                "lianluo_info{{city=\"hezhou\",log_id=\"{log_id}\","
+            )),
+            "{body}"
+        );
+        assert!(
+            body.lines().any(|l| l == "lianluo_log_last_seq 0"),
+            "{body}"
+        );
+        assert!(
+            body.lines().any(|l| l == "lianluo_log_durable_seq 0"),
+            "{body}"
+        );
+        let size = body
+            .lines()
+            .find_map(|l| l.strip_prefix("lianluo_store_size_bytes "))
+            .expect("store size");
+        assert!(size.parse::<u64>().unwrap() > 0, "{body}");
+        // The configured peer is listed even before a sync worker reports on it.
+        assert!(
+            body.lines()
+                .any(|l| l == "lianluo_peer_connected{peer=\"qingyuan\"} 0"),
+            "{body}"
+        );
+        assert_eq!(get(addr, "/nothing").await.0, 404);
+
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "still listening"
+        );
+    }
+}

@@ -38,6 +38,10 @@ enum Command {
     /// Manage the PKI: root CA, city certificates, user certificates, CRLs.
     #[command(subcommand)]
     Tls(cmd::tls::TlsCommand),
+    /// Back up a stopped node's data into one file.
+    Backup(cmd::backup::BackupArgs),
+    /// Restore a stopped node's data from a backup file.
+    Restore(cmd::backup::RestoreArgs),
     #[command(flatten)]
     Client(cmd::client::ClientCommand),
 }
@@ -48,6 +52,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tls(c) => cmd::tls::run(c),
         Command::Config(c) => cmd::node::check(c, cli.json),
+        Command::Backup(a) => cmd::backup::run_backup(a, cli.json),
+        Command::Restore(a) => cmd::backup::run_restore(a, cli.json),
         other => runtime().and_then(|rt| {
             rt.block_on(async move {
                 match other {
@@ -60,7 +66,10 @@ fn main() -> ExitCode {
                         };
                         cmd::client::run(c, &ctx).await
                     }
-                    Command::Tls(_) | Command::Config(_) => Ok(()),
+                    Command::Tls(_)
+                    | Command::Config(_)
+                    | Command::Backup(_)
+                    | Command::Restore(_) => Ok(()),
                 }
             })
         }),

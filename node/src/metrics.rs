@@ -1,1 +1,292 @@
-//! Metrics (placeholder).
+//! Prometheus metrics in the text exposition format (version 0.0.4), written by hand: the
+//! per-peer replication state from the peer registry, the local log's last and durable
+//! seqs, the store's size on disk, and an info series naming the node.
+//!
+//! [`render`] reads the store (blocking): call it from `spawn_blocking` in async code.
+
+use std::fmt::Write as _;
+use std::time::UNIX_EPOCH;
+
+use lianluo_federation::sync::PeerState;
+
+use crate::state::NodeState;
+
+/// What [`render_parts`] shows about the node itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeFacts {
+    /// The node's city.
+    pub city: String,
+    /// The local log id.
+    pub log_id: String,
+    /// The lianluo version.
+    pub version: String,
+    /// Highest seq in the local log (`None` when the store could not be read).
+    pub last_seq: Option<u64>,
+    /// Highest seq known flushed.
+    pub durable_seq: u64,
+    /// Bytes on disk (`None` when the store could not be read).
+    pub store_size: Option<u64>,
+}
+
+impl NodeFacts {
+    /// Reads the facts of a running node (blocking store reads).
+    pub fn read(state: &NodeState) -> NodeFacts {
+        let store = state.store.as_ref();
+        let warn = |what: &str, e: &dyn std::fmt::Display| {
+            tracing::warn!("metrics: cannot read {what}: {e}");
+        };
+        NodeFacts {
+            city: state.config.city.clone(),
+            log_id: store.meta().log_id.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            last_seq: store
+                .last_seq()
+                .map_err(|e| warn("the last log seq", &e))
+                .ok(),
+            durable_seq: *state.durable.borrow(),
+            store_size: store
+                .size_on_disk()
+                .map_err(|e| warn("the store size", &e))
+                .ok(),
+        }
+    }
+}
+
+/// The metrics of a running node (blocking: reads the store).
+pub fn render(state: &NodeState) -> String {
+    let peers = crate::service::node::peer_states(state);
+    render_parts(&NodeFacts::read(state), &peers)
+}
+
+/// One metric family: name, type, help.
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+}
+
+/// A per-peer value.
+type PeerValue = fn(&PeerState) -> u64;
+
+const PEER_FAMILIES: [(Family, PeerValue); 6] = [
+    (
+        Family {
+            name: "lianluo_peer_connected",
+            kind: "gauge",
+            help: "1 when a sync stream from the peer is open, else 0.",
+        },
+        |p| u64::from(p.phase.is_connected()),
+    ),
+    (
+        Family {
+            name: "lianluo_peer_lag_events",
+            kind: "gauge",
+            help: "Events in the peer's log not yet covered by our cursor.",
+        },
+        |p| p.lag,
+    ),
+    (
+        Family {
+            name: "lianluo_peer_last_contact_seconds",
+            kind: "gauge",
+            help: "Unix time of the last batch or heartbeat from the peer (0: never).",
+        },
+        |p| {
+            p.last_contact
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        },
+    ),
+    (
+        Family {
+            name: "lianluo_peer_reconnect_attempts",
+            kind: "gauge",
+            help: "Failed connection attempts to the peer since the last success.",
+        },
+        |p| u64::from(p.attempt),
+    ),
+    (
+        Family {
+            name: "lianluo_events_applied_total",
+            kind: "counter",
+            help: "Events received from the peer and stored, since the node started.",
+        },
+        |p| p.events_applied,
+    ),
+    (
+        Family {
+            name: "lianluo_events_rejected_total",
+            kind: "counter",
+            help: "Events received from the peer and refused, since the node started.",
+        },
+        |p| p.events_rejected,
+    ),
+];
+
+/// Renders the exposition text from node facts and peer states.
+pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
+    let mut out = String::new();
+    for (family, value) in &PEER_FAMILIES {
+        head(&mut out, family);
+        for p in peers {
+            let _ = writeln!(
+                out,
+                "{}{{peer=\"{}\"}} {}",
+                family.name,
+                escape(&p.city),
+                value(p)
+            );
+        }
+    }
+    let node_gauges = [
+        (
+            "lianluo_log_last_seq",
+            "Highest seq in the local event log.",
+            node.last_seq,
+        ),
+        (
+            "lianluo_log_durable_seq",
+            "Highest seq of the local log known to be flushed (served to peers).",
+            Some(node.durable_seq),
+        ),
+        (
+            "lianluo_store_size_bytes",
+            "Bytes the store uses on disk.",
+            node.store_size,
+        ),
+    ];
+    for (name, help, value) in node_gauges {
+        head(
+            &mut out,
+            &Family {
+                name,
+                kind: "gauge",
+                help,
+            },
+        );
+        if let Some(v) = value {
+            let _ = writeln!(out, "{name} {v}");
+        }
+    }
+    head(
+        &mut out,
+        &Family {
+            name: "lianluo_info",
+            kind: "gauge",
+            help: "Always 1; labels name the node's city, log id and lianluo version.",
+        },
+    );
+    let _ = writeln!(
+        out,
+        "lianluo_info{{city=\"{}\",log_id=\"{}\",version=\"{}\"}} 1",
+        escape(&node.city),
+        escape(&node.log_id),
+        escape(&node.version)
+    );
+    out
+}
+
+fn head(out: &mut String, f: &Family) {
+    let _ = writeln!(out, "# HELP {} {}", f.name, f.help);
+    let _ = writeln!(out, "# TYPE {} {}", f.name, f.kind);
+}
+
+/// Escapes a label value: backslash, double quote and newline.
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use lianluo_federation::sync::{Cursor, PeerPhase};
+
+    use super::*;
+
+    fn facts() -> NodeFacts {
+        NodeFacts {
+            city: "hezhou".into(),
+            log_id: "0f".repeat(16),
+            version: "0.1.0".into(),
+            last_seq: Some(42),
+            durable_seq: 40,
+            store_size: None,
+        }
+    }
+
+    fn peer(city: &str, port: u16) -> PeerState {
+        PeerState::new(city, ([127, 0, 0, 1], port).into())
+    }
+
+    #[test]
+    fn metrics_render_every_family_with_help_type_and_values() {
+        let mut q = peer("qingyuan", 7112);
+        q.phase = PeerPhase::Connected;
+        q.lag = 3;
+        q.last_contact = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        q.events_applied = 17;
+        q.events_rejected = 2;
+        q.cursor = Some(Cursor {
+            log_id: "ab".repeat(16),
+            seq: 9,
+        });
+        let mut y = peer("yongzhou", 7122);
+        y.phase = PeerPhase::BackingOff {
+            attempt: 4,
+            until: SystemTime::now(),
+        };
+        y.attempt = 4;
+        y.last_error = Some("connection refused".into());
+        let text = render_parts(&facts(), &[q, y]);
+        for line in [
+            "# TYPE lianluo_peer_connected gauge",
+            "lianluo_peer_connected{peer=\"qingyuan\"} 1",
+            "lianluo_peer_connected{peer=\"yongzhou\"} 0",
+            "lianluo_peer_lag_events{peer=\"qingyuan\"} 3",
+            "lianluo_peer_last_contact_seconds{peer=\"qingyuan\"} 1700000000",
+            "lianluo_peer_last_contact_seconds{peer=\"yongzhou\"} 0",
+            "lianluo_peer_reconnect_attempts{peer=\"yongzhou\"} 4",
+            "# TYPE lianluo_events_applied_total counter",
+            "lianluo_events_applied_total{peer=\"qingyuan\"} 17",
+            "lianluo_events_rejected_total{peer=\"qingyuan\"} 2",
+            "lianluo_log_last_seq 42",
+            "lianluo_log_durable_seq 40",
+            "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
+            "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        // An unreadable value is left out rather than reported as 0.
+        assert!(!text
+            .lines()
+            .any(|l| l.starts_with("lianluo_store_size_bytes ")));
+        // Every sample belongs to a family announced with HELP and TYPE before it.
+        let mut typed = std::collections::HashSet::new();
+        for l in text.lines() {
+            if let Some(rest) = l.strip_prefix("# TYPE ") {
+                typed.insert(rest.split(' ').next().unwrap().to_string());
+            } else if !l.starts_with('#') {
+                let name = l.split(['{', ' ']).next().unwrap();
+                assert!(typed.contains(name), "{name} has no TYPE line before it");
+            }
+        }
+        assert_eq!(text.matches("# HELP ").count(), 10);
+    }
+
+    #[test]
+    fn metrics_escape_label_values() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(escape("贺州"), "贺州");
+    }
+}

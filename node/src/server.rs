@@ -4,16 +4,22 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use lianluo_federation::envelope::{EventSigner, SignerDirectory};
+use lianluo_federation::identity::PeerCity;
+use lianluo_federation::sync::{spawn_peer_worker, FederationService, SyncSettings, SyncSink};
 use lianluo_federation::tls::{tls_incoming, ReloadableServerConfig, TlsFiles};
+use lianluo_proto::node_server::NodeServer;
 use lianluo_proto::records_server::RecordsServer;
 use tokio::net::TcpListener;
 
 use crate::clock::HlcClock;
 use crate::config::Config;
+use crate::replication::{NodeSink, NodeSource};
+use crate::service::node::NodeService;
 use crate::service::RecordsService;
 use crate::state::NodeState;
 use crate::store::{self, Flusher};
@@ -31,8 +37,10 @@ pub enum ServeError {
     #[error("{0}")]
     Tls(String),
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr} (api.listen): {source}; is another node running there?")]
+    #[error("cannot listen on {addr} ({key}): {source}; is another node running there?")]
     Bind {
+        /// The config key of the address.
+        key: &'static str,
         /// The address.
         addr: SocketAddr,
         /// The OS error.
@@ -48,6 +56,10 @@ pub enum ServeError {
 pub struct Bound {
     /// Client API address.
     pub api: SocketAddr,
+    /// Federation address.
+    pub federation: SocketAddr,
+    /// HTTP (metrics, health) address, if configured.
+    pub http: Option<SocketAddr>,
 }
 
 /// File in the data dir that announces the bound addresses once the node is ready.
@@ -84,6 +96,10 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     // Everything on disk when the store opens is durable.
     let head = store.last_seq()?;
     let (durable, _) = tokio::sync::watch::channel(head);
+    let peers = lianluo_federation::sync::PeerRegistry::new();
+    for p in &config.peers {
+        peers.register(&p.city, p.address);
+    }
     Ok(Arc::new(NodeState {
         config,
         store,
@@ -93,6 +109,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         clock: HlcClock::new(),
         write_lock: tokio::sync::Mutex::new(()),
         durable,
+        peers,
     }))
 }
 
@@ -115,30 +132,107 @@ pub async fn run(
         .map_err(|e| ServeError::Serve(format!("node task failed: {e}")))?
 }
 
-/// Opens and binds everything, then serves in a background task until `shutdown`.
+/// Opens and binds everything, then serves in background tasks until `shutdown`.
 pub async fn start(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunningNode, ServeError> {
     let state = open_state(config).await?;
     let cfg = &state.config;
-    let tls = ReloadableServerConfig::load(TlsFiles {
+    let api_listener = bind(cfg.api_listen, "api.listen").await?;
+    let fed_listener = bind(cfg.federation_listen, "federation.listen").await?;
+    let http_listener = match cfg.http_listen {
+        Some(a) => Some(bind(a, "http.listen").await?),
+        None => None,
+    };
+    let bound = Bound {
+        api: local(&api_listener)?,
+        federation: local(&fed_listener)?,
+        http: http_listener.as_ref().map(local).transpose()?,
+    };
+    // One shutdown signal stops every listener, stream and peer worker.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let ready = Arc::new(AtomicBool::new(false));
+    let not_ready = ready.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        not_ready.store(false, Ordering::SeqCst);
+        let _ = stop_tx.send(true);
+    });
+    let mut tasks = vec![
+        serve_api(&state, api_listener, stop_rx.clone()).await?,
+        serve_federation(&state, fed_listener, stop_rx.clone())?,
+    ];
+    tasks.extend(spawn_peer_workers(&state, stop_rx.clone())?);
+    if let Some(l) = http_listener {
+        let (st, rd) = (state.clone(), ready.clone());
+        let stop = stopped(stop_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            crate::http::serve(l, st, rd, stop)
+                .await
+                .map_err(|e| ServeError::Serve(format!("http: {e}")))
+        }));
+    }
+    announce(&state, &bound).await;
+    ready.store(true, Ordering::SeqCst);
+    let task = tokio::spawn(async move {
+        let mut result = Ok(());
+        for t in tasks {
+            match t.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(e),
+                Err(e) => result = Err(ServeError::Serve(format!("task failed: {e}"))),
+            }
+        }
+        tracing::info!(city = %state.config.city, "shutting down: final flush");
+        let _ = std::fs::remove_file(ready_file(&state.config));
+        if let Err(e) = state.flusher.shutdown().await {
+            tracing::error!("final flush failed: {e}");
+        }
+        result
+    });
+    Ok(RunningNode { bound, task })
+}
+
+type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
+
+async fn bind(addr: SocketAddr, key: &'static str) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { key, addr, source })
+}
+
+fn local(l: &TcpListener) -> Result<SocketAddr, ServeError> {
+    l.local_addr().map_err(|e| ServeError::Serve(e.to_string()))
+}
+
+fn stopped(
+    mut rx: tokio::sync::watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    async move {
+        let _ = rx.wait_for(|v| *v).await;
+    }
+}
+
+fn node_files(cfg: &Config, ca: &std::path::Path, crls: Vec<PathBuf>) -> TlsFiles {
+    TlsFiles {
         cert: cfg.tls.cert.clone(),
         key: cfg.tls.key.clone(),
-        ca: cfg.tls.user_ca.clone(),
-        crls: cfg.tls.crls.clone(),
-    })
-    .map_err(|e| ServeError::Tls(format!("client api tls: {e}")))?;
-    let listener = TcpListener::bind(cfg.api_listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: cfg.api_listen,
-            source,
-        })?;
-    let api = listener
-        .local_addr()
-        .map_err(|e| ServeError::Serve(e.to_string()))?;
+        ca: ca.to_path_buf(),
+        crls,
+    }
+}
 
+/// The client API: Records and Node services, health and reflection, over mutual TLS
+/// with this city's user certificates only.
+async fn serve_api(
+    state: &Arc<NodeState>,
+    listener: TcpListener,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<Task, ServeError> {
+    let cfg = &state.config;
+    let tls = ReloadableServerConfig::load(node_files(cfg, &cfg.tls.user_ca, cfg.tls.crls.clone()))
+        .map_err(|e| ServeError::Tls(format!("client api tls: {e}")))?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<RecordsServer<RecordsService>>()
@@ -149,37 +243,89 @@ pub async fn start(
         .map_err(|e| ServeError::Serve(e.to_string()))?;
     let records = RecordsServer::new(RecordsService::new(state.clone()))
         .max_decoding_message_size(cfg.max_request_bytes);
-    let bound = Bound { api };
-    announce(&state, &bound).await;
+    let node = NodeServer::new(NodeService::new(state.clone()));
     let reloader = tls.watch(TLS_RELOAD_INTERVAL);
-    // One shutdown signal stops both the acceptor and the server.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
-    let incoming = tls_incoming(listener, tls, stopped(stop_rx.clone()));
-    let shutdown = stopped(stop_rx);
-    let task = tokio::spawn(async move {
-        let result = tonic::transport::Server::builder()
+    let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
+    Ok(tokio::spawn(async move {
+        let r = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
             .add_service(health)
             .add_service(reflection)
             .add_service(records)
-            .serve_with_incoming_shutdown(incoming, shutdown)
+            .add_service(node)
+            .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;
         reloader.abort();
-        tracing::info!(city = %state.config.city, "shutting down: final flush");
-        let _ = std::fs::remove_file(ready_file(&state.config));
-        if let Err(e) = state.flusher.shutdown().await {
-            tracing::error!("final flush failed: {e}");
-        }
-        result.map_err(|e| ServeError::Serve(e.to_string()))
-    });
-    Ok(RunningNode { bound, task })
+        r.map_err(|e| ServeError::Serve(format!("client api: {e}")))
+    }))
+}
+
+fn sync_settings(cfg: &Config) -> SyncSettings {
+    SyncSettings {
+        max_stream_age: cfg.max_stream,
+        ..SyncSettings::default()
+    }
+}
+
+/// The federation service: peers' node certificates from the root CA only.
+fn serve_federation(
+    state: &Arc<NodeState>,
+    listener: TcpListener,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<Task, ServeError> {
+    let cfg = &state.config;
+    let tls = ReloadableServerConfig::load(node_files(cfg, &cfg.tls.ca, cfg.tls.crls.clone()))
+        .map_err(|e| ServeError::Tls(format!("federation tls: {e}")))?;
+    let source = Arc::new(NodeSource::new(state.clone()));
+    let service = FederationService::new(
+        source,
+        cfg.trust_domain.clone(),
+        sync_settings(cfg),
+        stop.clone(),
+    )
+    .into_server();
+    let reloader = tls.watch(TLS_RELOAD_INTERVAL);
+    let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
+    Ok(tokio::spawn(async move {
+        let r = tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(incoming, stopped(stop))
+            .await;
+        reloader.abort();
+        r.map_err(|e| ServeError::Serve(format!("federation: {e}")))
+    }))
+}
+
+/// One worker per configured peer pulls its log into ours.
+fn spawn_peer_workers(
+    state: &Arc<NodeState>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<Vec<Task>, ServeError> {
+    let cfg = &state.config;
+    let client_tls = lianluo_federation::tls::client_config(&node_files(cfg, &cfg.tls.ca, vec![]))
+        .map_err(|e| ServeError::Tls(format!("federation client tls: {e}")))?;
+    let sink: Arc<dyn SyncSink> = Arc::new(NodeSink::new(state.clone()));
+    let mut tasks = Vec::new();
+    for p in &cfg.peers {
+        let city = PeerCity::configured(&p.city)
+            .map_err(|e| ServeError::Tls(format!("peers: {e}")))?;
+        let worker = spawn_peer_worker(
+            city,
+            p.address,
+            client_tls.clone(),
+            cfg.trust_domain.clone(),
+            sink.clone(),
+            state.peers.clone(),
+            sync_settings(cfg),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            worker
+                .await
+                .map_err(|e| ServeError::Serve(format!("peer worker: {e}")))
+        }));
+    }
+    Ok(tasks)
 }
 
 async fn announce(state: &NodeState, bound: &Bound) {
@@ -187,12 +333,19 @@ async fn announce(state: &NodeState, bound: &Bound) {
     tracing::info!(
         city = %cfg.city,
         api = %bound.api,
+        federation = %bound.federation,
         log_id = %state.store.meta().log_id,
         "lianluo node ready"
     );
     let path = ready_file(cfg);
     let tmp = path.with_extension("tmp");
-    let body = serde_json::json!({ "city": cfg.city, "api": bound.api.to_string() }).to_string();
+    let body = serde_json::json!({
+        "city": cfg.city,
+        "api": bound.api.to_string(),
+        "federation": bound.federation.to_string(),
+        "http": bound.http.map(|a| a.to_string()),
+    })
+    .to_string();
     // Written atomically so a watcher never reads half a file.
     if let Err(e) = std::fs::write(&tmp, body).and_then(|_| std::fs::rename(&tmp, &path)) {
         tracing::warn!("cannot write {}: {e}", path.display());

@@ -28,6 +28,8 @@ pub struct NodeState {
     /// The highest log seq known to be flushed. Only events at or below it are served to
     /// peers: an unflushed event could vanish in a crash and its seq be reused.
     pub durable: tokio::sync::watch::Sender<u64>,
+    /// Replication state of every configured peer.
+    pub peers: lianluo_federation::sync::PeerRegistry,
 }
 
 impl NodeState {

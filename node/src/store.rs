@@ -1,5 +1,6 @@
 //! Node storage: the append-only local event log, the record projections and their list
-//! indexes, client request ids and federation cursors, behind the [`Store`] trait.
+//! indexes, client request ids, federation cursors and the signer certificates of other
+//! cities, behind the [`Store`] trait.
 //!
 //! One [`Commit`] is applied atomically (all of it or nothing survives a crash) but is not
 //! flushed; [`Store::flush`] makes everything committed so far durable. The [`Flusher`]
@@ -191,6 +192,13 @@ pub trait Store: Send + Sync + 'static {
     fn cursor(&self, peer: &str) -> Result<Option<Cursor>, StoreError>;
     /// Bytes used on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// Signer certificates (DER) kept for verifying held events after a restart, ordered
+    /// by fingerprint.
+    fn signer_certs(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Keeps signer certificates (DER), keyed by their SHA-256 fingerprint; known ones are
+    /// skipped. Not flushed: written before a commit, they are durable with it. Returns
+    /// how many were new.
+    fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError>;
 }
 
 /// Opens the sled store in `dir` for `city`, creating the dir if needed.

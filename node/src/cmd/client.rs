@@ -6,6 +6,7 @@ mod args;
 mod build;
 mod connect;
 mod output;
+mod peers;
 #[cfg(test)]
 mod tests;
 
@@ -98,12 +99,21 @@ Suggestions, disputes and activities can name the station with --station ID."
     /// Show who the node thinks you are (city, user, role).
     #[command(name = "whoami")]
     Whoami,
+    /// Show this node's federation peers: state, connected, lag, last contact, last error.
+    #[command(
+        long_about = "Show the replication state of each configured peer of the \
+node: state (connecting | connected | backing_off | stopped), whether a stream is open, \
+lag in events (0 when caught up), last contact and last error. With --json: a list of \
+objects with city, state, connected, lag, last_contact, last_error and more."
+    )]
+    Peers,
 }
 
 /// Runs one client subcommand against the node named by the profile.
 pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
     let profile = Profile::load(ctx.profile.as_deref())?;
-    let mut client = connect::connect(&profile).await?;
+    let channel = connect::channel(&profile).await?;
+    let mut client = RecordsClient::new(channel.clone());
     let ep = profile.endpoint.as_str();
     match cmd {
         ClientCommand::Suggestion(c) => write(&mut client, build::suggestion(c), ctx, ep).await,
@@ -117,6 +127,7 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
             print_record(&record, ctx)
         }
         ClientCommand::List(a) => list(&mut client, &a, ctx, ep).await,
+        ClientCommand::Peers => peers::run(channel, ctx, ep).await,
         ClientCommand::Whoami => {
             let me = rpc(client.who_am_i(WhoAmIRequest {}))
                 .await

@@ -3,6 +3,13 @@
 //! and client profiles per role; without `--init-only` it also runs the three nodes in
 //! this process until Ctrl-C. Running it again on the same directory keeps what is there.
 
+mod cases;
+mod data;
+mod plan;
+pub mod sample;
+#[cfg(test)]
+mod tests;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -30,6 +37,9 @@ pub struct DemoArgs {
     /// Base port; see above.
     #[arg(long, value_name = "N", default_value_t = 7100)]
     base_port: u16,
+    /// Start the nodes without loading the sample data set.
+    #[arg(long)]
+    no_sample_data: bool,
 }
 
 /// Runs `lianluo demo`.
@@ -43,7 +53,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         print_setup(&dir);
         return Ok(());
     }
-    run_nodes(&dir).await
+    run_nodes(&dir, !args.no_sample_data).await
 }
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
@@ -176,7 +186,7 @@ fn print_setup(dir: &Path) {
     );
 }
 
-async fn run_nodes(dir: &Path) -> anyhow::Result<()> {
+async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
     super::node::init_logging(lianluo_node::config::LogFormat::Text, "warn");
     let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let mut nodes = Vec::new();
@@ -189,6 +199,15 @@ async fn run_nodes(dir: &Path) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot start {city}'s node"))?;
         nodes.push((city, node));
+    }
+    if sample_data {
+        if let Err(e) = load_sample(dir).await {
+            let _ = stop_tx.send(());
+            for (_, node) in nodes {
+                let _ = node.task.await;
+            }
+            return Err(e);
+        }
     }
     for (city, node) in &nodes {
         println!(
@@ -210,5 +229,20 @@ async fn run_nodes(dir: &Path) -> anyhow::Result<()> {
             Err(e) => eprintln!("{city}: {e}"),
         }
     }
+    Ok(())
+}
+
+/// Loads the sample data set unless Hezhou's node holds records (a rerun on the same
+/// directory keeps what is there).
+async fn load_sample(dir: &Path) -> anyhow::Result<()> {
+    if sample::has_records(dir, CITIES[0]).await? {
+        println!("sample data: hezhou has records, not loading it again");
+        return Ok(());
+    }
+    println!("loading the sample data (15 stations, 23 suggestions, 35 disputes, activities)");
+    let summary = sample::load(dir)
+        .await
+        .context("cannot load the sample data (pass --no-sample-data to skip it)")?;
+    println!("{summary}");
     Ok(())
 }

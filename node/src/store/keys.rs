@@ -14,6 +14,7 @@
 //! | `is/<status>\0<record id>`           | record id                       |
 //! | `req/<idempotency key>`              | record id                       |
 //! | `cur/<peer city>`                    | [`CursorEntry`] (prost)         |
+//! | `sig/<cert sha256 hex>`              | signer certificate (DER)        |
 //!
 //! Big-endian seqs sort numerically, so prefix scans return the log and a record's
 //! events in seq order, and index scans return records ordered by id. Because `\0`
@@ -29,6 +30,7 @@ pub(super) const META_NEXT_SEQ: &[u8] = b"meta/next_seq";
 
 pub(super) const LOG_PREFIX: &[u8] = b"log/";
 pub(super) const RECORD_PREFIX: &[u8] = b"rec/";
+pub(super) const SIGNER_PREFIX: &[u8] = b"sig/";
 
 /// An event as stored under `ev/<id>`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -80,6 +82,10 @@ pub(super) fn request(key: &str) -> Vec<u8> {
 
 pub(super) fn cursor(peer: &str) -> Vec<u8> {
     join(&[b"cur/", peer.as_bytes()])
+}
+
+pub(super) fn signer(sha256: &str) -> Vec<u8> {
+    join(&[SIGNER_PREFIX, sha256.as_bytes()])
 }
 
 /// The index keys a record with this kind and status is listed under.

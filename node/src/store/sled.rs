@@ -431,4 +431,26 @@ impl Store for SledStore {
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.db.size_on_disk().map_err(engine)
     }
+
+    fn signer_certs(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        scan_from(&self.db, keys::SIGNER_PREFIX.to_vec(), None)
+            .map(|entry| entry.map(|(_, der)| der.to_vec()))
+            .collect()
+    }
+
+    fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError> {
+        let mut batch = ::sled::Batch::default();
+        let mut added = HashSet::new();
+        for der in certs {
+            let key = keys::signer(&lianluo_certs::cert_sha256_hex(der));
+            if !added.contains(&key) && !self.db.contains_key(&key).map_err(engine)? {
+                batch.insert(key.clone(), der.as_slice());
+                added.insert(key);
+            }
+        }
+        if !added.is_empty() {
+            self.db.apply_batch(batch).map_err(engine)?;
+        }
+        Ok(added.len())
+    }
 }

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use lianluo_federation::tls::{client_config, connect as tls_connect, TlsError, TlsFiles};
-use lianluo_proto::records_client::RecordsClient;
 use serde::Deserialize;
 use tonic::transport::Channel;
 
@@ -83,8 +82,9 @@ impl Profile {
     }
 }
 
-/// Connects to the node named by the profile over mutual TLS.
-pub async fn connect(profile: &Profile) -> anyhow::Result<RecordsClient<Channel>> {
+/// Connects to the node named by the profile over mutual TLS: a channel for any of its
+/// services (`RecordsClient::new(channel)`, `NodeClient::new(channel)`).
+pub async fn channel(profile: &Profile) -> anyhow::Result<Channel> {
     lianluo_federation::crypto::install_crypto_provider();
     let config = client_config(&TlsFiles {
         cert: profile.cert.clone(),
@@ -93,10 +93,9 @@ pub async fn connect(profile: &Profile) -> anyhow::Result<RecordsClient<Channel>
         crls: vec![],
     })
     .map_err(|e| anyhow!("profile {}: {e}", profile.path.display()))?;
-    let channel = tls_connect(&profile.endpoint, config)
+    tls_connect(&profile.endpoint, config)
         .await
-        .map_err(|e| connect_error(&e, profile))?;
-    Ok(RecordsClient::new(channel))
+        .map_err(|e| connect_error(&e, profile))
 }
 
 /// One message for a failed connection, with a hint when the node looks down.

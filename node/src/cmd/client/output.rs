@@ -57,6 +57,9 @@ fn hint(code: Code, endpoint: &str) -> Option<String> {
                 .to_string(),
         ),
         Code::DeadlineExceeded => Some(format!("the node at {endpoint} did not answer in time")),
+        Code::Unimplemented => Some(format!(
+            "the node at {endpoint} does not offer this call; is it running an older lianluo?"
+        )),
         _ => None,
     }
 }

@@ -61,6 +61,12 @@ impl Store for Instrumented {
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.inner.size_on_disk()
     }
+    fn signer_certs(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.inner.signer_certs()
+    }
+    fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError> {
+        self.inner.add_signer_certs(certs)
+    }
 }
 
 fn instrumented(dir: &std::path::Path) -> Arc<Instrumented> {

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tonic::{Request, Response, Status};
 
 use super::super::args::ListArgs;
-use super::super::connect::{connect, Profile};
+use super::super::connect::{channel, Profile};
 use super::super::{fetch_list, run, ClientCommand, Context};
 
 /// Answers WhoAmI from the verified client certificate; lists five records one per page.
@@ -130,7 +130,9 @@ async fn client_connects_with_a_demo_profile_and_maps_errors() {
     std::fs::write(&path, text).expect("rewrite");
 
     let profile = Profile::load(Some(&path)).expect("profile");
-    let mut client = connect(&profile).await.expect("connect");
+    let mut client = lianluo_proto::records_client::RecordsClient::new(
+        channel(&profile).await.expect("connect"),
+    );
     let me = client
         .who_am_i(WhoAmIRequest {})
         .await

@@ -1,0 +1,158 @@
+//! `lianluo peers [--json]`: the replication state of each of the node's peers, from the
+//! node's `Node.Peers` API.
+
+use std::fmt::Write as _;
+
+use lianluo_proto::node_client::NodeClient;
+use lianluo_proto::{PeerStatus, PeersRequest, PeersResponse};
+use tonic::transport::Channel;
+
+use super::{emit, output, rpc, Context};
+
+/// Asks the node for its peers and prints them.
+pub async fn run(channel: Channel, ctx: &Context, ep: &str) -> anyhow::Result<()> {
+    let resp = rpc(NodeClient::new(channel).peers(PeersRequest {}))
+        .await
+        .map_err(|s| output::status_error(&s, ep))?;
+    if ctx.json {
+        emit(&(output::json(&resp.peers)? + "\n"))
+    } else {
+        emit(&table(&resp))
+    }
+}
+
+/// A table of peers: city, state, connected, lag, last contact, last error.
+pub fn table(resp: &PeersResponse) -> String {
+    if resp.peers.is_empty() {
+        return format!("{} has no federation peers configured\n", resp.city);
+    }
+    let rows: Vec<[String; 6]> = resp.peers.iter().map(row).collect();
+    let headers = [
+        "CITY",
+        "STATE",
+        "CONNECTED",
+        "LAG",
+        "LAST CONTACT",
+        "LAST ERROR",
+    ];
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain(std::iter::once(headers[i].len()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = format!("peers of {}:\n", resp.city);
+    let mut line = |cells: [&str; 6]| {
+        for (i, cell) in cells.iter().take(5).enumerate() {
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
+        }
+        // The error comes last and unpadded: it may be long.
+        let _ = writeln!(out, "{}", cells[5]);
+    };
+    line(headers);
+    for r in &rows {
+        line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+    out
+}
+
+fn row(p: &PeerStatus) -> [String; 6] {
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            // One line per peer, whatever the error text holds.
+            s.replace(['\n', '\r'], " ")
+        }
+    };
+    [
+        p.city.clone(),
+        p.state.clone(),
+        if p.connected { "yes" } else { "no" }.to_string(),
+        p.lag.to_string(),
+        if p.last_contact.is_empty() {
+            "never".to_string()
+        } else {
+            p.last_contact.clone()
+        },
+        or_dash(&p.last_error),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> PeersResponse {
+        PeersResponse {
+            city: "hezhou".into(),
+            peers: vec![
+                PeerStatus {
+                    city: "qingyuan".into(),
+                    address: "127.0.0.1:7112".into(),
+                    state: "connected".into(),
+                    connected: true,
+                    lag: 0,
+                    last_contact: "2025-03-01T08:00:00Z".into(),
+                    cursor_seq: 12,
+                    events_applied: 12,
+                    ..Default::default()
+                },
+                PeerStatus {
+                    city: "yongzhou".into(),
+                    address: "127.0.0.1:7122".into(),
+                    state: "backing_off".into(),
+                    connected: false,
+                    lag: 7,
+                    last_error: "transport: connection refused\nhint".into(),
+                    attempt: 3,
+                    ..Default::default()
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn peers_table_shows_one_aligned_line_per_peer() {
+        let text = table(&sample());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[0], "peers of hezhou:");
+        assert!(lines[1].starts_with("CITY      STATE        CONNECTED  LAG  LAST CONTACT"));
+        assert!(
+            lines[2].starts_with("qingyuan  connected    yes        0    2025-03-01T08:00:00Z  -")
+        );
+        assert!(lines[3].starts_with("yongzhou  backing_off  no         7    never"));
+        assert!(lines[3].ends_with("transport: connection refused hint"));
+        let empty = PeersResponse {
+            city: "hezhou".into(),
+            peers: vec![],
+        };
+        assert!(table(&empty).contains("no federation peers"));
+    }
+
+    #[test]
+    fn peers_json_is_a_list_of_objects_with_the_documented_keys() {
+        let text = output::json(&sample().peers).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let list = v.as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        for key in [
+            "city",
+            "connected",
+            "lag",
+            "state",
+            "last_contact",
+            "last_error",
+        ] {
+            assert!(list.iter().all(|o| o.get(key).is_some()), "{key} in {text}");
+        }
+        assert_eq!(list[0]["city"], "qingyuan");
+        assert_eq!(list[0]["connected"], true);
+        assert_eq!(list[1]["lag"], 7);
+    }
+}

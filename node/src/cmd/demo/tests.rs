@@ -1,0 +1,266 @@
+//! The sample data: the published counts (15 stations, 23 suggestions, 35 disputes), valid
+//! fields, and every record's acts folded through the real domain to the status the plan
+//! expects, with no act rejected — so the loader's acts are accepted by the nodes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lianluo_node::domain::{self, FoldEvent};
+use lianluo_proto::{EventBody, Hlc, Record, RecordKind};
+use time::macros::date;
+use time::Date;
+
+use super::data::{When, STATIONS};
+use super::plan::{self, Kind, Plan};
+use super::CITIES;
+
+const TODAY: Date = date!(2025 - 06 - 15);
+
+fn station_ids() -> Vec<String> {
+    STATIONS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let ulid = ulid::Ulid::from_parts(1_750_000_000_000 + i as u64, 7);
+            format!("{}-{ulid}", CITIES[s.host])
+        })
+        .collect()
+}
+
+fn all_plans() -> Vec<Plan> {
+    let mut plans = plan::stations();
+    plans.extend(plan::records(&station_ids(), TODAY));
+    plans
+}
+
+fn record_kind(kind: Kind) -> RecordKind {
+    match kind {
+        Kind::Station => RecordKind::Station,
+        Kind::Suggestion => RecordKind::Suggestion,
+        Kind::Dispute => RecordKind::Dispute,
+        Kind::Activity => RecordKind::Activity,
+    }
+}
+
+/// Signs nothing, but builds the exact event chain the loader makes (each act's parent is
+/// the act before it) and folds it like a node does.
+fn fold_plan(plan: &Plan) -> Record {
+    let record_id = format!("{}-{}", CITIES[plan.origin], ulid::Ulid::from_parts(1, 1));
+    let kind = record_kind(plan.kind);
+    let mut participants = vec![CITIES[plan.origin].to_owned()];
+    participants.extend(plan.partners.iter().map(|&c| CITIES[c].to_owned()));
+    let body = |n: usize, city: usize, change, parents: Vec<String>, participants| EventBody {
+        record_id: record_id.clone(),
+        kind: kind as i32,
+        author_city: CITIES[city].to_owned(),
+        author_user: "coordinator".to_owned(),
+        hlc: Some(Hlc {
+            wall_ms: 1_750_000_000_000 + n as u64 * 1000,
+            counter: 0,
+        }),
+        parents,
+        participants,
+        request_id: String::new(),
+        change: Some(change),
+    };
+    let id = |n: usize| format!("{n:064x}");
+    let mut events = vec![FoldEvent {
+        id: id(0),
+        body: body(0, plan.origin, plan.create.clone(), vec![], participants),
+        verified: true,
+    }];
+    for (n, step) in plan.steps.iter().enumerate() {
+        let b = body(n + 1, step.city, step.change.clone(), vec![id(n)], vec![]);
+        events.push(FoldEvent {
+            id: id(n + 1),
+            body: b,
+            verified: true,
+        });
+    }
+    let folded = domain::fold(&events);
+    assert!(
+        folded.rejected.is_empty(),
+        "{}: {:?}",
+        plan.key,
+        folded.rejected
+    );
+    let mut rec = folded.record.expect("a record");
+    domain::refresh_overdue(&mut rec, TODAY);
+    rec
+}
+
+#[test]
+fn demo_sample_has_the_published_counts() {
+    let plans = all_plans();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &plans {
+        *counts
+            .entry(domain::kind_str(record_kind(p.kind)))
+            .or_default() += 1;
+    }
+    assert_eq!(counts["station"], 15);
+    assert_eq!(counts["suggestion"], 23);
+    assert_eq!(counts["dispute"], 35);
+    assert_eq!(counts["activity"], 30);
+    let keys: BTreeSet<&str> = plans.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys.len(), plans.len(), "request ids must be unique");
+}
+
+#[test]
+fn demo_sample_changes_are_valid() {
+    for p in all_plans() {
+        let kind = domain::validate_change(&p.create, true)
+            .unwrap_or_else(|e| panic!("{}: creation: {e}", p.key));
+        assert_eq!(kind, record_kind(p.kind), "{}", p.key);
+        assert!(!p.partners.is_empty(), "{}: no partner", p.key);
+        assert!(!p.partners.contains(&p.origin), "{}", p.key);
+        for (n, s) in p.steps.iter().enumerate() {
+            let k = domain::validate_change(&s.change, false)
+                .unwrap_or_else(|e| panic!("{}: step {n}: {e}", p.key));
+            assert_eq!(k, kind, "{}: step {n}", p.key);
+            assert!(
+                s.city == p.origin || p.partners.contains(&s.city),
+                "{}: step {n} by a non-participant",
+                p.key
+            );
+        }
+    }
+}
+
+#[test]
+fn demo_sample_records_sit_at_stations_of_their_cities() {
+    let ids = station_ids();
+    for p in plan::records(&ids, TODAY) {
+        let rec = fold_plan(&p);
+        let station = [
+            rec.suggestion.as_ref().map(|v| &v.station_id),
+            rec.dispute.as_ref().map(|v| &v.station_id),
+            rec.activity.as_ref().map(|v| &v.station_id),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .expect("a station id");
+        let i = ids
+            .iter()
+            .position(|s| s == station)
+            .expect("a known station");
+        let at = STATIONS[i].participants();
+        assert!(
+            std::iter::once(&p.origin)
+                .chain(&p.partners)
+                .all(|c| at.contains(c)),
+            "{}: participants outside station {}",
+            p.key,
+            i + 1
+        );
+    }
+}
+
+#[test]
+fn demo_sample_acts_fold_to_the_planned_stages() {
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut overdue = 0;
+    for p in all_plans() {
+        let rec = fold_plan(&p);
+        assert_eq!(rec.status, p.expect, "{}", p.key);
+        assert_eq!(rec.version, 1 + p.steps.len() as u64, "{}", p.key);
+        *statuses
+            .entry(format!("{}/{}", rec.kind, rec.status))
+            .or_default() += 1;
+        if let Some(s) = &rec.suggestion {
+            // Each participant city dispatched its own part.
+            let cities: Vec<&str> = s.parts.iter().map(|x| x.city.as_str()).collect();
+            assert_eq!(cities, rec.participants, "{}", p.key);
+            overdue += usize::from(s.overdue);
+            let deadlines = s.parts.iter().map(|x| x.deadline.as_str());
+            assert_this_year(&p.key, deadlines);
+        }
+        if let Some(d) = &rec.dispute {
+            if d.in_force {
+                assert_eq!(d.confirmed_by, rec.participants, "{}", p.key);
+            }
+            let dates = d.sessions.iter().map(|s| s.date.as_str());
+            assert_this_year(
+                &p.key,
+                dates.chain(d.checks.iter().map(|c| c.date.as_str())),
+            );
+        }
+        if let Some(a) = &rec.activity {
+            assert_this_year(&p.key, [a.date.as_str()]);
+            if rec.status == "held" {
+                let cities: BTreeSet<&str> = a.deputies.iter().map(|d| d.city.as_str()).collect();
+                assert_eq!(cities.len(), rec.participants.len(), "{}", p.key);
+            }
+        }
+    }
+    let n = |k: &str| statuses.get(k).copied().unwrap_or_default();
+    assert!(n("dispute/resolved") >= 25, "{statuses:?}");
+    assert!((1..=2).contains(&n("dispute/escalated")), "{statuses:?}");
+    assert!(n("dispute/mediating") >= 2, "{statuses:?}");
+    assert_eq!(n("dispute/withdrawn"), 1, "{statuses:?}");
+    for k in [
+        "closed",
+        "rated",
+        "reopened",
+        "answered",
+        "in_progress",
+        "carried_over",
+    ] {
+        assert!(
+            n(&format!("suggestion/{k}")) >= 1,
+            "no suggestion/{k}: {statuses:?}"
+        );
+    }
+    assert_eq!(n("suggestion/reopened"), 1, "{statuses:?}");
+    // The two left unanswered past their deadlines, and the reopened one (its parts are
+    // open again and their deadlines have passed).
+    assert_eq!(overdue, 3, "overdue suggestions");
+    assert!(n("activity/held") >= 20, "{statuses:?}");
+    assert!(n("activity/planned") >= 2, "{statuses:?}");
+    assert_eq!(n("activity/cancelled"), 1, "{statuses:?}");
+    assert_eq!(n("station/active"), 15, "{statuses:?}");
+}
+
+fn assert_this_year<'a>(key: &str, dates: impl IntoIterator<Item = &'a str>) {
+    for d in dates {
+        assert!(d.starts_with("2025-"), "{key}: {d} is not in 2025");
+    }
+}
+
+#[test]
+fn demo_sample_dates_stay_in_the_current_year() {
+    let mid = date!(2025 - 06 - 15);
+    assert_eq!(When::Past(0).date(mid), date!(2025 - 01 - 01));
+    assert_eq!(When::Past(1000).date(mid), date!(2025 - 06 - 14));
+    assert_eq!(When::Future(0).date(mid), date!(2025 - 06 - 16));
+    assert_eq!(When::Future(1000).date(mid), date!(2025 - 12 - 31));
+    assert_eq!(When::Past(500).ymd(mid), "2025-03-24");
+    // At the edges a past date is still before today and a future one after it.
+    let jan1 = date!(2025 - 01 - 01);
+    assert!(When::Past(900).date(jan1) < jan1);
+    let dec31 = date!(2025 - 12 - 31);
+    assert!(When::Future(900).date(dec31) > dec31);
+    assert_eq!(When::Past(1000).date(date!(2025 - 01 - 02)), jan1);
+}
+
+#[test]
+fn demo_sample_text_is_chinese_and_station_names_follow_the_cities() {
+    assert_eq!(
+        STATIONS[0].name(),
+        "湘粤桂三省（区）毗邻地区贺街人大代表联络站"
+    );
+    assert_eq!(STATIONS[3].name(), "湘桂边界朝东人大代表联络站");
+    assert_eq!(STATIONS[2].name(), "粤桂边界黄洞人大代表联络站");
+    assert_eq!(STATIONS[13].name(), "湘粤边界汇源人大代表联络站");
+    for p in all_plans() {
+        let rec = fold_plan(&p);
+        assert!(
+            rec.title
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{}: {}",
+            p.key,
+            rec.title
+        );
+    }
+}

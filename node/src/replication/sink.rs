@@ -1,0 +1,223 @@
+//! [`NodeSink`]: applies batches pulled from peers to the local node.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use lianluo_federation::identity::PeerCity;
+use lianluo_federation::sync::{ApplyReport, Cursor, SyncError, SyncSink};
+use lianluo_proto::SyncBatch;
+
+use super::apply::{self, Pending};
+use super::{blocking, store_error};
+use crate::state::NodeState;
+use crate::store::Store;
+
+/// Totals of what one peer's batches did here, for metrics and status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerCounters {
+    /// Events stored (including waiting events a batch from this peer released).
+    pub applied: u64,
+    /// Events dropped because they were already held.
+    pub duplicates: u64,
+    /// Events refused: bad signature, unknown or wrong signer, not for this city.
+    pub rejected: u64,
+    /// Events from this peer waiting for missing parents right now.
+    pub pending: u64,
+}
+
+/// The receiving side of replication over a node's state. One sink serves every peer
+/// worker: the events waiting for parents are shared, since a parent may come from any
+/// peer.
+pub struct NodeSink {
+    /// The node batches are applied to.
+    pub state: Arc<NodeState>,
+    pending: Arc<Mutex<Pending>>,
+    counters: Mutex<BTreeMap<String, PeerCounters>>,
+}
+
+impl NodeSink {
+    /// A sink over `state` with nothing pending. Loads the signer certificates kept by
+    /// earlier runs into `state.signers` (see [`restore_signer_certs`]), so create it
+    /// when the node starts, before it serves.
+    pub fn new(state: Arc<NodeState>) -> Self {
+        restore_signer_certs(&state);
+        Self {
+            state,
+            pending: Arc::default(),
+            counters: Mutex::default(),
+        }
+    }
+
+    /// Per peer city: totals since the node started.
+    pub fn counters(&self) -> BTreeMap<String, PeerCounters> {
+        lock(&self.counters).clone()
+    }
+
+    /// How many events wait for missing parents, over all peers.
+    pub fn pending_len(&self) -> usize {
+        lock(&self.pending).len()
+    }
+}
+
+/// Adds the signer certificates kept in the store (learnt from peers by earlier runs) to
+/// `state.signers`, so held events of other cities verify before any peer is reached.
+/// Certificates no longer acceptable (expired, revoked) are skipped with a warning.
+/// Returns how many were added.
+pub fn restore_signer_certs(state: &NodeState) -> usize {
+    let certs = match state.store.signer_certs() {
+        Ok(certs) => certs,
+        Err(e) => {
+            tracing::warn!("stored signer certificates cannot be read: {e}");
+            return 0;
+        }
+    };
+    let mut added = 0;
+    for der in certs {
+        match state.signers.add_cert(&der) {
+            Ok(_) => added += 1,
+            Err(e) => tracing::warn!("stored signer certificate not loaded: {e}"),
+        }
+    }
+    added
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded maps are replaced whole, so a panic cannot leave them half-updated.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What one apply did, as seen after the commit.
+struct Applied {
+    report: ApplyReport,
+    /// Highest local seq given to an accepted event (0 if none).
+    last_seq: u64,
+    /// Whether anything was committed (then it must be flushed).
+    committed: bool,
+    /// Events waiting per peer after the apply.
+    pending_by_peer: BTreeMap<String, u64>,
+}
+
+#[tonic::async_trait]
+impl SyncSink for NodeSink {
+    async fn cursor(&self, peer: &PeerCity) -> Result<Option<Cursor>, SyncError> {
+        let peer = peer.as_str().to_owned();
+        let cursor = blocking(&self.state.store, move |s| {
+            s.cursor(&peer).map_err(store_error)
+        })
+        .await?;
+        Ok(cursor.map(|c| Cursor {
+            log_id: c.log_id,
+            seq: c.seq,
+        }))
+    }
+
+    async fn apply(&self, peer: &PeerCity, mut batch: SyncBatch) -> Result<ApplyReport, SyncError> {
+        if batch.log_id.is_empty() {
+            return Err(SyncError::Protocol(format!(
+                "batch from {peer} has no log_id; the peer must send its log id in every batch"
+            )));
+        }
+        let mut certs = Vec::new();
+        for der in std::mem::take(&mut batch.signer_certs) {
+            match self.state.signers.add_cert(&der) {
+                Ok(_) => certs.push(der),
+                Err(e) => {
+                    tracing::warn!(peer = %peer, "signer certificate from peer not added: {e}")
+                }
+            }
+        }
+        let had_events = !batch.events.is_empty();
+        let guard = self.state.write_lock.lock().await;
+        let state = self.state.clone();
+        let pending = self.pending.clone();
+        let city = peer.as_str().to_owned();
+        let applied = tokio::task::spawn_blocking(move || {
+            apply_blocking(&state, &pending, &city, batch, &certs).map_err(store_error)
+        })
+        .await
+        .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??;
+        drop(guard);
+        if applied.committed {
+            // Acknowledged means durable: the events and the cursor survive a crash.
+            self.state
+                .flush_through(applied.last_seq)
+                .await
+                .map_err(store_error)?;
+        }
+        self.count(peer.as_str(), &applied);
+        let r = applied.report;
+        if had_events {
+            tracing::info!(
+                peer = %peer,
+                applied = r.applied,
+                duplicates = r.duplicates,
+                rejected = r.rejected,
+                pending = r.pending,
+                cursor = r.cursor_seq,
+                "applied batch from peer"
+            );
+        }
+        Ok(r)
+    }
+}
+
+impl NodeSink {
+    fn count(&self, peer: &str, applied: &Applied) {
+        let mut counters = lock(&self.counters);
+        let c = counters.entry(peer.to_owned()).or_default();
+        c.applied += applied.report.applied as u64;
+        c.duplicates += applied.report.duplicates as u64;
+        c.rejected += applied.report.rejected as u64;
+        for (city, c) in counters.iter_mut() {
+            c.pending = applied.pending_by_peer.get(city).copied().unwrap_or(0);
+        }
+    }
+}
+
+/// Keeps the peer's signer certificates, plans the batch under the pending lock, commits
+/// it, then replaces the pending set.
+/// The caller holds the node's write lock, so folds see every committed event.
+fn apply_blocking(
+    state: &NodeState,
+    pending: &Mutex<Pending>,
+    peer: &str,
+    batch: SyncBatch,
+    certs: &[Vec<u8>],
+) -> Result<Applied, crate::store::StoreError> {
+    let store: &dyn Store = state.store.as_ref();
+    // Kept before the commit, so events that need them never outlive them in a crash.
+    store.add_signer_certs(certs)?;
+    let mut pending = lock(pending);
+    let input = apply::Batch {
+        own: &state.config.city,
+        peer,
+        log_id: &batch.log_id,
+        covered_seq: batch.covered_seq,
+        events: batch.events,
+    };
+    let mut plan = apply::plan(store, &state.signers, &pending, input)?;
+    let stored_cursor = store.cursor(peer)?;
+    let unchanged = plan.commit.events.is_empty()
+        && plan.commit.cursor.as_ref().map(|(_, c)| c) == stored_cursor.as_ref();
+    let mut seqs = Vec::new();
+    if !unchanged {
+        seqs = store.commit(std::mem::take(&mut plan.commit))?;
+    }
+    *pending = std::mem::take(&mut plan.pending);
+    let mut pending_by_peer = BTreeMap::new();
+    for (p, _) in pending.keys() {
+        *pending_by_peer.entry(p.clone()).or_insert(0) += 1;
+    }
+    Ok(Applied {
+        report: ApplyReport {
+            applied: seqs.len(),
+            duplicates: plan.duplicates,
+            rejected: plan.rejected,
+            pending: plan.pending_from_peer,
+            cursor_seq: plan.cursor_seq,
+        },
+        last_seq: seqs.iter().copied().max().unwrap_or(0),
+        committed: !unchanged,
+        pending_by_peer,
+    })
+}

@@ -1,0 +1,286 @@
+//! What [`NodeSink`](crate::replication::NodeSink) stores, drops and holds back.
+
+use lianluo_federation::sync::{SyncSink, SyncSource};
+use lianluo_proto::{change::Kind, Change, EventBody, Rating, SuggestionRated, SyncEvent};
+use prost::Message;
+
+use super::{body_of, event_at, Fed};
+use crate::replication::PeerCounters;
+
+#[tokio::test]
+async fn replication_sink_applies_a_batch_once_and_stores_the_cursor() {
+    let fed = Fed::new(&["hezhou", "qingyuan"]).await;
+    let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
+    let rec = a.suggest(&["qingyuan"]).await;
+    a.dispatch(&rec.id).await;
+
+    let batch = a.serve(b, 0).await;
+    let report = b.apply(a, batch.clone()).await;
+    assert_eq!((report.applied, report.duplicates), (2, 0));
+    assert_eq!(
+        (report.rejected, report.pending, report.cursor_seq),
+        (0, 0, 2)
+    );
+    assert_eq!(b.record(&rec.id), a.record(&rec.id));
+    assert_eq!(b.record(&rec.id).unwrap().title, rec.title);
+    let cursor = b.sink.cursor(&a.peer).await.unwrap().unwrap();
+    assert_eq!((cursor.log_id, cursor.seq), (a.source.log_id(), 2));
+    // Acknowledged means durable: the new events are under the published durable head.
+    assert_eq!(*b.state.durable.borrow(), 2);
+
+    let again = b.apply(a, batch).await;
+    assert_eq!((again.applied, again.duplicates), (0, 2));
+    assert_eq!(b.state.store.last_seq().unwrap(), 2);
+
+    // A later act arrives from the stored cursor; both views agree again.
+    a.act(&rec.id, progress("已完成选线")).await;
+    let next = a.serve(b, cursor.seq).await;
+    assert_eq!(b.apply(a, next).await.applied, 1);
+    assert_eq!(b.record(&rec.id), a.record(&rec.id));
+    let counters = b.sink.counters();
+    let want = PeerCounters {
+        applied: 3,
+        duplicates: 2,
+        rejected: 0,
+        pending: 0,
+    };
+    assert_eq!(counters.get("hezhou"), Some(&want));
+}
+
+#[tokio::test]
+async fn replication_sink_rejects_forged_events_without_blocking_the_valid_one() {
+    let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
+    let (a, b, c) = (
+        fed.node("hezhou"),
+        fed.node("qingyuan"),
+        fed.node("yongzhou"),
+    );
+    let rec = a.suggest(&["qingyuan"]).await;
+    let mut batch = a.serve(b, 0).await;
+    let valid = event_at(&batch, 0);
+
+    let mut bad_signature = valid.clone();
+    bad_signature.signature[10] ^= 0x01;
+    let mut tampered_body = valid.clone();
+    let mut body = body_of(&valid);
+    body.author_user = "mallory".into();
+    tampered_body.body = body.encode_to_vec();
+    // Yongzhou's signer signs the very same body, which claims Hezhou as its author.
+    let wrong_city = c.sign(&body_of(&valid));
+    assert_eq!(wrong_city.body, valid.body);
+    let mut unknown_signer = valid.clone();
+    unknown_signer.signer_cert_sha256 = "ab".repeat(32);
+
+    let forged = [bad_signature, tampered_body, wrong_city, unknown_signer];
+    batch.events = forged
+        .into_iter()
+        .chain(std::iter::once(valid))
+        .map(|event| SyncEvent {
+            seq: 1,
+            event: Some(event),
+        })
+        .collect();
+    batch.signer_certs.extend(c.source.signer_certs());
+
+    let report = b.apply(a, batch).await;
+    assert_eq!(
+        (report.rejected, report.applied, report.duplicates),
+        (4, 1, 0)
+    );
+    let at_b = b.record(&rec.id).unwrap();
+    assert_eq!(Some(&at_b), a.record(&rec.id).as_ref());
+    assert_eq!(b.state.store.last_seq().unwrap(), 1);
+    assert_eq!(b.sink.counters()["hezhou"].rejected, 4);
+}
+
+#[tokio::test]
+async fn replication_sink_stores_a_disallowed_act_as_rejected_history() {
+    let fed = Fed::new(&["hezhou", "qingyuan"]).await;
+    let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
+    let rec = a.suggest(&["qingyuan"]).await;
+    let before = a.record(&rec.id).unwrap();
+
+    // Qingyuan rates Hezhou's suggestion: validly signed, but only the origin may rate.
+    let rate = EventBody {
+        record_id: rec.id.clone(),
+        kind: lianluo_proto::RecordKind::Suggestion as i32,
+        author_city: "qingyuan".into(),
+        author_user: "coordinator".into(),
+        hlc: Some(b.state.clock.tick(std::iter::empty())),
+        parents: before.heads.clone(),
+        participants: Vec::new(),
+        request_id: String::new(),
+        change: Some(Change {
+            kind: Some(Kind::SuggestionRated(SuggestionRated {
+                rating: Rating::Satisfied as i32,
+                comment: "满意".into(),
+            })),
+        }),
+    };
+    let signed = b.sign(&rate);
+    let id = lianluo_federation::envelope::event_id(&signed.body);
+    let batch = lianluo_proto::SyncBatch {
+        log_id: b.source.log_id(),
+        events: vec![SyncEvent {
+            seq: 7,
+            event: Some(signed),
+        }],
+        covered_seq: 7,
+        head_seq: 7,
+        signer_certs: b.source.signer_certs(),
+    };
+    let report = a.apply(b, batch).await;
+    assert_eq!((report.applied, report.rejected), (1, 0));
+
+    let after = a.record(&rec.id).unwrap();
+    assert_eq!(after.status, before.status);
+    assert_eq!(after.version, before.version);
+    assert_eq!(after.suggestion, before.suggestion);
+    let entry = after.history.iter().find(|h| h.id == id).unwrap();
+    assert!(entry.rejected && entry.verified);
+    assert!(entry.reason.contains("origin"), "reason: {}", entry.reason);
+    assert_eq!(after.heads, vec![id]);
+}
+
+#[tokio::test]
+async fn replication_sink_holds_an_event_until_its_parent_arrives() {
+    let fed = Fed::new(&["hezhou", "qingyuan"]).await;
+    let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
+    let rec = a.suggest(&["qingyuan"]).await;
+    a.dispatch(&rec.id).await;
+    a.act(&rec.id, progress("已完成选线")).await;
+    let full = a.serve(b, 0).await;
+    assert_eq!(full.events.len(), 3);
+
+    // The dispatch (seq 2) is missing: the progress note (seq 3) must wait.
+    let mut first = full.clone();
+    first.events.remove(1);
+    let report = b.apply(a, first).await;
+    assert_eq!((report.applied, report.pending), (1, 1));
+    assert_eq!(
+        report.cursor_seq, 2,
+        "the cursor stays before the waiting event"
+    );
+    assert_eq!(b.state.store.cursor("hezhou").unwrap().unwrap().seq, 2);
+    assert_eq!(b.sink.pending_len(), 1);
+    assert_eq!(b.record(&rec.id).unwrap().version, 1);
+
+    let mut second = full.clone();
+    second.events = vec![full.events[1].clone()];
+    let report = b.apply(a, second).await;
+    assert_eq!(
+        (report.applied, report.pending, report.cursor_seq),
+        (2, 0, 3)
+    );
+    assert_eq!(b.sink.pending_len(), 0);
+    assert_eq!(b.record(&rec.id), a.record(&rec.id));
+    // Parents were logged before their children.
+    let log = b.state.store.log_after(0, 10).unwrap();
+    let ids: Vec<&str> = log.iter().map(|e| e.id.as_str()).collect();
+    let a_log = a.state.store.log_after(0, 10).unwrap();
+    let a_ids: Vec<&str> = a_log.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, a_ids);
+}
+
+#[tokio::test]
+async fn replication_sink_drops_events_of_records_it_is_not_part_of() {
+    let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
+    let (a, b, c) = (
+        fed.node("hezhou"),
+        fed.node("qingyuan"),
+        fed.node("yongzhou"),
+    );
+    let rec = a.suggest(&["qingyuan"]).await;
+    a.dispatch(&rec.id).await;
+    // What Hezhou serves Qingyuan, offered to Yongzhou.
+    let batch = a.serve(b, 0).await;
+    let report = c.apply(a, batch.clone()).await;
+    assert_eq!(
+        (report.applied, report.rejected, report.cursor_seq),
+        (0, 2, 2)
+    );
+    assert_eq!(c.record(&rec.id), None);
+    assert_eq!(c.state.store.last_seq().unwrap(), 0);
+    assert!(c.state.store.record_events(&rec.id).unwrap().is_empty());
+
+    // Without the creation event the act is dropped too.
+    let mut act_only = batch;
+    act_only.events.remove(0);
+    let report = c.apply(a, act_only).await;
+    assert_eq!((report.applied, report.rejected, report.pending), (0, 1, 0));
+    assert_eq!(c.sink.pending_len(), 0);
+}
+
+#[tokio::test]
+async fn replication_sink_commits_the_cursor_of_an_empty_batch() {
+    let fed = Fed::new(&["hezhou", "qingyuan"]).await;
+    let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
+    a.suggest(&[]).await;
+    let batch = a.serve(b, 0).await;
+    assert!(batch.events.is_empty());
+    let report = b.apply(a, batch.clone()).await;
+    assert_eq!(report.cursor_seq, 1);
+    assert_eq!(b.state.store.cursor("hezhou").unwrap().unwrap().seq, 1);
+
+    let mut no_log_id = batch;
+    no_log_id.log_id.clear();
+    assert!(b.sink.apply(&a.peer, no_log_id).await.is_err());
+}
+
+#[tokio::test]
+async fn replication_sink_takes_a_new_participants_events_across_split_batches() {
+    let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
+    let (a, c) = (fed.node("hezhou"), fed.node("yongzhou"));
+    let rec = a.suggest(&["qingyuan"]).await;
+    a.dispatch(&rec.id).await;
+    a.add(&rec.id, "yongzhou").await;
+    // Yongzhou's cursor is at 2 (it passed the record before it was added).
+    let full = a.serve(c, 2).await;
+    assert_eq!(full.events.len(), 3);
+
+    // The stream splits the read: participant_added alone, then the earlier events.
+    let mut first = full.clone();
+    first.events.truncate(1);
+    let report = c.apply(a, first).await;
+    assert_eq!((report.applied, report.rejected, report.pending), (0, 0, 1));
+    assert_eq!(
+        report.cursor_seq, 2,
+        "not past participant_added while it waits"
+    );
+
+    let mut rest = full.clone();
+    rest.events.remove(0);
+    rest.signer_certs.clear();
+    let report = c.apply(a, rest).await;
+    assert_eq!((report.applied, report.rejected, report.pending), (3, 0, 0));
+    assert_eq!(report.cursor_seq, 3);
+    assert_eq!(c.record(&rec.id), a.record(&rec.id));
+}
+
+#[tokio::test]
+async fn replication_sink_keeps_peer_signer_certs_across_a_restart() {
+    let mut fed = Fed::new(&["hezhou", "qingyuan"]).await;
+    let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
+    let rec = a.suggest(&["qingyuan"]).await;
+    b.apply(a, a.serve(b, 0).await).await;
+    let hezhou_signer = a.state.signer.cert_sha256().to_string();
+    assert_eq!(
+        b.state.signers.city_of(&hezhou_signer).as_deref(),
+        Some("hezhou")
+    );
+
+    fed.restart("qingyuan").await;
+    let b = fed.node("qingyuan");
+    assert_eq!(
+        b.state.signers.city_of(&hezhou_signer).as_deref(),
+        Some("hezhou")
+    );
+    // Qingyuan works on the record before any peer is reached: Hezhou's creation verifies.
+    let after = b.dispatch(&rec.id).await;
+    assert_eq!(after.status, "dispatched");
+    assert!(after.history.iter().all(|h| h.verified && !h.rejected));
+}
+
+fn progress(note: &str) -> Kind {
+    Kind::SuggestionProgress(lianluo_proto::SuggestionProgress { note: note.into() })
+}

@@ -1,0 +1,156 @@
+//! Checks shared by the federation tests: a record's replicated state as one comparable
+//! value ([`View`]), waiting until every participant shows the same view, and scanning a
+//! data directory for bytes that must never be stored there.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::{eventually_every, Cli};
+
+/// How often the checks below poll a node through the CLI (each poll is a process).
+pub const POLL: Duration = Duration::from_millis(200);
+
+/// The `id` field of a record's JSON.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// What must be equal at every participant once a record has converged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// Record status.
+    pub status: String,
+    /// Number of applied events.
+    pub version: u64,
+    /// DAG heads, sorted.
+    pub heads: Vec<String>,
+    /// Event id → rejected, for every history entry.
+    pub history: BTreeMap<String, bool>,
+    /// Number of history entries (equal to `history.len()` unless one is duplicated).
+    pub history_len: usize,
+    /// Participants, in record order.
+    pub participants: Vec<String>,
+}
+
+impl View {
+    /// The view of a record shown with history (`show ID --json`).
+    pub fn of(v: &Value) -> View {
+        let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
+        let entries = v["history"].as_array().cloned().unwrap_or_default();
+        let mut heads: Vec<String> = v["heads"]
+            .as_array()
+            .map(|a| a.iter().map(s).collect())
+            .unwrap_or_default();
+        heads.sort();
+        View {
+            status: s(&v["status"]),
+            version: v["version"].as_u64().unwrap_or_default(),
+            heads,
+            history: entries
+                .iter()
+                .map(|e| (s(&e["id"]), e["rejected"].as_bool().unwrap_or_default()))
+                .collect(),
+            history_len: entries.len(),
+            participants: v["participants"]
+                .as_array()
+                .map(|a| a.iter().map(s).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Ids of the history entries.
+    pub fn event_ids(&self) -> BTreeSet<String> {
+        self.history.keys().cloned().collect()
+    }
+
+    /// Ids of the rejected history entries.
+    pub fn rejected(&self) -> BTreeSet<String> {
+        self.history
+            .iter()
+            .filter(|(_, r)| **r)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// `show ID` at `cli`'s node, or `None` when it fails (not there yet, node down).
+pub fn try_show(cli: &Cli, id: &str) -> Option<Value> {
+    cli.json(&["show", id]).ok()
+}
+
+/// Waits until `id` is shown by `cli`'s node and `pred` holds for it; returns the JSON.
+pub fn wait_for(
+    cli: &Cli,
+    id: &str,
+    timeout: Duration,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Result<Value> {
+    eventually_every(timeout, POLL, what, || try_show(cli, id).filter(&pred))
+}
+
+/// Waits until every node in `clis` shows `id` with one and the same [`View`] in which
+/// `pred` holds; returns that view. On timeout the error shows each node's last view.
+pub fn converged(
+    clis: &[(&str, &Cli)],
+    id: &str,
+    timeout: Duration,
+    pred: impl Fn(&View) -> bool,
+) -> Result<View> {
+    let mut last: Vec<(String, Option<View>)> = Vec::new();
+    let got = eventually_every(timeout, POLL, &format!("{id} to converge"), || {
+        last = clis
+            .iter()
+            .map(|(city, cli)| (city.to_string(), try_show(cli, id).map(|v| View::of(&v))))
+            .collect();
+        let first = last.first()?.1.clone()?;
+        let same = last.iter().all(|(_, v)| v.as_ref() == Some(&first));
+        (same && pred(&first)).then_some(first)
+    });
+    got.with_context(|| format!("last views: {last:#?}"))
+}
+
+/// `list --all` at `cli`'s node: record id → record (without history). Fails if an id
+/// is listed twice.
+pub fn list_all(cli: &Cli) -> Result<BTreeMap<String, Value>> {
+    let v = cli.json(&["list", "--all"])?;
+    let Some(items) = v.as_array() else {
+        bail!("`list --all --json` did not print an array: {v}");
+    };
+    let mut out = BTreeMap::new();
+    for r in items {
+        if out.insert(id_of(r), r.clone()).is_some() {
+            bail!("record {} is listed twice", id_of(r));
+        }
+    }
+    Ok(out)
+}
+
+/// Every file under `dir` (recursively) whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Result<Vec<PathBuf>> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut scanned = 0usize;
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("read {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
+            scanned += 1;
+            if !needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle) {
+                hits.push(path);
+            }
+        }
+    }
+    if scanned == 0 {
+        bail!("no files under {}: nothing was scanned", dir.display());
+    }
+    Ok(hits)
+}

@@ -1,0 +1,231 @@
+//! [`Federation`]: a three-city setup (hezhou, qingyuan, yongzhou) written by `lianluo
+//! demo --init-only` into a temp dir, with every listener on 127.0.0.1:0 and every
+//! directed federation link A→B running through its own [`LinkProxy`], so a test can cut,
+//! heal or reroute any link while the nodes run.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::proxy::LinkProxy;
+use crate::{check_ok, lianluo_bin, NodeProc};
+
+/// The demo's cities.
+pub const CITIES: [&str; 3] = ["hezhou", "qingyuan", "yongzhou"];
+
+/// A three-city setup in a temp dir, nodes on port 0, links through proxies.
+pub struct Federation {
+    // Proxies first: dropped before the temp dir.
+    links: BTreeMap<(String, String), LinkProxy>,
+    dir: tempfile::TempDir,
+}
+
+impl Federation {
+    /// Runs `lianluo demo --init-only` in a fresh temp dir, switches every listener
+    /// (api, federation, http) to 127.0.0.1:0, starts one proxy per directed link A→B
+    /// and sets A's `[[peers]]` address for B to that proxy.
+    pub fn init() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let out = Command::new(lianluo_bin())
+            .args(["demo", "--init-only", "--dir"])
+            .arg(dir.path())
+            .output()?;
+        check_ok(&out, "lianluo demo --init-only")?;
+        let mut links = BTreeMap::new();
+        for a in CITIES {
+            for b in CITIES.iter().filter(|b| **b != a) {
+                links.insert((a.to_string(), b.to_string()), LinkProxy::start()?);
+            }
+        }
+        let fed = Self { links, dir };
+        for city in CITIES {
+            let path = fed.node_config(city);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let peer_addr = |peer: &str| fed.link(city, peer).map(LinkProxy::addr);
+            let patched = patch_node_toml(&text, peer_addr)
+                .with_context(|| format!("cannot patch {}", path.display()))?;
+            std::fs::write(&path, patched)?;
+        }
+        Ok(fed)
+    }
+
+    /// The setup's root directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `DIR/<city>/node.toml`.
+    pub fn node_config(&self, city: &str) -> PathBuf {
+        self.dir().join(city).join("node.toml")
+    }
+
+    /// `DIR/<city>/data`.
+    pub fn data_dir(&self, city: &str) -> PathBuf {
+        self.dir().join(city).join("data")
+    }
+
+    /// Starts `city`'s node, waits until it is ready, and points every link X→city at
+    /// its federation address.
+    pub fn start(&self, city: &str) -> Result<NodeProc> {
+        let node = NodeProc::start(self.dir(), city)?;
+        if node.federation.is_empty() {
+            // Nodes that do not announce a federation address yet (single-node tests
+            // still work): nothing to route.
+            eprintln!("harness: {city}'s ready file names no federation address");
+            return Ok(node);
+        }
+        let addr: SocketAddr = node.federation.parse().with_context(|| {
+            format!(
+                "{city}'s ready file: federation address {:?} is not host:port",
+                node.federation
+            )
+        })?;
+        for ((_, to), proxy) in self.links.iter().filter(|((_, to), _)| to == city) {
+            debug_assert_eq!(to, city);
+            proxy.set_target(addr);
+        }
+        Ok(node)
+    }
+
+    /// Cuts the link between `a` and `b` in both directions: live connections are
+    /// dropped and new ones refused until [`heal`](Self::heal).
+    pub fn cut(&self, a: &str, b: &str) {
+        for (x, y) in [(a, b), (b, a)] {
+            self.expect_link(x, y).cut();
+        }
+    }
+
+    /// Lets connections between `a` and `b` through again, both directions.
+    pub fn heal(&self, a: &str, b: &str) {
+        for (x, y) in [(a, b), (b, a)] {
+            self.expect_link(x, y).heal();
+        }
+    }
+
+    /// Points the link `from`→`to` (what `from` dials as `to`) at `target`, e.g. a fake
+    /// peer; live connections on that link are dropped.
+    pub fn route(&self, from: &str, to: &str, target: SocketAddr) {
+        self.expect_link(from, to).set_target(target);
+    }
+
+    /// The proxy of the link `from`→`to`, if both are cities of the setup.
+    pub fn link(&self, from: &str, to: &str) -> Option<&LinkProxy> {
+        self.links.get(&(from.to_string(), to.to_string()))
+    }
+
+    fn expect_link(&self, from: &str, to: &str) -> &LinkProxy {
+        match self.link(from, to) {
+            Some(l) => l,
+            None => panic!("no link {from}->{to}: cities are {CITIES:?}"),
+        }
+    }
+}
+
+/// Rewrites a demo `node.toml`: every `listen = …` becomes `127.0.0.1:0` and the
+/// `address` of each `[[peers]]` table becomes `peer_addr(city)`.
+pub fn patch_node_toml(
+    text: &str,
+    peer_addr: impl Fn(&str) -> Option<SocketAddr>,
+) -> Result<String> {
+    let mut out: Vec<String> = Vec::new();
+    // Lines of the `[[peers]]` table being read, flushed at the next table header.
+    let mut peer: Option<Vec<String>> = None;
+    let flush = |peer: &mut Option<Vec<String>>, out: &mut Vec<String>| -> Result<()> {
+        if let Some(lines) = peer.take() {
+            out.extend(patch_peer(lines, &peer_addr)?);
+        }
+        Ok(())
+    };
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            flush(&mut peer, &mut out)?;
+            if t.starts_with("[[peers]]") {
+                peer = Some(vec![line.to_string()]);
+                continue;
+            }
+        }
+        if let Some(lines) = peer.as_mut() {
+            lines.push(line.to_string());
+        } else if key_of(t) == Some("listen") {
+            out.push("listen = \"127.0.0.1:0\"".to_string());
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    flush(&mut peer, &mut out)?;
+    Ok(out.join("\n") + "\n")
+}
+
+fn patch_peer(
+    lines: Vec<String>,
+    peer_addr: &impl Fn(&str) -> Option<SocketAddr>,
+) -> Result<Vec<String>> {
+    let city = lines
+        .iter()
+        .find(|l| key_of(l.trim_start()) == Some("city"))
+        .and_then(|l| l.split('"').nth(1))
+        .map(str::to_string);
+    let Some(city) = city else {
+        bail!("a [[peers]] table without city = \"…\": {lines:?}");
+    };
+    let Some(addr) = peer_addr(&city) else {
+        bail!("[[peers]] city {city:?} is not a city of the setup");
+    };
+    let mut found = false;
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            if key_of(l.trim_start()) == Some("address") {
+                found = true;
+                format!("address = \"{addr}\"")
+            } else {
+                l
+            }
+        })
+        .collect();
+    if !found {
+        bail!("[[peers]] city {city:?} has no address line");
+    }
+    Ok(lines)
+}
+
+/// The key of a `key = value` line.
+fn key_of(line: &str) -> Option<&str> {
+    let (k, _) = line.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && !k.starts_with('#')).then_some(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_and_listeners_are_rewritten() {
+        let text = "city = \"hezhou\"\n[api]\nlisten = \"127.0.0.1:7101\"\n\
+                    [http]\n  listen = \"127.0.0.1:7103\"\n\
+                    [[peers]]\ncity = \"qingyuan\"\naddress = \"127.0.0.1:7112\"\n\n\
+                    [[peers]]\naddress = \"127.0.0.1:7122\"\ncity = \"yongzhou\"\n";
+        let out = patch_node_toml(text, |c| match c {
+            "qingyuan" => Some("127.0.0.1:1".parse().unwrap()),
+            "yongzhou" => Some("127.0.0.1:2".parse().unwrap()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(out.matches("listen = \"127.0.0.1:0\"").count(), 2);
+        assert!(out.contains("city = \"qingyuan\"\naddress = \"127.0.0.1:1\""));
+        assert!(out.contains("address = \"127.0.0.1:2\"\ncity = \"yongzhou\""));
+        assert!(!out.contains("712"));
+    }
+
+    #[test]
+    fn unknown_peer_is_an_error() {
+        let text = "[[peers]]\ncity = \"guilin\"\naddress = \"127.0.0.1:1\"\n";
+        assert!(patch_node_toml(text, |_| None).is_err());
+    }
+}
