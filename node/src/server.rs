@@ -100,7 +100,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     for p in &config.peers {
         peers.register(&p.city, p.address);
     }
-    Ok(Arc::new(NodeState {
+    let state = Arc::new(NodeState {
         config,
         store,
         flusher,
@@ -110,7 +110,11 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         write_lock: tokio::sync::Mutex::new(()),
         durable,
         peers,
-    }))
+    });
+    // Peers' signer certificates kept from earlier runs, so shared history verifies
+    // before any peer reconnects.
+    crate::replication::restore_signer_certs(&state);
+    Ok(state)
 }
 
 /// A started node: where it listens, and the task that serves until shutdown.
@@ -206,12 +210,8 @@ fn local(l: &TcpListener) -> Result<SocketAddr, ServeError> {
     l.local_addr().map_err(|e| ServeError::Serve(e.to_string()))
 }
 
-fn stopped(
-    mut rx: tokio::sync::watch::Receiver<bool>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = rx.wait_for(|v| *v).await;
-    }
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await;
 }
 
 fn node_files(cfg: &Config, ca: &std::path::Path, crls: Vec<PathBuf>) -> TlsFiles {

@@ -342,7 +342,7 @@ fn check_read(
     covered_seq: u64,
 ) -> Result<(), Status> {
     let in_range = |seq: u64| seq > after && seq <= covered_seq;
-    let ordered = events.windows(2).all(|w| w[0].0 < w[1].0);
+    let ordered = events.windows(2).all(|w| w[0].0 <= w[1].0);
     if covered_seq <= after
         || covered_seq > head
         || !ordered

@@ -53,8 +53,6 @@ pub(super) struct Batch<'a> {
 pub(super) struct Plan {
     /// Events, record views and cursor to commit as one.
     pub commit: Commit,
-    /// Ids of the events in `commit`, in commit order.
-    pub accepted: Vec<String>,
     /// Events of the batch already held (or repeated in it).
     pub duplicates: usize,
     /// Events of the batch refused.
@@ -88,7 +86,6 @@ pub(super) fn plan(
     let fresh = participating(store, batch.own, screened, &waiting, &mut plan)?;
     let (accepted, deferred) = order(&mut known, fresh, waiting)?;
     plan.commit.records = fold_records(store, signers, &accepted)?;
-    plan.accepted = accepted.iter().map(|c| c.id.clone()).collect();
     plan.commit.events = accepted
         .into_iter()
         .map(|c| NewEvent {
@@ -99,7 +96,13 @@ pub(super) fn plan(
         .collect();
     let from_peer = |c: &&Candidate| c.peer == batch.peer && c.log_id == batch.log_id;
     let floor = deferred.iter().filter(from_peer).map(|c| c.seq).min();
-    plan.pending_from_peer = deferred.iter().filter(from_peer).count();
+    // A waiting event the peer sent again is deferred twice; count it once.
+    let waiting_ids: BTreeSet<&str> = deferred
+        .iter()
+        .filter(from_peer)
+        .map(|c| c.id.as_str())
+        .collect();
+    plan.pending_from_peer = waiting_ids.len();
     plan.cursor_seq = floor.map_or(batch.covered_seq, |f| {
         f.saturating_sub(1).min(batch.covered_seq)
     });

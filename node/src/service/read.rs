@@ -27,7 +27,7 @@ pub async fn get(state: &NodeState, id: &str) -> Result<Record, NodeError> {
     }
     // Re-verify the history on read so `verified` reflects the signer certificates
     // known now, not when the record was last written.
-    let folded = domain::fold(&super::write::fold_inputs(state, &stored));
+    let folded = domain::fold(&crate::replication::fold_inputs(&state.signers, &stored));
     let mut rec = folded
         .record
         .ok_or_else(|| NodeError::Internal(format!("record {id} has no valid creation event")))?;

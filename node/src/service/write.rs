@@ -4,13 +4,12 @@
 use std::collections::HashSet;
 
 use lianluo_proto::{ActRequest, Change, CreateRequest, EventBody, Record, RecordKind};
-use prost::Message;
 
 use super::auth::Caller;
 use crate::domain::{self, FoldEvent};
 use crate::error::NodeError;
 use crate::state::{today, NodeState};
-use crate::store::{Commit, NewEvent, Store, StoredEvent};
+use crate::store::{Commit, NewEvent, Store};
 
 /// Longest accepted client request id.
 pub const REQUEST_ID_MAX_CHARS: usize = 128;
@@ -81,7 +80,7 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
     if stored.is_empty() {
         return Err(NodeError::NotFound(req.record_id));
     }
-    let history = fold_inputs(state, &stored);
+    let history = crate::replication::fold_inputs(&state.signers, &stored);
     let current = domain::fold(&history);
     let record = current.record.as_ref().ok_or_else(|| {
         NodeError::Internal(format!("record {} has no valid creation", req.record_id))
@@ -169,31 +168,6 @@ async fn apply(
     let seq = seqs.last().copied().unwrap_or_default();
     domain::refresh_overdue(&mut record, today());
     Ok((record, seq))
-}
-
-/// Decodes and verifies stored events for the fold. An event whose signature does not
-/// verify is still shown, marked unverified (and the fold rejects it).
-pub fn fold_inputs(state: &NodeState, stored: &[StoredEvent]) -> Vec<FoldEvent> {
-    stored
-        .iter()
-        .filter_map(|e| match state.signers.verify(&e.signed) {
-            Ok(v) => Some(FoldEvent {
-                id: v.id,
-                body: v.body,
-                verified: true,
-            }),
-            Err(err) => {
-                tracing::warn!(event = %e.id, record = %e.record_id, "stored event does not verify: {err}");
-                EventBody::decode(e.signed.body.as_slice())
-                    .ok()
-                    .map(|body| FoldEvent {
-                        id: e.id.clone(),
-                        body,
-                        verified: false,
-                    })
-            }
-        })
-        .collect()
 }
 
 fn check_request_id(id: &str) -> Result<(), NodeError> {

@@ -155,7 +155,7 @@ async fn replication_sink_holds_an_event_until_its_parent_arrives() {
     // The dispatch (seq 2) is missing: the progress note (seq 3) must wait.
     let mut first = full.clone();
     first.events.remove(1);
-    let report = b.apply(a, first).await;
+    let report = b.apply(a, first.clone()).await;
     assert_eq!((report.applied, report.pending), (1, 1));
     assert_eq!(
         report.cursor_seq, 2,
@@ -164,6 +164,14 @@ async fn replication_sink_holds_an_event_until_its_parent_arrives() {
     assert_eq!(b.state.store.cursor("hezhou").unwrap().unwrap().seq, 2);
     assert_eq!(b.sink.pending_len(), 1);
     assert_eq!(b.record(&rec.id).unwrap().version, 1);
+    // Served again after a reconnect: still one waiting event.
+    let report = b.apply(a, first).await;
+    assert_eq!(
+        (report.applied, report.duplicates, report.pending),
+        (0, 1, 1)
+    );
+    assert_eq!(b.sink.pending_len(), 1);
+    assert_eq!(b.sink.counters()["hezhou"].pending, 1);
 
     let mut second = full.clone();
     second.events = vec![full.events[1].clone()];
