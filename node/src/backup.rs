@@ -7,7 +7,8 @@
 //! synced and renamed, so a half-written backup never carries the final name.
 //!
 //! Restoring re-verifies every event against the root CA of the config and the backup's
-//! signer certificates, refolds every record and commits into a FRESH store with a new
+//! signer certificates (kept in the new store, so shared history verifies before any
+//! peer reconnects), refolds every record and commits into a FRESH store with a new
 //! random `log_id` (the restored log may be shorter than what peers saw, so peers must
 //! restart their cursors at 0: DESIGN §5). Cursors are not restored: peers re-send
 //! everything, filling in what came after the backup, and duplicates are dropped by id.
@@ -188,7 +189,7 @@ pub fn backup(
         });
     }
     let store = open_offline(config)?;
-    let certs = signer_certs(config, options)?;
+    let certs = signer_certs(config, store.as_ref(), options)?;
     let (events, last_seq) = check_log(store.as_ref(), &certs)?;
     let header = format::Header {
         city: config.city.clone(),
@@ -229,10 +230,12 @@ fn open_offline(config: &Config) -> Result<Arc<dyn Store>, BackupError> {
     })
 }
 
-/// Signer certificates by fingerprint: this city's, the peers' found in the PKI dir and
-/// the given ones; each must chain to the root CA of the config.
+/// Signer certificates by fingerprint: this city's, the ones the store kept (learnt from
+/// peers), the peers' found in the PKI dir and the given ones; each must chain to the
+/// root CA of the config.
 fn signer_certs(
     config: &Config,
+    store: &dyn Store,
     options: &BackupOptions,
 ) -> Result<BTreeMap<String, Vec<u8>>, BackupError> {
     let directory = load_directory(config)?;
@@ -242,14 +245,13 @@ fn signer_certs(
         .peers
         .iter()
         .map(|p| pki.join(&p.city).join("signer.pem"))
-        .filter(|p| p.is_file());
-    // Found ones are a convenience: an unusable one is skipped (the events it would
-    // verify are then reported as missing their signer).
-    for path in found {
-        if let Ok(der) = lianluo_certs::read_cert_der(&path) {
-            if directory.add_cert(&der).is_ok() {
-                certs.insert(lianluo_certs::cert_sha256_hex(&der), der);
-            }
+        .filter(|p| p.is_file())
+        .filter_map(|p| lianluo_certs::read_cert_der(&p).ok());
+    // Kept and found ones are a convenience: an unusable one is skipped (the events it
+    // would verify are then reported as missing their signer).
+    for der in store.signer_certs()?.into_iter().chain(found) {
+        if directory.add_cert(&der).is_ok() {
+            certs.insert(lianluo_certs::cert_sha256_hex(&der), der);
         }
     }
     let required = std::iter::once(&config.tls.signer_cert).chain(&options.signer_certs);

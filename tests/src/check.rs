@@ -28,8 +28,8 @@ pub struct View {
     pub version: u64,
     /// DAG heads, sorted.
     pub heads: Vec<String>,
-    /// Event id → rejected, for every history entry.
-    pub history: BTreeMap<String, bool>,
+    /// Event id → (rejected, reason), for every history entry.
+    pub history: BTreeMap<String, (bool, String)>,
     /// Number of history entries (equal to `history.len()` unless one is duplicated).
     pub history_len: usize,
     /// Participants, in record order.
@@ -52,7 +52,10 @@ impl View {
             heads,
             history: entries
                 .iter()
-                .map(|e| (s(&e["id"]), e["rejected"].as_bool().unwrap_or_default()))
+                .map(|e| {
+                    let rejected = e["rejected"].as_bool().unwrap_or_default();
+                    (s(&e["id"]), (rejected, s(&e["reason"])))
+                })
                 .collect(),
             history_len: entries.len(),
             participants: v["participants"]
@@ -71,7 +74,7 @@ impl View {
     pub fn rejected(&self) -> BTreeSet<String> {
         self.history
             .iter()
-            .filter(|(_, r)| **r)
+            .filter(|(_, (r, _))| *r)
             .map(|(id, _)| id.clone())
             .collect()
     }

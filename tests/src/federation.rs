@@ -26,9 +26,17 @@ pub struct Federation {
 impl Federation {
     /// Runs `lianluo demo --init-only` in a fresh temp dir, switches every listener
     /// (api, federation, http) to 127.0.0.1:0, starts one proxy per directed link A→B
-    /// and sets A's `[[peers]]` address for B to that proxy.
+    /// and sets A's `[[peers]]` address for B to that proxy. With `LIANLUO_TEST_KEEP`
+    /// set, the dir (configs, data, `<city>/node.log`) is kept and its path printed.
     pub fn init() -> Result<Self> {
-        let dir = tempfile::tempdir()?;
+        let keep = std::env::var_os("LIANLUO_TEST_KEEP").is_some();
+        let dir = tempfile::Builder::new()
+            .prefix("lianluo-test-")
+            .disable_cleanup(keep)
+            .tempdir()?;
+        if keep {
+            eprintln!("harness: keeping {}", dir.path().display());
+        }
         let out = Command::new(lianluo_bin())
             .args(["demo", "--init-only", "--dir"])
             .arg(dir.path())

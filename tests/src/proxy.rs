@@ -25,6 +25,7 @@ struct State {
     cut: bool,
     /// Live connections: id -> (client side, target side), kept to shut them down.
     live: BTreeMap<u64, (TcpStream, TcpStream)>,
+    /// Connections forwarded so far (also the id of the latest).
     next_id: u64,
 }
 
@@ -108,6 +109,12 @@ impl LinkProxy {
     /// Number of connections carried right now.
     pub fn live_connections(&self) -> usize {
         self.shared.lock().live.len()
+    }
+
+    /// Number of connections forwarded to a target since the proxy started (connections
+    /// closed at once, while cut or without a target, do not count).
+    pub fn forwarded(&self) -> u64 {
+        self.shared.lock().next_id
     }
 }
 
@@ -250,13 +257,14 @@ mod tests {
         p.set_target(echo(b'A'));
         let mut c = TcpStream::connect(p.addr()).unwrap();
         assert_eq!(ask(&mut c, b"hi").as_deref(), Some(&b"Ahi"[..]));
-        assert_eq!(p.live_connections(), 1);
+        assert_eq!((p.live_connections(), p.forwarded()), (1, 1));
 
         p.cut();
         assert!(p.is_cut());
         assert_eq!(ask(&mut c, b"hi"), None, "live connection dropped");
         let mut c = TcpStream::connect(p.addr()).unwrap();
         assert_eq!(ask(&mut c, b"hi"), None, "new connection refused");
+        assert_eq!((p.live_connections(), p.forwarded()), (0, 1));
 
         p.heal();
         let mut c = TcpStream::connect(p.addr()).unwrap();

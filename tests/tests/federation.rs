@@ -73,7 +73,7 @@ fn record_reaches_its_partner_and_never_a_third_city() -> Result<()> {
     let listed = list_all(&yzc)?;
     assert!(!listed.contains_key(&secret), "yongzhou lists {secret}");
     assert!(listed.contains_key(&s1) && listed.contains_key(&s2));
-    // Not at qingyuan's door either: yongzhou must not learn it through a relay.
+    // Qingyuan holds it (and so could have relayed it), yet yongzhou never got it.
     assert!(list_all(&qyc)?.contains_key(&secret));
 
     assert!(yz.stop()?, "yongzhou stops cleanly; log:\n{}", yz.log());
@@ -184,6 +184,13 @@ fn concurrent_conflicting_acts_converge_the_same_way_everywhere() -> Result<()> 
     };
     assert_eq!(after.status, winner);
     assert_eq!(after.version, before.version + 1);
+    for (id, (_, reason)) in after
+        .history
+        .iter()
+        .filter(|(id, _)| rejected.contains(*id))
+    {
+        assert!(!reason.is_empty(), "rejected {id} names no reason");
+    }
     Ok(())
 }
 

@@ -75,14 +75,14 @@ pub fn restore(
     let header = reader.header.clone();
     check_header(config, &header)?;
     let directory = load_directory(config)?;
-    read_certs(&mut reader, &directory, from)?;
+    let certs = read_certs(&mut reader, &directory, from)?;
     let dir = &config.data_dir;
     let occupied = check_target(config, options)?;
     let staging = sibling(
         dir,
         &format!("restoring-{}-{}", unix_now(), std::process::id()),
     );
-    let built = match build(config, &staging, reader, &directory, from) {
+    let built = match build(config, &staging, reader, &directory, from, &certs) {
         Ok(b) => b,
         Err(e) => {
             // The staging dir is ours and incomplete.
@@ -142,20 +142,23 @@ fn check_header(config: &Config, header: &Header) -> Result<(), BackupError> {
     Ok(())
 }
 
-/// Adds the backup's signer certificates to `directory` (each must chain to the root CA).
+/// Reads the backup's signer certificates into `directory` (each must chain to the root
+/// CA) and returns them.
 fn read_certs<R: BufRead>(
     reader: &mut Reader<R>,
     directory: &SignerDirectory,
     from: &Path,
-) -> Result<(), BackupError> {
+) -> Result<Vec<Vec<u8>>, BackupError> {
+    let mut certs = Vec::new();
     for i in 0..reader.header.signer_certs {
         let der = reader.cert().map_err(|e| not_backup(from, e.to_string()))?;
         directory.add_cert(&der).map_err(|e| BackupError::Cert {
             what: format!("#{} of the backup", i + 1),
             reason: e.to_string(),
         })?;
+        certs.push(der);
     }
-    Ok(())
+    Ok(certs)
 }
 
 /// Whether the data dir holds anything; refuses unless `force`, and refuses a dir a
@@ -191,8 +194,11 @@ fn build<R: BufRead>(
     mut reader: Reader<R>,
     directory: &SignerDirectory,
     from: &Path,
+    certs: &[Vec<u8>],
 ) -> Result<Built, BackupError> {
     let store = store::open_sled(staging, &config.city)?;
+    // Kept so the restored node verifies other cities' events at once (flushed below).
+    store.add_signer_certs(certs)?;
     let mut record_ids = BTreeSet::new();
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut events = 0u64;

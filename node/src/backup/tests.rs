@@ -185,6 +185,13 @@ async fn backup_restore_into_a_fresh_dir_gives_the_same_records_and_a_new_log_id
     assert_ne!(new_log_id, log_id);
     assert_eq!(new_log_id, restored.log_id);
     assert_eq!(last_seq, 3);
+    // The backup's signer certificates are kept in the new store.
+    let kept = crate::store::open_sled(&fresh.data_dir, "hezhou")
+        .expect("open")
+        .signer_certs()
+        .expect("certs");
+    let own = lianluo_certs::read_cert_der(&fresh.tls.signer_cert).expect("signer");
+    assert!(kept.contains(&own), "own signer certificate not kept");
     // No staging or temp leftovers next to the data dirs.
     let mut names: Vec<_> = std::fs::read_dir(tmp.path().join("hezhou"))
         .expect("ls")
@@ -345,4 +352,14 @@ async fn backup_reports_events_whose_signer_certificate_is_missing() {
         signer_certs: vec![tmp.path().join("pki/hezhou/signer.pem")],
     };
     backup(&wrong, &tmp.path().join("b"), &opts).expect("with --signer-cert");
+
+    // Certificates the store kept (learnt from peers) are included without being named.
+    let hezhou =
+        lianluo_certs::read_cert_der(&tmp.path().join("pki/hezhou/signer.pem")).expect("cert");
+    crate::store::open_sled(&cfg.data_dir, "hezhou")
+        .expect("open")
+        .add_signer_certs(&[hezhou])
+        .expect("keep");
+    let sum = backup(&wrong, &tmp.path().join("c"), &BackupOptions::default()).expect("kept");
+    assert_eq!(sum.signer_certs, 2);
 }

@@ -45,8 +45,7 @@ impl Node for NodeService {
 /// The state of every configured peer, sorted by city: the registry's entries, plus a
 /// `stopped` entry (error [`NO_WORKER`]) for a configured peer the registry lacks.
 pub fn peer_states(state: &NodeState) -> Vec<PeerState> {
-    // TEMP until NodeState has `peers`: state.peers.snapshot()
-    with_configured(&state.config, Vec::new())
+    with_configured(&state.config, state.peers.snapshot())
 }
 
 /// Adds configured peers missing from `snapshot`; the result is sorted by city.
@@ -133,8 +132,24 @@ mod tests {
                 q.connected,
                 q.address.as_str()
             ),
-            ("qingyuan", "stopped", false, "127.0.0.1:1")
+            ("qingyuan", "connecting", false, "127.0.0.1:1")
         );
+        svc.state.peers.update("qingyuan", |p| {
+            p.phase = PeerPhase::Connected;
+            p.lag = 2;
+        });
+        let resp = svc.peers(as_user(tmp.path())).await.unwrap().into_inner();
+        let q = &resp.peers[0];
+        assert_eq!(
+            (q.state.as_str(), q.connected, q.lag),
+            ("connected", true, 2)
+        );
+
+        // A configured peer no worker registered is still listed.
+        svc.state.peers.remove("qingyuan");
+        let resp = svc.peers(as_user(tmp.path())).await.unwrap().into_inner();
+        let q = &resp.peers[0];
+        assert_eq!((q.city.as_str(), q.state.as_str()), ("qingyuan", "stopped"));
         assert_eq!(q.last_error, NO_WORKER);
 
         let e = svc.peers(Request::new(PeersRequest {})).await.unwrap_err();
