@@ -11,6 +11,10 @@ use serde_json::Value;
 
 use crate::{eventually_every, Cli};
 
+/// Longest wait for one replication step in the federation tests (generous: 2 cores,
+/// tests run side by side; a passing step takes well under a second).
+pub const REPL: Duration = Duration::from_secs(30);
+
 /// How often the checks below poll a node through the CLI (each poll is a process).
 pub const POLL: Duration = Duration::from_millis(200);
 
@@ -96,25 +100,34 @@ pub fn wait_for(
     eventually_every(timeout, POLL, what, || try_show(cli, id).filter(&pred))
 }
 
-/// Waits until every node in `clis` shows `id` with one and the same [`View`] in which
-/// `pred` holds; returns that view. On timeout the error shows each node's last view.
+/// Waits until every node in `clis` shows `id` identically — the whole `show --json`
+/// output, history included, so the same event set AND the same projected state — and
+/// `pred` holds for its [`View`]; returns that view. On timeout the error shows each
+/// node's last view.
 pub fn converged(
     clis: &[(&str, &Cli)],
     id: &str,
     timeout: Duration,
     pred: impl Fn(&View) -> bool,
 ) -> Result<View> {
-    let mut last: Vec<(String, Option<View>)> = Vec::new();
+    let mut last: Vec<(String, Option<Value>)> = Vec::new();
     let got = eventually_every(timeout, POLL, &format!("{id} to converge"), || {
         last = clis
             .iter()
-            .map(|(city, cli)| (city.to_string(), try_show(cli, id).map(|v| View::of(&v))))
+            .map(|(city, cli)| (city.to_string(), try_show(cli, id)))
             .collect();
         let first = last.first()?.1.clone()?;
         let same = last.iter().all(|(_, v)| v.as_ref() == Some(&first));
-        (same && pred(&first)).then_some(first)
+        let view = View::of(&first);
+        (same && pred(&view)).then_some(view)
     });
-    got.with_context(|| format!("last views: {last:#?}"))
+    got.with_context(|| {
+        let views: Vec<_> = last
+            .iter()
+            .map(|(c, v)| (c, v.as_ref().map(View::of)))
+            .collect();
+        format!("last views: {views:#?}")
+    })
 }
 
 /// `list --all` at `cli`'s node: record id → record (without history). Fails if an id
@@ -156,4 +169,49 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Result<Vec<PathBuf>> {
         bail!("no files under {}: nothing was scanned", dir.display());
     }
     Ok(hits)
+}
+
+/// Creates a suggestion at `cli`'s node shared with `partners`; returns its id.
+pub fn create_suggestion(cli: &Cli, title: &str, partners: &[&str]) -> Result<String> {
+    let mut args = vec!["suggestion", "create", "--title", title, "--body", "正文"];
+    for p in partners {
+        args.extend(["--partner", p]);
+    }
+    let rec = cli.json(&args)?;
+    let id = id_of(&rec);
+    if id.is_empty() {
+        bail!("create printed no id: {rec}");
+    }
+    Ok(id)
+}
+
+/// Runs an act at `cli`'s node; returns the record and the new event's id (the acting
+/// node knows every head, so the new event is the record's only head).
+pub fn act(cli: &Cli, args: &[&str]) -> Result<(Value, String)> {
+    let rec = cli.json(args)?;
+    let ev = only(View::of(&rec).heads)?;
+    Ok((rec, ev))
+}
+
+/// The one item of `items`, or an error naming them.
+pub fn only<T: std::fmt::Debug>(items: impl IntoIterator<Item = T>) -> Result<T> {
+    let mut v: Vec<T> = items.into_iter().collect();
+    if v.len() != 1 {
+        bail!("expected exactly one, got {v:?}");
+    }
+    v.pop().context("empty")
+}
+
+/// Fails if any node of `fed` logged a panic.
+pub fn no_panics(fed: &crate::Federation) -> Result<()> {
+    let p = fed.panics();
+    if !p.is_empty() {
+        bail!("a node panicked:\n{}", p.join("\n"));
+    }
+    Ok(())
+}
+
+/// Runs `lianluo ARGS` (no profile) and requires success.
+pub fn run_ok(args: &[&str]) -> Result<()> {
+    crate::check_ok(&crate::lianluo(args), &args.join(" "))
 }

@@ -30,7 +30,7 @@ pub use forge::{
     body_of, city_signer, event_body, id_of, new_record_id, participant_added, suggestion_created,
     tampered,
 };
-pub use probe::{fetch_events, node_files, sync_probe};
+pub use probe::{fetch_events, node_files, server_refused, sync_probe};
 
 /// The trust domain of the demo PKI the harness sets up.
 pub const TRUST_DOMAIN: &str = "lianluo";
@@ -319,14 +319,19 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].event.as_ref(), Some(&one));
         // The server must be the city we expect, and clients must be nodes.
-        assert!(sync_probe(&endpoint, &node_files(dir.path(), "hezhou"), "yongzhou").is_err());
+        let err = sync_probe(&endpoint, &node_files(dir.path(), "hezhou"), "yongzhou").unwrap_err();
+        assert!(
+            !server_refused(&err),
+            "a wrong server is our refusal: {err:#}"
+        );
         let user = pki.issue_user("hezhou", "clerk", 1).unwrap();
         let user = lianluo_federation::tls::TlsFiles {
             cert: user.files.cert,
             key: user.files.key,
             ..node_files(dir.path(), "hezhou")
         };
-        assert!(sync_probe(&endpoint, &user, "qingyuan").is_err());
+        let err = sync_probe(&endpoint, &user, "qingyuan").unwrap_err();
+        assert!(server_refused(&err), "{err:#}");
         let seen = fake.requests();
         assert_eq!(seen.len(), 1, "only the fetch got through: {seen:?}");
         assert_eq!(seen[0].caller, "hezhou");

@@ -77,23 +77,18 @@ impl Federation {
     }
 
     /// Starts `city`'s node, waits until it is ready, and points every link X→city at
-    /// its federation address.
+    /// its federation address (this replaces an earlier [`route`](Self::route) to a fake
+    /// peer for those links).
     pub fn start(&self, city: &str) -> Result<NodeProc> {
         let node = NodeProc::start(self.dir(), city)?;
-        if node.federation.is_empty() {
-            // Nodes that do not announce a federation address yet (single-node tests
-            // still work): nothing to route.
-            eprintln!("harness: {city}'s ready file names no federation address");
-            return Ok(node);
-        }
         let addr: SocketAddr = node.federation.parse().with_context(|| {
             format!(
-                "{city}'s ready file: federation address {:?} is not host:port",
+                "{city}'s ready file names no usable federation address ({:?}); it must \
+                 say where the node serves federation",
                 node.federation
             )
         })?;
-        for ((_, to), proxy) in self.links.iter().filter(|((_, to), _)| to == city) {
-            debug_assert_eq!(to, city);
+        for (_, proxy) in self.links.iter().filter(|((_, to), _)| to == city) {
             proxy.set_target(addr);
         }
         Ok(node)
@@ -118,6 +113,24 @@ impl Federation {
     /// peer; live connections on that link are dropped.
     pub fn route(&self, from: &str, to: &str, target: SocketAddr) {
         self.expect_link(from, to).set_target(target);
+    }
+
+    /// Lines of any city's `node.log` that report a panic (a crashed task or thread is
+    /// a bug even when the test's assertions hold).
+    pub fn panics(&self) -> Vec<String> {
+        CITIES
+            .iter()
+            .flat_map(|c| {
+                let log = std::fs::read_to_string(self.dir().join(c).join("node.log"));
+                let lines: Vec<String> = log
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| l.contains("panicked"))
+                    .map(|l| format!("{c}: {l}"))
+                    .collect();
+                lines
+            })
+            .collect()
     }
 
     /// The proxy of the link `from`→`to`, if both are cities of the setup.

@@ -1,33 +1,17 @@
 //! Federation guarantees, proved with real `lianluo node` processes, real TLS and real
-//! disk: records reach exactly their participants, concurrent acts converge, a SIGKILLed
-//! node catches up without duplicates, a cut link is bridged by relay, a node restored
-//! from an old backup is re-filled by its peers, and `peers --json` reports the links.
+//! disk: records reach exactly their participants (also a city added later, through a
+//! relay), concurrent acts converge the same way everywhere, a cut link is bridged by
+//! relay, and `peers --json` reports the links. Crash and restore recovery:
+//! `federation_recovery.rs`.
 //!
 //! Every federation link runs through a proxy of the harness (`Federation::cut`/`heal`).
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
 use anyhow::{anyhow, ensure, Result};
-use lianluo_tests::check::{converged, files_containing, id_of, list_all, wait_for, View, POLL};
-use lianluo_tests::{eventually_every, lianluo, Cli, Federation};
-use serde_json::Value;
-
-/// Longest wait for one replication step (generous: 2 cores, tests run side by side).
-const REPL: Duration = Duration::from_secs(30);
-
-/// Creates a suggestion at `cli`'s node shared with `partners`; returns its id.
-fn suggestion(cli: &Cli, title: &str, partners: &[&str]) -> Result<String> {
-    let mut args = vec!["suggestion", "create", "--title", title, "--body", "正文"];
-    for p in partners {
-        args.extend(["--partner", p]);
-    }
-    let rec = cli.json(&args)?;
-    let id = id_of(&rec);
-    ensure!(!id.is_empty(), "create printed no id: {rec}");
-    Ok(id)
-}
+use lianluo_tests::check::{
+    act, converged, create_suggestion, files_containing, list_all, no_panics, only, wait_for, View,
+    POLL, REPL,
+};
+use lianluo_tests::{eventually_every, Cli, Federation};
 
 /// The `show` error at `cli`'s node for `id` (which must fail).
 fn show_fails(cli: &Cli, id: &str) -> Result<String> {
@@ -47,7 +31,7 @@ fn record_reaches_its_partner_and_never_a_third_city() -> Result<()> {
     );
 
     let secret_title = "贺州清远两市联合督办：仅限两市的建议";
-    let secret = suggestion(&hzc, secret_title, &["qingyuan"])?;
+    let secret = create_suggestion(&hzc, secret_title, &["qingyuan"])?;
     let at_qy = wait_for(&qyc, &secret, REPL, "the record at qingyuan", |_| true)?;
     assert_eq!(at_qy["title"], secret_title);
     assert_eq!(
@@ -63,8 +47,8 @@ fn record_reaches_its_partner_and_never_a_third_city() -> Result<()> {
 
     // Sentinels created after the secret one, shared with yongzhou, from both cities that
     // hold it: once they arrive, both streams to yongzhou have gone past the secret record.
-    let s1 = suggestion(&hzc, "贺州永州哨兵记录", &["yongzhou"])?;
-    let s2 = suggestion(&qyc, "清远永州哨兵记录", &["yongzhou"])?;
+    let s1 = create_suggestion(&hzc, "贺州永州哨兵记录", &["yongzhou"])?;
+    let s2 = create_suggestion(&qyc, "清远永州哨兵记录", &["yongzhou"])?;
     for s in [&s1, &s2] {
         wait_for(&yzc, s, REPL, "a sentinel at yongzhou", |_| true)?;
     }
@@ -86,7 +70,7 @@ fn record_reaches_its_partner_and_never_a_third_city() -> Result<()> {
         let hits = files_containing(&dir, needle)?;
         assert!(hits.is_empty(), "yongzhou stored {secret} in {hits:?}");
     }
-    Ok(())
+    no_panics(&fed)
 }
 
 /// Reports a dispute at hezhou shared with qingyuan and brings it to `mediating`.
@@ -105,7 +89,7 @@ fn mediating_dispute(hzc: &Cli) -> Result<String> {
         "--partner",
         "qingyuan",
     ])?;
-    let id = id_of(&rec);
+    let id = lianluo_tests::check::id_of(&rec);
     hzc.json(&[
         "dispute",
         "session",
@@ -122,191 +106,151 @@ fn mediating_dispute(hzc: &Cli) -> Result<String> {
     Ok(id)
 }
 
+/// Each city dispatches its own part of suggestion `id`, reports progress and answers
+/// it; returns the three event ids.
+fn work_a_part(cli: &Cli, id: &str, city: &str) -> Result<Vec<String>> {
+    let unit = format!("{city}交通运输局");
+    let progress = format!("{city}段已完成勘察");
+    let answer = format!("{city}段已列入年度计划");
+    let steps: [&[&str]; 3] = [
+        &[
+            "suggestion",
+            "dispatch",
+            id,
+            "--unit",
+            &unit,
+            "--deadline",
+            "2027-06-30",
+        ],
+        &["suggestion", "progress", id, "--note", &progress],
+        &["suggestion", "answer", id, "--answer", &answer],
+    ];
+    steps.iter().map(|a| act(cli, a).map(|(_, e)| e)).collect()
+}
+
 #[test]
-fn concurrent_conflicting_acts_converge_the_same_way_everywhere() -> Result<()> {
+fn concurrent_acts_converge_the_same_way_everywhere() -> Result<()> {
     let fed = Federation::init()?;
     let hz = fed.start("hezhou")?;
     let qy = fed.start("qingyuan")?;
     let (hzc, qyc) = (hz.cli("coordinator"), qy.cli("coordinator"));
     let both = [("hezhou", &hzc), ("qingyuan", &qyc)];
-    let id = mediating_dispute(&hzc)?;
-    let before = converged(&both, &id, REPL, |v| v.status == "mediating")?;
+    let (d1, d2) = (mediating_dispute(&hzc)?, mediating_dispute(&hzc)?);
+    let sug = create_suggestion(&hzc, "两市共同打通省际断头路的建议", &["qingyuan"])?;
+    let mut before = Vec::new();
+    for (id, status) in [(&d1, "mediating"), (&d2, "mediating"), (&sug, "submitted")] {
+        before.push(converged(&both, id, REPL, |v| v.status == status)?);
+    }
 
     fed.cut("hezhou", "qingyuan");
-    // Agreement and escalation both need `mediating`: whichever the fold puts first wins,
-    // the other is rejected.
-    let a = hzc.json(&[
+    let carried = |fed: &Federation| {
+        let n = |a, b| fed.link(a, b).map(|l| l.forwarded());
+        (n("hezhou", "qingyuan"), n("qingyuan", "hezhou"))
+    };
+    let at_cut = carried(&fed);
+    let terms = [
         "dispute",
         "agree",
-        &id,
+        "",
         "--terms",
         "以山脊线为界，林木各归其主",
-    ])?;
-    let e = qyc.json(&[
-        "dispute",
-        "escalate",
-        &id,
-        "--to",
-        "省人民政府",
-        "--reason",
-        "涉及省界，需上级裁决",
-    ])?;
-    assert_eq!(a["status"], "agreed");
+    ];
+    // d1: agreement and escalation both need `mediating`: whichever the fold puts first
+    // applies, the other is rejected.
+    let (a1, agree1) = act(&hzc, &with_id(&terms, &d1))?;
+    let (e1, escalate1) = act(
+        &qyc,
+        &[
+            "dispute",
+            "escalate",
+            &d1,
+            "--to",
+            "省人民政府",
+            "--reason",
+            "涉及省界",
+        ],
+    )?;
     assert_eq!(
-        e["status"], "escalated",
-        "the cut must keep the acts concurrent"
+        (&a1["status"], &e1["status"]),
+        (&"agreed".into(), &"escalated".into())
     );
-    let new_ids = |v: &Value| -> BTreeSet<String> {
-        View::of(v)
-            .event_ids()
-            .difference(&before.event_ids())
-            .cloned()
-            .collect()
-    };
-    let (agree_id, escalate_id) = (one(new_ids(&a))?, one(new_ids(&e))?);
-
+    // d2: agreement then failure both apply; failure then agreement rejects the agreement.
+    let (_, agree2) = act(&hzc, &with_id(&terms, &d2))?;
+    let (f2, fail2) = act(&qyc, &["dispute", "fail", &d2, "--reason", "双方分歧过大"])?;
+    assert_eq!(f2["status"], "failed");
+    // sug: two concurrent branches of three compatible acts each.
+    let mut branch_events = work_a_part(&hzc, &sug, "hezhou")?;
+    branch_events.extend(work_a_part(&qyc, &sug, "qingyuan")?);
+    assert_eq!(carried(&fed), at_cut, "a connection got through the cut");
     fed.heal("hezhou", "qingyuan");
-    let after = converged(&both, &id, REPL, |v| {
-        v.history.contains_key(&agree_id) && v.history.contains_key(&escalate_id)
-    })?;
-    assert_eq!(after.history_len, before.history_len + 2, "{after:?}");
-    assert_eq!(after.heads, sorted([agree_id.clone(), escalate_id.clone()]));
-    let rejected = after.rejected();
+
+    let has = |ids: Vec<String>| move |v: &View| ids.iter().all(|e| v.history.contains_key(e));
+    let v1 = converged(
+        &both,
+        &d1,
+        REPL,
+        has(vec![agree1.clone(), escalate1.clone()]),
+    )?;
+    assert_eq!(v1.history_len, before[0].history_len + 2, "{v1:?}");
+    assert_eq!(v1.heads, sorted([agree1.clone(), escalate1.clone()]));
+    let rejected = v1.rejected();
     assert_eq!(
         rejected.len(),
         1,
-        "exactly one of the two acts applies: {after:?}"
+        "exactly one of the two acts applies: {v1:?}"
     );
-    let winner = if rejected.contains(&agree_id) {
+    let winner = if rejected.contains(&agree1) {
         "escalated"
     } else {
         "agreed"
     };
-    assert_eq!(after.status, winner);
-    assert_eq!(after.version, before.version + 1);
-    for (id, (_, reason)) in after
-        .history
-        .iter()
-        .filter(|(id, _)| rejected.contains(*id))
-    {
+    assert_eq!(
+        (v1.status.as_str(), v1.version),
+        (winner, before[0].version + 1)
+    );
+    for (id, (_, reason)) in v1.history.iter().filter(|(id, _)| rejected.contains(*id)) {
         assert!(!reason.is_empty(), "rejected {id} names no reason");
     }
-    Ok(())
+
+    let v2 = converged(&both, &d2, REPL, has(vec![agree2.clone(), fail2.clone()]))?;
+    assert_eq!(v2.status, "failed", "{v2:?}");
+    let rejected = v2.rejected();
+    assert!(rejected.is_subset(&[agree2].into()), "{v2:?}");
+    let applied = 2 - rejected.len() as u64;
+    assert_eq!(v2.version, before[1].version + applied, "{v2:?}");
+
+    let v3 = converged(&both, &sug, REPL, has(branch_events))?;
+    assert_eq!((v3.history_len, v3.version), (7, 7), "{v3:?}");
+    assert!(v3.rejected().is_empty(), "{v3:?}");
+    assert_eq!(v3.status, "answered", "every part is answered: {v3:?}");
+    let rec = hzc.json(&["show", &sug])?;
+    let parts = rec["suggestion"]["parts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut cities: Vec<_> = parts.iter().map(|p| p["city"].clone()).collect();
+    cities.sort_by_key(|c| c.to_string());
+    assert_eq!(cities, ["hezhou", "qingyuan"], "{parts:?}");
+    for p in &parts {
+        assert_eq!(
+            (&p["status"], p["progress"].as_array().map(Vec::len)),
+            (&"answered".into(), Some(1)),
+            "{p}"
+        );
+    }
+    no_panics(&fed)
 }
 
-fn one(set: BTreeSet<String>) -> Result<String> {
-    ensure!(
-        set.len() == 1,
-        "expected exactly one new event, got {set:?}"
-    );
-    set.into_iter().next().ok_or_else(|| anyhow!("empty"))
+/// `args` with the empty third argument replaced by `id`.
+fn with_id<'a>(args: &[&'a str], id: &'a str) -> Vec<&'a str> {
+    args.iter()
+        .map(|a| if a.is_empty() { id } else { *a })
+        .collect()
 }
 
 fn sorted<const N: usize>(mut v: [String; N]) -> Vec<String> {
     v.sort();
     v.to_vec()
-}
-
-/// Records acknowledged at the writer's node: (id, title).
-type Acked = Arc<Mutex<Vec<String>>>;
-
-/// Starts `threads` writers at `cli`, each creating `per` suggestions shared with
-/// qingyuan; writer 0 also records progress on `seed` after each.
-fn write_burst(
-    cli: &Cli,
-    seed: &str,
-    threads: usize,
-    per: usize,
-) -> (Acked, Vec<std::thread::JoinHandle<Result<()>>>) {
-    let acked: Acked = Arc::default();
-    let handles = (0..threads)
-        .map(|w| {
-            let (cli, acked, seed) = (cli.clone(), acked.clone(), seed.to_string());
-            std::thread::spawn(move || -> Result<()> {
-                for i in 0..per {
-                    let id = suggestion(&cli, &format!("突发写入 {w}-{i}"), &["qingyuan"])?;
-                    acked.lock().map_err(|e| anyhow!("{e}"))?.push(id);
-                    if w == 0 {
-                        let note = format!("进展 {i}");
-                        cli.json(&["suggestion", "progress", &seed, "--note", &note])?;
-                    }
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    (acked, handles)
-}
-
-#[test]
-fn sigkilled_peer_gets_every_acknowledged_event_once() -> Result<()> {
-    let fed = Federation::init()?;
-    let hz = fed.start("hezhou")?;
-    let mut qy = fed.start("qingyuan")?;
-    let hzc = hz.cli("coordinator");
-    let seed = suggestion(&hzc, "突发写入种子", &["qingyuan"])?;
-    hzc.json(&[
-        "suggestion",
-        "dispatch",
-        &seed,
-        "--unit",
-        "贺州市交通运输局",
-        "--deadline",
-        "2027-03-01",
-    ])?;
-    wait_for(
-        &qy.cli("viewer"),
-        &seed,
-        REPL,
-        "the seed at qingyuan",
-        |_| true,
-    )?;
-
-    let (threads, per) = (4, 6);
-    let (acked, writers) = write_burst(&hzc, &seed, threads, per);
-    let count = || acked.lock().map(|a| a.len()).unwrap_or_default();
-    eventually_every(
-        REPL,
-        Duration::from_millis(20),
-        "a few acknowledged writes",
-        || (count() >= 6).then_some(()),
-    )?;
-    qy.kill();
-    let at_kill = count();
-    for w in writers {
-        w.join().map_err(|_| anyhow!("writer panicked"))??;
-    }
-    assert!(
-        at_kill < threads * per,
-        "the kill must fall inside the burst ({at_kill})"
-    );
-
-    let qy = fed.start("qingyuan")?;
-    let qyc = qy.cli("viewer");
-    let acked = acked.lock().map_err(|e| anyhow!("{e}"))?.clone();
-    let mut want: BTreeSet<String> = acked.iter().cloned().collect();
-    want.insert(seed.clone());
-    assert_eq!(want.len(), threads * per + 1);
-    eventually_every(REPL, POLL, "every acknowledged record at qingyuan", || {
-        let have: BTreeSet<String> = list_all(&qyc).ok()?.into_keys().collect();
-        want.is_subset(&have).then_some(())
-    })?;
-    let both = [("hezhou", &hzc), ("qingyuan", &qyc)];
-    let seed_view = converged(&both, &seed, REPL, |_| true)?;
-    assert_eq!(
-        seed_view.history_len,
-        2 + per,
-        "seed: create, dispatch, {per} progress"
-    );
-    assert_eq!(seed_view.history.len(), seed_view.history_len);
-    for id in &acked {
-        let v = converged(&both, id, REPL, |_| true)?;
-        assert_eq!((v.history_len, v.history.len()), (1, 1), "{id}: {v:?}");
-    }
-    let (lh, lq) = (list_all(&hzc)?, list_all(&qyc)?);
-    assert_eq!(lh.len(), want.len());
-    assert_eq!(lh.keys().collect::<Vec<_>>(), lq.keys().collect::<Vec<_>>());
-    Ok(())
 }
 
 #[test]
@@ -323,7 +267,7 @@ fn records_of_all_three_converge_through_qingyuan_when_a_link_is_cut() -> Result
     );
     let all = [("hezhou", &hzc), ("qingyuan", &qyc), ("yongzhou", &yzc)];
 
-    let id = suggestion(
+    let id = create_suggestion(
         &hzc,
         "三市共建萌渚岭生态廊道的建议",
         &["qingyuan", "yongzhou"],
@@ -345,7 +289,7 @@ fn records_of_all_three_converge_through_qingyuan_when_a_link_is_cut() -> Result
         "2027-06-30",
     ])?;
     let dispatched = View::of(&rec);
-    let act = one(dispatched.heads.iter().cloned().collect())?;
+    let act = only(dispatched.heads)?;
     let v = converged(&all, &id, REPL, |v| v.history.contains_key(&act))?;
     assert_eq!(v.history_len, 2);
     assert!(v.rejected().is_empty(), "{v:?}");
@@ -359,90 +303,7 @@ fn records_of_all_three_converge_through_qingyuan_when_a_link_is_cut() -> Result
             "{a}->{b} carried traffic while cut"
         );
     }
-    Ok(())
-}
-
-/// Runs `lianluo ARGS` and requires success.
-fn run_ok(args: &[&str]) -> Result<()> {
-    lianluo_tests::check_ok(&lianluo(args), &args.join(" "))
-}
-
-#[test]
-fn node_restored_from_an_old_backup_is_refilled_by_its_peer() -> Result<()> {
-    let fed = Federation::init()?;
-    let mut hz = fed.start("hezhou")?;
-    let qy = fed.start("qingyuan")?;
-    let qyc = qy.cli("viewer");
-    let mut old = Vec::new();
-    for i in 0..3 {
-        old.push(suggestion(
-            &hz.cli("coordinator"),
-            &format!("备份前建议 {i}"),
-            &["qingyuan"],
-        )?);
-    }
-    for id in &old {
-        wait_for(&qyc, id, REPL, "an old record at qingyuan", |_| true)?;
-    }
-    assert!(hz.stop()?, "hezhou stops cleanly");
-    let config = fed.node_config("hezhou");
-    let config = config
-        .to_str()
-        .ok_or_else(|| anyhow!("non-UTF-8 temp path"))?;
-    let backup = fed.dir().join("hezhou-old.backup");
-    let backup = backup
-        .to_str()
-        .ok_or_else(|| anyhow!("non-UTF-8 temp path"))?;
-    run_ok(&["backup", "--config", config, "--out", backup])?;
-
-    let mut hz = fed.start("hezhou")?;
-    let mut new = Vec::new();
-    for i in 0..3 {
-        new.push(suggestion(
-            &hz.cli("coordinator"),
-            &format!("备份后建议 {i}"),
-            &["qingyuan"],
-        )?);
-    }
-    let progressed = old[0].clone();
-    hz.cli("coordinator").json(&[
-        "suggestion",
-        "dispatch",
-        &progressed,
-        "--unit",
-        "贺州市水利局",
-        "--deadline",
-        "2027-01-31",
-    ])?;
-    for id in &new {
-        wait_for(&qyc, id, REPL, "a new record at qingyuan", |_| true)?;
-    }
-    wait_for(&qyc, &progressed, REPL, "the dispatch at qingyuan", |v| {
-        v["status"] == "dispatched"
-    })?;
-    assert!(hz.stop()?, "hezhou stops cleanly");
-    run_ok(&["restore", "--config", config, "--from", backup, "--force"])?;
-
-    let hz = fed.start("hezhou")?;
-    let hzc = hz.cli("coordinator");
-    let both = [("hezhou", &hzc), ("qingyuan", &qyc)];
-    for id in old.iter().chain(&new) {
-        let v = converged(&both, id, REPL, |_| true)?;
-        assert_eq!(
-            v.history.len(),
-            v.history_len,
-            "{id} has a duplicated event: {v:?}"
-        );
-        let want = if *id == progressed { 2 } else { 1 };
-        assert_eq!(v.history_len, want, "{id}: {v:?}");
-    }
-    // The restored node writes again, and its peer takes the new events (new log epoch).
-    let after = suggestion(&hzc, "恢复后建议", &["qingyuan"])?;
-    converged(&both, &after, REPL, |_| true)?;
-    let (lh, lq) = (list_all(&hzc)?, list_all(&qyc)?);
-    assert_eq!(lh.len(), 7, "{:?}", lh.keys());
-    assert_eq!(lh.keys().collect::<Vec<_>>(), lq.keys().collect::<Vec<_>>());
-    Ok(())
+    no_panics(&fed)
 }
 
 /// `peers --json` at `cli`'s node: city → (connected, lag).
@@ -471,12 +332,12 @@ fn peers_json_shows_both_peers_connected_with_no_lag_once_idle() -> Result<()> {
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
     let clis: Vec<Cli> = nodes.iter().map(|n| n.cli("admin")).collect();
-    suggestion(
+    create_suggestion(
         &nodes[0].cli("coordinator"),
         "三市共享建议",
         &["qingyuan", "yongzhou"],
     )?;
-    suggestion(&nodes[1].cli("coordinator"), "清远贺州建议", &["hezhou"])?;
+    create_suggestion(&nodes[1].cli("coordinator"), "清远贺州建议", &["hezhou"])?;
     for (node, cli) in nodes.iter().zip(&clis) {
         let want: Vec<(String, bool, u64)> = ["hezhou", "qingyuan", "yongzhou"]
             .iter()
@@ -500,5 +361,62 @@ fn peers_json_shows_both_peers_connected_with_no_lag_once_idle() -> Result<()> {
                 .then_some(())
         })?;
     }
+    no_panics(&fed)
+}
+
+/// Registers a station at hezhou shared with qingyuan; returns its id.
+fn station(hzc: &Cli, name: &str) -> Result<String> {
+    let rec = hzc.json(&[
+        "station",
+        "register",
+        "--name",
+        name,
+        "--township",
+        "桂岭镇",
+        "--county",
+        "八步区",
+        "--partner",
+        "qingyuan",
+    ])?;
+    Ok(lianluo_tests::check::id_of(&rec))
+}
+
+/// Adds yongzhou to station `id` at hezhou once yongzhou's stream from `via` has gone
+/// past the station's creation (filtered out for yongzhou then); all three converge.
+fn add_yongzhou(all: &[(&str, &Cli); 3], id: &str, via: &Cli, tag: &str) -> Result<()> {
+    let [(_, hzc), (_, qyc), (_, yzc)] = all;
+    wait_for(qyc, id, REPL, "the station at qingyuan", |_| true)?;
+    let sentinel = create_suggestion(via, &format!("{tag}永州哨兵"), &["yongzhou"])?;
+    wait_for(yzc, &sentinel, REPL, "the sentinel at yongzhou", |_| true)?;
+    ensure!(yzc.fails(&["show", id])?.contains("not found"));
+    act(hzc, &["station", "add-partner", id, "--city", "yongzhou"])?;
+    let v = converged(all, id, REPL, |v| v.participants.len() == 3)?;
+    assert_eq!((v.history_len, v.version), (2, 2), "{id}: {v:?}");
+    assert_eq!(v.participants, ["hezhou", "qingyuan", "yongzhou"]);
+    assert!(v.rejected().is_empty(), "{v:?}");
     Ok(())
+}
+
+#[test]
+fn a_city_added_later_gets_the_whole_record_also_through_a_relay() -> Result<()> {
+    let fed = Federation::init()?;
+    let nodes = ["hezhou", "qingyuan", "yongzhou"]
+        .map(|c| fed.start(c))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let [hzc, qyc, yzc] = [0, 1, 2].map(|i| nodes[i].cli("coordinator"));
+    let all = [("hezhou", &hzc), ("qingyuan", &qyc), ("yongzhou", &yzc)];
+    let linked = station(&hzc, "桂岭镇湘粤桂人大代表联络站")?;
+    add_yongzhou(&all, &linked, &hzc, "贺州")?;
+
+    // Hezhou–yongzhou cut: only qingyuan can bring yongzhou the station's creation, which
+    // it filtered out of yongzhou's stream before.
+    fed.cut("hezhou", "yongzhou");
+    let relayed = station(&hzc, "开山镇三省人大代表联络站")?;
+    add_yongzhou(&all, &relayed, &qyc, "清远")?;
+    for (a, b) in [("hezhou", "yongzhou"), ("yongzhou", "hezhou")] {
+        let live = fed.link(a, b).map(|l| l.live_connections());
+        assert_eq!(live, Some(0), "{a}->{b} is cut");
+    }
+    no_panics(&fed)
 }

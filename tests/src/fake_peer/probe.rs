@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
-use lianluo_federation::tls::{client_config, connect_peer, TlsFiles};
+use anyhow::{anyhow, Context, Result};
+use lianluo_federation::tls::{client_config, connect_peer, TlsError, TlsFiles};
 use lianluo_proto::federation_client::FederationClient;
 use lianluo_proto::{SyncEvent, SyncRequest};
 
@@ -43,11 +43,11 @@ async fn open_sync(
     let config = client_config(files).context("client tls configuration")?;
     let channel = connect_peer(endpoint, config, TRUST_DOMAIN, server_city)
         .await
-        .map_err(|e| anyhow!("connect: {e}"))?;
+        .context("connect")?;
     let response = FederationClient::new(channel)
         .sync(SyncRequest::default())
         .await
-        .map_err(|s| anyhow!("sync refused: {:?}: {}", s.code(), s.message()))?;
+        .context("sync refused")?;
     Ok(response.into_inner())
 }
 
@@ -60,13 +60,31 @@ pub fn sync_probe(endpoint: &str, files: &TlsFiles, server_city: &str) -> Result
             let mut stream = open_sync(endpoint, files, server_city).await?;
             // A refusal after the headers would come as the stream's first item.
             match tokio::time::timeout(Duration::from_secs(1), stream.message()).await {
-                Ok(Err(s)) => bail!("sync stream failed: {:?}: {}", s.code(), s.message()),
+                Ok(Err(s)) => Err(anyhow::Error::new(s).context("sync stream failed")),
                 Ok(Ok(_)) | Err(_) => Ok(()),
             }
         };
         tokio::time::timeout(PROBE_TIMEOUT, probe)
             .await
             .map_err(|_| anyhow!("no answer within {PROBE_TIMEOUT:?}"))?
+    })
+}
+
+/// Whether `err` (from [`sync_probe`]) is the SERVER refusing us: a TLS alert against
+/// our certificate, or a `Sync` answered with `PERMISSION_DENIED` / `UNAUTHENTICATED`.
+/// Local problems (unreadable files, a server certificate we reject, no connection) are
+/// not refusals.
+pub fn server_refused(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        if let Some(tls) = cause.downcast_ref::<TlsError>() {
+            return matches!(tls, TlsError::RefusedByPeer { .. });
+        }
+        cause.downcast_ref::<tonic::Status>().is_some_and(|s| {
+            matches!(
+                s.code(),
+                tonic::Code::PermissionDenied | tonic::Code::Unauthenticated
+            )
+        })
     })
 }
 
