@@ -307,8 +307,8 @@ fn spawn_peer_workers(
     let sink: Arc<dyn SyncSink> = Arc::new(NodeSink::new(state.clone()));
     let mut tasks = Vec::new();
     for p in &cfg.peers {
-        let city = PeerCity::configured(&p.city)
-            .map_err(|e| ServeError::Tls(format!("peers: {e}")))?;
+        let city =
+            PeerCity::configured(&p.city).map_err(|e| ServeError::Tls(format!("peers: {e}")))?;
         let worker = spawn_peer_worker(
             city,
             p.address,

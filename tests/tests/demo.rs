@@ -62,7 +62,10 @@ fn demo_runs_three_federated_cities_with_the_sample_data() -> Result<()> {
     assert!(ready, "{}\n{}", out.join("\n"), log());
 
     let result = check_running_demo(dir.path());
-    Command::new("kill").arg("-INT").arg(child.id().to_string()).status()?;
+    Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()?;
     let status = eventually(Duration::from_secs(30), "the demo to stop", || {
         child.try_wait().ok().flatten()
     });
@@ -77,7 +80,8 @@ fn demo_runs_three_federated_cities_with_the_sample_data() -> Result<()> {
     }
     for city in CITIES {
         assert!(
-            out.iter().any(|l| l.starts_with(city) && l.contains("stopped")),
+            out.iter()
+                .any(|l| l.starts_with(city) && l.contains("stopped")),
             "{city} did not stop cleanly:\n{}",
             out.join("\n")
         );
@@ -91,15 +95,19 @@ fn check_running_demo(dir: &std::path::Path) -> Result<()> {
     };
     for city in CITIES {
         let c = cli(city);
-        eventually(Duration::from_secs(60), "both peers connected with lag 0", || {
-            let peers = c.json(&["peers"]).ok()?;
-            let peers = peers.as_array()?;
-            let all = peers.len() == 2
-                && peers
-                    .iter()
-                    .all(|p| p["connected"] == true && p["lag"] == 0);
-            all.then_some(())
-        })
+        eventually(
+            Duration::from_secs(60),
+            "both peers connected with lag 0",
+            || {
+                let peers = c.json(&["peers"]).ok()?;
+                let peers = peers.as_array()?;
+                let all = peers.len() == 2
+                    && peers
+                        .iter()
+                        .all(|p| p["connected"] == true && p["lag"] == 0);
+                all.then_some(())
+            },
+        )
         .with_context(|| format!("peers at {city}"))?;
     }
     // Each record is counted once, at its origin.
@@ -118,9 +126,20 @@ fn check_running_demo(dir: &std::path::Path) -> Result<()> {
     assert_eq!(by_kind.get("station"), Some(&15), "{by_kind:?}");
     assert_eq!(by_kind.get("suggestion"), Some(&23), "{by_kind:?}");
     assert_eq!(by_kind.get("dispute"), Some(&35), "{by_kind:?}");
-    assert!(by_kind.get("activity").copied().unwrap_or_default() > 0, "{by_kind:?}");
-    for st in ["dispute/resolved", "dispute/escalated", "suggestion/closed", "activity/held"] {
-        assert!(statuses.contains_key(st), "no {st} in the sample data: {statuses:?}");
+    assert!(
+        by_kind.get("activity").copied().unwrap_or_default() > 0,
+        "{by_kind:?}"
+    );
+    for st in [
+        "dispute/resolved",
+        "dispute/escalated",
+        "suggestion/closed",
+        "activity/held",
+    ] {
+        assert!(
+            statuses.contains_key(st),
+            "no {st} in the sample data: {statuses:?}"
+        );
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 mod args;
 mod build;
-mod connect;
+pub(crate) mod connect;
 mod output;
 mod peers;
 #[cfg(test)]

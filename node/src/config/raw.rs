@@ -272,8 +272,7 @@ impl RawConfig {
             .map(|s| c.path(s))
             .unwrap_or_default();
         let api_listen = listen_addr(&mut c, "api.listen", &self.api.listen);
-        let federation_listen =
-            listen_addr(&mut c, "federation.listen", &self.federation.listen);
+        let federation_listen = listen_addr(&mut c, "federation.listen", &self.federation.listen);
         let http_listen = self
             .http
             .listen

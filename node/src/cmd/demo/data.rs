@@ -155,7 +155,7 @@ pub const DEPUTIES: [[&str; 6]; 3] = [
 ];
 
 /// The department that handles a suggestion's topic in each city, and what it reports.
-/// `{unit}` in the texts becomes the handling unit, e.g. 贺州市交通运输局.
+/// `{unit}` in the progress note becomes the handling unit, e.g. 贺州市交通运输局.
 pub struct Topic {
     pub bureau: &'static str,
     pub progress: &'static str,
@@ -166,50 +166,47 @@ pub const ROAD: Topic = Topic {
     bureau: "交通运输局",
     progress:
         "{unit}已完成本市境内路段勘察设计，项目纳入本年度农村公路建设计划，正在开展征地和招标。",
-    answer:
-        "{unit}答复：本市境内路段已完成路基拓宽和路面硬化，通过交工验收，与邻市路段同日贯通通车。",
+    answer: "本市境内路段已完成路基拓宽和路面硬化，通过交工验收，与邻市路段同日贯通通车。",
 };
 pub const FIRE: Topic = Topic {
     bureau: "林业局",
     progress: "{unit}已与邻市林业部门签订边界护林联防协议，正在划定联防责任区。",
-    answer:
-        "{unit}答复：已建成边界防火隔离带和视频监控点，组建联防扑火队，联防责任区落实到村到人。",
+    answer: "已建成边界防火隔离带和视频监控点，组建联防扑火队，联防责任区落实到村到人。",
 };
 pub const BUS: Topic = Topic {
     bureau: "交通运输局",
     progress: "{unit}已与邻市运管部门对接线路走向和站点设置，正在办理跨省班线审批。",
-    answer: "{unit}答复：跨省班线经营许可已办结，班线已开通运行，实行两地统一票价和联网售票。",
+    answer: "跨省班线经营许可已办结，班线已开通运行，实行两地统一票价和联网售票。",
 };
 pub const FARM: Topic = Topic {
     bureau: "农业农村局",
     progress: "{unit}已摸清边界乡镇主要农产品产销情况，正在与邻市商定项目选址和建设方案。",
-    answer: "{unit}答复：项目已完成建设并投入使用，边界农产品实现统一收购、分级和外销对接。",
+    answer: "项目已完成建设并投入使用，边界农产品实现统一收购、分级和外销对接。",
 };
 pub const MEDICAL: Topic = Topic {
     bureau: "医疗保障局",
     progress: "{unit}已将边界乡镇卫生院纳入异地就医直接结算定点申报名单，正在调试结算系统。",
-    answer:
-        "{unit}答复：边界群众在对方定点医疗机构住院和门诊费用已实现直接结算，备案可通过手机办理。",
+    answer: "边界群众在对方定点医疗机构住院和门诊费用已实现直接结算，备案可通过手机办理。",
 };
 pub const WATER: Topic = Topic {
     bureau: "生态环境局",
     progress: "{unit}已开展交界河段水质联合监测，正在排查沿河排污口。",
-    answer: "{unit}答复：沿河排污口已完成整治，交界断面水质稳定达到三类标准，建立联合巡河制度。",
+    answer: "沿河排污口已完成整治，交界断面水质稳定达到三类标准，建立联合巡河制度。",
 };
 pub const SIGNAL: Topic = Topic {
     bureau: "工业和信息化局",
     progress: "{unit}已会同通信运营商完成信号盲区测试，新建基站选址已报批。",
-    answer: "{unit}答复：新建基站已开通，交界山区主要道路和村庄实现移动信号覆盖。",
+    answer: "新建基站已开通，交界山区主要道路和村庄实现移动信号覆盖。",
 };
 pub const POLICE: Topic = Topic {
     bureau: "公安局",
     progress: "{unit}已与邻市公安机关建立边界警务协作联络员制度。",
-    answer: "{unit}答复：边界治安联防队已组建，开展联合巡逻，矛盾纠纷实行联排联调。",
+    answer: "边界治安联防队已组建，开展联合巡逻，矛盾纠纷实行联排联调。",
 };
 pub const SCHOOL: Topic = Topic {
     bureau: "教育局",
     progress: "{unit}已摸排边界跨省就读学生名单，正在与邻市教育部门对接学籍互认办法。",
-    answer: "{unit}答复：跨省就读学生学籍转接和资助政策已实现衔接，相关学生均已享受资助。",
+    answer: "跨省就读学生学籍转接和资助政策已实现衔接，相关学生均已享受资助。",
 };
 
 /// How far a suggestion has got in the demo.

@@ -5,21 +5,20 @@
 
 use lianluo_proto::{
     change::Kind as K, ActivityCancelled, ActivityPlanned, ActivityReported, Change, Deputy,
-    DisputeAgreed, DisputeChecked, DisputeConfirmed, DisputeEscalated, DisputeFailed,
-    DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, Rating, StationRegistered,
-    SuggestionAnswered, SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched,
-    SuggestionProgress, SuggestionRated, SuggestionSubmitted,
+    Rating, StationRegistered, SuggestionAnswered, SuggestionCarriedOver, SuggestionClosed,
+    SuggestionDispatched, SuggestionProgress, SuggestionRated, SuggestionSubmitted,
 };
 use time::Date;
 
-use super::cases::{
-    ActStage, ActivityRow, DisputeRow, DisputeStage, Subject, ACTIVITIES, DISPUTES,
-};
+use super::cases::{ActStage, ActivityRow, ACTIVITIES, DISPUTES};
 use super::data::{
-    City, StationRow, SugStage, SuggestionRow, When, CITY_CN, DEPUTIES, PROVINCE_GOV, STATIONS,
-    SUGGESTIONS,
+    City, StationRow, SugStage, SuggestionRow, When, CITY_CN, DEPUTIES, STATIONS, SUGGESTIONS,
 };
 use super::CITIES;
+
+mod dispute;
+
+use dispute::dispute;
 
 /// The four record kinds, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,8 +115,31 @@ fn participants(origin: City, partners: &[City]) -> Vec<City> {
 }
 
 fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) -> Plan {
-    use SugStage as S;
     let all = participants(row.origin, row.partners);
+    let mut steps = suggestion_work(i, row, &all, today);
+    let expect = suggestion_outcome(row, today, &mut steps);
+    let create = SuggestionSubmitted {
+        title: row.title.to_owned(),
+        body: row.body.to_owned(),
+        proposers: row.proposers.iter().map(|p| (*p).to_owned()).collect(),
+        station_id,
+        year: 0,
+    };
+    Plan {
+        key: format!("demo-suggestion-{:02}", i + 1),
+        kind: Kind::Suggestion,
+        origin: row.origin,
+        partners: row.partners.to_vec(),
+        create: ch(K::SuggestionSubmitted(create)),
+        steps,
+        expect,
+    }
+}
+
+/// Each city dispatches its own part to its own unit, then the progress notes and the
+/// answers the stage calls for, each by the city whose part it is.
+fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> Vec<Step> {
+    use SugStage as S;
     let finished = matches!(
         row.stage,
         S::Answered | S::Rated(_) | S::Unsatisfied | S::Closed(_)
@@ -145,24 +167,31 @@ fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) ->
         .collect();
     let (progress, answers): (&[City], &[City]) = match row.stage {
         S::Dispatched | S::Overdue => (&[], &[]),
-        S::Progress => (&all, &[]),
-        S::PartAnswered => (&all, &all[..1]),
+        S::Progress => (all, &[]),
+        S::PartAnswered => (all, &all[..1]),
         S::CarriedOver => (&all[..1], &[]),
-        S::Answered | S::Rated(_) | S::Unsatisfied | S::Closed(_) => (&all[..1], &all),
+        S::Answered | S::Rated(_) | S::Unsatisfied | S::Closed(_) => (&all[..1], all),
     };
     for &c in progress {
         let note = row.topic.progress.replace("{unit}", &unit(c));
         steps.push(step(c, K::SuggestionProgress(SuggestionProgress { note })));
     }
     for &c in answers {
-        let answer = row.topic.answer.replace("{unit}", &unit(c));
+        let answer = row.topic.answer.to_owned();
         steps.push(step(
             c,
             K::SuggestionAnswered(SuggestionAnswered { answer }),
         ));
     }
+    steps
+}
+
+/// The origin's closing acts for the stage (rate, close, carry over); returns the status
+/// the suggestion ends in.
+fn suggestion_outcome(row: &SuggestionRow, today: Date, steps: &mut Vec<Step>) -> &'static str {
+    use SugStage as S;
     let o = row.origin;
-    let expect = match row.stage {
+    match row.stage {
         S::Dispatched | S::Overdue => "dispatched",
         S::Progress | S::PartAnswered => "in_progress",
         S::Answered => "answered",
@@ -189,22 +218,6 @@ fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) ->
             steps.push(step(o, K::SuggestionCarriedOver(c)));
             "carried_over"
         }
-    };
-    let create = SuggestionSubmitted {
-        title: row.title.to_owned(),
-        body: row.body.to_owned(),
-        proposers: row.proposers.iter().map(|p| (*p).to_owned()).collect(),
-        station_id,
-        year: 0,
-    };
-    Plan {
-        key: format!("demo-suggestion-{:02}", i + 1),
-        kind: Kind::Suggestion,
-        origin: o,
-        partners: row.partners.to_vec(),
-        create: ch(K::SuggestionSubmitted(create)),
-        steps,
-        expect,
     }
 }
 
@@ -223,138 +236,6 @@ fn rated(r: Rating) -> K {
 /// Deputies of `c` for the `i`-th record: two names from the city's pool.
 fn deputies(i: usize, c: City) -> [&'static str; 2] {
     [DEPUTIES[c][i % 6], DEPUTIES[c][(i + 3) % 6]]
-}
-
-fn dispute(i: usize, row: &DisputeRow, station_id: String, today: Date) -> Plan {
-    use DisputeStage as D;
-    let all = participants(row.origin, row.partners);
-    let (o, p) = (
-        row.origin,
-        row.partners.first().copied().unwrap_or(row.origin),
-    );
-    let [p0, p1] = row.parties;
-    let (loc, subj) = (row.location, row.subject.cn());
-    let base = ((i * 17) % 500) as u16 + 100;
-    let place = STATIONS
-        .get(row.station)
-        .map(StationRow::name)
-        .unwrap_or_default();
-    let mut attendees: Vec<String> = all
-        .iter()
-        .flat_map(|&c| deputies(i, c).map(|d| format!("{d}（{}人大代表）", CITY_CN[c])))
-        .collect();
-    attendees.extend(row.parties.iter().map(|party| format!("{party}代表")));
-    let session = |when: u16, summary: String| {
-        K::DisputeSession(DisputeSession {
-            date: When::Past(when).ymd(today),
-            place: place.clone(),
-            attendees: attendees.clone(),
-            summary,
-        })
-    };
-    let mut steps = Vec::new();
-    if row.stage != D::Reported {
-        let s = format!("{}人大代表会同司法所、林业站和村干部到现场踏勘，听取双方陈述，调取历史权属资料和航拍图，初步明确争议范围。", n_places(all.len()));
-        steps.push(step(o, session(base, s)));
-    }
-    if matches!(
-        row.stage,
-        D::Agreed | D::InForce | D::Resolved | D::Escalated
-    ) || (row.stage == D::Mediating && i.is_multiple_of(2))
-    {
-        let s = if row.stage == D::Escalated {
-            "召开第二次联合调解会，双方仍坚持各自主张，对历史界址资料的认定分歧未能缩小。"
-        } else {
-            "在联络站召开联合调解会，代表释法说理、逐项核对界址，双方同意在现有界线基础上协商划界，由联络站起草调解协议。"
-        };
-        steps.push(step(p, session(base + 120, s.to_owned())));
-    }
-    let expect = match row.stage {
-        D::Reported => "reported",
-        D::Mediating => "mediating",
-        D::Withdrawn => {
-            let reason = "双方经联络站代表释法说理后自行协商一致，申请撤回调解。".to_owned();
-            steps.push(step(o, K::DisputeWithdrawn(DisputeWithdrawn { reason })));
-            "withdrawn"
-        }
-        D::Escalated => {
-            let reason = "双方对历史权属资料认定分歧较大，经多次联合调解未能达成协议。".to_owned();
-            steps.push(step(o, K::DisputeFailed(DisputeFailed { reason })));
-            let e = DisputeEscalated {
-                to: PROVINCE_GOV[o].to_owned(),
-                reason: "属跨省边界山林土地权属争议，依法提请省级人民政府协调处理。".to_owned(),
-            };
-            steps.push(step(o, K::DisputeEscalated(e)));
-            "escalated"
-        }
-        D::Agreed | D::InForce | D::Resolved => {
-            let terms = terms(row.subject, loc, p0, p1);
-            steps.push(step(o, K::DisputeAgreed(DisputeAgreed { terms })));
-            let confirming = if row.stage == D::Agreed {
-                &all[..1]
-            } else {
-                &all[..]
-            };
-            for &c in confirming {
-                let note = format!(
-                    "{}人大常委会确认调解协议，由属地乡镇人民政府负责落实。",
-                    CITY_CN[c]
-                );
-                steps.push(step(c, K::DisputeConfirmed(DisputeConfirmed { note })));
-            }
-            if row.stage == D::Resolved {
-                let check = DisputeChecked {
-                    date: When::Past(base + 280).ymd(today),
-                    passed: true,
-                    note: format!(
-                        "{}联合复查：界桩已埋设到位，双方按协议管护，未再发生纠纷。",
-                        n_places(all.len())
-                    ),
-                };
-                steps.push(step(p, K::DisputeChecked(check)));
-                let note = "协议履行完毕，纠纷化解，案卷归档。".to_owned();
-                steps.push(step(o, K::DisputeResolved(DisputeResolved { note })));
-            }
-            match row.stage {
-                D::Agreed => "agreed",
-                D::InForce => "in_force",
-                _ => "resolved",
-            }
-        }
-    };
-    let area = if row.area > 0.0 {
-        format!("约{}亩", row.area)
-    } else {
-        "面积尚待勘测的".to_owned()
-    };
-    let create = DisputeReported {
-        title: format!("{loc}{subj}权属纠纷"),
-        description: format!(
-            "{p0}与{p1}对{loc}一带{area}{subj}的权属和界线存在争议，近期因{}引发矛盾，双方各执历史资料，影响边界群众生产生活。",
-            row.subject.trigger()
-        ),
-        location: loc.to_owned(),
-        parties: row.parties.iter().map(|s| (*s).to_owned()).collect(),
-        area_mu: row.area,
-        station_id,
-    };
-    Plan {
-        key: format!("demo-dispute-{:02}", i + 1),
-        kind: Kind::Dispute,
-        origin: o,
-        partners: row.partners.to_vec(),
-        create: ch(K::DisputeReported(create)),
-        steps,
-        expect,
-    }
-}
-
-fn terms(subject: Subject, loc: &str, p0: &str, p1: &str) -> String {
-    match subject {
-        Subject::Farmland => format!("以{loc}现有田埂和排水沟为界，{p0}和{p1}各自耕种界线一侧耕地；双方共同埋设界桩，今后不得越界开荒。"),
-        Subject::Water => format!("{loc}水源由{p0}和{p1}共用，旱季按受益农户数比例轮流引水；双方共同出资修建分水池，各自管护引水渠。"),
-        _ => format!("以{loc}山脊分水线为界，界线两侧{}分别归{p0}和{p1}经营管护；双方共同埋设界桩，沿界线各留5米防火隔离带，今后采伐、整地须提前告知对方。", subject.cn()),
-    }
 }
 
 fn activity(i: usize, row: &ActivityRow, station_id: String, today: Date) -> Plan {

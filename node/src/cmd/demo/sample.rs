@@ -12,15 +12,14 @@
 //! and an act is skipped when the acting city already holds more events than the act
 //! would follow (it made that act in an earlier run).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cmd::client::connect::{channel, Profile};
 use anyhow::{anyhow, bail, Context as _};
-use lianluo_federation::tls::{client_config, connect, TlsFiles};
 use lianluo_proto::records_client::RecordsClient;
 use lianluo_proto::{ActRequest, CreateRequest, GetRequest, ListRequest, Record, WhoAmIRequest};
-use serde::Deserialize;
 use tokio::task::JoinSet;
 use tonic::transport::Channel;
 use tonic::Code;
@@ -101,15 +100,6 @@ pub async fn has_records(dir: &Path, city: &str) -> anyhow::Result<bool> {
     Ok(!resp.records.is_empty())
 }
 
-/// The client profile file `lianluo demo` writes (paths relative to the file).
-#[derive(Deserialize)]
-struct ProfileFile {
-    endpoint: String,
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
 async fn connect_all(dir: &Path) -> anyhow::Result<Vec<Client>> {
     let mut clients = Vec::new();
     for city in CITIES {
@@ -122,21 +112,10 @@ async fn connect_all(dir: &Path) -> anyhow::Result<Vec<Client>> {
 /// the coordinator write.
 async fn connect_city(dir: &Path, city: &str) -> anyhow::Result<Client> {
     let path = dir.join(city).join("coordinator.toml");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the demo profile {}", path.display()))?;
-    let p: ProfileFile = toml::from_str(&text)
-        .map_err(|e| anyhow!("profile {}: {}", path.display(), e.message()))?;
-    let base = path.parent().unwrap_or(dir);
-    let config = client_config(&TlsFiles {
-        cert: base.join(&p.cert),
-        key: base.join(&p.key),
-        ca: base.join(&p.ca),
-        crls: vec![],
-    })
-    .map_err(|e| anyhow!("profile {}: {e}", path.display()))?;
-    let channel = connect(&p.endpoint, config)
+    let profile = Profile::load(Some(&path))?;
+    let channel = channel(&profile)
         .await
-        .map_err(|e| anyhow!("{city}: cannot connect to {}: {e}", p.endpoint))?;
+        .with_context(|| format!("{city}: cannot connect to {}", profile.endpoint))?;
     let mut client = RecordsClient::new(channel);
     let me = rpc(city, "whoami", client.who_am_i(WhoAmIRequest {})).await?;
     if me.node_city != city || me.role != "coordinator" {

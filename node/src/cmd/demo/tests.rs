@@ -176,6 +176,8 @@ fn demo_sample_acts_fold_to_the_planned_stages() {
             assert_this_year(&p.key, deadlines);
         }
         if let Some(d) = &rec.dispute {
+            // One party per side: a three-city dispute has three parties.
+            assert_eq!(d.parties.len(), rec.participants.len(), "{}", p.key);
             if d.in_force {
                 assert_eq!(d.confirmed_by, rec.participants, "{}", p.key);
             }
