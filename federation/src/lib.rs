@@ -23,6 +23,6 @@ pub use identity::{
 };
 pub use tls::{
     client_config, connect, connect_lazy, connect_peer, connect_peer_lazy, peer_cert,
-    server_config, tls_incoming, ReloadableServerConfig, TlsConn, TlsConnectInfo, TlsError,
-    TlsFiles,
+    server_config, tls_incoming, ReloadableClientConfig, ReloadableServerConfig, TlsConn,
+    TlsConnectInfo, TlsError, TlsFiles,
 };

@@ -24,7 +24,7 @@ pub use config::{client_config, server_config};
 pub use connect::{connect, connect_lazy, connect_peer, connect_peer_lazy};
 pub use error::TlsError;
 pub use incoming::{tls_incoming, TlsConn};
-pub use reload::ReloadableServerConfig;
+pub use reload::{Reloadable, ReloadableClientConfig, ReloadableServerConfig};
 
 /// How long a TLS handshake may take before the connection is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -11,7 +11,9 @@ use std::time::Duration;
 use lianluo_federation::envelope::{EventSigner, SignerDirectory};
 use lianluo_federation::identity::PeerCity;
 use lianluo_federation::sync::{spawn_peer_worker, FederationService, SyncSettings, SyncSink};
-use lianluo_federation::tls::{tls_incoming, ReloadableServerConfig, TlsFiles};
+use lianluo_federation::tls::{
+    tls_incoming, ReloadableClientConfig, ReloadableServerConfig, TlsFiles,
+};
 use lianluo_proto::node_server::NodeServer;
 use lianluo_proto::records_server::RecordsServer;
 use tokio::net::TcpListener;
@@ -163,11 +165,22 @@ pub async fn start(
         not_ready.store(false, Ordering::SeqCst);
         let _ = stop_tx.send(true);
     });
+    let tls = TlsSet::load(&state.config)?;
+    tls.watch(stop_rx.clone());
     let mut tasks = vec![
-        serve_api(&state, api_listener, stop_rx.clone()).await?,
-        serve_federation(&state, fed_listener, stop_rx.clone())?,
+        serve_api(&state, api_listener, tls.api.clone(), stop_rx.clone()).await?,
+        serve_federation(
+            &state,
+            fed_listener,
+            tls.federation.clone(),
+            stop_rx.clone(),
+        )?,
     ];
-    tasks.extend(spawn_peer_workers(&state, stop_rx.clone())?);
+    tasks.extend(spawn_peer_workers(
+        &state,
+        tls.client.clone(),
+        stop_rx.clone(),
+    )?);
     if let Some(l) = http_listener {
         let (st, rd) = (state.clone(), ready.clone());
         let stop = stopped(stop_rx.clone());
@@ -200,6 +213,71 @@ pub async fn start(
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
 
+/// The node's TLS configurations, each re-read when its files change or on SIGHUP.
+struct TlsSet {
+    /// Client API: this city's user CA, CRLs.
+    api: ReloadableServerConfig,
+    /// Federation listener: the root CA, CRLs.
+    federation: ReloadableServerConfig,
+    /// Dialling peers: node certificate, root CA.
+    client: ReloadableClientConfig,
+}
+
+impl TlsSet {
+    fn load(cfg: &Config) -> Result<Self, ServeError> {
+        let crls = cfg.tls.crls.clone();
+        Ok(Self {
+            api: ReloadableServerConfig::load(node_files(cfg, &cfg.tls.user_ca, crls.clone()))
+                .map_err(|e| ServeError::Tls(format!("client api tls: {e}")))?,
+            federation: ReloadableServerConfig::load(node_files(cfg, &cfg.tls.ca, crls))
+                .map_err(|e| ServeError::Tls(format!("federation tls: {e}")))?,
+            client: ReloadableClientConfig::load(node_files(cfg, &cfg.tls.ca, vec![]))
+                .map_err(|e| ServeError::Tls(format!("federation client tls: {e}")))?,
+        })
+    }
+
+    /// Polls the files every [`TLS_RELOAD_INTERVAL`] and reloads on SIGHUP, until `stop`.
+    fn watch(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        let watchers = [
+            self.api.watch(TLS_RELOAD_INTERVAL),
+            self.federation.watch(TLS_RELOAD_INTERVAL),
+            self.client.watch(TLS_RELOAD_INTERVAL),
+        ];
+        let (api, federation, client) = (
+            self.api.clone(),
+            self.federation.clone(),
+            self.client.clone(),
+        );
+        let hup = tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return std::future::pending::<()>().await;
+            };
+            while hup.recv().await.is_some() {
+                let results = [
+                    ("client api", api.reload()),
+                    ("federation", federation.reload()),
+                    ("federation client", client.reload()),
+                ];
+                for (what, r) in results {
+                    match r {
+                        Ok(()) => tracing::info!("sighup: {what} tls reloaded"),
+                        Err(e) => tracing::warn!("sighup: {what} tls not reloaded, keeping the previous configuration: {e}"),
+                    }
+                }
+            }
+        });
+        tokio::spawn(async move {
+            stopped(stop).await;
+            hup.abort();
+            for w in watchers {
+                w.abort();
+            }
+        });
+    }
+}
+
 async fn bind(addr: SocketAddr, key: &'static str) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr)
         .await
@@ -228,11 +306,10 @@ fn node_files(cfg: &Config, ca: &std::path::Path, crls: Vec<PathBuf>) -> TlsFile
 async fn serve_api(
     state: &Arc<NodeState>,
     listener: TcpListener,
+    tls: ReloadableServerConfig,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Task, ServeError> {
     let cfg = &state.config;
-    let tls = ReloadableServerConfig::load(node_files(cfg, &cfg.tls.user_ca, cfg.tls.crls.clone()))
-        .map_err(|e| ServeError::Tls(format!("client api tls: {e}")))?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<RecordsServer<RecordsService>>()
@@ -244,7 +321,6 @@ async fn serve_api(
     let records = RecordsServer::new(RecordsService::new(state.clone()))
         .max_decoding_message_size(cfg.max_request_bytes);
     let node = NodeServer::new(NodeService::new(state.clone()));
-    let reloader = tls.watch(TLS_RELOAD_INTERVAL);
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
@@ -255,7 +331,6 @@ async fn serve_api(
             .add_service(node)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;
-        reloader.abort();
         r.map_err(|e| ServeError::Serve(format!("client api: {e}")))
     }))
 }
@@ -271,11 +346,10 @@ fn sync_settings(cfg: &Config) -> SyncSettings {
 fn serve_federation(
     state: &Arc<NodeState>,
     listener: TcpListener,
+    tls: ReloadableServerConfig,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Task, ServeError> {
     let cfg = &state.config;
-    let tls = ReloadableServerConfig::load(node_files(cfg, &cfg.tls.ca, cfg.tls.crls.clone()))
-        .map_err(|e| ServeError::Tls(format!("federation tls: {e}")))?;
     let source = Arc::new(NodeSource::new(state.clone()));
     let service = FederationService::new(
         source,
@@ -284,14 +358,12 @@ fn serve_federation(
         stop.clone(),
     )
     .into_server();
-    let reloader = tls.watch(TLS_RELOAD_INTERVAL);
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .add_service(service)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;
-        reloader.abort();
         r.map_err(|e| ServeError::Serve(format!("federation: {e}")))
     }))
 }
@@ -299,11 +371,10 @@ fn serve_federation(
 /// One worker per configured peer pulls its log into ours.
 fn spawn_peer_workers(
     state: &Arc<NodeState>,
+    client_tls: ReloadableClientConfig,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Vec<Task>, ServeError> {
     let cfg = &state.config;
-    let client_tls = lianluo_federation::tls::client_config(&node_files(cfg, &cfg.tls.ca, vec![]))
-        .map_err(|e| ServeError::Tls(format!("federation client tls: {e}")))?;
     let sink: Arc<dyn SyncSink> = Arc::new(NodeSink::new(state.clone()));
     let mut tasks = Vec::new();
     for p in &cfg.peers {

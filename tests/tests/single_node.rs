@@ -373,6 +373,18 @@ fn a_revoked_user_certificate_is_refused_without_a_restart() -> Result<()> {
         cert.to_str().unwrap_or_default(),
     ];
     lianluo_tests::check_ok(&lianluo(&args), "tls revoke")?;
+    // SIGHUP reloads at once (the file watch would also pick it up within 2 s).
+    let pid = node
+        .pid()
+        .ok_or_else(|| anyhow::anyhow!("hezhou is not running"))?;
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()?;
+    lianluo_tests::eventually(Duration::from_secs(15), "the sighup reload", || {
+        node.log()
+            .contains("sighup: client api tls reloaded")
+            .then_some(())
+    })?;
     let err = lianluo_tests::eventually(Duration::from_secs(15), "the CRL reload", || {
         viewer.fails(&["list"]).ok()
     })?;

@@ -12,7 +12,6 @@ use std::time::SystemTime;
 
 use lianluo_proto::federation_client::FederationClient;
 use lianluo_proto::{SyncBatch, SyncRequest};
-use rustls::ClientConfig;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::{Status, Streaming};
@@ -21,7 +20,7 @@ use tracing::Instrument;
 use super::backoff::{backoff_delay, Jitter};
 use super::{Cursor, PeerPhase, PeerRegistry, SyncSettings, SyncSink};
 use crate::identity::PeerCity;
-use crate::tls::connect_peer_lazy;
+use crate::tls::{connect_peer_lazy, ReloadableClientConfig};
 
 /// The largest batch we accept: one event as large as any node accepts
 /// (`limits.max_request_bytes` is at most 64 MiB) plus signer certificates. Servers keep
@@ -36,13 +35,14 @@ pub const MAX_MESSAGE_BYTES: usize = 80 << 20;
 pub fn spawn_peer_worker(
     peer: PeerCity,
     address: SocketAddr,
-    client_tls: Arc<ClientConfig>,
+    client_tls: impl Into<ReloadableClientConfig>,
     trust_domain: String,
     sink: Arc<dyn SyncSink>,
     registry: PeerRegistry,
     settings: SyncSettings,
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
+    let client_tls = client_tls.into();
     registry.register(peer.as_str(), address);
     let span = tracing::info_span!("sync-peer", peer = %peer);
     let worker = Worker {
@@ -73,7 +73,8 @@ enum SessionEnd {
 struct Worker {
     peer: PeerCity,
     endpoint: String,
-    client_tls: Arc<ClientConfig>,
+    // Read on every dial, so a rotated node certificate or key is used without a restart.
+    client_tls: ReloadableClientConfig,
     trust_domain: String,
     sink: Arc<dyn SyncSink>,
     registry: PeerRegistry,
@@ -197,7 +198,7 @@ impl Worker {
         // A new channel per session forces a new TLS handshake (see the module doc).
         let channel = connect_peer_lazy(
             &self.endpoint,
-            self.client_tls.clone(),
+            self.client_tls.current(),
             &self.trust_domain,
             peer.as_str(),
         )

@@ -1,31 +1,48 @@
-//! [`ReloadableServerConfig`]: the current server configuration, replaceable at run time
-//! when certificates, keys or CRLs change on disk (no restart, DESIGN §3).
+//! [`ReloadableServerConfig`] and [`ReloadableClientConfig`]: the current TLS
+//! configuration, replaceable at run time when certificates, keys or CRLs change on disk
+//! (file watch or SIGHUP; no restart, DESIGN §3).
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use rustls::ServerConfig;
+use rustls::{ClientConfig, ServerConfig};
 use tracing::Instrument;
 
-use super::{server_config, TlsError, TlsFiles};
+use super::{client_config, server_config, TlsError, TlsFiles};
 
-/// The server configuration in use, shared by every clone. New connections use
+/// Builds a configuration from files.
+type Loader<C> = fn(&TlsFiles) -> Result<Arc<C>, TlsError>;
+
+/// A TLS configuration in use, shared by every clone. New connections use
 /// [`current`](Self::current); established ones keep the configuration they started with.
-#[derive(Clone)]
-pub struct ReloadableServerConfig {
-    inner: Arc<Inner>,
+pub struct Reloadable<C> {
+    inner: Arc<Inner<C>>,
 }
 
-struct Inner {
+/// The server configuration of a listener (client API or federation).
+pub type ReloadableServerConfig = Reloadable<ServerConfig>;
+/// The client configuration a node dials its peers with (read on every dial).
+pub type ReloadableClientConfig = Reloadable<ClientConfig>;
+
+struct Inner<C> {
     files: Option<TlsFiles>,
-    current: RwLock<Arc<ServerConfig>>,
+    load: Loader<C>,
+    current: RwLock<Arc<C>>,
     // Fingerprint of the files' contents at the last load attempt.
     seen: Mutex<Option<Vec<u8>>>,
 }
 
-impl std::fmt::Debug for ReloadableServerConfig {
+impl<C> Clone for Reloadable<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Reloadable<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReloadableServerConfig")
+        f.debug_struct("Reloadable")
             .field("files", &self.inner.files)
             .finish()
     }
@@ -34,11 +51,25 @@ impl std::fmt::Debug for ReloadableServerConfig {
 impl ReloadableServerConfig {
     /// Loads the configuration from `files` (see [`server_config`]).
     pub fn load(files: TlsFiles) -> Result<ReloadableServerConfig, TlsError> {
+        Reloadable::from_files(files, server_config)
+    }
+}
+
+impl ReloadableClientConfig {
+    /// Loads the configuration from `files` (see [`client_config`]).
+    pub fn load(files: TlsFiles) -> Result<ReloadableClientConfig, TlsError> {
+        Reloadable::from_files(files, client_config)
+    }
+}
+
+impl<C: Send + Sync + 'static> Reloadable<C> {
+    fn from_files(files: TlsFiles, load: Loader<C>) -> Result<Self, TlsError> {
         let seen = fingerprint(&files);
-        let config = server_config(&files)?;
-        Ok(ReloadableServerConfig {
+        let config = load(&files)?;
+        Ok(Reloadable {
             inner: Arc::new(Inner {
                 files: Some(files),
+                load,
                 current: RwLock::new(config),
                 seen: Mutex::new(Some(seen)),
             }),
@@ -46,10 +77,16 @@ impl ReloadableServerConfig {
     }
 
     /// A fixed configuration (not backed by files; [`reload`](Self::reload) is a no-op).
-    pub fn fixed(config: Arc<ServerConfig>) -> ReloadableServerConfig {
-        ReloadableServerConfig {
+    pub fn fixed(config: Arc<C>) -> Self {
+        fn never<C>(_: &TlsFiles) -> Result<Arc<C>, TlsError> {
+            Err(TlsError::Config(
+                "a fixed tls configuration cannot be reloaded".into(),
+            ))
+        }
+        Reloadable {
             inner: Arc::new(Inner {
                 files: None,
+                load: never::<C>,
                 current: RwLock::new(config),
                 seen: Mutex::new(None),
             }),
@@ -62,7 +99,7 @@ impl ReloadableServerConfig {
     }
 
     /// The configuration for the next connection.
-    pub fn current(&self) -> Arc<ServerConfig> {
+    pub fn current(&self) -> Arc<C> {
         self.inner
             .current
             .read()
@@ -82,7 +119,7 @@ impl ReloadableServerConfig {
             .seen
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(seen);
-        let config = server_config(files)?;
+        let config = (self.inner.load)(files)?;
         *self
             .inner
             .current
@@ -133,9 +170,9 @@ impl ReloadableServerConfig {
     }
 }
 
-impl From<Arc<ServerConfig>> for ReloadableServerConfig {
-    fn from(config: Arc<ServerConfig>) -> Self {
-        ReloadableServerConfig::fixed(config)
+impl<C: Send + Sync + 'static> From<Arc<C>> for Reloadable<C> {
+    fn from(config: Arc<C>) -> Self {
+        Reloadable::fixed(config)
     }
 }
 
