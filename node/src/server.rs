@@ -144,18 +144,7 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunningNode, ServeError> {
     let state = open_state(config).await?;
-    let cfg = &state.config;
-    let api_listener = bind(cfg.api_listen, "api.listen").await?;
-    let fed_listener = bind(cfg.federation_listen, "federation.listen").await?;
-    let http_listener = match cfg.http_listen {
-        Some(a) => Some(bind(a, "http.listen").await?),
-        None => None,
-    };
-    let bound = Bound {
-        api: local(&api_listener)?,
-        federation: local(&fed_listener)?,
-        http: http_listener.as_ref().map(local).transpose()?,
-    };
+    let (api_listener, fed_listener, http_listener, bound) = bind_all(&state.config).await?;
     // One shutdown signal stops every listener, stream and peer worker.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ready = Arc::new(AtomicBool::new(false));
@@ -192,23 +181,45 @@ pub async fn start(
     }
     announce(&state, &bound).await;
     ready.store(true, Ordering::SeqCst);
-    let task = tokio::spawn(async move {
-        let mut result = Ok(());
-        for t in tasks {
-            match t.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => result = Err(e),
-                Err(e) => result = Err(ServeError::Serve(format!("task failed: {e}"))),
-            }
-        }
-        tracing::info!(city = %state.config.city, "shutting down: final flush");
-        let _ = std::fs::remove_file(ready_file(&state.config));
-        if let Err(e) = state.flusher.shutdown().await {
-            tracing::error!("final flush failed: {e}");
-        }
-        result
-    });
+    let task = tokio::spawn(supervise(state, tasks));
     Ok(RunningNode { bound, task })
+}
+
+/// Waits for every task of a stopping node, then makes the final flush.
+async fn supervise(state: Arc<NodeState>, tasks: Vec<Task>) -> Result<(), ServeError> {
+    let mut result = Ok(());
+    for t in tasks {
+        match t.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => result = Err(e),
+            Err(e) => result = Err(ServeError::Serve(format!("task failed: {e}"))),
+        }
+    }
+    tracing::info!(city = %state.config.city, "shutting down: final flush");
+    let _ = std::fs::remove_file(ready_file(&state.config));
+    if let Err(e) = state.flusher.shutdown().await {
+        tracing::error!("final flush failed: {e}");
+    }
+    result
+}
+
+/// Binds every configured listener before anything serves, so a taken port fails the
+/// start cleanly.
+async fn bind_all(
+    cfg: &Config,
+) -> Result<(TcpListener, TcpListener, Option<TcpListener>, Bound), ServeError> {
+    let api = bind(cfg.api_listen, "api.listen").await?;
+    let fed = bind(cfg.federation_listen, "federation.listen").await?;
+    let http = match cfg.http_listen {
+        Some(a) => Some(bind(a, "http.listen").await?),
+        None => None,
+    };
+    let bound = Bound {
+        api: local(&api)?,
+        federation: local(&fed)?,
+        http: http.as_ref().map(local).transpose()?,
+    };
+    Ok((api, fed, http, bound))
 }
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;

@@ -188,6 +188,14 @@ fn unknown_keys(table: &toml::Table) -> Vec<Problem> {
     out
 }
 
+/// Validated listen addresses.
+struct Listeners {
+    api: SocketAddr,
+    federation: SocketAddr,
+    http: Option<SocketAddr>,
+    max_stream: std::time::Duration,
+}
+
 struct Checker<'a> {
     base: &'a Path,
     problems: Vec<Problem>,
@@ -244,6 +252,39 @@ impl RawConfig {
             base,
             problems: Vec::new(),
         };
+        let (city, trust_domain) = self.identity(&mut c);
+        let data_dir = c
+            .required("data_dir", &self.data_dir)
+            .map(|s| c.path(s))
+            .unwrap_or_default();
+        let listen = self.listeners(&mut c);
+        let tls = self.tls_paths(&mut c);
+        let peers = self.peer_cities(&mut c, &city);
+        let users = self.user_roles(&mut c);
+        let log_format = self.log_format(&mut c);
+        let max_request_bytes = self.max_request_bytes(&mut c);
+        if !c.problems.is_empty() {
+            return Err(c.problems);
+        }
+        Ok(Config {
+            source: source.to_path_buf(),
+            city,
+            trust_domain,
+            data_dir,
+            api_listen: listen.api,
+            federation_listen: listen.federation,
+            http_listen: listen.http,
+            max_stream: listen.max_stream,
+            tls,
+            peers,
+            users,
+            log_format,
+            log_level: self.log.level.unwrap_or_else(|| "info".into()),
+            max_request_bytes,
+        })
+    }
+
+    fn identity(&self, c: &mut Checker<'_>) -> (String, String) {
         let city = c
             .required("city", &self.city)
             .unwrap_or_default()
@@ -253,32 +294,29 @@ impl RawConfig {
                 c.problem("city", format!("{city:?}: {why}"));
             }
         }
-        let trust_domain = self
+        let td = self
             .trust_domain
             .clone()
             .unwrap_or_else(|| DEFAULT_TRUST_DOMAIN.to_string());
-        if trust_domain.is_empty()
-            || !trust_domain
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ".-".contains(ch))
-        {
+        let ok = |ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ".-".contains(ch);
+        if td.is_empty() || !td.chars().all(ok) {
             c.problem(
                 "trust_domain",
-                format!("{trust_domain:?}: use lowercase letters, digits, '.' and '-'"),
+                format!("{td:?}: use lowercase letters, digits, '.' and '-'"),
             );
         }
-        let data_dir = c
-            .required("data_dir", &self.data_dir)
-            .map(|s| c.path(s))
-            .unwrap_or_default();
-        let api_listen = listen_addr(&mut c, "api.listen", &self.api.listen);
-        let federation_listen = listen_addr(&mut c, "federation.listen", &self.federation.listen);
-        let http_listen = self
+        (city, td)
+    }
+
+    fn listeners(&self, c: &mut Checker<'_>) -> Listeners {
+        let api = listen_addr(c, "api.listen", &self.api.listen);
+        let federation = listen_addr(c, "federation.listen", &self.federation.listen);
+        let http = self
             .http
             .listen
             .as_ref()
-            .map(|_| listen_addr(&mut c, "http.listen", &self.http.listen));
-        if let Some(addr) = http_listen {
+            .map(|_| listen_addr(c, "http.listen", &self.http.listen));
+        if let Some(addr) = http {
             if !addr.ip().is_loopback() {
                 c.problem(
                     "http.listen",
@@ -286,7 +324,7 @@ impl RawConfig {
                 );
             }
         }
-        let max_stream_secs = match self.federation.max_stream_secs {
+        let secs = match self.federation.max_stream_secs {
             None => 300,
             Some(n) if (1..=86_400).contains(&n) => n,
             Some(n) => {
@@ -297,18 +335,27 @@ impl RawConfig {
                 300
             }
         };
-        let tls = self.tls_paths(&mut c);
-        let peers = self.peer_cities(&mut c, &city);
-        let users = self.user_roles(&mut c);
-        let log_format = match self.log.format.as_deref().unwrap_or("text") {
+        Listeners {
+            api,
+            federation,
+            http,
+            max_stream: std::time::Duration::from_secs(secs),
+        }
+    }
+
+    fn log_format(&self, c: &mut Checker<'_>) -> LogFormat {
+        match self.log.format.as_deref().unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
                 c.problem("log.format", format!("{other:?}: use \"text\" or \"json\""));
                 LogFormat::Text
             }
-        };
-        let max_request_bytes = match self.limits.max_request_bytes {
+        }
+    }
+
+    fn max_request_bytes(&self, c: &mut Checker<'_>) -> usize {
+        match self.limits.max_request_bytes {
             None => DEFAULT_MAX_REQUEST_BYTES,
             Some(n) if (1024..=64 << 20).contains(&n) => n as usize,
             Some(n) => {
@@ -318,26 +365,7 @@ impl RawConfig {
                 );
                 DEFAULT_MAX_REQUEST_BYTES
             }
-        };
-        if !c.problems.is_empty() {
-            return Err(c.problems);
         }
-        Ok(Config {
-            source: source.to_path_buf(),
-            city,
-            trust_domain,
-            data_dir,
-            api_listen,
-            federation_listen,
-            http_listen,
-            max_stream: std::time::Duration::from_secs(max_stream_secs),
-            tls,
-            peers,
-            users,
-            log_format,
-            log_level: self.log.level.unwrap_or_else(|| "info".into()),
-            max_request_bytes,
-        })
     }
 
     fn tls_paths(&self, c: &mut Checker<'_>) -> TlsPaths {

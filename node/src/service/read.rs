@@ -62,37 +62,50 @@ pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, N
             ))
         }
     } as usize;
+    collect_page(state, &req, kind, page_size).await
+}
+
+/// Scans records in id order from the page token, in chunks off the runtime, until a
+/// page of matches is full or the records run out.
+async fn collect_page(
+    state: &NodeState,
+    req: &ListRequest,
+    kind: Option<&str>,
+    page_size: usize,
+) -> Result<ListResponse, NodeError> {
+    const CHUNK: usize = 512;
     let today = today();
-    let mut out = Vec::new();
+    let mut records = Vec::new();
     let mut after = non_empty(&req.page_token).map(str::to_string);
     loop {
         let q = RecordQuery {
             kind: kind.map(str::to_string),
             status: non_empty(&req.status).map(str::to_string),
             after_id: after.clone(),
-            limit: 512,
+            limit: CHUNK,
         };
         let batch = blocking(state, move |s| s.records(&q)).await?;
-        let exhausted = batch.len() < 512;
+        let exhausted = batch.len() < CHUNK;
         for mut rec in batch {
             after = Some(rec.id.clone());
             domain::refresh_overdue(&mut rec, today);
-            if matches(&rec, &req) {
+            if matches(&rec, req) {
                 rec.history.clear();
-                out.push(rec);
-                if out.len() == page_size {
-                    let next = after.clone().unwrap_or_default();
+                records.push(rec);
+                if records.len() == page_size {
+                    let next_page_token = after.unwrap_or_default();
                     return Ok(ListResponse {
-                        records: out,
-                        next_page_token: next,
+                        records,
+                        next_page_token,
                     });
                 }
             }
         }
         if exhausted {
+            let next_page_token = String::new();
             return Ok(ListResponse {
-                records: out,
-                next_page_token: String::new(),
+                records,
+                next_page_token,
             });
         }
     }

@@ -75,36 +75,11 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         ));
     }
     let guard = state.write_lock.lock().await;
-    let id = req.record_id.clone();
-    let stored = blocking(state, move |s| s.record_events(&id)).await?;
-    if stored.is_empty() {
-        return Err(NodeError::NotFound(req.record_id));
-    }
-    let history = crate::replication::fold_inputs(&state.signers, &stored);
-    let current = domain::fold(&history);
+    let (history, current) = load_history(state, &req.record_id).await?;
     let record = current.record.as_ref().ok_or_else(|| {
         NodeError::Internal(format!("record {} has no valid creation", req.record_id))
     })?;
-    // participant_added applies to any kind (validate_change says Unspecified).
-    let kind = if kind == RecordKind::Unspecified {
-        domain::parse_kind(&record.kind).ok_or_else(|| {
-            NodeError::Internal(format!("record {} has kind {:?}", record.id, record.kind))
-        })?
-    } else {
-        kind
-    };
-    if record.kind != domain::kind_str(kind) {
-        return Err(NodeError::invalid(
-            "change",
-            format!(
-                "{} applies to a {}, but {} is a {}",
-                domain::change_type(&change),
-                domain::kind_str(kind),
-                record.id,
-                record.kind
-            ),
-        ));
-    }
+    let kind = check_kind(record, kind, &change)?;
     let parent_hlcs: Vec<_> = history
         .iter()
         .filter(|e| current.heads.contains(&e.id))
@@ -125,6 +100,46 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
     drop(guard);
     state.flush_through(seq).await?;
     Ok(record)
+}
+
+/// The record's stored history, decoded and verified, and its fold.
+async fn load_history(
+    state: &NodeState,
+    record_id: &str,
+) -> Result<(Vec<FoldEvent>, domain::Folded), NodeError> {
+    let id = record_id.to_string();
+    let stored = blocking(state, move |s| s.record_events(&id)).await?;
+    if stored.is_empty() {
+        return Err(NodeError::NotFound(record_id.to_string()));
+    }
+    let history = crate::replication::fold_inputs(&state.signers, &stored);
+    let folded = domain::fold(&history);
+    Ok((history, folded))
+}
+
+/// The kind the change is made as: the record's own for `participant_added` (which
+/// applies to any kind), else the change's, which must match the record's.
+fn check_kind(record: &Record, kind: RecordKind, change: &Change) -> Result<RecordKind, NodeError> {
+    let kind = if kind == RecordKind::Unspecified {
+        domain::parse_kind(&record.kind).ok_or_else(|| {
+            NodeError::Internal(format!("record {} has kind {:?}", record.id, record.kind))
+        })?
+    } else {
+        kind
+    };
+    if record.kind != domain::kind_str(kind) {
+        return Err(NodeError::invalid(
+            "change",
+            format!(
+                "{} applies to a {}, but {} is a {}",
+                domain::change_type(change),
+                domain::kind_str(kind),
+                record.id,
+                record.kind
+            ),
+        ));
+    }
+    Ok(kind)
 }
 
 /// Signs `body`, folds it onto `history` and commits it unless the fold rejects it.
