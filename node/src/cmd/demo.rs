@@ -187,7 +187,12 @@ fn print_setup(dir: &Path) {
 }
 
 async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
-    super::node::init_logging(lianluo_node::config::LogFormat::Text, "warn");
+    // The three nodes start one after another, so the first dials of each worker fail
+    // until its peers are up; `lianluo peers` shows the links. RUST_LOG overrides this.
+    super::node::init_logging(
+        lianluo_node::config::LogFormat::Text,
+        "warn,lianluo_federation::sync::worker=error",
+    );
     let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
     let mut nodes = Vec::new();
     for city in CITIES {
@@ -234,15 +239,26 @@ async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
 
 /// Loads the sample data set unless Hezhou's node holds records (a rerun on the same
 /// directory keeps what is there).
+/// Written once the sample data is fully loaded. An interrupted load has no marker, so
+/// the next run finishes it (creates are idempotent by request id; done acts are skipped).
+const SAMPLE_MARKER: &str = "sample-data.done";
+
 async fn load_sample(dir: &Path) -> anyhow::Result<()> {
-    if sample::has_records(dir, CITIES[0]).await? {
-        println!("sample data: hezhou has records, not loading it again");
+    let marker = dir.join(SAMPLE_MARKER);
+    if marker.exists() {
+        println!("sample data: loaded by an earlier run, not loading it again");
         return Ok(());
     }
-    println!("loading the sample data (15 stations, 23 suggestions, 35 disputes, activities)");
+    if sample::has_records(dir, CITIES[0]).await? {
+        println!("sample data: finishing a load an earlier run did not complete");
+    } else {
+        println!("loading the sample data (15 stations, 23 suggestions, 35 disputes, activities)");
+    }
     let summary = sample::load(dir)
         .await
         .context("cannot load the sample data (pass --no-sample-data to skip it)")?;
     println!("{summary}");
+    std::fs::write(&marker, format!("{summary}\n"))
+        .with_context(|| format!("cannot write {}", marker.display()))?;
     Ok(())
 }
