@@ -332,10 +332,14 @@ async fn serve_api(
     let records = RecordsServer::new(RecordsService::new(state.clone()))
         .max_decoding_message_size(cfg.max_request_bytes);
     let node = NodeServer::new(NodeService::new(state.clone()));
+    let limit = crate::service::limits::SizeLimitLayer {
+        max_request_bytes: cfg.max_request_bytes,
+    };
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
+            .layer(limit)
             .add_service(health)
             .add_service(reflection)
             .add_service(records)

@@ -2,6 +2,7 @@
 //! the verified client certificate, check the role, then run the write or read path.
 
 pub mod auth;
+pub mod limits;
 pub mod node;
 mod read;
 mod write;
