@@ -325,8 +325,14 @@ async fn serve_api(
     health_reporter
         .set_serving::<RecordsServer<RecordsService>>()
         .await;
+    // Advertise exactly what this port serves (Federation is on its own port).
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(lianluo_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("lianluo.v1.Records")
+        .with_service_name("lianluo.v1.Node")
+        .with_service_name("grpc.health.v1.Health")
+        .with_service_name("grpc.reflection.v1.ServerReflection")
         .build_v1()
         .map_err(|e| ServeError::Serve(e.to_string()))?;
     let records = RecordsServer::new(RecordsService::new(state.clone()))
