@@ -23,7 +23,7 @@ pub enum NodeError {
     #[error("{0}")]
     Unauthenticated(String),
     /// Storage failed; nothing was acknowledged.
-    #[error("storage unavailable: {0}; the request was not applied, retry later")]
+    #[error("storage failed: {0}; the request was not acknowledged and may not have been applied: check with `lianluo show` or `list` before retrying (a create retried with the same request id is always safe)")]
     Store(#[from] StoreError),
     /// A bug or an impossible state.
     #[error("internal error: {0}")]

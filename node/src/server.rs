@@ -26,6 +26,9 @@ use crate::service::RecordsService;
 use crate::state::NodeState;
 use crate::store::{self, Flusher};
 
+/// How long a connection past its maximum age may finish in-flight calls.
+pub const CONNECTION_AGE_GRACE: Duration = Duration::from_secs(10);
+
 /// How often certificate, key and CRL files are checked for changes.
 pub const TLS_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -33,13 +36,14 @@ pub const TLS_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The data dir could not be opened.
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] store::StoreError),
     /// Signer or TLS material is unusable.
     #[error("{0}")]
     Tls(String),
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr} ({key}): {source}; is another node running there?")]
+    // The OS error follows as the source (anyhow prints the chain).
+    #[error("cannot listen on {addr} ({key}); is another node running there?")]
     Bind {
         /// The config key of the address.
         key: &'static str,
@@ -107,7 +111,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         store,
         flusher,
         signer,
-        signers,
+        signers: Arc::new(signers),
         clock: HlcClock::new(),
         write_lock: tokio::sync::Mutex::new(()),
         durable,
@@ -242,8 +246,13 @@ impl TlsSet {
                 .map_err(|e| ServeError::Tls(format!("client api tls: {e}")))?,
             federation: ReloadableServerConfig::load(node_files(cfg, &cfg.tls.ca, crls))
                 .map_err(|e| ServeError::Tls(format!("federation tls: {e}")))?,
-            client: ReloadableClientConfig::load(node_files(cfg, &cfg.tls.ca, vec![]))
-                .map_err(|e| ServeError::Tls(format!("federation client tls: {e}")))?,
+            // Dial with the CRLs too: a peer whose node certificate is revoked is refused.
+            client: ReloadableClientConfig::load(node_files(
+                cfg,
+                &cfg.tls.ca,
+                cfg.tls.crls.clone(),
+            ))
+            .map_err(|e| ServeError::Tls(format!("federation client tls: {e}")))?,
         })
     }
 
@@ -338,6 +347,9 @@ async fn serve_api(
     let records = RecordsServer::new(RecordsService::new(state.clone()))
         .max_decoding_message_size(cfg.max_request_bytes);
     let node = NodeServer::new(NodeService::new(state.clone()));
+    // Every connection is closed after this long and must handshake again, so a revoked
+    // user certificate is cut off within the CRL reload interval plus this bound.
+    let max_age = cfg.max_stream;
     let limit = crate::service::limits::SizeLimitLayer {
         max_request_bytes: cfg.max_request_bytes,
     };
@@ -345,6 +357,8 @@ async fn serve_api(
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
+            .max_connection_age(max_age)
+            .max_connection_age_grace(CONNECTION_AGE_GRACE)
             .layer(limit)
             .add_service(health)
             .add_service(reflection)
@@ -379,9 +393,14 @@ fn serve_federation(
         stop.clone(),
     )
     .into_server();
+    let max_age = cfg.max_stream;
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
+            // Streams end at max_stream; the connection goes soon after, so even a peer
+            // that opens new streams on an old connection must handshake again.
+            .max_connection_age(max_age + CONNECTION_AGE_GRACE)
+            .max_connection_age_grace(CONNECTION_AGE_GRACE)
             .add_service(service)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;

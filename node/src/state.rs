@@ -19,7 +19,7 @@ pub struct NodeState {
     /// This city's event signer.
     pub signer: EventSigner,
     /// Known signer certificates, for verifying history.
-    pub signers: SignerDirectory,
+    pub signers: Arc<SignerDirectory>,
     /// Event timestamps.
     pub clock: HlcClock,
     /// Serialises read-fold-commit of writes so concurrent acts see each other's heads.

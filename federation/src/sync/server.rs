@@ -367,7 +367,15 @@ fn split(events: Vec<SyncEvent>, covered_seq: u64, max_bytes: usize) -> Vec<(Vec
         let len = event.encoded_len();
         if let Some(last) = run.last().map(|e| e.seq) {
             if bytes + len > max_bytes {
-                runs.push((std::mem::take(&mut run), last));
+                // A newly added participant gets the record's earlier events under the
+                // add event's seq. A part ending inside such a group must not cover that
+                // seq, or a disconnect after it would skip the rest of the group.
+                let covered = if event.seq == last {
+                    last.saturating_sub(1)
+                } else {
+                    last
+                };
+                runs.push((std::mem::take(&mut run), covered));
                 bytes = 0;
             }
         }
@@ -435,5 +443,15 @@ mod tests {
             [(vec![1, 3], 3), (vec![4], 4), (vec![8], 10)],
             "an event larger than the limit travels alone"
         );
+    }
+
+    #[test]
+    fn a_part_ending_inside_a_same_seq_group_does_not_cover_that_seq() {
+        // seq 7 is a group: an add event plus the record's earlier events.
+        let events = vec![event(5, 600), event(7, 600), event(7, 600), event(7, 600)];
+        let runs = split(events, 9, 1000);
+        let covered: Vec<u64> = runs.iter().map(|(_, c)| *c).collect();
+        assert_eq!(covered, vec![5, 6, 6, 9], "{:?}", shape(&runs));
+        assert!(covered.windows(2).all(|w| w[0] <= w[1]));
     }
 }

@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use lianluo_proto::records_client::RecordsClient;
-use lianluo_proto::{GetRequest, Record, WhoAmIRequest};
+use lianluo_proto::{ActRequest, GetRequest, Record, WhoAmIRequest};
 use tonic::transport::Channel;
 
+use args::KindArg;
 pub use args::{ActivityCommand, DisputeCommand, ListArgs, StationCommand, SuggestionCommand};
 use build::Call;
 use connect::Profile;
@@ -46,14 +47,22 @@ pub enum ClientCommand {
         long_about = "Deputies' suggestions, supervised jointly across cities \
 (代表点单、人大派单、部门接单).
 
-Workflow: a deputy submits a suggestion (create, with --partner for a joint one) → each \
-participant city dispatches its own part to a handling unit with a deadline (dispatch) → \
-the unit reports progress and answers its part (progress, answer) → the proposers rate \
-the answers (rate: satisfied | basically-satisfied | unsatisfied; an unsatisfied rating \
-is followed by reopen) → close. What is not solved by year end is carried over into the \
-next congress year (carry-over) rather than dropped.
+Workflow: a deputy's suggestion is submitted at the origin city (create, with --partner \
+for a joint one; the origin may add-partner later) → each participant city dispatches its \
+own part to one of its handling units with a deadline (dispatch) → the unit records \
+progress and answers that part (progress, answer); the suggestion is answered once every \
+participant city has answered → the origin city rates the answers for the proposers \
+(rate): satisfied or basically-satisfied makes it rated, while unsatisfied itself reopens \
+it (status reopened, every part back to dispatched, to be answered again) → the origin \
+closes a rated suggestion (close). The origin may also reopen an answered or rated \
+suggestion without a rating (reopen), and carry an unfinished one into a later congress \
+year (carry-over) rather than drop it.
 
-Statuses: submitted → dispatched → answered → rated → closed."
+Who: any participant city dispatches, records progress on and answers its own part; only \
+the origin city may add-partner, rate, reopen, carry-over and close.
+
+Statuses: submitted → dispatched → in_progress → answered → rated → closed; reopened \
+(unsatisfied rating or reopen); carried_over (届期制)."
     )]
     Suggestion(SuggestionCommand),
     /// Border land and forest disputes: report, mediate, agree, confirm, check, resolve.
@@ -61,11 +70,18 @@ Statuses: submitted → dispatched → answered → rated → closed."
         subcommand,
         long_about = "Border land and forest disputes mediated with deputies taking part.
 
-Workflow: report the dispute → hold one or more mediation sessions (session) → record \
-the agreement (agree) → every participant city confirms it for its side (confirm; it is \
-in force once all have) → check its implementation (check --passed | --not-passed) → \
-resolve. When mediation fails: fail, then escalate to a higher body. The dispute may be \
-withdrawn while open."
+Workflow: the origin city reports the dispute (report, with --partner for the other \
+cities; the origin may add-partner later) → participant cities hold one or more \
+mediation sessions (session) → record the agreement reached (agree) → every participant \
+city, an added one too, confirms it for its side (confirm; it is in force once all have) \
+→ check its implementation, as often as needed (check --passed | --not-passed) → resolve \
+once the last check passed. Mediation may be marked failed (fail) at any point before \
+the dispute is resolved; a failed dispute, or one still in mediation, may be escalated \
+to a higher body (escalate). The origin city may withdraw the dispute before an \
+agreement is recorded (withdraw).
+
+Statuses: reported → mediating → agreed → in_force → checked → resolved; failed → \
+escalated; withdrawn."
     )]
     Dispute(DisputeCommand),
     /// Joint station activities: plan, report when held, or cancel.
@@ -74,9 +90,12 @@ withdrawn while open."
         long_about = "Joint station activities: joint inspection, joint research, \
 constituent reception, joint training.
 
-Workflow: plan the activity (with --partner for the other cities) → report it once \
-held (date, deputies from each city as NAME@CITY, opinions collected, problems solved, \
-report text), or cancel it."
+Workflow: the origin city plans the activity (plan, with --partner for the other cities; \
+add-partner adds one while it is planned) → the origin reports it once held (date, \
+deputies from each city as NAME@CITY, opinions collected, problems solved, report text), \
+or cancels it.
+
+Statuses: planned → held or cancelled (both final)."
     )]
     Activity(ActivityCommand),
     /// Joint deputy liaison stations: register, add a partner city, close.
@@ -84,9 +103,12 @@ report text), or cancel it."
         subcommand,
         long_about = "Joint deputy liaison stations in border townships.
 
-Workflow: register the station (with --partner for the cities that run it together) → \
-add-partner to share it with one more city → close it when it stops operating. \
-Suggestions, disputes and activities can name the station with --station ID."
+Workflow: the origin city registers the station (register, with --partner for the \
+cities that run it together) → the origin may add-partner to share it with one more city \
+while it is active → the origin closes it when it stops operating (close). Suggestions, \
+disputes and activities can name the station with --station ID.
+
+Statuses: active → closed."
     )]
     Station(StationCommand),
     /// Show one record with its full, verified history.
@@ -162,8 +184,26 @@ async fn write(
         Call::Act(req) => rpc(client.act(req))
             .await
             .map_err(|s| output::status_error(&s, ep))?,
+        Call::AddPartner { kind, req } => add_partner(client, kind, req, ep).await?,
     };
     print_record(&record, ctx)
+}
+
+/// `<kind> add-partner`: checks the record is of the subcommand's kind, then adds the city.
+async fn add_partner(
+    client: &mut RecordsClient<Channel>,
+    kind: KindArg,
+    req: ActRequest,
+    ep: &str,
+) -> anyhow::Result<Record> {
+    let id = req.record_id.clone();
+    let current = rpc(client.get(GetRequest { id: id.clone() }))
+        .await
+        .map_err(|s| output::status_error(&s, ep))?;
+    build::check_kind(&id, &current.kind, kind).map_err(|e| anyhow!(e))?;
+    rpc(client.act(req))
+        .await
+        .map_err(|s| output::status_error(&s, ep))
 }
 
 /// `list`: one page, or every page with `--all`.

@@ -15,19 +15,69 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 500;
 const KINDS: [&str; 4] = ["station", "suggestion", "dispute", "activity"];
 
+/// Statuses per kind, as documented in the README (the domain's status enums).
+const STATUSES: [(&str, &[&str]); 4] = [
+    ("station", &["active", "closed"]),
+    (
+        "suggestion",
+        &[
+            "submitted",
+            "dispatched",
+            "in_progress",
+            "answered",
+            "rated",
+            "reopened",
+            "carried_over",
+            "closed",
+        ],
+    ),
+    (
+        "dispute",
+        &[
+            "reported",
+            "mediating",
+            "agreed",
+            "in_force",
+            "checked",
+            "resolved",
+            "failed",
+            "escalated",
+            "withdrawn",
+        ],
+    ),
+    ("activity", &["planned", "held", "cancelled"]),
+];
+
+fn check_status(kind: Option<&str>, status: &str) -> Result<(), NodeError> {
+    let allowed: Vec<&str> = STATUSES
+        .iter()
+        .filter(|(k, _)| kind.is_none_or(|want| want == *k))
+        .flat_map(|(_, st)| st.iter().copied())
+        .collect();
+    if allowed.contains(&status) {
+        return Ok(());
+    }
+    let of = kind.map(|k| format!(" of a {k}")).unwrap_or_default();
+    let mut uniq = allowed;
+    uniq.sort_unstable();
+    uniq.dedup();
+    Err(NodeError::invalid(
+        "status",
+        format!(
+            "{status:?} is not a status{of}; use one of {}",
+            uniq.join(", ")
+        ),
+    ))
+}
+
 /// One record with its full history.
 pub async fn get(state: &NodeState, id: &str) -> Result<Record, NodeError> {
     if id.trim().is_empty() {
         return Err(NodeError::invalid("id", "missing; pass the record's id"));
     }
-    let key = id.to_string();
-    let stored = blocking(state, move |s| s.record_events(&key)).await?;
-    if stored.is_empty() {
-        return Err(NodeError::NotFound(id.to_string()));
-    }
     // Re-verify the history on read so `verified` reflects the signer certificates
     // known now, not when the record was last written.
-    let folded = domain::fold(&crate::replication::fold_inputs(&state.signers, &stored));
+    let (_, folded) = super::write::load_history(state, id).await?;
     let mut rec = folded
         .record
         .ok_or_else(|| NodeError::Internal(format!("record {id} has no valid creation event")))?;
@@ -49,8 +99,20 @@ pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, N
             ));
         }
     }
+    if let Some(st) = non_empty(&req.status) {
+        check_status(kind, st)?;
+    }
     if let Some(c) = non_empty(&req.city) {
         domain::validate_city(c).map_err(|why| NodeError::invalid("city", why))?;
+        if !state.config.known_cities().iter().any(|k| k == c) {
+            return Err(NodeError::invalid(
+                "city",
+                format!(
+                    "unknown city {c:?}; known cities: {}",
+                    state.config.known_cities().join(", ")
+                ),
+            ));
+        }
     }
     let page_size = match req.page_size {
         0 => DEFAULT_PAGE_SIZE,

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use lianluo_proto::change::Kind;
 use lianluo_proto::{ActRequest, Change, CreateRequest, EventBody, Record, RecordKind};
 
 use super::auth::Caller;
@@ -26,6 +27,7 @@ pub async fn create(
     let kind = domain::validate_change(&change, true)?;
     check_request_id(&req.request_id)?;
     let partners = check_partners(state, &req.partners)?;
+    check_station(state, &change).await?;
     let key = format!("{}\u{0}{}", caller.user, req.request_id);
 
     let guard = state.write_lock.lock().await;
@@ -68,6 +70,7 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         .change
         .ok_or_else(|| NodeError::invalid("change", "missing; send the change to apply"))?;
     let kind = domain::validate_change(&change, false)?;
+    check_cities(state, &change)?;
     if req.record_id.trim().is_empty() {
         return Err(NodeError::invalid(
             "record_id",
@@ -103,18 +106,24 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
 }
 
 /// The record's stored history, decoded and verified, and its fold.
-async fn load_history(
+pub(super) async fn load_history(
     state: &NodeState,
     record_id: &str,
 ) -> Result<(Vec<FoldEvent>, domain::Folded), NodeError> {
     let id = record_id.to_string();
-    let stored = blocking(state, move |s| s.record_events(&id)).await?;
-    if stored.is_empty() {
+    let signers = state.signers.clone();
+    // Verifying every signature and folding is CPU work: keep it off the runtime.
+    let loaded = blocking(state, move |s| {
+        let stored = s.record_events(&id)?;
+        let history = crate::replication::fold_inputs(&signers, &stored);
+        let folded = domain::fold(&history);
+        Ok((history, folded))
+    })
+    .await?;
+    if loaded.0.is_empty() {
         return Err(NodeError::NotFound(record_id.to_string()));
     }
-    let history = crate::replication::fold_inputs(&state.signers, &stored);
-    let folded = domain::fold(&history);
-    Ok((history, folded))
+    Ok(loaded)
 }
 
 /// The kind the change is made as: the record's own for `participant_added` (which
@@ -183,6 +192,75 @@ async fn apply(
     let seq = seqs.last().copied().unwrap_or_default();
     domain::refresh_overdue(&mut record, today());
     Ok((record, seq))
+}
+
+/// Cities named inside a change must be cities of this federation: a participant
+/// added can never be removed, so an unknown city would be there for good.
+fn check_cities(state: &NodeState, change: &Change) -> Result<(), NodeError> {
+    let known = |c: &str| c == state.config.city || state.config.is_peer(c);
+    let list = || state.config.known_cities().join(", ");
+    match &change.kind {
+        Some(Kind::ParticipantAdded(p)) => {
+            if p.city == state.config.city {
+                return Err(NodeError::invalid(
+                    "participant_added.city",
+                    format!("{:?} is this node's own city; name a partner city", p.city),
+                ));
+            }
+            if !state.config.is_peer(&p.city) {
+                return Err(NodeError::invalid(
+                    "participant_added.city",
+                    format!("unknown city {:?}; partner cities: {}", p.city, list()),
+                ));
+            }
+        }
+        Some(Kind::ActivityReported(r)) => {
+            if let Some((i, d)) = r.deputies.iter().enumerate().find(|(_, d)| !known(&d.city)) {
+                return Err(NodeError::invalid(
+                    format!("activity_reported.deputies[{i}].city"),
+                    format!("unknown city {:?}; known cities: {}", d.city, list()),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A record created at a station must name a station this node holds that is still
+/// active.
+async fn check_station(state: &NodeState, change: &Change) -> Result<(), NodeError> {
+    let (field, id) = match &change.kind {
+        Some(Kind::SuggestionSubmitted(c)) => ("suggestion_submitted.station_id", &c.station_id),
+        Some(Kind::DisputeReported(c)) => ("dispute_reported.station_id", &c.station_id),
+        Some(Kind::ActivityPlanned(c)) => ("activity_planned.station_id", &c.station_id),
+        _ => return Ok(()),
+    };
+    if id.is_empty() {
+        return Ok(());
+    }
+    let key = id.clone();
+    let Some(station) = blocking(state, move |s| s.record(&key)).await? else {
+        return Err(NodeError::invalid(
+            field,
+            format!(
+                "no record {id} at this node; pass a station's id (`lianluo list --kind station`)"
+            ),
+        ));
+    };
+    if station.kind != "station" {
+        return Err(NodeError::invalid(
+            field,
+            format!("{id} is a {}, not a station", station.kind),
+        ));
+    }
+    if station.status != "active" {
+        return Err(NodeError::Precondition(format!(
+            "{field}: station {id} is `{}`; records can only be attached to an active station",
+            station.status
+        )));
+    }
+    Ok(())
 }
 
 fn check_request_id(id: &str) -> Result<(), NodeError> {

@@ -8,9 +8,17 @@ use clap::{Args, Subcommand, ValueEnum};
 /// `lianluo suggestion …`: deputies' suggestions.
 #[derive(Debug, Subcommand)]
 pub enum SuggestionCommand {
-    /// Submit a new suggestion from one or more deputies (代表点单).
+    /// Submit a new suggestion from one or more deputies (代表点单); this node's city is the
+    /// origin.
     Create(SuggestionCreate),
-    /// Dispatch this city's part to a handling unit with a deadline (人大派单).
+    /// Share the suggestion with one more city (origin city only; partners are never
+    /// removed).
+    ///
+    /// The added city then dispatches and answers its own part: an `answered` suggestion
+    /// goes back to `in_progress` until it has. Not possible once the suggestion is `closed`.
+    AddPartner(AddPartnerArgs),
+    /// Dispatch this city's part to a handling unit with a deadline (人大派单): any
+    /// participant city, once, before the suggestion is answered.
     Dispatch {
         /// Record id, e.g. hezhou-01J….
         id: String,
@@ -21,7 +29,8 @@ pub enum SuggestionCommand {
         #[arg(long)]
         deadline: String,
     },
-    /// Record progress on this city's part (部门接单, 办理中).
+    /// Record progress on this city's dispatched, unanswered part (部门接单, 办理中); the
+    /// suggestion becomes `in_progress`.
     Progress {
         /// Record id.
         id: String,
@@ -29,7 +38,8 @@ pub enum SuggestionCommand {
         #[arg(long)]
         note: String,
     },
-    /// Answer this city's part (办理答复).
+    /// Answer this city's dispatched part (办理答复); the suggestion is `answered` once every
+    /// participant city has answered its part.
     Answer {
         /// Record id.
         id: String,
@@ -37,18 +47,22 @@ pub enum SuggestionCommand {
         #[arg(long)]
         answer: String,
     },
-    /// Rate the answers on behalf of the proposers (满意 / 基本满意 / 不满意).
+    /// Rate the answers for the proposers (满意 / 基本满意 / 不满意): origin city only, once
+    /// the suggestion is `answered`; `unsatisfied` itself reopens it.
     Rate {
         /// Record id.
         id: String,
-        /// The proposers' satisfaction; `unsatisfied` is usually followed by `reopen`.
+        /// The proposers' satisfaction: `satisfied` or `basically-satisfied` makes the
+        /// suggestion `rated`; `unsatisfied` reopens it (status `reopened`, every part back
+        /// to `dispatched` to be answered again; no separate `reopen` is needed).
         #[arg(long, value_enum)]
         rating: RatingArg,
         /// Optional comment from the proposers.
         #[arg(long)]
         comment: Option<String>,
     },
-    /// Reopen a suggestion for handling again (e.g. after an unsatisfied rating).
+    /// Reopen an `answered` or `rated` suggestion without a rating (origin city only); every
+    /// part goes back to `dispatched`. An unsatisfied rating reopens by itself.
     Reopen {
         /// Record id.
         id: String,
@@ -56,18 +70,19 @@ pub enum SuggestionCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Carry an unsolved suggestion over into a later congress year (届期制).
+    /// Carry an unfinished suggestion over into a later congress year (届期制): origin city
+    /// only, not once `rated` or `closed`; its parts stay open.
     CarryOver {
         /// Record id.
         id: String,
-        /// The congress year it is carried into, e.g. 2025.
+        /// The congress year it is carried into, later than its current one, e.g. 2025.
         #[arg(long)]
         to_year: u32,
         /// Why it is carried over.
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Close a suggestion.
+    /// Close a `rated` suggestion (origin city only).
     Close {
         /// Record id.
         id: String,
@@ -102,9 +117,16 @@ pub struct SuggestionCreate {
 /// `lianluo dispute …`: border land and forest disputes.
 #[derive(Debug, Subcommand)]
 pub enum DisputeCommand {
-    /// Report a new border land or forest dispute.
+    /// Report a new border land or forest dispute; this node's city is the origin.
     Report(DisputeReport),
-    /// Record a mediation session (who attended, where, what was said).
+    /// Share the dispute with one more city (origin city only; partners are never removed).
+    ///
+    /// The added city must confirm the agreement too: an agreement recorded but not yet in
+    /// force needs its confirmation as well (one already in force stays in force). Not
+    /// possible once the dispute is `resolved`, `escalated` or `withdrawn`.
+    AddPartner(AddPartnerArgs),
+    /// Record a mediation session (who attended, where, what was said): any participant
+    /// city, while `reported` or `mediating`.
     Session {
         /// Record id.
         id: String,
@@ -121,7 +143,8 @@ pub enum DisputeCommand {
         #[arg(long)]
         summary: String,
     },
-    /// Record the agreement reached; every participant city must then confirm it.
+    /// Record the agreement reached in mediation (after at least one session); every
+    /// participant city must then confirm it.
     Agree {
         /// Record id.
         id: String,
@@ -129,7 +152,8 @@ pub enum DisputeCommand {
         #[arg(long)]
         terms: String,
     },
-    /// Confirm the current agreement for this city's side.
+    /// Confirm the recorded agreement for this city's side, once; it is in force when every
+    /// participant city has confirmed it.
     Confirm {
         /// Record id.
         id: String,
@@ -137,7 +161,7 @@ pub enum DisputeCommand {
         #[arg(long)]
         note: Option<String>,
     },
-    /// Record a check of how the agreement is being implemented.
+    /// Record a check of how the agreement in force is being implemented (repeatable).
     Check {
         /// Record id.
         id: String,
@@ -158,7 +182,7 @@ pub enum DisputeCommand {
         #[arg(long)]
         note: Option<String>,
     },
-    /// Mark the dispute resolved.
+    /// Mark the dispute resolved: after a check, and only if the last check passed.
     Resolve {
         /// Record id.
         id: String,
@@ -166,7 +190,8 @@ pub enum DisputeCommand {
         #[arg(long)]
         note: Option<String>,
     },
-    /// Mark the mediation failed (it may then be escalated).
+    /// Mark the mediation failed, at any point before the dispute is resolved; it may then
+    /// be escalated.
     Fail {
         /// Record id.
         id: String,
@@ -174,7 +199,8 @@ pub enum DisputeCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Escalate the dispute to a higher body, e.g. 省人民政府.
+    /// Escalate the dispute to a higher body, e.g. 省人民政府: while `mediating` or after
+    /// mediation `failed`.
     Escalate {
         /// Record id.
         id: String,
@@ -185,7 +211,8 @@ pub enum DisputeCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Withdraw the dispute (the parties no longer pursue it).
+    /// Withdraw the dispute (the parties no longer pursue it): origin city only, before an
+    /// agreement is recorded (`reported` or `mediating`).
     Withdraw {
         /// Record id.
         id: String,
@@ -223,9 +250,14 @@ pub struct DisputeReport {
 /// `lianluo activity …`: joint station activities.
 #[derive(Debug, Subcommand)]
 pub enum ActivityCommand {
-    /// Plan a joint activity.
+    /// Plan a joint activity; this node's city is the origin.
     Plan(ActivityPlan),
-    /// Report a held activity: deputies present, opinions collected, problems solved.
+    /// Share the activity with one more city (origin city only; partners are never removed).
+    ///
+    /// Only while the activity is `planned`.
+    AddPartner(AddPartnerArgs),
+    /// Report a planned activity as held (origin city only): deputies present, opinions
+    /// collected, problems solved.
     Report {
         /// Record id.
         id: String,
@@ -245,7 +277,7 @@ pub enum ActivityCommand {
         #[arg(long, value_name = "TEXT")]
         report: Option<String>,
     },
-    /// Cancel a planned activity.
+    /// Cancel a planned activity (origin city only).
     Cancel {
         /// Record id.
         id: String,
@@ -283,17 +315,13 @@ pub struct ActivityPlan {
 /// `lianluo station …`: joint deputy liaison stations.
 #[derive(Debug, Subcommand)]
 pub enum StationCommand {
-    /// Register a joint deputy liaison station.
+    /// Register a joint deputy liaison station; this node's city is the origin.
     Register(StationRegister),
-    /// Share the station with one more city (origin city only; never removed).
-    AddPartner {
-        /// Record id.
-        id: String,
-        /// City id to add, e.g. yongzhou.
-        #[arg(long)]
-        city: String,
-    },
-    /// Close the station.
+    /// Share the station with one more city (origin city only; partners are never removed).
+    ///
+    /// Only while the station is `active`.
+    AddPartner(AddPartnerArgs),
+    /// Close an `active` station (origin city only).
     Close {
         /// Record id.
         id: String,
@@ -325,10 +353,21 @@ pub struct StationRegister {
     pub create: CreateFlags,
 }
 
+/// Arguments of every `add-partner` (change `participant_added`, for any record kind).
+#[derive(Debug, Args)]
+pub struct AddPartnerArgs {
+    /// Record id, e.g. hezhou-01J….
+    pub id: String,
+    /// City id to add, e.g. yongzhou; the record is then shared with that city's node.
+    #[arg(long)]
+    pub city: String,
+}
+
 /// Flags shared by every create: partner cities and the idempotency key.
 #[derive(Debug, Args)]
 pub struct CreateFlags {
-    /// Another city to share the record with, e.g. qingyuan (repeat for several).
+    /// Another city to share the record with, one of this node's peers, e.g. qingyuan
+    /// (repeat for several; more can be added later with add-partner).
     #[arg(long = "partner", value_name = "CITY")]
     pub partners: Vec<String>,
     /// Client request id making a retry safe; generated (a ULID) when omitted.

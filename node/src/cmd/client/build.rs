@@ -13,8 +13,8 @@ use lianluo_proto::{
 };
 
 use super::args::{
-    ActivityCommand, ActivityKindArg, CreateFlags, DisputeCommand, ListArgs, RatingArg,
-    StationCommand, SuggestionCommand,
+    ActivityCommand, ActivityKindArg, AddPartnerArgs, CreateFlags, DisputeCommand, KindArg,
+    ListArgs, RatingArg, StationCommand, SuggestionCommand,
 };
 
 /// One write to the node: a create or an act on an existing record.
@@ -24,6 +24,39 @@ pub enum Call {
     Create(CreateRequest),
     /// Changes an existing record (`Records.Act`).
     Act(ActRequest),
+    /// Adds a participant city (`Records.Act` with `participant_added`) to a record that
+    /// must be of `kind`: the change applies to any kind, so the caller checks the kind
+    /// first and `suggestion add-partner` never touches a station.
+    AddPartner {
+        /// The kind the subcommand was run under.
+        kind: KindArg,
+        /// The act to send once the kind is checked.
+        req: ActRequest,
+    },
+}
+
+/// Refuses an `add-partner` under the wrong kind, e.g. "hezhou-01X is a station, not a
+/// suggestion; use `lianluo station add-partner`".
+pub fn check_kind(id: &str, actual: &str, want: KindArg) -> Result<(), String> {
+    if actual == want.as_str() {
+        return Ok(());
+    }
+    Err(format!(
+        "{id} is a {actual}, not a {}; use `lianluo {actual} add-partner`",
+        want.as_str()
+    ))
+}
+
+fn add_partner(kind: KindArg, a: AddPartnerArgs) -> Call {
+    Call::AddPartner {
+        kind,
+        req: ActRequest {
+            record_id: a.id,
+            change: Some(Change {
+                kind: Some(Kind::ParticipantAdded(ParticipantAdded { city: a.city })),
+            }),
+        },
+    }
 }
 
 fn create(flags: CreateFlags, kind: Kind) -> Call {
@@ -60,6 +93,7 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
                 year: a.year.unwrap_or(0),
             }),
         ),
+        C::AddPartner(a) => add_partner(KindArg::Suggestion, a),
         C::Dispatch { id, unit, deadline } => act(
             id,
             Kind::SuggestionDispatched(SuggestionDispatched { unit, deadline }),
@@ -117,6 +151,7 @@ pub fn dispute(cmd: DisputeCommand) -> Call {
                 station_id: a.station.unwrap_or_default(),
             }),
         ),
+        C::AddPartner(a) => add_partner(KindArg::Dispute, a),
         C::Session {
             id,
             date,
@@ -183,6 +218,7 @@ pub fn activity(cmd: ActivityCommand) -> Call {
                 description: a.description.unwrap_or_default(),
             }),
         ),
+        C::AddPartner(a) => add_partner(KindArg::Activity, a),
         C::Report {
             id,
             held_on,
@@ -218,7 +254,7 @@ pub fn station(cmd: StationCommand) -> Call {
                 note: a.note.unwrap_or_default(),
             }),
         ),
-        C::AddPartner { id, city } => act(id, Kind::ParticipantAdded(ParticipantAdded { city })),
+        C::AddPartner(a) => add_partner(KindArg::Station, a),
         C::Close { id, reason } => act(id, Kind::StationClosed(StationClosed { reason })),
     }
 }

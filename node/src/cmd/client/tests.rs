@@ -1,14 +1,17 @@
 //! Tests: the command-line contract parses and arguments map to the right proto changes
-//! (suggestions, stations, queries here; disputes and activities in `tests/acts.rs`).
+//! (suggestions, stations, queries here; disputes and activities in `tests/acts.rs`;
+//! `add-partner` and the help texts in `tests/partners.rs`).
 
 use clap::Parser;
 use lianluo_proto::change::Kind;
 use lianluo_proto::Rating;
 
+use super::args::KindArg;
 use super::build::{self, Call};
 use super::ClientCommand;
 
 mod acts;
+mod partners;
 mod tls;
 
 /// Mirrors how main.rs flattens the client commands next to the other subcommands.
@@ -57,7 +60,18 @@ fn act(args: &[&str], id: &str) -> Kind {
             assert_eq!(req.record_id, id);
             req.change.and_then(|c| c.kind).expect("change kind")
         }
-        Call::Create(req) => panic!("expected an act, got {req:?}"),
+        other => panic!("expected an act, got {other:?}"),
+    }
+}
+
+/// The kind checked and the change sent by an `add-partner`, checking the record id.
+fn add_partner(args: &[&str], id: &str) -> (KindArg, Kind) {
+    match call(args) {
+        Call::AddPartner { kind, req } => {
+            assert_eq!(req.record_id, id);
+            (kind, req.change.and_then(|c| c.kind).expect("change kind"))
+        }
+        other => panic!("expected an add-partner, got {other:?}"),
     }
 }
 
@@ -221,10 +235,11 @@ fn client_station_commands() {
     };
     assert_eq!(s.name, "湘粤桂三省（区）毗邻地区人大代表联络站");
     assert_eq!((s.address.as_str(), s.note.as_str()), ("桂岭街1号", "首批"));
-    let k = act(
+    let (kind, k) = add_partner(
         &["station", "add-partner", "s-1", "--city", "yongzhou"],
         "s-1",
     );
+    assert_eq!(kind, KindArg::Station);
     assert!(matches!(k, Kind::ParticipantAdded(p) if p.city == "yongzhou"));
     let k = act(&["station", "close", "s-1", "--reason", "合并"], "s-1");
     assert!(matches!(k, Kind::StationClosed(c) if c.reason == "合并"));
@@ -281,7 +296,7 @@ fn client_help_explains_the_workflow() {
     let help = e.to_string();
     assert!(help.contains("代表点单、人大派单、部门接单"), "{help}");
     assert!(
-        help.contains("submitted → dispatched → answered → rated → closed"),
+        help.contains("submitted → dispatched → in_progress → answered → rated → closed"),
         "{help}"
     );
     let e = parse(&["dispute", "check", "--help"]).expect_err("help exits");

@@ -15,11 +15,12 @@ use lianluo_proto::{
 use tokio::sync::oneshot;
 use tonic::{Request, Response, Status};
 
-use super::super::args::ListArgs;
+use super::super::args::{AddPartnerArgs, ListArgs};
 use super::super::connect::{channel, Profile};
 use super::super::{fetch_list, run, ClientCommand, Context};
 
-/// Answers WhoAmI from the verified client certificate; lists five records one per page.
+/// Answers WhoAmI from the verified client certificate; lists five records one per page;
+/// knows one record, the station `hezhou-station`; refuses every act.
 struct Fake;
 
 #[tonic::async_trait]
@@ -36,10 +37,15 @@ impl Records for Fake {
         Err(Status::permission_denied("viewer may not act on records"))
     }
     async fn get(&self, r: Request<GetRequest>) -> Result<Response<Record>, Status> {
-        Err(Status::not_found(format!(
-            "record {} not found",
-            r.into_inner().id
-        )))
+        let id = r.into_inner().id;
+        if id == "hezhou-station" {
+            return Ok(Response::new(Record {
+                id,
+                kind: "station".into(),
+                ..Default::default()
+            }));
+        }
+        Err(Status::not_found(format!("record {id} not found")))
     }
     async fn list(&self, r: Request<ListRequest>) -> Result<Response<ListResponse>, Status> {
         let at: usize = r.into_inner().page_token.parse().unwrap_or(0);
@@ -186,6 +192,45 @@ async fn client_connects_with_a_demo_profile_and_maps_errors() {
     .await
     .expect_err("missing");
     assert_eq!(e.to_string(), "record hezhou-9 not found");
+}
+
+/// `add-partner` first fetches the record and refuses one of another kind without acting.
+#[tokio::test]
+async fn client_add_partner_checks_the_record_kind_before_acting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = demo_profile(dir.path(), "https://127.0.0.1:1");
+    let (addr, _stop) = serve(&dir.path().join("pki")).await;
+    let endpoint = format!("https://127.0.0.1:{}", addr.port());
+    let text = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("https://127.0.0.1:1", &endpoint);
+    std::fs::write(&path, text).expect("rewrite");
+    let ctx = Context {
+        profile: Some(path),
+        json: true,
+    };
+    let args = |id: &str| AddPartnerArgs {
+        id: id.into(),
+        city: "yongzhou".into(),
+    };
+
+    let cmd = ClientCommand::Suggestion(super::super::SuggestionCommand::AddPartner(args(
+        "hezhou-station",
+    )));
+    let e = run(cmd, &ctx).await.expect_err("wrong kind").to_string();
+    assert_eq!(
+        e,
+        "hezhou-station is a station, not a suggestion; use `lianluo station add-partner`"
+    );
+    // The right kind passes the check and reaches the act (which the fake refuses).
+    let cmd = ClientCommand::Station(super::super::StationCommand::AddPartner(args(
+        "hezhou-station",
+    )));
+    let e = run(cmd, &ctx).await.expect_err("denied").to_string();
+    assert!(e.starts_with("viewer may not act on records"), "{e}");
+    let cmd = ClientCommand::Dispute(super::super::DisputeCommand::AddPartner(args("hezhou-9")));
+    let e = run(cmd, &ctx).await.expect_err("missing").to_string();
+    assert_eq!(e, "record hezhou-9 not found");
 }
 
 #[tokio::test]
