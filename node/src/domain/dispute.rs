@@ -67,6 +67,21 @@ impl Dispute {
         matches!(self.status, D::Resolved | D::Withdrawn | D::Escalated)
     }
 
+    /// Refuses a new participant city once the agreement is in force (`in_force`, `checked`):
+    /// it was confirmed by every participant, and a city added now never confirmed it
+    /// (DESIGN §4). While `agreed`, a new city may still be added; it must then confirm too.
+    pub fn participant_allowed(&self) -> Result<(), String> {
+        if matches!(self.status, D::InForce | D::Checked) {
+            return Err(format!(
+                "cannot add a participant: dispute is `{}`; its agreement was confirmed by every \
+                 participant city — record a new dispute that includes the city (mark this one \
+                 failed first if the agreement no longer holds)",
+                self.status.as_str()
+            ));
+        }
+        Ok(())
+    }
+
     /// Applies a dispute change, or says why it is not allowed (state unchanged).
     pub fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
         match change {

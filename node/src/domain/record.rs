@@ -263,6 +263,9 @@ impl State {
                 self.body.status()
             ));
         }
+        if let KindState::Dispute(d) = &self.body {
+            d.participant_allowed()?;
+        }
         if self.participants.iter().any(|p| p == city) {
             return Err(format!("{city} is already a participant"));
         }

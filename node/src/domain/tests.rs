@@ -1,12 +1,18 @@
-//! Domain tests: a small event builder shared by the per-kind state machine tests, the fold
-//! tests (ordering, creation checks, determinism property) and the validation tests.
+//! Domain tests: a small event builder shared by the per-kind state machine tests (examples,
+//! and `*_table`: every change in every status against an explicit transition table), the
+//! fold tests (ordering, creation checks, determinism property) and the validation tests.
 
 mod activity;
+mod activity_table;
 mod dispute;
+mod dispute_table;
 mod folding;
+mod machine;
 mod station;
+mod station_table;
 mod suggestion;
 mod suggestion_more;
+mod suggestion_table;
 mod validate;
 
 use lianluo_proto::{change::Kind as K, Change, EventBody, Hlc, Record, RecordKind};

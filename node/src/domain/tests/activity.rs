@@ -18,7 +18,7 @@ pub(super) fn planned() -> K {
     })
 }
 
-fn reported() -> K {
+pub(super) fn reported() -> K {
     K::ActivityReported(ActivityReported {
         held_on: "2026-04-16".into(),
         deputies: vec![
@@ -37,13 +37,13 @@ fn reported() -> K {
     })
 }
 
-fn cancelled() -> K {
+pub(super) fn cancelled() -> K {
     K::ActivityCancelled(ActivityCancelled {
         reason: "汛期道路中断".into(),
     })
 }
 
-fn activity() -> Rec {
+pub(super) fn activity() -> Rec {
     Rec::new("hezhou", &["yongzhou"], planned())
 }
 

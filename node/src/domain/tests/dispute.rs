@@ -38,7 +38,7 @@ pub(super) fn confirm() -> K {
     K::DisputeConfirmed(DisputeConfirmed::default())
 }
 
-fn check(passed: bool) -> K {
+pub(super) fn check(passed: bool) -> K {
     K::DisputeChecked(DisputeChecked {
         date: "2026-06-01".into(),
         passed,
@@ -46,19 +46,19 @@ fn check(passed: bool) -> K {
     })
 }
 
-fn resolve() -> K {
+pub(super) fn resolve() -> K {
     K::DisputeResolved(DisputeResolved {
         note: "界桩已立".into(),
     })
 }
 
-fn failed() -> K {
+pub(super) fn failed() -> K {
     K::DisputeFailed(DisputeFailed {
         reason: "一方反悔".into(),
     })
 }
 
-fn escalate() -> K {
+pub(super) fn escalate() -> K {
     K::DisputeEscalated(DisputeEscalated {
         to: "省人民政府".into(),
         reason: "调解未成".into(),
@@ -69,12 +69,12 @@ pub(super) fn withdraw() -> K {
     K::DisputeWithdrawn(DisputeWithdrawn::default())
 }
 
-fn dispute() -> Rec {
+pub(super) fn dispute() -> Rec {
     Rec::new("hezhou", &["qingyuan"], reported())
 }
 
 /// Agreement recorded, not yet confirmed.
-fn agreed_dispute() -> Rec {
+pub(super) fn agreed_dispute() -> Rec {
     let mut rec = dispute();
     rec.act("qingyuan", session("连山县太保镇"));
     rec.act("hezhou", agreed("以山脊为界"));
@@ -82,7 +82,7 @@ fn agreed_dispute() -> Rec {
 }
 
 /// Agreement confirmed by both cities.
-fn in_force() -> Rec {
+pub(super) fn in_force() -> Rec {
     let mut rec = agreed_dispute();
     rec.act("hezhou", confirm());
     rec.act("qingyuan", confirm());
@@ -274,4 +274,63 @@ fn only_the_origin_withdraws_and_only_early() {
         &late,
         "cannot withdraw: dispute is `agreed`, must be `reported` or `mediating`",
     );
+}
+
+const IN_FORCE_ADD: &str = "cannot add a participant: dispute is `in_force`; its agreement was \
+     confirmed by every participant city — record a new dispute that includes the city (mark \
+     this one failed first if the agreement no longer holds)";
+
+#[test]
+fn no_partner_added_once_the_agreement_is_in_force() {
+    let mut rec = in_force();
+    let id = rec.act("hezhou", add("yongzhou"));
+    let r = rec.rejected(&id, IN_FORCE_ADD);
+    assert_eq!(r.status, "in_force");
+    assert_eq!(r.participants, ["hezhou", "qingyuan"]);
+    let v = r.dispute.expect("view");
+    assert!(v.in_force);
+    assert_eq!(v.confirmed_by, ["hezhou", "qingyuan"]);
+
+    rec.act("qingyuan", check(true));
+    let id = rec.act("hezhou", add("yongzhou"));
+    let r = rec.rejected(&id, &IN_FORCE_ADD.replace("`in_force`", "`checked`"));
+    assert_eq!(r.status, "checked");
+    assert_eq!(r.participants, ["hezhou", "qingyuan"]);
+    // Once failed, the city may be added again (e.g. to take part in the escalation).
+    rec.act("qingyuan", failed());
+    let id = rec.act("hezhou", add("yongzhou"));
+    assert_eq!(rec.ok(&id).participants, ["hezhou", "qingyuan", "yongzhou"]);
+}
+
+/// The origin adds a city concurrently with the partner's last confirmation: the fold order
+/// (HLC, then id) decides, the same way on every node, whether the new city must confirm
+/// too or the addition comes too late.
+#[test]
+fn partner_added_concurrently_with_the_last_confirmation() {
+    for add_first in [true, false] {
+        let mut rec = agreed_dispute();
+        rec.act("hezhou", confirm());
+        let heads = rec.heads();
+        let (add_id, confirm_id) = if add_first {
+            let a = rec.act_on("hezhou", heads.clone(), add("yongzhou"));
+            (a, rec.act_on("qingyuan", heads, confirm()))
+        } else {
+            let c = rec.act_on("qingyuan", heads.clone(), confirm());
+            (rec.act_on("hezhou", heads, add("yongzhou")), c)
+        };
+        let mut reversed = rec.events.clone();
+        reversed.reverse();
+        assert_eq!(super::fold(&reversed), rec.fold(), "order-independent");
+        let r = rec.ok(&confirm_id);
+        if add_first {
+            assert_eq!(rec.ok(&add_id).participants.len(), 3);
+            assert_eq!(r.status, "agreed", "yongzhou has not confirmed yet");
+            let y = rec.act("yongzhou", confirm());
+            assert_eq!(status_ok(&rec, &y), "in_force");
+        } else {
+            let r = rec.rejected(&add_id, IN_FORCE_ADD);
+            assert_eq!(r.status, "in_force");
+            assert_eq!(r.participants, ["hezhou", "qingyuan"]);
+        }
+    }
 }

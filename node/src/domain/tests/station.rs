@@ -16,7 +16,7 @@ pub(super) fn registered() -> K {
     })
 }
 
-fn close(reason: &str) -> K {
+pub(super) fn close(reason: &str) -> K {
     K::StationClosed(StationClosed {
         reason: reason.into(),
     })
