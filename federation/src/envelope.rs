@@ -6,6 +6,11 @@
 //! the body bytes; the event id is the lowercase hex SHA-256 of the body bytes. Verifiers
 //! never re-encode the body: the bytes that were signed are the bytes that are checked,
 //! hashed and decoded.
+//!
+//! Two verifications: [`SignerDirectory::verify`] (strict: not revoked, event time within
+//! the certificate's validity) for events that arrive and new events, and
+//! [`SignerDirectory::verify_history`] (signature and author only) for events already
+//! stored, so that history signed by a since expired or revoked certificate still folds.
 
 mod directory;
 mod signer;
@@ -15,11 +20,16 @@ use std::sync::Arc;
 
 use lianluo_proto::{EventBody, SignedEvent};
 
-pub use directory::SignerDirectory;
+pub use directory::{SignerDirectory, SignerInfo};
 pub use signer::EventSigner;
 
 /// Domain-separation prefix of every event signature.
 pub const SIGNING_PREFIX: &[u8] = b"lianluo.v1.event\0";
+
+/// Clock skew allowed around a signer certificate's validity window: an event stamped up
+/// to this long before `not_before` or after `not_after` still passes strict verification,
+/// and a certificate becoming valid within this long is accepted.
+pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// The id of an event: lowercase hex SHA-256 of its body bytes (64 characters).
 pub fn event_id(body_bytes: &[u8]) -> String {
@@ -41,7 +51,7 @@ pub enum EnvelopeError {
     /// A certificate or key file could not be read.
     #[error("cannot read {what} {}: {source}", path.display())]
     Read {
-        /// "signer certificate", "signer key" or "root CA certificate".
+        /// "signer certificate", "signer key", "root CA certificate" or "CRL".
         what: &'static str,
         /// The file.
         path: PathBuf,
@@ -60,7 +70,9 @@ pub enum EnvelopeError {
     /// Signing failed (the system random number generator failed).
     #[error("cannot sign the event: {0}")]
     Sign(String),
-    /// A signer certificate offered to the directory is not acceptable.
+    /// A signer certificate offered to the directory is not acceptable, or (strict
+    /// verification) an event is stamped outside its signer certificate's validity:
+    /// `reason` says which, with the times.
     #[error("signer certificate {sha256} refused: {reason}")]
     UntrustedSigner {
         /// Its fingerprint.
@@ -79,7 +91,8 @@ pub enum EnvelopeError {
         /// The fingerprint the event names.
         sha256: String,
     },
-    /// The event's signer certificate has been revoked by the root CA.
+    /// The event's signer certificate has been revoked by the root CA (strict
+    /// verification only: history it signed before still verifies).
     #[error("event {id} is signed by revoked signer certificate {sha256} of {city}")]
     SignerRevoked {
         /// The event id.

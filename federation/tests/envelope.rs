@@ -4,14 +4,18 @@
 #[path = "support/pki.rs"]
 mod support;
 
+use std::path::{Path, PathBuf};
+
 use lianluo_certs::SpiffeId;
+use lianluo_federation::envelope::CLOCK_SKEW;
 use lianluo_federation::{
     event_id, to_status, EnvelopeError, EventSigner, FederationError, SignerDirectory,
     SIGNING_PREFIX,
 };
-use lianluo_proto::{change, Change, EventBody, Hlc, RecordKind, SuggestionSubmitted};
+use lianluo_proto::{change, Change, EventBody, Hlc, RecordKind, SignedEvent, SuggestionSubmitted};
 use prost::Message;
 use support::{der, Fixture, TD};
+use time::{Duration, OffsetDateTime};
 
 fn signer(fx: &Fixture, city: &str) -> EventSigner {
     let files = fx.signer(city);
@@ -26,6 +30,11 @@ fn directory(fx: &Fixture, cities: &[&str]) -> SignerDirectory {
     dir
 }
 
+/// The current time in HLC milliseconds, inside the fixture certificates' validity.
+fn now_ms() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap()
+}
+
 fn body(author: &str) -> EventBody {
     EventBody {
         record_id: format!("{author}-01J00000000000000000000000"),
@@ -33,7 +42,7 @@ fn body(author: &str) -> EventBody {
         author_city: author.to_string(),
         author_user: "li.wei".to_string(),
         hlc: Some(Hlc {
-            wall_ms: 1_700_000_000_000,
+            wall_ms: now_ms(),
             counter: 3,
         }),
         parents: vec![],
@@ -115,11 +124,16 @@ fn tampered_body_is_rejected() {
     );
 }
 
-/// Signs `message` with the raw signer key, outside `EventSigner`.
+/// Signs `message` with the city's signer key, outside `EventSigner`.
 fn raw_sign(fx: &Fixture, city: &str, message: &[u8]) -> Vec<u8> {
+    key_sign(&fx.signer(city).key, message)
+}
+
+/// Signs `message` with the PKCS#8 PEM key at `key`.
+fn key_sign(key: &Path, message: &[u8]) -> Vec<u8> {
     use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
     use rustls::pki_types::pem::PemObject;
-    let pem = std::fs::read(fx.signer(city).key).unwrap();
+    let pem = std::fs::read(key).unwrap();
     let key = rustls::pki_types::PrivatePkcs8KeyDer::from_pem_slice(&pem).unwrap();
     let rng = ring::rand::SystemRandom::new();
     let pair = EcdsaKeyPair::from_pkcs8(
@@ -129,6 +143,104 @@ fn raw_sign(fx: &Fixture, city: &str, message: &[u8]) -> Vec<u8> {
     )
     .unwrap();
     pair.sign(&rng, message).unwrap().as_ref().to_vec()
+}
+
+/// A genuine signer certificate of `city` with an explicit validity window.
+struct Issued {
+    der: Vec<u8>,
+    key: PathBuf,
+}
+
+fn issue(
+    fx: &Fixture,
+    city: &str,
+    name: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Issued {
+    let files = fx.scratch(name);
+    let id = SpiffeId::signer(TD, city).unwrap();
+    fx.pki
+        .issue_with_validity(&id, not_before, not_after, &files)
+        .unwrap();
+    Issued {
+        der: der(&files.cert),
+        key: files.key,
+    }
+}
+
+/// A `city` event stamped `at` (no hlc when `None`), signed with `cert`'s key even if
+/// `cert` has expired (which `EventSigner` refuses).
+fn signed_at(cert: &Issued, city: &str, at: Option<OffsetDateTime>) -> SignedEvent {
+    let mut b = body(city);
+    b.hlc = at.map(|at| Hlc {
+        wall_ms: u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap(),
+        counter: 0,
+    });
+    let bytes = b.encode_to_vec();
+    let mut message = SIGNING_PREFIX.to_vec();
+    message.extend_from_slice(&bytes);
+    SignedEvent {
+        signature: key_sign(&cert.key, &message),
+        body: bytes,
+        signer_cert_sha256: lianluo_certs::cert_sha256_hex(&cert.der),
+    }
+}
+
+#[test]
+fn expired_signer_verifies_what_it_signed_while_valid() {
+    let fx = Fixture::new();
+    let dir = directory(&fx, &[]);
+    let now = OffsetDateTime::now_utc();
+    let (from, until) = (now - Duration::days(400), now - Duration::days(35));
+    let old = issue(&fx, "hezhou", "old-signer", from, until);
+    assert_eq!(dir.add_cert(&old.der).unwrap(), "hezhou");
+    let info = dir
+        .signer(&lianluo_certs::cert_sha256_hex(&old.der))
+        .unwrap();
+    assert_eq!((info.city.as_str(), info.revoked), ("hezhou", false));
+    assert!((info.not_after - until).abs() <= Duration::seconds(1));
+    let skew = CLOCK_SKEW - Duration::seconds(10);
+    for at in [from + Duration::days(100), from - skew, until + skew] {
+        let event = signed_at(&old, "hezhou", Some(at));
+        dir.verify(&event).unwrap();
+        dir.verify_history(&event).unwrap();
+    }
+    let late = CLOCK_SKEW + Duration::seconds(10);
+    for at in [until + late, now] {
+        let event = signed_at(&old, "hezhou", Some(at));
+        let err = dir.verify(&event).unwrap_err();
+        assert!(
+            matches!(err, EnvelopeError::UntrustedSigner { ref reason, .. }
+                if reason.contains("after hezhou's signer certificate expired at")),
+            "{err:?}"
+        );
+        assert_eq!(
+            dir.verify_history(&event).unwrap().id,
+            event_id(&event.body)
+        );
+    }
+    let early = signed_at(&old, "hezhou", Some(from - late));
+    let err = dir.verify(&early).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("before hezhou's signer certificate became valid"),
+        "{err}"
+    );
+    dir.verify_history(&early).unwrap();
+    // An event without an hlc cannot be placed in the window: strict refuses it.
+    let event = signed_at(&old, "hezhou", None);
+    let err = dir.verify(&event).unwrap_err();
+    assert!(err.to_string().contains("has no hlc"), "{err}");
+    dir.verify_history(&event).unwrap();
+    // History still checks the author city.
+    let err = dir
+        .verify_history(&signed_at(&old, "qingyuan", Some(now)))
+        .unwrap_err();
+    assert!(
+        matches!(err, EnvelopeError::AuthorMismatch { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -220,7 +332,7 @@ fn undecodable_body_is_rejected_after_the_signature_check() {
 }
 
 #[test]
-fn directory_refuses_certificates_that_are_not_genuine_current_signers() {
+fn directory_refuses_certificates_that_are_not_genuine_signers() {
     let fx = Fixture::new();
     let dir = directory(&fx, &[]);
     let refused = |der: &[u8]| match dir.add_cert(der) {
@@ -233,8 +345,16 @@ fn directory_refuses_certificates_that_are_not_genuine_current_signers() {
         reason.contains("not issued by this federation's root CA"),
         "{reason}"
     );
-    let reason = refused(&der(&fx.expired(&id, "expired-signer").cert));
-    assert!(reason.contains("not valid now"), "{reason}");
+    let now = OffsetDateTime::now_utc();
+    let future = issue(
+        &fx,
+        "hezhou",
+        "future",
+        now + Duration::days(1),
+        now + Duration::days(30),
+    );
+    let reason = refused(&future.der);
+    assert!(reason.contains("not valid yet"), "{reason}");
     let reason = refused(&der(&fx.node("hezhou").cert));
     assert!(
         reason.contains("a node certificate, but a signer certificate"),
@@ -248,37 +368,106 @@ fn directory_refuses_certificates_that_are_not_genuine_current_signers() {
 }
 
 #[test]
-fn revoked_signer_is_refused_and_its_events_no_longer_verify() {
+fn revoked_signer_signs_no_new_event_but_its_history_stays() {
     let fx = Fixture::new();
     let hezhou = signer(&fx, "hezhou");
     let dir = directory(&fx, &["hezhou", "qingyuan"]);
     let signed = hezhou.sign(&body("hezhou")).unwrap();
     dir.verify(&signed).unwrap();
     fx.pki.revoke(&fx.signer("hezhou").cert).unwrap();
-    let crl = lianluo_certs::read_crl_der(&fx.root_crl()).unwrap();
-    assert_eq!(dir.apply_crl(&crl).unwrap(), 1);
+    assert_eq!(dir.apply_crl_file(&fx.root_crl()).unwrap(), 1);
     let err = dir.verify(&signed).unwrap_err();
     assert!(
-        matches!(err, EnvelopeError::SignerRevoked { .. }),
+        matches!(err, EnvelopeError::SignerRevoked { ref city, .. } if city == "hezhou"),
         "{err:?}"
     );
-    // Qingyuan is unaffected; a fresh directory refuses the revoked certificate.
+    assert_eq!(to_status(&err.into()).code(), tonic::Code::PermissionDenied);
+    let history = dir.verify_history(&signed).unwrap();
+    assert_eq!(history.id, event_id(&signed.body));
+    assert_eq!(history.body.author_city, "hezhou");
+    // Still only a genuine signature counts as history.
+    let mut forged = signed.clone();
+    forged.body[0] ^= 0x01;
+    let err = dir.verify_history(&forged).unwrap_err();
+    assert!(matches!(err, EnvelopeError::BadSignature { .. }), "{err:?}");
+    // Qingyuan is unaffected.
     let qingyuan = signer(&fx, "qingyuan");
     dir.verify(&qingyuan.sign(&body("qingyuan")).unwrap())
         .unwrap();
+    // After a restart (CRL first, then the stored certificates) the same holds.
     let fresh = directory(&fx, &[]);
-    fresh.apply_crl(&crl).unwrap();
+    assert_eq!(fresh.apply_crl_file(&fx.root_crl()).unwrap(), 0);
+    assert_eq!(fresh.add_cert(hezhou.cert_der()).unwrap(), "hezhou");
+    assert!(fresh.signer(hezhou.cert_sha256()).unwrap().revoked);
+    assert!(!dir.signer(qingyuan.cert_sha256()).unwrap().revoked);
     assert!(matches!(
-        fresh.add_cert(hezhou.cert_der()),
-        Err(EnvelopeError::UntrustedSigner { .. })
+        fresh.verify(&signed),
+        Err(EnvelopeError::SignerRevoked { .. })
     ));
-    // A CRL not signed by the root CA is refused.
-    let user_crl =
-        lianluo_certs::read_crl_der(&fx.pki.city_paths("hezhou").unwrap().user_ca_crl).unwrap();
+    fresh.verify_history(&signed).unwrap();
+}
+
+#[test]
+fn crls_of_other_issuers_are_ignored_and_forged_root_crls_refused() {
+    let fx = Fixture::new();
+    let dir = directory(&fx, &["hezhou"]);
+    let hezhou = fx.pki.city_paths("hezhou").unwrap();
+    let user = fx.user("hezhou", "li.wei");
+    fx.pki.revoke(&user.cert).unwrap();
+    fx.pki.revoke(&hezhou.signer.cert).unwrap();
+    // The user CA's CRL: another issuer, ignored by the file API, refused by the DER API.
+    assert_eq!(dir.apply_crl_file(&hezhou.user_ca_crl).unwrap(), 0);
+    let user_crl = lianluo_certs::read_crl_der(&hezhou.user_ca_crl).unwrap();
     assert!(matches!(
-        fresh.apply_crl(&user_crl),
+        dir.apply_crl(&user_crl),
         Err(EnvelopeError::Invalid { .. })
     ));
+    // Another federation's root CA has the same name but another key: ignored.
+    let other = lianluo_certs::Pki::init(&fx.dir.path().join("other"), TD).unwrap();
+    other.ensure_city("hezhou", &[]).unwrap();
+    other
+        .revoke(&other.city_paths("hezhou").unwrap().signer.cert)
+        .unwrap();
+    assert_eq!(dir.apply_crl_file(&other.root_paths().crl).unwrap(), 0);
+    assert!(!dir.signer(&sha256_of(&hezhou.signer.cert)).unwrap().revoked);
+    // Our root CA's CRL with a damaged signature: refused, naming the file.
+    let forged = fx.dir.path().join("forged.crl.pem");
+    std::fs::write(&forged, damage_signature(&fx.root_crl())).unwrap();
+    let err = dir.apply_crl_file(&forged).unwrap_err();
+    assert!(
+        matches!(err, EnvelopeError::Invalid { ref what, .. } if what.contains("forged.crl.pem")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not signed by its key"), "{err}");
+    // Not a CRL at all, or missing: errors.
+    let err = dir.apply_crl_file(&fx.root_ca()).unwrap_err();
+    assert!(err.to_string().contains("no `X509 CRL` PEM block"), "{err}");
+    let err = dir
+        .apply_crl_file(&fx.dir.path().join("none.pem"))
+        .unwrap_err();
+    assert!(matches!(err, EnvelopeError::Read { .. }), "{err:?}");
+    // The genuine one applies.
+    assert_eq!(dir.apply_crl_file(&fx.root_crl()).unwrap(), 1);
+}
+
+/// The PEM at `path` with one base64 character of the signature's last line changed.
+fn damage_signature(path: &std::path::Path) -> String {
+    let pem = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = pem.lines().map(str::to_string).collect();
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("-----END"))
+        .unwrap();
+    // Second-to-last base64 line, near its end: inside the signature bit string.
+    let line = &mut lines[end - 2];
+    let at = line.len() - 4;
+    let c = if &line[at..=at] == "A" { "B" } else { "A" };
+    line.replace_range(at..=at, c);
+    lines.join("\n") + "\n"
+}
+
+fn sha256_of(cert: &std::path::Path) -> String {
+    lianluo_certs::cert_sha256_hex(&der(cert))
 }
 
 #[test]

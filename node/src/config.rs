@@ -2,8 +2,12 @@
 //! reports every problem (key, value, why) instead of stopping at the first.
 //!
 //! Relative paths are resolved against the directory of the config file, so a config
-//! directory can be moved as a whole.
+//! directory can be moved as a whole. [`load`] checks the config itself;
+//! [`verify_files`] checks what the certificate, key, CRL and data files hold, and
+//! [`load_verified`] does both in one report.
 
+mod files;
+mod parse;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -11,6 +15,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use files::verify_files;
 pub use raw::RawConfig;
 
 /// Default trust domain of SPIFFE identities.
@@ -189,8 +194,48 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Reads and validates a config file, reporting every problem.
+/// Reads and validates a config file, reporting every problem. Files are only checked to
+/// exist; [`load_verified`] also checks what they hold.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let (config, problems) = read(path)?;
+    finish(path, config, problems)
+}
+
+/// Reads, validates and verifies a config file: every problem [`load`] finds plus every
+/// problem [`verify_files`] finds in the files that are configured correctly, in one
+/// report. `lianluo config check` and `lianluo node` use this.
+pub fn load_verified(path: &Path) -> Result<Config, ConfigError> {
+    let (config, mut problems) = read(path)?;
+    let mut probe = config.clone();
+    if problems
+        .iter()
+        .any(|p| p.key == "city" || p.key == "trust_domain")
+    {
+        // Without a valid identity, comparing certificates with it would only mislead.
+        probe.city.clear();
+    }
+    let more: Vec<Problem> = verify_files(&probe)
+        .into_iter()
+        .filter(|p| !problems.iter().any(|q| q.key == p.key))
+        .collect();
+    problems.extend(more);
+    finish(path, config, problems)
+}
+
+fn finish(path: &Path, config: Config, problems: Vec<Problem>) -> Result<Config, ConfigError> {
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigError {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+/// Reads and validates a config file into a config (with stand-ins for bad values) and
+/// every problem found. Fails outright only when the file cannot be read or is not TOML.
+fn read(path: &Path) -> Result<(Config, Vec<Problem>), ConfigError> {
     let fail = |key: &str, message: String| ConfigError {
         path: path.to_path_buf(),
         problems: vec![Problem {
@@ -206,21 +251,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         };
         fail("(file)", why)
     })?;
-    let base = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let base = if base.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        base
+    let base = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     };
-    let raw = raw::parse(&text).map_err(|problems| ConfigError {
+    let (raw, problems) = parse::parse(&text).map_err(|syntax| ConfigError {
         path: path.to_path_buf(),
-        problems,
+        problems: vec![syntax],
     })?;
-    raw.validate(path, &base).map_err(|problems| ConfigError {
-        path: path.to_path_buf(),
-        problems,
-    })
+    Ok(raw.check(path, &base, problems))
 }

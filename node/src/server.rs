@@ -35,6 +35,9 @@ pub const TLS_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The config's files are unusable (wrong city's certificate, key mismatch, …).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The data dir could not be opened.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -75,6 +78,15 @@ pub fn ready_file(config: &Config) -> PathBuf {
 
 /// Opens everything the node needs; fails before binding anything if a part is unusable.
 pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
+    // Fail closed before anything is created: e.g. another city's node certificate.
+    let problems = crate::config::verify_files(&config);
+    if !problems.is_empty() {
+        return Err(crate::config::ConfigError {
+            path: config.source.clone(),
+            problems,
+        }
+        .into());
+    }
     let dir = config.data_dir.clone();
     let city = config.city.clone();
     let store = tokio::task::spawn_blocking(move || store::open_sled(&dir, &city))
@@ -106,6 +118,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     for p in &config.peers {
         peers.register(&p.city, p.address);
     }
+    apply_signer_crls(&signers, &config.tls.crls)?;
     let state = Arc::new(NodeState {
         config,
         store,
@@ -160,6 +173,7 @@ pub async fn start(
     });
     let tls = TlsSet::load(&state.config)?;
     tls.watch(stop_rx.clone());
+    watch_signer_crls(&state, stop_rx.clone());
     let mut tasks = vec![
         serve_api(&state, api_listener, tls.api.clone(), stop_rx.clone()).await?,
         serve_federation(
@@ -227,6 +241,42 @@ async fn bind_all(
 }
 
 type Task = tokio::task::JoinHandle<Result<(), ServeError>>;
+
+/// Applies the root CA's CRLs among `crls` to the signer directory: new events of a
+/// revoked signer are refused from then on (CRLs of other issuers are skipped).
+fn apply_signer_crls(signers: &SignerDirectory, crls: &[PathBuf]) -> Result<(), ServeError> {
+    for path in crls {
+        signers
+            .apply_crl_file(path)
+            .map_err(|e| ServeError::Tls(format!("tls.crls: {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Re-applies the CRLs to the signer directory every reload interval and on SIGHUP
+/// (revocations add up, so re-applying is harmless), off the async runtime.
+fn watch_signer_crls(state: &Arc<NodeState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TLS_RELOAD_INTERVAL);
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => None } } => {}
+                _ = stop.wait_for(|v| *v) => return,
+            }
+            let st = state.clone();
+            let applied = tokio::task::spawn_blocking(move || {
+                apply_signer_crls(&st.signers, &st.config.tls.crls)
+            })
+            .await;
+            if let Ok(Err(e)) = applied {
+                tracing::warn!("signer CRLs not applied, keeping the previous ones: {e}");
+            }
+        }
+    });
+}
 
 /// The node's TLS configurations, each re-read when its files change or on SIGHUP.
 struct TlsSet {

@@ -112,17 +112,164 @@ fn config_check_reports_every_problem_with_its_key() {
 }
 
 #[test]
-fn config_check_rejects_unknown_keys() {
+fn config_check_reports_unknown_keys_and_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     demo(dir.path());
     let cfg = dir.path().join("qingyuan/node.toml");
     let text = std::fs::read_to_string(&cfg)
         .expect("read")
-        .replace("[api]", "[api]\nlisten_port = 9");
+        .replace("[api]", "[api]\nlisten_port = 9")
+        .replace("data_dir = \"data\"\n", "");
     std::fs::write(&cfg, format!("colour = \"red\"\n{text}")).expect("write");
     let out = lianluo(&["config", "check", "--config", cfg.to_str().expect("utf-8")]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("colour: unknown key"), "{err}");
     assert!(err.contains("api.listen_port: unknown key"), "{err}");
+    assert!(err.contains("data_dir: missing"), "{err}");
+    assert!(err.contains("3 problems"), "{err}");
+}
+
+#[test]
+fn config_check_reports_type_errors_with_their_key_and_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo(dir.path());
+    let cfg = dir.path().join("hezhou/node.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .expect("read")
+        .replace("format = \"text\"", "format = 5")
+        .replace("listen = \"127.0.0.1:7101\"", "listen = \"not-an-address\"")
+        .replace(
+            "signer_key = \"../pki/hezhou/signer.key\"",
+            "signer_key = \"../pki/hezhou/gone.key\"",
+        );
+    std::fs::write(&cfg, text).expect("write");
+    let out = lianluo(&["config", "check", "--config", cfg.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("log.format: expected a string") && err.contains("found integer 5"),
+        "{err}"
+    );
+    assert!(err.contains("api.listen: \"not-an-address\""), "{err}");
+    assert!(
+        err.contains("tls.signer_key: \"../pki/hezhou/gone.key\": no such file"),
+        "{err}"
+    );
+    assert!(err.contains("3 problems"), "{err}");
+}
+
+/// Writes `hezhou/<name>.toml`: hezhou's demo config with `edits` applied.
+fn edited(dir: &Path, name: &str, edits: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(dir.join("hezhou/node.toml")).expect("read");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from} not in the demo config");
+        text = text.replace(from, to);
+    }
+    let path = dir.join("hezhou").join(format!("{name}.toml"));
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn config_check_verifies_what_the_files_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo(dir.path());
+    // A data dir that already holds qingyuan's data.
+    let other = dir.path().join("hezhou/other-data");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::fs::write(
+        other.join("lianluo-data.toml"),
+        "city = \"qingyuan\"\nlog_id = \"0123456789abcdef0123456789abcdef\"\n\
+         schema_version = 1\ncreated_at = \"2025-01-01T00:00:00Z\"\n",
+    )
+    .expect("write");
+    // (config name, edits of hezhou's demo config, key at fault, words in its problem)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case<'_>] = &[
+        (
+            "other-city-node",
+            &[
+                ("hezhou/node.pem", "qingyuan/node.pem"),
+                ("hezhou/node.key", "qingyuan/node.key"),
+            ],
+            "tls.cert",
+            "is qingyuan's node certificate",
+        ),
+        (
+            "wrong-key",
+            &[("hezhou/node.key", "hezhou/signer.key")],
+            "tls.key",
+            "does not belong to the certificate",
+        ),
+        (
+            "other-city-signer",
+            &[
+                ("hezhou/signer.pem", "qingyuan/signer.pem"),
+                ("hezhou/signer.key", "qingyuan/signer.key"),
+            ],
+            "tls.signer_cert",
+            "is qingyuan's signer certificate",
+        ),
+        (
+            "other-city-data",
+            &[("data_dir = \"data\"", "data_dir = \"other-data\"")],
+            "data_dir",
+            "holds qingyuan's data",
+        ),
+        (
+            "user-ca-not-a-ca",
+            &[(
+                "user_ca = \"../pki/hezhou/user-ca.pem\"",
+                "user_ca = \"../pki/hezhou/node.pem\"",
+            )],
+            "tls.user_ca",
+            "is not a CA certificate",
+        ),
+        (
+            "crl-not-a-crl",
+            &[(
+                "[\"../pki/hezhou/user-ca.crl.pem\"",
+                "[\"../pki/hezhou/user-ca.pem\"",
+            )],
+            "tls.crls[0]",
+            "X509 CRL",
+        ),
+    ];
+    for (name, edits, key, why) in cases {
+        let cfg = edited(dir.path(), name, edits);
+        let out = lianluo(&["config", "check", "--config", cfg.to_str().expect("utf-8")]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{name}: accepted\n{err}");
+        let line = err
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("- {key}: ")))
+            .unwrap_or_else(|| panic!("{name}: no problem with {key}:\n{err}"));
+        assert!(line.contains(why), "{name}: {line}");
+        assert!(err.contains("has 1 problem:"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn node_with_another_citys_certificate_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo(dir.path());
+    let cfg = edited(
+        dir.path(),
+        "other-city-node",
+        &[
+            ("hezhou/node.pem", "qingyuan/node.pem"),
+            ("hezhou/node.key", "qingyuan/node.key"),
+        ],
+    );
+    let out = lianluo(&["node", "--config", cfg.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("cannot start the node"), "{err}");
+    assert!(!err.contains("node stopped"), "{err}");
+    assert!(err.contains("tls.cert: "), "{err}");
+    assert!(
+        !dir.path().join("hezhou/data").exists(),
+        "a refused node must not create its data dir"
+    );
 }

@@ -1,5 +1,10 @@
 //! [`SignerDirectory`]: the signer certificates a node trusts, keyed by fingerprint, and
-//! event verification against them.
+//! event verification against them, strict ([`SignerDirectory::verify`]) for events that
+//! arrive and lenient about time and revocation ([`SignerDirectory::verify_history`]) for
+//! events already stored.
+
+mod crl;
+mod window;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -10,14 +15,17 @@ use prost::Message;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
+use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::{event_id, signed_message, EnvelopeError, VerifiedEvent};
+use super::{event_id, signed_message, EnvelopeError, VerifiedEvent, CLOCK_SKEW};
 use crate::identity::signer_city_from_cert;
 
 /// The federation's signer certificates known to this node. Every certificate is checked
-/// on entry (issued by the root CA, currently valid, a signer id of this trust domain,
-/// not revoked); events are then verified against the certificate they name.
+/// on entry (issued by the root CA, a signer id of this trust domain, already valid);
+/// events are then verified against the certificate they name. Expired and revoked
+/// certificates are kept: they still verify the history they signed
+/// ([`SignerDirectory::verify_history`]), never a new event ([`SignerDirectory::verify`]).
 /// Shareable: methods take `&self`.
 #[derive(Debug)]
 pub struct SignerDirectory {
@@ -29,7 +37,8 @@ pub struct SignerDirectory {
 #[derive(Debug, Default)]
 struct State {
     signers: BTreeMap<String, Signer>,
-    // Raw serials (big-endian bytes) revoked by the root CA's CRL.
+    // Serials (big-endian, leading zero bytes dropped) revoked by the root CA's CRLs.
+    // Revocation is permanent for the life of the directory.
     revoked: HashSet<Vec<u8>>,
 }
 
@@ -40,6 +49,23 @@ struct Signer {
     // Uncompressed P-256 point from the certificate.
     public_key: Arc<Vec<u8>>,
     serial: Vec<u8>,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+}
+
+/// What the directory knows about one signer certificate ([`SignerDirectory::signer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerInfo {
+    /// Lowercase hex SHA-256 of the certificate.
+    pub sha256: String,
+    /// The signer's city.
+    pub city: String,
+    /// Start of the validity window.
+    pub not_before: OffsetDateTime,
+    /// End of the validity window.
+    pub not_after: OffsetDateTime,
+    /// Whether an applied root CA CRL lists it.
+    pub revoked: bool,
 }
 
 impl SignerDirectory {
@@ -86,13 +112,26 @@ impl SignerDirectory {
 
     /// Checks and adds a signer certificate (DER); returns its city. Adding a known
     /// certificate again is a no-op.
+    ///
+    /// Refused: not issued by the root CA, not a signer id of this trust domain, or not
+    /// valid yet (beyond [`CLOCK_SKEW`]). Accepted although expired or revoked: such a
+    /// certificate still verifies the history it signed while it was good, and strict
+    /// [`SignerDirectory::verify`] refuses anything else it signs. See
+    /// [`SignerDirectory::signer`] for its state.
     pub fn add_cert(&self, der: &[u8]) -> Result<String, EnvelopeError> {
         let sha256 = lianluo_certs::cert_sha256_hex(der);
         if let Some(known) = self.read().signers.get(&sha256) {
             return Ok(known.city.clone());
         }
+        let signer = self.check_cert(der, &sha256)?;
+        let city = signer.city.clone();
+        self.write().signers.insert(sha256, signer);
+        Ok(city)
+    }
+
+    fn check_cert(&self, der: &[u8], sha256: &str) -> Result<Signer, EnvelopeError> {
         let refuse = |reason: String| EnvelopeError::UntrustedSigner {
-            sha256: sha256.clone(),
+            sha256: sha256.to_string(),
             reason,
         };
         let city =
@@ -103,98 +142,91 @@ impl SignerDirectory {
             .map_err(|e| refuse(format!("cannot parse the root CA: {e}")))?;
         cert.verify_signature(Some(root.public_key()))
             .map_err(|e| refuse(format!("not issued by this federation's root CA ({e})")))?;
-        let validity = cert.validity();
-        if !validity.is_valid() {
+        let not_before = cert.validity().not_before.to_datetime();
+        let not_after = cert.validity().not_after.to_datetime();
+        if not_before > OffsetDateTime::now_utc() + CLOCK_SKEW {
             return Err(refuse(format!(
-                "not valid now (valid {} to {})",
-                validity.not_before, validity.not_after
+                "not valid yet (valid {} to {}); check this node's clock, or wait",
+                window::rfc3339(not_before),
+                window::rfc3339(not_after)
             )));
         }
-        let signer = Signer {
+        Ok(Signer {
             city: city.into_string(),
             der: Arc::new(der.to_vec()),
             public_key: Arc::new(cert.public_key().subject_public_key.data.to_vec()),
-            serial: cert.raw_serial().to_vec(),
-        };
-        let mut state = self.write();
-        if state.revoked.contains(&signer.serial) {
-            return Err(refuse("revoked by the root CA's CRL".to_string()));
-        }
-        let city = signer.city.clone();
-        state.signers.insert(sha256, signer);
-        Ok(city)
+            serial: crl::serial_key(cert.raw_serial()),
+            not_before,
+            not_after,
+        })
     }
 
-    /// Applies the root CA's CRL (DER): its signature must verify with the root CA key.
-    /// Certificates it lists are refused from now on, and events they signed no longer
-    /// verify. Returns how many known signer certificates it revokes.
-    pub fn apply_crl(&self, crl_der: &[u8]) -> Result<usize, EnvelopeError> {
-        let invalid = |reason: String| EnvelopeError::Invalid {
-            what: "root CA CRL".to_string(),
-            reason,
-        };
-        let (_, crl) = x509_parser::parse_x509_crl(crl_der)
-            .map_err(|e| invalid(format!("cannot parse: {e}")))?;
-        let (_, root) = X509Certificate::from_der(&self.root_der)
-            .map_err(|e| invalid(format!("cannot parse the root CA: {e}")))?;
-        crl.verify_signature(root.public_key())
-            .map_err(|e| invalid(format!("not signed by this federation's root CA ({e})")))?;
-        let serials: HashSet<Vec<u8>> = crl
-            .iter_revoked_certificates()
-            .map(|r| r.raw_serial().to_vec())
-            .collect();
-        let mut state = self.write();
-        let hits = state
-            .signers
-            .values()
-            .filter(|s| serials.contains(&s.serial))
-            .count();
-        state.revoked.extend(serials);
-        Ok(hits)
-    }
-
-    /// Verifies an event: known, unrevoked signer; signature over prefix and the exact
-    /// body bytes; body decodes; `author_city` is the signer's city.
+    /// STRICT verification, for events arriving from peers and for new events: the
+    /// signer certificate is known (so it chains to the root CA) and not revoked; the
+    /// signature covers the prefix and the exact body bytes; the body decodes; the
+    /// event's HLC time (`body.hlc.wall_ms`) lies within the certificate's validity,
+    /// give or take [`CLOCK_SKEW`]; `author_city` is the signer's city.
+    ///
+    /// The time checked is the event's own, not the current time, so an event signed
+    /// while its certificate was valid still verifies when relayed after it expired.
     pub fn verify(&self, event: &SignedEvent) -> Result<VerifiedEvent, EnvelopeError> {
         let id = event_id(&event.body);
+        let (sha256, signer) = self.lookup(&id, event, true)?;
+        let body = check_signed(&id, &sha256, &signer, event)?;
+        window::check(&id, &sha256, &signer, &body)?;
+        Ok(VerifiedEvent { id, body })
+    }
+
+    /// HISTORY verification, for folding events already stored (they passed
+    /// [`SignerDirectory::verify`] when they arrived): the signature verifies with a known
+    /// certificate of the author's city and the body decodes. Revocation and expiry are
+    /// NOT checked again: an event accepted before its signer was revoked, or before its
+    /// certificate expired, stays part of the record's history. A compromised key gains
+    /// nothing from this, because from the revocation on strict verification refuses its
+    /// new events, so they never reach the store.
+    pub fn verify_history(&self, event: &SignedEvent) -> Result<VerifiedEvent, EnvelopeError> {
+        let id = event_id(&event.body);
+        let (sha256, signer) = self.lookup(&id, event, false)?;
+        let body = check_signed(&id, &sha256, &signer, event)?;
+        Ok(VerifiedEvent { id, body })
+    }
+
+    /// The signer the event names; refuses a revoked one when `strict`.
+    fn lookup(
+        &self,
+        id: &str,
+        event: &SignedEvent,
+        strict: bool,
+    ) -> Result<(String, Signer), EnvelopeError> {
         let sha256 = event.signer_cert_sha256.to_ascii_lowercase();
-        let signer = {
-            let state = self.read();
-            let signer = state.signers.get(&sha256).cloned().ok_or_else(|| {
-                EnvelopeError::UnknownSigner {
-                    id: id.clone(),
-                    sha256: sha256.clone(),
-                }
-            })?;
-            if state.revoked.contains(&signer.serial) {
-                return Err(EnvelopeError::SignerRevoked {
-                    id,
-                    sha256,
-                    city: signer.city,
-                });
-            }
-            signer
+        let state = self.read();
+        let Some(signer) = state.signers.get(&sha256).cloned() else {
+            return Err(EnvelopeError::UnknownSigner {
+                id: id.to_string(),
+                sha256,
+            });
         };
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, signer.public_key.as_slice())
-            .verify(&signed_message(&event.body), &event.signature)
-            .map_err(|_| EnvelopeError::BadSignature {
-                id: id.clone(),
-                sha256: sha256.clone(),
-                city: signer.city.clone(),
-            })?;
-        let body =
-            EventBody::decode(event.body.as_slice()).map_err(|e| EnvelopeError::Malformed {
-                id: id.clone(),
-                reason: e.to_string(),
-            })?;
-        if body.author_city != signer.city {
-            return Err(EnvelopeError::AuthorMismatch {
-                id,
-                claimed: body.author_city,
-                signer: signer.city,
+        if strict && state.revoked.contains(&signer.serial) {
+            return Err(EnvelopeError::SignerRevoked {
+                id: id.to_string(),
+                sha256,
+                city: signer.city,
             });
         }
-        Ok(VerifiedEvent { id, body })
+        Ok((sha256, signer))
+    }
+
+    /// What is known about the signer certificate with fingerprint `sha256`.
+    pub fn signer(&self, sha256: &str) -> Option<SignerInfo> {
+        let sha256 = sha256.to_ascii_lowercase();
+        let state = self.read();
+        state.signers.get(&sha256).map(|s| SignerInfo {
+            revoked: state.revoked.contains(&s.serial),
+            city: s.city.clone(),
+            not_before: s.not_before,
+            not_after: s.not_after,
+            sha256,
+        })
     }
 
     /// The city of a known signer certificate, by fingerprint.
@@ -206,7 +238,7 @@ impl SignerDirectory {
     }
 
     /// Every known signer certificate (DER), ordered by fingerprint, for exchange with
-    /// peers.
+    /// peers. Expired and revoked ones are included: peers need them for history.
     pub fn certs(&self) -> Vec<Vec<u8>> {
         self.read()
             .signers
@@ -232,4 +264,32 @@ impl SignerDirectory {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Signature over prefix and body bytes, then decode, then author city = signer city.
+fn check_signed(
+    id: &str,
+    sha256: &str,
+    signer: &Signer,
+    event: &SignedEvent,
+) -> Result<EventBody, EnvelopeError> {
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, signer.public_key.as_slice())
+        .verify(&signed_message(&event.body), &event.signature)
+        .map_err(|_| EnvelopeError::BadSignature {
+            id: id.to_string(),
+            sha256: sha256.to_string(),
+            city: signer.city.clone(),
+        })?;
+    let body = EventBody::decode(event.body.as_slice()).map_err(|e| EnvelopeError::Malformed {
+        id: id.to_string(),
+        reason: e.to_string(),
+    })?;
+    if body.author_city != signer.city {
+        return Err(EnvelopeError::AuthorMismatch {
+            id: id.to_string(),
+            claimed: body.author_city,
+            signer: signer.city.clone(),
+        });
+    }
+    Ok(body)
 }

@@ -25,19 +25,33 @@ pub enum ConfigCommand {
 }
 
 /// Runs a node with logging set up from its config (RUST_LOG overrides the level).
+///
+/// Failures before the node serves (config, files, data dir, ports) are "cannot start the
+/// node"; a failure of a node that was serving is "node stopped".
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
-    let cfg = config::load(&args.config)?;
+    const NOT_STARTED: &str = "cannot start the node";
+    // Blocking file reads, before the node does anything else.
+    let path = args.config.clone();
+    let cfg = tokio::task::spawn_blocking(move || config::load_verified(&path))
+        .await
+        .context(NOT_STARTED)?
+        .context(NOT_STARTED)?;
     init_logging(cfg.log_format, &cfg.log_level);
     tracing::info!(config = %args.config.display(), city = %cfg.city, "starting lianluo node");
-    lianluo_node::server::run(cfg, shutdown_signal())
+    let node = lianluo_node::server::start(cfg, shutdown_signal())
         .await
-        .context("node stopped")
+        .context(NOT_STARTED)?;
+    match node.task.await {
+        Ok(result) => result.context("node stopped"),
+        Err(e) => Err(anyhow::anyhow!("node stopped: its task failed: {e}")),
+    }
 }
 
-/// `lianluo config check`: exit 0 and a summary when valid, every problem otherwise.
+/// `lianluo config check`: the config and the files it names (certificates, keys, CRLs,
+/// data dir) are all checked; exit 0 and a summary when valid, every problem otherwise.
 pub fn check(cmd: ConfigCommand, json: bool) -> anyhow::Result<()> {
     let ConfigCommand::Check { config } = cmd;
-    match config::load(&config) {
+    match config::load_verified(&config) {
         Ok(c) => {
             if json {
                 println!(

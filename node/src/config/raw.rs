@@ -4,8 +4,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::{Config, LogFormat, Peer, Problem, Role, TlsPaths, DEFAULT_TRUST_DOMAIN};
 
 /// Default largest gRPC request: 1 MiB.
@@ -13,179 +11,63 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
 
 /// `node.toml` as written, before validation. Every key is optional here so that
 /// validation can report all missing keys at once.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawConfig {
     pub city: Option<String>,
     pub trust_domain: Option<String>,
     pub data_dir: Option<String>,
-    #[serde(default)]
     pub api: RawApi,
-    #[serde(default)]
     pub federation: RawFederation,
-    #[serde(default)]
     pub http: RawHttp,
-    #[serde(default)]
     pub tls: RawTls,
-    #[serde(default)]
     pub peers: Vec<RawPeer>,
-    #[serde(default)]
     pub users: BTreeMap<String, String>,
-    #[serde(default)]
     pub log: RawLog,
-    #[serde(default)]
     pub limits: RawLimits,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawApi {
     pub listen: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawFederation {
     pub listen: Option<String>,
-    pub max_stream_secs: Option<u64>,
+    pub max_stream_secs: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawHttp {
     pub listen: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawTls {
     pub ca: Option<String>,
     pub cert: Option<String>,
     pub key: Option<String>,
     pub user_ca: Option<String>,
-    #[serde(default)]
     pub crls: Vec<String>,
     pub signer_cert: Option<String>,
     pub signer_key: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawPeer {
     pub city: Option<String>,
     pub address: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawLog {
     pub format: Option<String>,
     pub level: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawLimits {
-    pub max_request_bytes: Option<u64>,
-}
-
-/// Parses TOML text. Unknown keys are reported all together, each with its full path.
-pub fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        vec![Problem {
-            key: "(syntax)".into(),
-            message: e.message().to_string() + &span_hint(text, e.span()),
-        }]
-    })?;
-    let unknown = unknown_keys(&table);
-    if !unknown.is_empty() {
-        return Err(unknown);
-    }
-    toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| {
-            vec![Problem {
-                key: "(type)".into(),
-                message: e.message().to_string(),
-            }]
-        })
-}
-
-fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    match span {
-        Some(r) => {
-            let line = text[..r.start.min(text.len())].matches('\n').count() + 1;
-            format!(" (line {line})")
-        }
-        None => String::new(),
-    }
-}
-
-const TOP: &[&str] = &[
-    "city",
-    "trust_domain",
-    "data_dir",
-    "api",
-    "federation",
-    "http",
-    "tls",
-    "peers",
-    "users",
-    "log",
-    "limits",
-];
-const API: &[&str] = &["listen"];
-const FEDERATION: &[&str] = &["listen", "max_stream_secs"];
-const HTTP: &[&str] = &["listen"];
-const TLS: &[&str] = &[
-    "ca",
-    "cert",
-    "key",
-    "user_ca",
-    "crls",
-    "signer_cert",
-    "signer_key",
-];
-const PEER: &[&str] = &["city", "address"];
-const LOG: &[&str] = &["format", "level"];
-const LIMITS: &[&str] = &["max_request_bytes"];
-
-fn unknown_keys(table: &toml::Table) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let mut check = |prefix: &str, t: &toml::Table, allowed: &[&str]| {
-        for k in t.keys() {
-            if !allowed.contains(&k.as_str()) {
-                out.push(Problem {
-                    key: format!("{prefix}{k}"),
-                    message: format!(
-                        "unknown key; allowed here: {} (see the README's config reference)",
-                        allowed.join(", ")
-                    ),
-                });
-            }
-        }
-    };
-    check("", table, TOP);
-    for (name, allowed) in [
-        ("api", API),
-        ("federation", FEDERATION),
-        ("http", HTTP),
-        ("tls", TLS),
-        ("log", LOG),
-        ("limits", LIMITS),
-    ] {
-        if let Some(toml::Value::Table(t)) = table.get(name) {
-            check(&format!("{name}."), t, allowed);
-        }
-    }
-    if let Some(toml::Value::Array(peers)) = table.get("peers") {
-        for (i, p) in peers.iter().enumerate() {
-            if let toml::Value::Table(t) = p {
-                check(&format!("peers[{i}]."), t, PEER);
-            }
-        }
-    }
-    out
+    pub max_request_bytes: Option<i64>,
 }
 
 /// Validated listen addresses.
@@ -209,11 +91,22 @@ impl Checker<'_> {
         });
     }
 
+    /// Whether `key` or a section containing it already has a problem (e.g. a value of
+    /// the wrong type), so that it is not reported again as missing.
+    fn reported(&self, key: &str) -> bool {
+        self.problems.iter().any(|p| {
+            key.strip_prefix(p.key.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    }
+
     fn required<'v>(&mut self, key: &str, v: &'v Option<String>) -> Option<&'v str> {
         match v.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => Some(s),
             _ => {
-                self.problem(key, "missing; this key is required");
+                if !self.reported(key) {
+                    self.problem(key, "missing; this key is required");
+                }
                 None
             }
         }
@@ -248,9 +141,28 @@ impl Checker<'_> {
 impl RawConfig {
     /// Validates everything and reports every problem found.
     pub fn validate(self, source: &Path, base: &Path) -> Result<Config, Vec<Problem>> {
+        let (config, problems) = self.check(source, base, Vec::new());
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Validates everything after the `earlier` problems (those found while reading the
+    /// file), and returns the config with a harmless stand-in for every bad or missing
+    /// value (an empty path, city or address on port 0) together with all problems. The
+    /// config is only usable when there are none; with some, it still lets the files that
+    /// were configured correctly be verified.
+    pub fn check(
+        self,
+        source: &Path,
+        base: &Path,
+        earlier: Vec<Problem>,
+    ) -> (Config, Vec<Problem>) {
         let mut c = Checker {
             base,
-            problems: Vec::new(),
+            problems: earlier,
         };
         let (city, trust_domain) = self.identity(&mut c);
         let data_dir = c
@@ -263,10 +175,7 @@ impl RawConfig {
         let users = self.user_roles(&mut c);
         let log_format = self.log_format(&mut c);
         let max_request_bytes = self.max_request_bytes(&mut c);
-        if !c.problems.is_empty() {
-            return Err(c.problems);
-        }
-        Ok(Config {
+        let config = Config {
             source: source.to_path_buf(),
             city,
             trust_domain,
@@ -281,7 +190,8 @@ impl RawConfig {
             log_format,
             log_level: self.log.level.unwrap_or_else(|| "info".into()),
             max_request_bytes,
-        })
+        };
+        (config, c.problems)
     }
 
     fn identity(&self, c: &mut Checker<'_>) -> (String, String) {
@@ -326,7 +236,7 @@ impl RawConfig {
         }
         let secs = match self.federation.max_stream_secs {
             None => 300,
-            Some(n) if (1..=86_400).contains(&n) => n,
+            Some(n @ 1..=86_400) => n.unsigned_abs(),
             Some(n) => {
                 c.problem(
                     "federation.max_stream_secs",
@@ -357,7 +267,7 @@ impl RawConfig {
     fn max_request_bytes(&self, c: &mut Checker<'_>) -> usize {
         match self.limits.max_request_bytes {
             None => DEFAULT_MAX_REQUEST_BYTES,
-            Some(n) if (1024..=64 << 20).contains(&n) => n as usize,
+            Some(n @ 1024..=0x400_0000) => usize::try_from(n).unwrap_or(DEFAULT_MAX_REQUEST_BYTES),
             Some(n) => {
                 c.problem(
                     "limits.max_request_bytes",
@@ -449,5 +359,23 @@ fn listen_addr(c: &mut Checker<'_>, key: &str, v: &Option<String>) -> SocketAddr
             );
             fallback
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_value_of_the_wrong_type_is_not_reported_again_as_missing() {
+        let text = "city = 5\n[api]\nlisten = 1\n";
+        let (raw, earlier) = super::super::parse::parse(text).expect("toml");
+        let (_, problems) = raw.check(Path::new("n.toml"), Path::new("."), earlier);
+        let count = |key: &str| problems.iter().filter(|p| p.key == key).count();
+        assert_eq!(count("city"), 1, "{problems:?}");
+        assert_eq!(count("api.listen"), 1, "{problems:?}");
+        // Still checked: keys not involved in a type error.
+        assert_eq!(count("data_dir"), 1, "{problems:?}");
+        assert_eq!(count("federation.listen"), 1, "{problems:?}");
     }
 }

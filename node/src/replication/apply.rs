@@ -1,12 +1,20 @@
 //! The sink's decisions for one batch, without I/O beyond store reads: screen each event
-//! (duplicate, signature, record id, participation), order the acceptable ones parents
-//! first together with the events already waiting, fold every touched record, and work
-//! out the cursor the peer may durably move to.
+//! (duplicate, signature, record id), order the acceptable ones parents first together
+//! with the peer's events still waiting, fold every touched record to see whether this
+//! city takes part in it, and settle what is left: wait or refuse.
+//!
+//! A serving peer's log holds an event's parents before the event, visible to the same
+//! cities, so once a batch covers an event's seq (`covered_seq`), a parent still missing
+//! cannot come from that peer any more: it was refused here or never existed, and the
+//! event is refused too. Only events past `covered_seq` wait: the server covers `seq - 1`
+//! when a part ends inside a group of events sharing one seq (a newly added participant's
+//! record), and the rest of the group comes in the peer's next part. So the peer's cursor
+//! always moves to `covered_seq`, and nothing waits on another peer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use lianluo_federation::envelope::{event_id, SignerDirectory};
-use lianluo_proto::{change::Kind, EventBody, Record, SignedEvent, SyncEvent};
+use lianluo_proto::{EventBody, Record, SignedEvent, SyncEvent};
 
 use super::{fold_inputs, PENDING_MAX};
 use crate::domain::{self, FoldEvent};
@@ -15,8 +23,6 @@ use crate::store::{Commit, Cursor, NewEvent, Store, StoreError};
 /// A verified event from a peer, with where it sits in that peer's log.
 #[derive(Debug, Clone)]
 pub(super) struct Candidate {
-    /// The peer city that sent it.
-    pub peer: String,
     /// The peer's log id when it was sent.
     pub log_id: String,
     /// Its seq in that log.
@@ -27,12 +33,10 @@ pub(super) struct Candidate {
     pub signed: SignedEvent,
     /// The verified, decoded body.
     pub body: EventBody,
-    /// True when it came in the batch being applied (false: it was waiting already).
-    pub fresh: bool,
 }
 
-/// Events waiting for missing parents, keyed by (peer, event id).
-pub(super) type Pending = BTreeMap<(String, String), Candidate>;
+/// Events waiting for the rest of a split group, per peer city, in arrival order.
+pub(super) type Pending = BTreeMap<String, Vec<Candidate>>;
 
 /// What the sink applies: who sent the batch and what it covers.
 pub(super) struct Batch<'a> {
@@ -55,11 +59,11 @@ pub(super) struct Plan {
     pub commit: Commit,
     /// Events of the batch already held (or repeated in it).
     pub duplicates: usize,
-    /// Events of the batch refused.
+    /// Events refused: of the batch, or waiting ones the batch showed cannot complete.
     pub rejected: usize,
     /// The pending set after the commit.
     pub pending: Pending,
-    /// Events from this peer still waiting (kept or not).
+    /// Events from this peer still waiting.
     pub pending_from_peer: usize,
     /// The cursor seq committed for the peer.
     pub cursor_seq: u64,
@@ -74,19 +78,18 @@ pub(super) fn plan(
 ) -> Result<Plan, StoreError> {
     let mut plan = Plan::default();
     let mut known = Known::new(store);
-    let screened = screen(signers, &mut known, &batch, &mut plan)?;
-    let waiting: Vec<Candidate> = pending
-        .values()
-        .filter(|c| c.peer != batch.peer || c.log_id == batch.log_id)
-        .map(|c| Candidate {
-            fresh: false,
-            ..c.clone()
-        })
-        .collect();
-    let fresh = participating(store, batch.own, screened, &waiting, &mut plan)?;
-    let (accepted, deferred) = order(&mut known, fresh, waiting)?;
-    plan.commit.records = fold_records(store, signers, &accepted)?;
-    plan.commit.events = accepted
+    let fresh = screen(signers, &mut known, &batch, &mut plan)?;
+    let candidates = with_waiting(pending, &batch, fresh);
+    let decided = decide(store, signers, batch.own, &mut known, candidates)?;
+    let waiting = settle(&batch, &mut known, decided.left, &mut plan)?;
+    plan.pending_from_peer = waiting.len();
+    plan.pending = others_waiting(pending, batch.peer, &known.accepted);
+    if !waiting.is_empty() {
+        plan.pending.insert(batch.peer.to_owned(), waiting);
+    }
+    plan.commit.records = decided.records;
+    plan.commit.events = decided
+        .accepted
         .into_iter()
         .map(|c| NewEvent {
             id: c.id,
@@ -94,26 +97,15 @@ pub(super) fn plan(
             signed: c.signed,
         })
         .collect();
-    let from_peer = |c: &&Candidate| c.peer == batch.peer && c.log_id == batch.log_id;
-    let floor = deferred.iter().filter(from_peer).map(|c| c.seq).min();
-    // A waiting event the peer sent again is deferred twice; count it once.
-    let waiting_ids: BTreeSet<&str> = deferred
-        .iter()
-        .filter(from_peer)
-        .map(|c| c.id.as_str())
-        .collect();
-    plan.pending_from_peer = waiting_ids.len();
-    plan.cursor_seq = floor.map_or(batch.covered_seq, |f| {
-        f.saturating_sub(1).min(batch.covered_seq)
-    });
+    // Whatever waits is past `covered_seq`, so the cursor never stays behind it.
+    plan.cursor_seq = batch.covered_seq;
     plan.commit.cursor = Some((
         batch.peer.to_owned(),
         Cursor {
             log_id: batch.log_id.to_owned(),
-            seq: plan.cursor_seq,
+            seq: batch.covered_seq,
         },
     ));
-    plan.pending = keep_pending(batch.own, deferred);
     Ok(plan)
 }
 
@@ -143,6 +135,17 @@ impl<'s> Known<'s> {
         let s = self.store.event(id)?.is_some();
         self.stored.insert(id.to_owned(), s);
         Ok(s)
+    }
+
+    /// The smallest parent not held, if any.
+    fn missing_parent(&mut self, parents: &[String]) -> Result<Option<String>, StoreError> {
+        let mut missing: Option<&String> = None;
+        for p in parents {
+            if !self.has(p)? && missing.is_none_or(|m| p < m) {
+                missing = Some(p);
+            }
+        }
+        Ok(missing.cloned())
     }
 }
 
@@ -184,13 +187,11 @@ fn screen(
         }
         seen.insert(id.clone());
         out.push(Candidate {
-            peer: batch.peer.to_owned(),
             log_id: batch.log_id.to_owned(),
             seq: ev.seq,
             id,
             signed: signed.clone(),
             body: verified.body,
-            fresh: true,
         });
     }
     Ok(out)
@@ -201,85 +202,120 @@ fn refuse(plan: &mut Plan, peer: &str, event: &str, reason: &str) {
     tracing::warn!(peer, event, "rejected event from peer: {reason}");
 }
 
-/// Keeps the events of records `own` participates in: per the stored record view, or a
-/// creation or `participant_added` among the candidates naming `own`. A record with
-/// stored events but no view (its creation never folded) was accepted before, so counts.
-fn participating(
+/// The peer's events still waiting from the same log (earlier parts of a group come first
+/// in the log), then the batch's own; a waiting event sent again counts once.
+fn with_waiting(pending: &Pending, batch: &Batch<'_>, fresh: Vec<Candidate>) -> Vec<Candidate> {
+    let fresh_ids: BTreeSet<&str> = fresh.iter().map(|c| c.id.as_str()).collect();
+    let mut out: Vec<Candidate> = pending
+        .get(batch.peer)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.log_id == batch.log_id && !fresh_ids.contains(c.id.as_str()))
+        .cloned()
+        .collect();
+    out.extend(fresh);
+    out
+}
+
+/// Other peers' waiting events, less those this batch stored.
+fn others_waiting(pending: &Pending, peer: &str, accepted: &BTreeSet<String>) -> Pending {
+    pending
+        .iter()
+        .filter(|(p, _)| p.as_str() != peer)
+        .map(|(p, waiting)| {
+            let rest: Vec<Candidate> = waiting
+                .iter()
+                .filter(|c| !accepted.contains(&c.id))
+                .cloned()
+                .collect();
+            (p.clone(), rest)
+        })
+        .filter(|(_, rest)| !rest.is_empty())
+        .collect()
+}
+
+/// Why a candidate was not accepted.
+enum Why {
+    /// A parent is not held.
+    Blocked,
+    /// Its record, folded with it, does not list this city as a participant.
+    NotParticipant,
+}
+
+/// What [`decide`] accepts, and what it leaves.
+#[derive(Default)]
+struct Decided {
+    /// Accepted events, parents before children.
+    accepted: Vec<Candidate>,
+    /// The folded views of the records they belong to.
+    records: Vec<Record>,
+    /// Events not accepted, with why.
+    left: Vec<(Candidate, Why)>,
+}
+
+/// Per record: accepts the candidates whose parents are held, then folds the record over
+/// its stored events and those. The record's events are kept only when the folded view
+/// lists `own` as a participant: an event naming `own` (a creation, `participant_added`)
+/// counts only if the fold applies it, so a peer cannot make us take a record by relaying
+/// an event the fold refuses.
+fn decide(
     store: &dyn Store,
+    signers: &SignerDirectory,
     own: &str,
-    fresh: Vec<Candidate>,
-    waiting: &[Candidate],
-    plan: &mut Plan,
-) -> Result<Vec<Candidate>, StoreError> {
-    let mut answers: HashMap<String, bool> = HashMap::new();
-    for c in &fresh {
-        let rid = &c.body.record_id;
-        if !answers.contains_key(rid) {
-            let ok = participates(store, own, rid, fresh.iter().chain(waiting))?;
-            answers.insert(rid.clone(), ok);
-        }
+    known: &mut Known<'_>,
+    candidates: Vec<Candidate>,
+) -> Result<Decided, StoreError> {
+    let mut groups: Vec<(String, Vec<Candidate>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for c in candidates {
+        let i = *index.entry(c.body.record_id.clone()).or_insert_with(|| {
+            groups.push((c.body.record_id.clone(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(c);
     }
-    let mut out = Vec::with_capacity(fresh.len());
-    for c in fresh {
-        if answers.get(&c.body.record_id).copied().unwrap_or(false) {
-            out.push(c);
-        } else {
-            let reason = format!("{own} does not participate in record {}", c.body.record_id);
-            refuse(plan, &c.peer, &c.id, &reason);
+    let mut out = Decided::default();
+    for (rid, group) in groups {
+        let (accepted, blocked) = order(known, group)?;
+        out.left
+            .extend(blocked.into_iter().map(|c| (c, Why::Blocked)));
+        if accepted.is_empty() {
+            continue;
+        }
+        match fold_with(store, signers, &rid, &accepted)? {
+            Some(record) if record.participants.iter().any(|p| p == own) => {
+                out.records.push(record);
+                out.accepted.extend(accepted);
+            }
+            _ => {
+                for c in &accepted {
+                    known.accepted.remove(&c.id);
+                }
+                out.left
+                    .extend(accepted.into_iter().map(|c| (c, Why::NotParticipant)));
+            }
         }
     }
     Ok(out)
 }
 
-fn participates<'a>(
-    store: &dyn Store,
-    own: &str,
-    rid: &str,
-    mut candidates: impl Iterator<Item = &'a Candidate>,
-) -> Result<bool, StoreError> {
-    let view = store.record(rid)?;
-    if view
-        .as_ref()
-        .is_some_and(|r| r.participants.iter().any(|p| p == own))
-    {
-        return Ok(true);
-    }
-    if candidates.any(|c| c.body.record_id == rid && names(&c.body, own)) {
-        return Ok(true);
-    }
-    Ok(view.is_none() && !store.record_events(rid)?.is_empty())
-}
-
-/// Whether a body makes `city` a participant: a creation listing it, or
-/// `participant_added` naming it.
-fn names(body: &EventBody, city: &str) -> bool {
-    let added = matches!(
-        body.change.as_ref().and_then(|c| c.kind.as_ref()),
-        Some(Kind::ParticipantAdded(p)) if p.city == city
-    );
-    added || body.participants.iter().any(|p| p == city)
-}
-
 /// Accepts candidates whose parents are all held, repeating until nothing more can be
-/// accepted; the batch's own events go first in log order, so parents precede children.
-/// Returns (accepted in order, still waiting).
+/// accepted, so parents precede children. Returns (accepted in order, still blocked).
 fn order(
     known: &mut Known<'_>,
-    fresh: Vec<Candidate>,
-    waiting: Vec<Candidate>,
+    candidates: Vec<Candidate>,
 ) -> Result<(Vec<Candidate>, Vec<Candidate>), StoreError> {
-    let mut queue = fresh;
-    queue.extend(waiting);
+    let mut queue = candidates;
     let mut accepted = Vec::new();
     loop {
         let mut progress = false;
         let mut rest = Vec::new();
         for c in queue {
             if known.has(&c.id)? {
-                // Accepted through another copy, or stored meanwhile.
+                // Stored meanwhile (a waiting event another peer delivered).
                 continue;
             }
-            if all_held(known, &c.body.parents)? {
+            if known.missing_parent(&c.body.parents)?.is_none() {
                 known.accepted.insert(c.id.clone());
                 accepted.push(c);
                 progress = true;
@@ -294,59 +330,66 @@ fn order(
     }
 }
 
-fn all_held(known: &mut Known<'_>, parents: &[String]) -> Result<bool, StoreError> {
-    for p in parents {
-        if !known.has(p)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Folds every record touched by `accepted` over its stored and new events.
-fn fold_records(
+/// The view of record `rid` folded over its stored events and `accepted`.
+fn fold_with(
     store: &dyn Store,
     signers: &SignerDirectory,
+    rid: &str,
     accepted: &[Candidate],
-) -> Result<Vec<Record>, StoreError> {
-    let mut touched: Vec<&str> = Vec::new();
-    for c in accepted {
-        if !touched.contains(&c.body.record_id.as_str()) {
-            touched.push(&c.body.record_id);
-        }
-    }
-    let mut records = Vec::with_capacity(touched.len());
-    for rid in touched {
-        let mut inputs = fold_inputs(signers, &store.record_events(rid)?);
-        inputs.extend(
-            accepted
-                .iter()
-                .filter(|c| c.body.record_id == rid)
-                .map(|c| FoldEvent {
-                    id: c.id.clone(),
-                    body: c.body.clone(),
-                    verified: true,
-                }),
-        );
-        if let Some(record) = domain::fold(&inputs).record {
-            records.push(record);
-        }
-    }
-    Ok(records)
+) -> Result<Option<Record>, StoreError> {
+    let mut inputs = fold_inputs(signers, &store.record_events(rid)?);
+    inputs.extend(accepted.iter().map(|c| FoldEvent {
+        id: c.id.clone(),
+        body: c.body.clone(),
+        verified: true,
+    }));
+    Ok(domain::fold(&inputs).record)
 }
 
-/// The pending set after the commit: events already waiting first, then the batch's new
-/// ones while there is room (the rest are served again, as the cursor stays before them).
-/// An event making `own` a participant is always kept: the record's earlier events that
-/// follow it are accepted on its word.
-fn keep_pending(own: &str, mut deferred: Vec<Candidate>) -> Pending {
-    deferred.sort_by_key(|c| c.fresh);
-    let mut out = Pending::new();
-    for c in deferred {
-        if c.fresh && out.len() >= PENDING_MAX && !names(&c.body, own) {
+/// Events past `covered_seq` wait for the peer's next part (up to [`PENDING_MAX`] per
+/// peer); the rest are refused, as the peer has served all it can for them.
+fn settle(
+    batch: &Batch<'_>,
+    known: &mut Known<'_>,
+    left: Vec<(Candidate, Why)>,
+    plan: &mut Plan,
+) -> Result<Vec<Candidate>, StoreError> {
+    let mut waiting = Vec::new();
+    for (c, why) in left {
+        if c.seq > batch.covered_seq {
+            if waiting.len() < PENDING_MAX {
+                waiting.push(c);
+            } else {
+                let reason = format!(
+                    "{PENDING_MAX} events from this peer already wait for the rest of seq {}",
+                    c.seq
+                );
+                refuse(plan, batch.peer, &c.id, &reason);
+            }
             continue;
         }
-        out.insert((c.peer.clone(), c.id.clone()), c);
+        match why {
+            Why::NotParticipant => {
+                let reason = format!(
+                    "{} does not participate in record {}",
+                    batch.own, c.body.record_id
+                );
+                refuse(plan, batch.peer, &c.id, &reason);
+            }
+            Why::Blocked => {
+                let parent = known.missing_parent(&c.body.parents)?.unwrap_or_default();
+                plan.rejected += 1;
+                tracing::warn!(
+                    peer = batch.peer,
+                    event = %c.id,
+                    parent = %parent,
+                    covered = batch.covered_seq,
+                    "rejected event from peer: its parent is missing although the peer \
+                     has served its log up to the event (the parent was refused here or \
+                     never existed)"
+                );
+            }
+        }
     }
-    out
+    Ok(waiting)
 }

@@ -15,19 +15,20 @@ use crate::store::Store;
 /// Totals of what one peer's batches did here, for metrics and status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeerCounters {
-    /// Events stored (including waiting events a batch from this peer released).
+    /// Events stored (including this peer's waiting events its later batch released).
     pub applied: u64,
     /// Events dropped because they were already held.
     pub duplicates: u64,
-    /// Events refused: bad signature, unknown or wrong signer, not for this city.
+    /// Events refused: bad signature, unknown or wrong signer, not for this city, or a
+    /// parent missing after the peer served its log up to the event.
     pub rejected: u64,
-    /// Events from this peer waiting for missing parents right now.
+    /// Events from this peer waiting for the rest of a split group right now.
     pub pending: u64,
 }
 
 /// The receiving side of replication over a node's state. One sink serves every peer
-/// worker: the events waiting for parents are shared, since a parent may come from any
-/// peer.
+/// worker; events waiting for the rest of a split group are kept per peer and only that
+/// peer's next batch completes or refuses them.
 pub struct NodeSink {
     /// The node batches are applied to.
     pub state: Arc<NodeState>,
@@ -53,16 +54,21 @@ impl NodeSink {
         lock(&self.counters).clone()
     }
 
-    /// How many events wait for missing parents, over all peers.
+    /// How many events wait for the rest of a split group, over all peers.
     pub fn pending_len(&self) -> usize {
-        lock(&self.pending).len()
+        lock(&self.pending).values().map(Vec::len).sum()
     }
 }
 
 /// Adds the signer certificates kept in the store (learnt from peers by earlier runs) to
 /// `state.signers`, so held events of other cities verify before any peer is reached.
-/// Certificates no longer acceptable (expired, revoked) are skipped with a warning.
-/// Returns how many were added.
+/// Every certificate [`SignerDirectory::add_cert`] accepts is loaded, expired and revoked
+/// ones included: held events they signed still verify as history, while strict
+/// verification refuses anything new they sign. What it refuses (not issued by the root
+/// CA, not a signer, not valid yet) is skipped with a warning. Returns how many were
+/// added.
+///
+/// [`SignerDirectory::add_cert`]: lianluo_federation::envelope::SignerDirectory::add_cert
 pub fn restore_signer_certs(state: &NodeState) -> usize {
     let certs = match state.store.signer_certs() {
         Ok(certs) => certs,
@@ -204,10 +210,10 @@ fn apply_blocking(
         seqs = store.commit(std::mem::take(&mut plan.commit))?;
     }
     *pending = std::mem::take(&mut plan.pending);
-    let mut pending_by_peer = BTreeMap::new();
-    for (p, _) in pending.keys() {
-        *pending_by_peer.entry(p.clone()).or_insert(0) += 1;
-    }
+    let pending_by_peer = pending
+        .iter()
+        .map(|(p, waiting)| (p.clone(), waiting.len() as u64))
+        .collect();
     Ok(Applied {
         report: ApplyReport {
             applied: seqs.len(),

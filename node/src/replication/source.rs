@@ -1,6 +1,6 @@
 //! [`NodeSource`]: what this node serves to a peer city from its log.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use lianluo_federation::identity::PeerCity;
@@ -10,7 +10,7 @@ use prost::Message;
 
 use super::{blocking, store_error};
 use crate::state::NodeState;
-use crate::store::{Store, StoreError, StoredEvent};
+use crate::store::{Store, StoreError};
 
 /// The serving side of replication over a node's state.
 #[derive(Clone)]
@@ -62,13 +62,13 @@ impl SyncSource for NodeSource {
 /// Reads the log after `after` (up to `up_to`, at most `limit` entries examined and about
 /// `limit` events returned) keeping what `city` may see.
 ///
-/// An event is visible when its record's current participants include `city`. When the
-/// event adds `city` to a record, the record's earlier events not served in this read
-/// follow it: `city` may have passed them in the log before it was a participant. They
-/// carry the seq of the `participant_added` event, so seqs never go backwards, and they
-/// come after it, so the receiver knows it participates even if the batch is split; it
-/// holds `participant_added` (its parents are among them) until they are in, so its
-/// cursor does not pass them before they are stored.
+/// An event is visible when its record's current participants include `city`. When
+/// `city` was added to a record after its creation, the record's events before the last
+/// `participant_added(city)` are not served at their own seqs: they follow that event,
+/// under its seq, so seqs never go backwards. The receiver only takes a record once its
+/// fold lists it as a participant, so the events that make the fold say so travel in one
+/// group; a group split across parts waits at the receiver for the rest (the server never
+/// covers a seq inside a split group).
 pub(crate) fn read_for(
     store: &dyn Store,
     city: &str,
@@ -85,25 +85,25 @@ pub(crate) fn read_for(
     }
     let span = usize::try_from(up_to - after).unwrap_or(usize::MAX);
     let entries = store.log_after(after, limit.min(span))?;
-    let mut visible: HashMap<String, bool> = HashMap::new();
-    let mut served: HashSet<String> = HashSet::new();
+    let mut visible: HashMap<String, Option<u64>> = HashMap::new();
     for entry in entries {
         if entry.seq > up_to {
             break;
         }
         batch.covered_seq = entry.seq;
-        if !is_visible(store, &mut visible, &entry.record_id, city)? {
+        let Some(added_at) = visibility(store, &mut visible, &entry.record_id, city)? else {
+            continue;
+        };
+        if entry.seq < added_at {
+            // Served after the last participant_added(city), at `added_at`.
             continue;
         }
         let (seq, record_id) = (entry.seq, entry.record_id.clone());
-        let adds = adds_city(&entry.signed, city);
-        if !served.contains(&entry.id) {
-            push(&mut batch.events, &mut served, seq, entry);
-        }
-        if adds {
+        batch.events.push((seq, entry.signed));
+        if seq == added_at && added_at > 0 {
             for earlier in store.record_events(&record_id)? {
-                if earlier.seq < seq && !served.contains(&earlier.id) {
-                    push(&mut batch.events, &mut served, seq, earlier);
+                if earlier.seq < seq {
+                    batch.events.push((seq, earlier.signed));
                 }
             }
         }
@@ -114,32 +114,45 @@ pub(crate) fn read_for(
     Ok(batch)
 }
 
-/// Adds `e` to the batch under `seq` (its own, or that of the event that re-serves it).
-fn push(
-    events: &mut Vec<(u64, SignedEvent)>,
-    served: &mut HashSet<String>,
-    seq: u64,
-    e: StoredEvent,
-) {
-    served.insert(e.id);
-    events.push((seq, e.signed));
-}
-
-/// Whether the stored view of `record_id` lists `city` as a participant (cached per read).
-fn is_visible(
+/// Whether `city` may see record `record_id` (its stored view lists `city`), and if so
+/// from which seq its events are served at their own seqs: 0 when the creation lists
+/// `city`, else the seq of the last `participant_added(city)` (cached per read).
+fn visibility(
     store: &dyn Store,
-    cache: &mut HashMap<String, bool>,
+    cache: &mut HashMap<String, Option<u64>>,
     record_id: &str,
     city: &str,
-) -> Result<bool, StoreError> {
+) -> Result<Option<u64>, StoreError> {
     if let Some(&v) = cache.get(record_id) {
         return Ok(v);
     }
-    let v = store
+    let listed = store
         .record(record_id)?
         .is_some_and(|r| r.participants.iter().any(|p| p == city));
+    let v = if listed {
+        let events = store.record_events(record_id)?;
+        let created_with = events.iter().any(|e| created_with(&e.signed, city));
+        let added_at = events
+            .iter()
+            .filter(|e| adds_city(&e.signed, city))
+            .map(|e| e.seq)
+            .max();
+        Some(if created_with {
+            0
+        } else {
+            added_at.unwrap_or(0)
+        })
+    } else {
+        None
+    };
     cache.insert(record_id.to_owned(), v);
     Ok(v)
+}
+
+/// Whether the event is a creation listing `city` among its participants.
+fn created_with(signed: &SignedEvent, city: &str) -> bool {
+    EventBody::decode(signed.body.as_slice())
+        .is_ok_and(|b| b.participants.iter().any(|p| p == city))
 }
 
 /// Whether the event is `participant_added` naming `city`.

@@ -2,6 +2,8 @@
 //! `lianluo demo` writes, states opened with `server::open_state` on sled in a tempdir,
 //! records created through the real write path with real user certificates.
 
+mod expired;
+mod pending;
 mod sink;
 mod source;
 

@@ -1,7 +1,10 @@
 //! What [`NodeSink`](crate::replication::NodeSink) stores, drops and holds back.
 
 use lianluo_federation::sync::{SyncSink, SyncSource};
-use lianluo_proto::{change::Kind, Change, EventBody, Rating, SuggestionRated, SyncEvent};
+use lianluo_proto::{
+    change::Kind, Change, EventBody, ParticipantAdded, Rating, SuggestionRated, SyncBatch,
+    SyncEvent,
+};
 use prost::Message;
 
 use super::{body_of, event_at, Fed};
@@ -143,54 +146,6 @@ async fn replication_sink_stores_a_disallowed_act_as_rejected_history() {
 }
 
 #[tokio::test]
-async fn replication_sink_holds_an_event_until_its_parent_arrives() {
-    let fed = Fed::new(&["hezhou", "qingyuan"]).await;
-    let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
-    let rec = a.suggest(&["qingyuan"]).await;
-    a.dispatch(&rec.id).await;
-    a.act(&rec.id, progress("已完成选线")).await;
-    let full = a.serve(b, 0).await;
-    assert_eq!(full.events.len(), 3);
-
-    // The dispatch (seq 2) is missing: the progress note (seq 3) must wait.
-    let mut first = full.clone();
-    first.events.remove(1);
-    let report = b.apply(a, first.clone()).await;
-    assert_eq!((report.applied, report.pending), (1, 1));
-    assert_eq!(
-        report.cursor_seq, 2,
-        "the cursor stays before the waiting event"
-    );
-    assert_eq!(b.state.store.cursor("hezhou").unwrap().unwrap().seq, 2);
-    assert_eq!(b.sink.pending_len(), 1);
-    assert_eq!(b.record(&rec.id).unwrap().version, 1);
-    // Served again after a reconnect: still one waiting event.
-    let report = b.apply(a, first).await;
-    assert_eq!(
-        (report.applied, report.duplicates, report.pending),
-        (0, 1, 1)
-    );
-    assert_eq!(b.sink.pending_len(), 1);
-    assert_eq!(b.sink.counters()["hezhou"].pending, 1);
-
-    let mut second = full.clone();
-    second.events = vec![full.events[1].clone()];
-    let report = b.apply(a, second).await;
-    assert_eq!(
-        (report.applied, report.pending, report.cursor_seq),
-        (2, 0, 3)
-    );
-    assert_eq!(b.sink.pending_len(), 0);
-    assert_eq!(b.record(&rec.id), a.record(&rec.id));
-    // Parents were logged before their children.
-    let log = b.state.store.log_after(0, 10).unwrap();
-    let ids: Vec<&str> = log.iter().map(|e| e.id.as_str()).collect();
-    let a_log = a.state.store.log_after(0, 10).unwrap();
-    let a_ids: Vec<&str> = a_log.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, a_ids);
-}
-
-#[tokio::test]
 async fn replication_sink_drops_events_of_records_it_is_not_part_of() {
     let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
     let (a, b, c) = (
@@ -220,6 +175,70 @@ async fn replication_sink_drops_events_of_records_it_is_not_part_of() {
 }
 
 #[tokio::test]
+async fn replication_sink_stores_nothing_of_a_record_a_non_origin_adds_it_to() {
+    let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
+    let (a, b, c) = (
+        fed.node("hezhou"),
+        fed.node("qingyuan"),
+        fed.node("yongzhou"),
+    );
+    let rec = a.suggest(&["qingyuan"]).await;
+    let creation = event_at(&a.serve(b, 0).await, 0);
+    // Qingyuan, a partner but not the origin, signs participant_added(yongzhou) and
+    // relays it with the record as a group, as if Yongzhou had been added.
+    let add = EventBody {
+        record_id: rec.id.clone(),
+        kind: lianluo_proto::RecordKind::Suggestion as i32,
+        author_city: "qingyuan".into(),
+        author_user: "coordinator".into(),
+        hlc: Some(b.state.clock.tick(std::iter::empty())),
+        parents: rec.heads.clone(),
+        participants: Vec::new(),
+        request_id: String::new(),
+        change: Some(Change {
+            kind: Some(Kind::ParticipantAdded(ParticipantAdded {
+                city: "yongzhou".into(),
+            })),
+        }),
+    };
+    let at = |seq, event| SyncEvent {
+        seq,
+        event: Some(event),
+    };
+    let mut signer_certs = a.source.signer_certs();
+    signer_certs.extend(b.source.signer_certs());
+    let relay = SyncBatch {
+        log_id: b.source.log_id(),
+        events: vec![at(2, b.sign(&add)), at(2, creation)],
+        covered_seq: 2,
+        head_seq: 2,
+        signer_certs,
+    };
+    let report = c.apply(b, relay).await;
+    assert_eq!(
+        (
+            report.applied,
+            report.rejected,
+            report.pending,
+            report.cursor_seq
+        ),
+        (0, 2, 0, 2)
+    );
+    assert_eq!(c.record(&rec.id), None);
+    assert!(c.state.store.record_events(&rec.id).unwrap().is_empty());
+    assert_eq!(c.state.store.last_seq().unwrap(), 0);
+
+    // Nor does a later genuine event of the record get in.
+    a.dispatch(&rec.id).await;
+    let mut later = a.serve(b, 1).await;
+    assert_eq!(later.events.len(), 1);
+    later.covered_seq = 2;
+    let report = c.apply(a, later).await;
+    assert_eq!((report.applied, report.rejected), (0, 1));
+    assert!(c.state.store.record_events(&rec.id).unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn replication_sink_commits_the_cursor_of_an_empty_batch() {
     let fed = Fed::new(&["hezhou", "qingyuan"]).await;
     let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
@@ -233,36 +252,6 @@ async fn replication_sink_commits_the_cursor_of_an_empty_batch() {
     let mut no_log_id = batch;
     no_log_id.log_id.clear();
     assert!(b.sink.apply(&a.peer, no_log_id).await.is_err());
-}
-
-#[tokio::test]
-async fn replication_sink_takes_a_new_participants_events_across_split_batches() {
-    let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
-    let (a, c) = (fed.node("hezhou"), fed.node("yongzhou"));
-    let rec = a.suggest(&["qingyuan"]).await;
-    a.dispatch(&rec.id).await;
-    a.add(&rec.id, "yongzhou").await;
-    // Yongzhou's cursor is at 2 (it passed the record before it was added).
-    let full = a.serve(c, 2).await;
-    assert_eq!(full.events.len(), 3);
-
-    // The stream splits the read: participant_added alone, then the earlier events.
-    let mut first = full.clone();
-    first.events.truncate(1);
-    let report = c.apply(a, first).await;
-    assert_eq!((report.applied, report.rejected, report.pending), (0, 0, 1));
-    assert_eq!(
-        report.cursor_seq, 2,
-        "not past participant_added while it waits"
-    );
-
-    let mut rest = full.clone();
-    rest.events.remove(0);
-    rest.signer_certs.clear();
-    let report = c.apply(a, rest).await;
-    assert_eq!((report.applied, report.rejected, report.pending), (3, 0, 0));
-    assert_eq!(report.cursor_seq, 3);
-    assert_eq!(c.record(&rec.id), a.record(&rec.id));
 }
 
 #[tokio::test]
@@ -289,6 +278,6 @@ async fn replication_sink_keeps_peer_signer_certs_across_a_restart() {
     assert!(after.history.iter().all(|h| h.verified && !h.rejected));
 }
 
-fn progress(note: &str) -> Kind {
+pub(super) fn progress(note: &str) -> Kind {
     Kind::SuggestionProgress(lianluo_proto::SuggestionProgress { note: note.into() })
 }

@@ -81,6 +81,11 @@ async fn replication_source_serves_earlier_events_to_an_added_participant() {
     let seqs: Vec<u64> = batch.events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [3, 3, 3]);
     assert_eq!(batch.covered_seq, 3);
+    // Read from the start, the earlier events are not served at their own seqs (Yongzhou
+    // would drop them there, not yet a participant) but only with participant_added.
+    let from_start = a.serve(c, 0).await;
+    assert_eq!(from_start.events, batch.events);
+    assert_eq!(from_start.covered_seq, 3);
     let ids: Vec<String> = batch
         .events
         .iter()
