@@ -260,6 +260,7 @@ fn watch_signer_crls(state: &Arc<NodeState>, mut stop: tokio::sync::watch::Recei
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TLS_RELOAD_INTERVAL);
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut revoked = std::collections::BTreeSet::new();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -267,15 +268,46 @@ fn watch_signer_crls(state: &Arc<NodeState>, mut stop: tokio::sync::watch::Recei
                 _ = stop.wait_for(|v| *v) => return,
             }
             let st = state.clone();
+            let known = std::mem::take(&mut revoked);
             let applied = tokio::task::spawn_blocking(move || {
-                apply_signer_crls(&st.signers, &st.config.tls.crls)
+                apply_signer_crls(&st.signers, &st.config.tls.crls)?;
+                Ok::<_, ServeError>(log_new_revocations(&st.signers, known))
             })
             .await;
-            if let Ok(Err(e)) = applied {
-                tracing::warn!("signer CRLs not applied, keeping the previous ones: {e}");
+            match applied {
+                Ok(Ok(now)) => revoked = now,
+                Ok(Err(e)) => {
+                    tracing::warn!("signer CRLs not applied, keeping the previous ones: {e}")
+                }
+                Err(e) => tracing::warn!("signer CRL task failed: {e}"),
             }
         }
     });
+}
+
+/// Logs every known signer certificate revoked since `before`; returns the revoked set.
+fn log_new_revocations(
+    signers: &SignerDirectory,
+    before: std::collections::BTreeSet<String>,
+) -> std::collections::BTreeSet<String> {
+    let mut now = std::collections::BTreeSet::new();
+    for der in signers.certs() {
+        let sha = lianluo_certs::cert_sha256_hex(&der);
+        let Some(info) = signers.signer(&sha) else {
+            continue;
+        };
+        if info.revoked {
+            if !before.contains(&sha) {
+                tracing::warn!(
+                    city = %info.city,
+                    signer = %sha,
+                    "signer certificate revoked by the root CRL: new events it signs are refused; its earlier events stay in history"
+                );
+            }
+            now.insert(sha);
+        }
+    }
+    now
 }
 
 /// The node's TLS configurations, each re-read when its files change or on SIGHUP.

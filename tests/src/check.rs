@@ -215,3 +215,11 @@ pub fn no_panics(fed: &crate::Federation) -> Result<()> {
 pub fn run_ok(args: &[&str]) -> Result<()> {
     crate::check_ok(&crate::lianluo(args), &args.join(" "))
 }
+
+/// `lianluo tls revoke --pki PKI --cert CERT`: revokes `cert` and rewrites its CA's CRL.
+pub fn revoke(pki: &Path, cert: &Path) -> Result<()> {
+    let (Some(p), Some(c)) = (pki.to_str(), cert.to_str()) else {
+        bail!("non-UTF-8 path {} or {}", pki.display(), cert.display());
+    };
+    run_ok(&["tls", "revoke", "--pki", p, "--cert", c])
+}

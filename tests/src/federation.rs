@@ -115,6 +115,36 @@ impl Federation {
         self.expect_link(from, to).set_target(target);
     }
 
+    /// Sets `key = value` (`value` is TOML, e.g. `3` or `"x"`) in the `[table]` of
+    /// `city`'s `node.toml`, replacing the key if the table has it. Takes effect at the
+    /// node's next start.
+    pub fn set_config(&self, city: &str, table: &str, key: &str, value: &str) -> Result<()> {
+        let path = self.node_config(city);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let patched = set_key(&text, table, key, value)
+            .with_context(|| format!("cannot patch {}", path.display()))?;
+        Ok(std::fs::write(&path, patched)?)
+    }
+
+    /// Sets `[federation] max_stream_secs` of every city (before its node starts): the
+    /// longest life of a replication stream and of any connection to the node.
+    pub fn set_max_stream_secs(&self, secs: u64) -> Result<()> {
+        for city in CITIES {
+            self.set_config(city, "federation", "max_stream_secs", &secs.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Connections forwarded so far on the links `a`→`b` and `b`→`a`: unchanged while
+    /// the link is cut, however often the nodes redial.
+    pub fn forwarded(&self, a: &str, b: &str) -> (u64, u64) {
+        (
+            self.expect_link(a, b).forwarded(),
+            self.expect_link(b, a).forwarded(),
+        )
+    }
+
     /// Lines of any city's `node.log` that report a panic (a crashed task or thread is
     /// a bug even when the test's assertions hold).
     pub fn panics(&self) -> Vec<String> {
@@ -215,6 +245,33 @@ fn patch_peer(
     Ok(lines)
 }
 
+/// `text` (a TOML document) with `key = value` as the first line of its `[table]`; an
+/// earlier `key = …` line of that table is removed. Fails if there is no such table.
+pub fn set_key(text: &str, table: &str, key: &str, value: &str) -> Result<String> {
+    let header = format!("[{table}]");
+    let mut out: Vec<String> = Vec::new();
+    let (mut found, mut inside) = (false, false);
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            inside = t.trim_end() == header;
+            out.push(line.to_string());
+            if inside && !found {
+                found = true;
+                out.push(format!("{key} = {value}"));
+            }
+            continue;
+        }
+        if !(inside && key_of(t) == Some(key)) {
+            out.push(line.to_string());
+        }
+    }
+    if !found {
+        bail!("no [{table}] table to set {key} in");
+    }
+    Ok(out.join("\n") + "\n")
+}
+
 /// The key of a `key = value` line.
 fn key_of(line: &str) -> Option<&str> {
     let (k, _) = line.split_once('=')?;
@@ -242,6 +299,19 @@ mod tests {
         assert!(out.contains("city = \"qingyuan\"\naddress = \"127.0.0.1:1\""));
         assert!(out.contains("address = \"127.0.0.1:2\"\ncity = \"yongzhou\""));
         assert!(!out.contains("712"));
+    }
+
+    #[test]
+    fn set_key_replaces_or_adds_the_key_in_its_table_only() {
+        let text = "[api]\nmax_stream_secs = 1\n[federation]\nlisten = \"x\"\n\
+                    max_stream_secs = 300\n[[peers]]\ncity = \"a\"\n";
+        let out = set_key(text, "federation", "max_stream_secs", "3").unwrap();
+        assert_eq!(
+            out,
+            "[api]\nmax_stream_secs = 1\n[federation]\nmax_stream_secs = 3\n\
+             listen = \"x\"\n[[peers]]\ncity = \"a\"\n"
+        );
+        assert!(set_key(text, "tls", "crls", "[]").is_err());
     }
 
     #[test]

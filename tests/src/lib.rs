@@ -66,6 +66,27 @@ pub fn eventually_every<T>(
     }
 }
 
+/// Observes for the whole of `window`, polling `f` every `every`, that what `f` looks
+/// for never happens: fails as soon as `f` returns `Some` (with what it found). For
+/// "this must not arrive" checks: the caller says why `window` is long enough.
+pub fn never_within<T: std::fmt::Debug>(
+    window: Duration,
+    every: Duration,
+    what: &str,
+    mut f: impl FnMut() -> Option<T>,
+) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            bail!("{what} after {:?}: {v:?}", start.elapsed());
+        }
+        if start.elapsed() > window {
+            return Ok(());
+        }
+        std::thread::sleep(every);
+    }
+}
+
 /// The `lianluo` CLI with a fixed profile.
 #[derive(Clone)]
 pub struct Cli {

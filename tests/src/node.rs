@@ -156,6 +156,19 @@ impl NodeProc {
         matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
     }
 
+    /// SIGHUP: the node reloads its certificates, keys and CRLs at once.
+    pub fn sighup(&self) -> Result<()> {
+        let Some(pid) = self.pid() else {
+            anyhow::bail!("{} is not running", self.city);
+        };
+        let status = Command::new("kill")
+            .arg("-HUP")
+            .arg(pid.to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -HUP {pid}: {status}");
+        Ok(())
+    }
+
     /// SIGKILL: no shutdown, no final flush.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -17,8 +17,10 @@ const CITIES: [&str; 3] = ["hezhou", "qingyuan", "yongzhou"];
 #[test]
 fn demo_runs_three_federated_cities_with_the_sample_data() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    // A port range of our own, so parallel test binaries do not collide.
-    let base = 20_000 + (std::process::id() % 2_000) as u16 * 10;
+    // A port range of our own (the demo uses base+1 to base+23), so parallel runs do not
+    // collide, below the ephemeral range (32768+) where the other tests' port-0
+    // listeners and outgoing connections live.
+    let base = 10_000 + (std::process::id() % 700) as u16 * 30;
     let log = std::fs::File::create(dir.path().join("demo.log"))?;
     let mut child = Command::new(lianluo_bin())
         .args(["demo", "--dir"])
@@ -132,6 +134,7 @@ fn check_running_demo(dir: &std::path::Path) -> Result<()> {
     );
     for st in [
         "dispute/resolved",
+        "dispute/mediating",
         "dispute/escalated",
         "suggestion/closed",
         "activity/held",

@@ -261,12 +261,39 @@ fn node_restored_from_an_old_backup_is_refilled_by_its_peer() -> Result<()> {
     wait_for(&qyc, &progressed, REPL, "the dispatch at qingyuan", |v| {
         v["status"] == "dispatched"
     })?;
+    let old_log = cursor_log_id(&qyc)?;
     assert!(hz.stop()?, "hezhou stops cleanly");
     run_ok(&["restore", "--config", config, "--from", backup, "--force"])?;
 
+    // Qingyuan's cursor in hezhou's log is at the head it had before the restore; the
+    // restored log is shorter by the events written after the backup. Qingyuan must not
+    // reconnect until the restored node has written past that cursor: had the restored
+    // log kept its log_id (same epoch), qingyuan would resume after its old cursor and
+    // never ask for the first of these writes, which reuse the old seqs.
+    fed.cut("hezhou", "qingyuan");
+    let at_cut = fed.forwarded("hezhou", "qingyuan");
     let hz = fed.start("hezhou")?;
     let hzc = hz.cli("coordinator");
+    let mut after = Vec::new();
+    for i in 0..new.len() + 2 {
+        after.push(create_suggestion(
+            &hzc,
+            &format!("恢复后建议 {i}"),
+            &["qingyuan"],
+        )?);
+    }
+    assert_eq!(
+        fed.forwarded("hezhou", "qingyuan"),
+        at_cut,
+        "qingyuan reconnected before the restored node wrote past its cursor"
+    );
+    fed.heal("hezhou", "qingyuan");
     let both = [("hezhou", &hzc), ("qingyuan", &qyc)];
+    for id in &after {
+        let v = converged(&both, id, REPL, |_| true)?;
+        assert_eq!(v.history_len, 1, "{id}: {v:?}");
+    }
+    // And the restored node is brought up to date with what its backup lacked.
     for id in old.iter().chain(&new) {
         let v = converged(&both, id, REPL, |_| true)?;
         assert_eq!(
@@ -277,13 +304,29 @@ fn node_restored_from_an_old_backup_is_refilled_by_its_peer() -> Result<()> {
         let want = if *id == progressed { 2 } else { 1 };
         assert_eq!(v.history_len, want, "{id}: {v:?}");
     }
-    // The restored node writes again, and its peer takes the new events (new log epoch).
-    let after = create_suggestion(&hzc, "恢复后建议", &["qingyuan"])?;
-    converged(&both, &after, REPL, |_| true)?;
     let (lh, lq) = (list_all(&hzc)?, list_all(&qyc)?);
-    assert_eq!(lh.len(), 7, "{:?}", lh.keys());
+    assert_eq!(
+        lh.len(),
+        old.len() + new.len() + after.len(),
+        "{:?}",
+        lh.keys()
+    );
     assert_eq!(lh.keys().collect::<Vec<_>>(), lq.keys().collect::<Vec<_>>());
+    let new_log = cursor_log_id(&qyc)?;
+    assert_ne!(new_log, old_log, "the restored log kept its log_id");
     no_panics(&fed)
+}
+
+/// The log_id of qingyuan's cursor in hezhou's log (`peers --json` at qingyuan).
+fn cursor_log_id(qyc: &Cli) -> Result<String> {
+    let peers = qyc.json(&["peers"])?;
+    let hezhou = peers
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["city"] == "hezhou"))
+        .ok_or_else(|| anyhow!("no hezhou in qingyuan's peers: {peers}"))?;
+    let id = hezhou["cursor_log_id"].as_str().unwrap_or_default();
+    anyhow::ensure!(!id.is_empty(), "no cursor_log_id: {hezhou}");
+    Ok(id.to_string())
 }
 
 #[test]

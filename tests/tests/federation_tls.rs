@@ -156,11 +156,7 @@ fn revoked_certificates_are_refused_after_reload(
     eventually(
         CRL_RELOAD,
         "qingyuan's revoked node certificate refused",
-        || {
-            sync_probe(endpoint, &node_files(dir, "qingyuan"), "hezhou")
-                .err()
-                .map(|e| format!("{e:#}"))
-        },
+        || refusal(endpoint, &node_files(dir, "qingyuan")),
     )
     .map(|why| eprintln!("revoked node.pem: {why}"))
 }

@@ -352,7 +352,10 @@ fn a_data_dir_of_another_city_is_refused() -> Result<()> {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(err.contains("belongs to city hezhou"), "{err}");
+    // Names the key at fault, whose data it is, and which city this node is.
+    for want in ["data_dir", "hezhou", "this node is qingyuan"] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
     Ok(())
 }
 
