@@ -36,6 +36,40 @@ pub use view::{local_date, refresh_overdue};
 ///
 /// Lengths count Unicode scalar values (`char`s), never bytes, so a 200-character Chinese
 /// title is accepted exactly as a 200-character Latin one.
+/// Every status of every kind, as the views name them and the README documents them
+/// (the status enums of the kind modules); list filters are checked against it.
+pub const STATUSES: [(&str, &[&str]); 4] = [
+    ("station", &["active", "closed"]),
+    (
+        "suggestion",
+        &[
+            "submitted",
+            "dispatched",
+            "in_progress",
+            "answered",
+            "rated",
+            "reopened",
+            "carried_over",
+            "closed",
+        ],
+    ),
+    (
+        "dispute",
+        &[
+            "reported",
+            "mediating",
+            "agreed",
+            "in_force",
+            "checked",
+            "resolved",
+            "failed",
+            "escalated",
+            "withdrawn",
+        ],
+    ),
+    ("activity", &["planned", "held", "cancelled"]),
+];
+
 pub mod limits {
     /// Titles and names (station name, suggestion / dispute / activity title): required,
     /// not blank after trimming, at most this many characters.

@@ -15,41 +15,8 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 500;
 const KINDS: [&str; 4] = ["station", "suggestion", "dispute", "activity"];
 
-/// Statuses per kind, as documented in the README (the domain's status enums).
-const STATUSES: [(&str, &[&str]); 4] = [
-    ("station", &["active", "closed"]),
-    (
-        "suggestion",
-        &[
-            "submitted",
-            "dispatched",
-            "in_progress",
-            "answered",
-            "rated",
-            "reopened",
-            "carried_over",
-            "closed",
-        ],
-    ),
-    (
-        "dispute",
-        &[
-            "reported",
-            "mediating",
-            "agreed",
-            "in_force",
-            "checked",
-            "resolved",
-            "failed",
-            "escalated",
-            "withdrawn",
-        ],
-    ),
-    ("activity", &["planned", "held", "cancelled"]),
-];
-
 fn check_status(kind: Option<&str>, status: &str) -> Result<(), NodeError> {
-    let allowed: Vec<&str> = STATUSES
+    let allowed: Vec<&str> = domain::STATUSES
         .iter()
         .filter(|(k, _)| kind.is_none_or(|want| want == *k))
         .flat_map(|(_, st)| st.iter().copied())

@@ -9,7 +9,7 @@ use super::station::add;
 use super::Rec;
 
 /// The statuses the README documents for an activity.
-const STATUSES: [&str; 3] = ["planned", "held", "cancelled"];
+pub(super) const STATUSES: [&str; 3] = ["planned", "held", "cancelled"];
 
 /// Allowed transitions: (status, change, status after). Everything else is refused.
 const TABLE: &Table = &[

@@ -13,7 +13,7 @@ use super::station::add;
 use super::Rec;
 
 /// The statuses the README documents for a dispute.
-const STATUSES: [&str; 9] = [
+pub(super) const STATUSES: [&str; 9] = [
     "reported",
     "mediating",
     "agreed",

@@ -8,7 +8,7 @@ use super::station::{add, close, registered};
 use super::Rec;
 
 /// The statuses the README documents for a station.
-const STATUSES: [&str; 2] = ["active", "closed"];
+pub(super) const STATUSES: [&str; 2] = ["active", "closed"];
 
 /// Allowed transitions: (status, change, status after). Everything else is refused.
 const TABLE: &Table = &[

@@ -11,7 +11,7 @@ use super::suggestion_more::{carry, reopen};
 use super::Rec;
 
 /// The statuses the README documents for a suggestion.
-const STATUSES: [&str; 8] = [
+pub(super) const STATUSES: [&str; 8] = [
     "submitted",
     "dispatched",
     "in_progress",

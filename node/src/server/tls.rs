@@ -1,0 +1,157 @@
+//! The node's TLS material at run time: the three reloadable TLS configurations (client
+//! API, federation listener, dialling peers), re-read on file change or SIGHUP, and the
+//! root CRL applied to the signer directory so a revoked signer's new events are refused.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lianluo_federation::envelope::SignerDirectory;
+use lianluo_federation::tls::{ReloadableClientConfig, ReloadableServerConfig};
+
+use super::{node_files, stopped, ServeError, TLS_RELOAD_INTERVAL};
+use crate::config::Config;
+use crate::state::NodeState;
+
+/// Applies the root CA's CRLs among `crls` to the signer directory: new events of a
+/// revoked signer are refused from then on (CRLs of other issuers are skipped).
+pub(super) fn apply_signer_crls(
+    signers: &SignerDirectory,
+    crls: &[PathBuf],
+) -> Result<(), ServeError> {
+    for path in crls {
+        signers
+            .apply_crl_file(path)
+            .map_err(|e| ServeError::Tls(format!("tls.crls: {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Re-applies the CRLs to the signer directory every reload interval and on SIGHUP
+/// (revocations add up, so re-applying is harmless), off the async runtime.
+pub(super) fn watch_signer_crls(
+    state: &Arc<NodeState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TLS_RELOAD_INTERVAL);
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut revoked = std::collections::BTreeSet::new();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => None } } => {}
+                _ = stop.wait_for(|v| *v) => return,
+            }
+            let st = state.clone();
+            let known = std::mem::take(&mut revoked);
+            let applied = tokio::task::spawn_blocking(move || {
+                apply_signer_crls(&st.signers, &st.config.tls.crls)?;
+                Ok::<_, ServeError>(log_new_revocations(&st.signers, known))
+            })
+            .await;
+            match applied {
+                Ok(Ok(now)) => revoked = now,
+                Ok(Err(e)) => {
+                    tracing::warn!("signer CRLs not applied, keeping the previous ones: {e}")
+                }
+                Err(e) => tracing::warn!("signer CRL task failed: {e}"),
+            }
+        }
+    });
+}
+
+/// Logs every known signer certificate revoked since `before`; returns the revoked set.
+fn log_new_revocations(
+    signers: &SignerDirectory,
+    before: std::collections::BTreeSet<String>,
+) -> std::collections::BTreeSet<String> {
+    let mut now = std::collections::BTreeSet::new();
+    for der in signers.certs() {
+        let sha = lianluo_certs::cert_sha256_hex(&der);
+        let Some(info) = signers.signer(&sha) else {
+            continue;
+        };
+        if info.revoked {
+            if !before.contains(&sha) {
+                tracing::warn!(
+                    city = %info.city,
+                    signer = %sha,
+                    "signer certificate revoked by the root CRL: new events it signs are refused; its earlier events stay in history"
+                );
+            }
+            now.insert(sha);
+        }
+    }
+    now
+}
+
+/// The node's TLS configurations, each re-read when its files change or on SIGHUP.
+pub(super) struct TlsSet {
+    /// Client API: this city's user CA, CRLs.
+    pub(super) api: ReloadableServerConfig,
+    /// Federation listener: the root CA, CRLs.
+    pub(super) federation: ReloadableServerConfig,
+    /// Dialling peers: node certificate, root CA.
+    pub(super) client: ReloadableClientConfig,
+}
+
+impl TlsSet {
+    pub(super) fn load(cfg: &Config) -> Result<Self, ServeError> {
+        let crls = cfg.tls.crls.clone();
+        Ok(Self {
+            api: ReloadableServerConfig::load(node_files(cfg, &cfg.tls.user_ca, crls.clone()))
+                .map_err(|e| ServeError::Tls(format!("client api tls: {e}")))?,
+            federation: ReloadableServerConfig::load(node_files(cfg, &cfg.tls.ca, crls))
+                .map_err(|e| ServeError::Tls(format!("federation tls: {e}")))?,
+            // Dial with the CRLs too: a peer whose node certificate is revoked is refused.
+            client: ReloadableClientConfig::load(node_files(
+                cfg,
+                &cfg.tls.ca,
+                cfg.tls.crls.clone(),
+            ))
+            .map_err(|e| ServeError::Tls(format!("federation client tls: {e}")))?,
+        })
+    }
+
+    /// Polls the files every [`TLS_RELOAD_INTERVAL`] and reloads on SIGHUP, until `stop`.
+    pub(super) fn watch(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        let watchers = [
+            self.api.watch(TLS_RELOAD_INTERVAL),
+            self.federation.watch(TLS_RELOAD_INTERVAL),
+            self.client.watch(TLS_RELOAD_INTERVAL),
+        ];
+        let (api, federation, client) = (
+            self.api.clone(),
+            self.federation.clone(),
+            self.client.clone(),
+        );
+        let hup = tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return std::future::pending::<()>().await;
+            };
+            while hup.recv().await.is_some() {
+                let results = [
+                    ("client api", api.reload()),
+                    ("federation", federation.reload()),
+                    ("federation client", client.reload()),
+                ];
+                for (what, r) in results {
+                    match r {
+                        Ok(()) => tracing::info!("sighup: {what} tls reloaded"),
+                        Err(e) => tracing::warn!("sighup: {what} tls not reloaded, keeping the previous configuration: {e}"),
+                    }
+                }
+            }
+        });
+        tokio::spawn(async move {
+            stopped(stop).await;
+            hup.abort();
+            for w in watchers {
+                w.abort();
+            }
+        });
+    }
+}
