@@ -33,6 +33,10 @@ pub struct Cursor {
     pub log_id: String,
     /// Last seq of that log already covered.
     pub seq: u64,
+    /// The id of that log's entry at `seq` (the batch's `covered_event_id`; empty when
+    /// unknown). A server whose entry at `seq` differs was restored from a snapshot and
+    /// serves from the start.
+    pub event_id: String,
 }
 
 /// Events read from the local log for one peer city.
@@ -93,6 +97,8 @@ pub trait SyncSource: Send + Sync + 'static {
         up_to: u64,
         limit: usize,
     ) -> Result<SourceBatch, SyncError>;
+    /// The id of the event at `seq` of the local log, if the log holds an entry there.
+    async fn event_id_at(&self, seq: u64) -> Result<Option<String>, SyncError>;
     /// The durable head seq: only events at or below it are served (an event not yet
     /// flushed could vanish in a crash and its seq be reused).
     fn durable_head(&self) -> tokio::sync::watch::Receiver<u64>;

@@ -161,6 +161,40 @@ async fn sync_a_changed_log_id_restarts_from_zero() {
 }
 
 #[tokio::test]
+async fn sync_a_log_restored_from_a_snapshot_with_the_same_log_id_is_served_from_zero() {
+    let fx = Fixture::new();
+    let src = source("log-s");
+    for i in 1..=5 {
+        src.push(&format!("e{i}"), Q);
+    }
+    let node = serve(&fx, src.clone(), settings()).await;
+    let addr = node.addr;
+    let worker = Worker::start(&fx, "qingyuan", addr, settings());
+    let state = worker.synced(5, "log-s", 5).await;
+    assert_eq!(state.cursor.unwrap().event_id, "e5");
+    // Hezhou is restored from a snapshot taken after e2 (same log id) and writes five
+    // new events: seqs 3..=5 now hold other events, and its head passes our cursor.
+    node.stop().await;
+    src.replace(&["e1", "e2", "r3", "r4", "r5", "r6", "r7"], Q);
+    let node = serve_with(
+        listen(addr).await,
+        harness::node_files(&fx),
+        src,
+        settings(),
+    );
+    // Had hezhou honoured since_seq = 5 it would have sent only r6 and r7.
+    let state = worker.synced(10, "log-s", 7).await;
+    assert_eq!(
+        state.bodies(),
+        ["e1", "e2", "e3", "e4", "e5", "r3", "r4", "r5", "r6", "r7"]
+    );
+    assert_eq!(state.cursor.unwrap().event_id, "r7");
+    assert_eq!(state.duplicates, 2, "e1 and e2 came again and were dropped");
+    worker.stop().await;
+    node.stop().await;
+}
+
+#[tokio::test]
 async fn sync_streams_end_at_max_age_and_the_worker_resumes_without_loss_or_duplicates() {
     let fx = Fixture::new();
     let short = SyncSettings {
@@ -343,6 +377,7 @@ async fn sync_shutdown_ends_open_streams_and_stops_workers() {
     let request = SyncRequest {
         log_id: "log-s".into(),
         since_seq: 1,
+        at_event_id: String::new(),
     };
     let mut stream = FederationClient::new(channel)
         .sync(request)

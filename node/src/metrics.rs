@@ -240,6 +240,7 @@ mod tests {
         q.cursor = Some(Cursor {
             log_id: "ab".repeat(16),
             seq: 9,
+            event_id: String::new(),
         });
         let mut y = peer("yongzhou", 7122);
         y.phase = PeerPhase::BackingOff {

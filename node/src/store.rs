@@ -67,6 +67,9 @@ pub struct Cursor {
     pub log_id: String,
     /// Last seq of the peer's log covered.
     pub seq: u64,
+    /// The id of the peer's log entry at `seq` (empty if unknown), sent back on
+    /// reconnect so a peer restored from a snapshot notices its log diverged.
+    pub event_id: String,
 }
 
 /// Everything one logical change writes, applied as one atomic operation.

@@ -81,6 +81,7 @@ pub fn script(
                 covered_seq: seq,
                 head_seq: head,
                 signer_certs: certs.take().unwrap_or_default(),
+                covered_event_id: String::new(),
             }
         })
         .collect()
@@ -230,6 +231,7 @@ fn plan(batches: &[SyncBatch], req: &SyncRequest) -> (Vec<SyncBatch>, SyncBatch)
         covered_seq: last.covered_seq,
         head_seq: last.head_seq,
         signer_certs: Vec::new(),
+        covered_event_id: String::new(),
     };
     let mut out: Vec<SyncBatch> = batches
         .iter()
@@ -280,6 +282,7 @@ mod tests {
         let req = |log: &str, since| SyncRequest {
             log_id: log.to_string(),
             since_seq: since,
+            at_event_id: String::new(),
         };
         let (all, hb) = plan(&batches, &req("other", 2));
         assert_eq!(all.len(), 2);

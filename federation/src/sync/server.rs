@@ -130,6 +130,8 @@ struct Streamer<S: SyncSource> {
     log_id: String,
     /// The last seq covered by a batch sent (or the peer's cursor at the start).
     after: u64,
+    /// The event id the peer saw at its cursor's seq (checked when the stream starts).
+    at_event_id: String,
     /// Signer certificates sent on this stream so far (re-sent when the set changes).
     sent_certs: Option<Vec<Vec<u8>>>,
     deadline: Instant,
@@ -176,6 +178,7 @@ impl<S: SyncSource> Streamer<S> {
             head,
             log_id,
             after,
+            at_event_id: request.at_event_id.clone(),
             sent_certs: None,
             deadline: Instant::now() + service.settings.max_stream_age,
         }
@@ -202,8 +205,41 @@ impl<S: SyncSource> Streamer<S> {
         }
     }
 
+    /// Checks that our log holds the event the peer saw at its cursor's seq. A data dir
+    /// restored from a snapshot keeps its log id and may have reused those seqs since:
+    /// then we serve from the start (the peer drops duplicates by id).
+    async fn check_cursor(&mut self) -> Result<(), End> {
+        let expected = std::mem::take(&mut self.at_event_id);
+        if self.after == 0 || expected.is_empty() {
+            return Ok(());
+        }
+        let ours = self.event_id_at(self.after).await?;
+        if ours.as_deref() != Some(expected.as_str()) {
+            tracing::warn!(
+                "peer {}'s cursor does not match our log at seq {} — was this data dir \
+                 restored from a snapshot? serving from the start",
+                self.city,
+                self.after
+            );
+            self.after = 0;
+        }
+        Ok(())
+    }
+
+    /// The id of our log's entry at `seq`, if any.
+    async fn event_id_at(&self, seq: u64) -> Result<Option<String>, End> {
+        let id = self.source.event_id_at(seq).await;
+        id.map_err(|e| End::Failed(Status::internal(format!("reading seq {seq}: {e}"))))
+    }
+
+    /// A batch's `covered_event_id`: the id of our entry at `seq` ("" for 0 or none).
+    async fn covered_event_id(&self, seq: u64) -> Result<String, End> {
+        Ok(self.event_id_at(seq).await?.unwrap_or_default())
+    }
+
     /// Streams until something ends the stream (always an `Err`).
     async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
+        self.check_cursor().await?;
         // The first batch goes out at once, even when empty: it carries our signer
         // certificates and head, and tells the peer the stream is live.
         let mut first = true;
@@ -220,7 +256,7 @@ impl<S: SyncSource> Streamer<S> {
                     self.send(batch).await?;
                 }
             } else if first {
-                let batch = self.empty(head, true);
+                let batch = self.empty(head, true).await?;
                 self.send(batch).await?;
             } else {
                 self.idle().await?;
@@ -246,7 +282,7 @@ impl<S: SyncSource> Streamer<S> {
                 }
                 _ = &mut heartbeat => {
                     let head = *self.head.borrow();
-                    let batch = self.empty(head, false);
+                    let batch = self.empty(head, false).await?;
                     self.send(batch).await?;
                     heartbeat.as_mut().reset(Instant::now() + self.settings.heartbeat);
                 }
@@ -283,12 +319,14 @@ impl<S: SyncSource> Streamer<S> {
             } else {
                 self.certs_if_changed()
             };
+            let covered_event_id = self.covered_event_id(covered_seq).await?;
             batches.push(SyncBatch {
                 log_id: self.log_id.clone(),
                 events,
                 covered_seq,
                 head_seq: head,
                 signer_certs,
+                covered_event_id,
             });
         }
         self.after = covered_seq;
@@ -296,8 +334,9 @@ impl<S: SyncSource> Streamer<S> {
     }
 
     /// An empty batch (stream start or heartbeat) at the current position.
-    fn empty(&mut self, head: u64, with_certs: bool) -> SyncBatch {
-        SyncBatch {
+    async fn empty(&mut self, head: u64, with_certs: bool) -> Result<SyncBatch, End> {
+        let covered_event_id = self.covered_event_id(self.after).await?;
+        Ok(SyncBatch {
             log_id: self.log_id.clone(),
             events: Vec::new(),
             covered_seq: self.after,
@@ -307,7 +346,8 @@ impl<S: SyncSource> Streamer<S> {
             } else {
                 Vec::new()
             },
-        }
+            covered_event_id,
+        })
     }
 
     /// The known signer certificates, unless this stream already sent exactly these.

@@ -213,6 +213,7 @@ impl Worker {
         let request = SyncRequest {
             log_id: cursor.log_id.clone(),
             since_seq: cursor.seq,
+            at_event_id: cursor.event_id.clone(),
         };
         let mut client =
             FederationClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -247,6 +248,7 @@ impl Worker {
         if moves {
             let log_id = batch.log_id.clone();
             let covered = batch.covered_seq;
+            let covered_event_id = batch.covered_event_id.clone();
             let report = self.sink.apply(&self.peer, batch).await.map_err(|e| {
                 SessionEnd::Failed(format!("applying a batch from {}: {e}", self.peer))
             })?;
@@ -255,9 +257,15 @@ impl Worker {
             // stays behind it for pending events (they are re-sent on reconnect).
             position.log_id = log_id.clone();
             position.covered = covered;
+            let event_id = if report.cursor_seq == covered {
+                covered_event_id
+            } else {
+                String::new()
+            };
             cursor = Some(Cursor {
                 log_id,
                 seq: report.cursor_seq,
+                event_id,
             });
         }
         self.attempt = 0;

@@ -61,6 +61,15 @@ impl MemSource {
         self.head.send_replace(len);
     }
 
+    /// Replaces the whole log by `bodies` (visible to `visible_to`), keeping the log id,
+    /// and publishes it: a data dir restored from a snapshot that wrote new events since.
+    pub fn replace(&self, bodies: &[&str], visible_to: &[&str]) {
+        let mut log = self.log.lock().unwrap();
+        let cities: Vec<String> = visible_to.iter().map(|c| c.to_string()).collect();
+        log.entries = bodies.iter().map(|b| (event(b), cities.clone())).collect();
+        self.head.send_replace(log.entries.len() as u64);
+    }
+
     /// Appends and publishes.
     pub fn push(&self, body: &str, visible_to: &[&str]) -> u64 {
         let seq = self.append(body, visible_to);
@@ -100,6 +109,14 @@ impl SyncSource for MemSource {
             events,
             covered_seq: stop.max(after_seq),
         })
+    }
+
+    async fn event_id_at(&self, seq: u64) -> Result<Option<String>, SyncError> {
+        let log = self.log.lock().unwrap();
+        let index = usize::try_from(seq).unwrap().checked_sub(1);
+        Ok(index
+            .and_then(|i| log.entries.get(i))
+            .map(|(event, _)| String::from_utf8_lossy(&event.body).into_owned()))
     }
 
     fn durable_head(&self) -> watch::Receiver<u64> {
@@ -180,6 +197,7 @@ impl SyncSink for MemSink {
         state.cursor = Some(Cursor {
             log_id: batch.log_id,
             seq: batch.covered_seq,
+            event_id: batch.covered_event_id,
         });
         report.cursor_seq = batch.covered_seq;
         Ok(report)

@@ -48,6 +48,8 @@ pub(super) struct Batch<'a> {
     pub log_id: &'a str,
     /// The peer's log is covered up to here.
     pub covered_seq: u64,
+    /// The id of the peer's log entry at `covered_seq`.
+    pub covered_event_id: &'a str,
     /// The events, in the peer's log order.
     pub events: Vec<SyncEvent>,
 }
@@ -104,6 +106,7 @@ pub(super) fn plan(
         Cursor {
             log_id: batch.log_id.to_owned(),
             seq: batch.covered_seq,
+            event_id: batch.covered_event_id.to_owned(),
         },
     ));
     Ok(plan)

@@ -114,6 +114,7 @@ impl SyncSink for NodeSink {
         Ok(cursor.map(|c| Cursor {
             log_id: c.log_id,
             seq: c.seq,
+            event_id: c.event_id,
         }))
     }
 
@@ -199,6 +200,7 @@ fn apply_blocking(
         peer,
         log_id: &batch.log_id,
         covered_seq: batch.covered_seq,
+        covered_event_id: &batch.covered_event_id,
         events: batch.events,
     };
     let mut plan = apply::plan(store, &state.signers, &pending, input)?;

@@ -50,6 +50,17 @@ impl SyncSource for NodeSource {
         .await
     }
 
+    async fn event_id_at(&self, seq: u64) -> Result<Option<String>, SyncError> {
+        let Some(after) = seq.checked_sub(1) else {
+            return Ok(None);
+        };
+        blocking(&self.state.store, move |store| {
+            let entries = store.log_after(after, 1).map_err(store_error)?;
+            Ok(entries.into_iter().find(|e| e.seq == seq).map(|e| e.id))
+        })
+        .await
+    }
+
     fn durable_head(&self) -> tokio::sync::watch::Receiver<u64> {
         self.state.durable.subscribe()
     }

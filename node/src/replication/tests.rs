@@ -185,6 +185,7 @@ impl Node {
     pub async fn serve(&self, to: &Node, after: u64) -> SyncBatch {
         let head = *self.source.durable_head().borrow();
         let read = self.source.read(&to.peer, after, head, 256).await.unwrap();
+        let at = self.source.event_id_at(read.covered_seq).await.unwrap();
         SyncBatch {
             log_id: self.source.log_id(),
             events: read
@@ -198,6 +199,7 @@ impl Node {
             covered_seq: read.covered_seq,
             head_seq: head,
             signer_certs: self.source.signer_certs(),
+            covered_event_id: at.unwrap_or_default(),
         }
     }
 

@@ -165,6 +165,7 @@ mod tests {
         p.cursor = Some(Cursor {
             log_id: "ab".repeat(16),
             seq: 33,
+            event_id: String::new(),
         });
         p.attempt = 0;
         p.events_applied = 33;

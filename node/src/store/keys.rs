@@ -50,6 +50,9 @@ pub(super) struct CursorEntry {
     pub log_id: String,
     #[prost(uint64, tag = "2")]
     pub seq: u64,
+    /// Absent in cursors written before it existed: decodes as empty (no check).
+    #[prost(string, tag = "3")]
+    pub event_id: String,
 }
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
@@ -163,5 +166,15 @@ mod tests {
         assert!(check_component("record_id", "贺州-01").is_ok());
         assert!(decode_u64("next seq", &[1, 2, 3]).is_err());
         assert_eq!(decode_u64("next seq", &7u64.to_be_bytes()), Ok(7));
+    }
+
+    #[test]
+    fn store_keys_cursor_without_an_event_id_decodes_with_an_empty_one() {
+        use prost::Message;
+        // A cursor as written before `event_id` existed: tags 1 and 2 only.
+        let old = [&[0x0a, 2][..], b"ab", &[0x10, 42]].concat();
+        let entry = CursorEntry::decode(old.as_slice()).expect("decodes");
+        assert_eq!((entry.log_id.as_str(), entry.seq), ("ab", 42));
+        assert_eq!(entry.event_id, "");
     }
 }

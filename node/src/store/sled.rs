@@ -348,6 +348,7 @@ impl Store for SledStore {
             let entry = CursorEntry {
                 log_id: cursor.log_id.clone(),
                 seq: cursor.seq,
+                event_id: cursor.event_id.clone(),
             };
             batch.insert(keys::cursor(peer), entry.encode_to_vec());
         }
@@ -425,6 +426,7 @@ impl Store for SledStore {
         Ok(Some(Cursor {
             log_id: entry.log_id,
             seq: entry.seq,
+            event_id: entry.event_id,
         }))
     }
 

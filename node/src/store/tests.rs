@@ -76,6 +76,7 @@ fn store_commit_then_reopen_finds_everything() {
     let cursor = Cursor {
         log_id: "cd".repeat(16),
         seq: 42,
+        event_id: "ab".repeat(32),
     };
     let store = open_sled(dir.path(), "hezhou").expect("open");
     let seqs = store
@@ -380,6 +381,7 @@ fn store_cursor_round_trips_and_is_replaced() {
     let first = Cursor {
         log_id: "11".repeat(16),
         seq: 9,
+        event_id: "ef".repeat(32),
     };
     store
         .commit(Commit {
@@ -392,6 +394,7 @@ fn store_cursor_round_trips_and_is_replaced() {
     let reset = Cursor {
         log_id: "22".repeat(16),
         seq: 0,
+        event_id: String::new(),
     };
     store
         .commit(Commit {

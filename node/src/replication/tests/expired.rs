@@ -94,6 +94,7 @@ async fn replication_restores_an_expired_signer_cert_so_its_history_stays_verifi
         covered_seq: 1,
         head_seq: 1,
         signer_certs: vec![old_der],
+        covered_event_id: String::new(),
     };
     let report = b.apply(a, batch).await;
     assert_eq!((report.applied, report.rejected), (1, 0));

@@ -24,6 +24,10 @@ async fn replication_sink_rejects_an_event_whose_parent_never_arrives() {
     let full = a.serve(b, 0).await;
     assert_eq!((full.events.len(), full.covered_seq), (3, 3));
     let progress_id = event_id(&event_at(&full, 2).body);
+    assert_eq!(
+        full.covered_event_id, progress_id,
+        "our log's entry at seq 3"
+    );
 
     // The dispatch (seq 2) arrives forged, so it is refused here: the progress note
     // (seq 3) can never be completed by Hezhou, whose batch covers seq 3.
@@ -32,7 +36,8 @@ async fn replication_sink_rejects_an_event_whose_parent_never_arrives() {
     let report = b.apply(a, forged).await;
     assert_eq!((report.applied, report.rejected, report.pending), (1, 2, 0));
     assert_eq!(report.cursor_seq, 3, "nothing holds the cursor back");
-    assert_eq!(b.state.store.cursor("hezhou").unwrap().unwrap().seq, 3);
+    let cursor = b.state.store.cursor("hezhou").unwrap().unwrap();
+    assert_eq!((cursor.seq, cursor.event_id), (3, progress_id.clone()));
     assert_eq!(b.sink.pending_len(), 0);
     assert_eq!(b.sink.counters()["hezhou"].pending, 0);
     assert_eq!(b.sink.counters()["hezhou"].rejected, 2);

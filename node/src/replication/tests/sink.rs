@@ -131,6 +131,7 @@ async fn replication_sink_stores_a_disallowed_act_as_rejected_history() {
         covered_seq: 7,
         head_seq: 7,
         signer_certs: b.source.signer_certs(),
+        covered_event_id: String::new(),
     };
     let report = a.apply(b, batch).await;
     assert_eq!((report.applied, report.rejected), (1, 0));
@@ -213,6 +214,7 @@ async fn replication_sink_stores_nothing_of_a_record_a_non_origin_adds_it_to() {
         covered_seq: 2,
         head_seq: 2,
         signer_certs,
+        covered_event_id: String::new(),
     };
     let report = c.apply(b, relay).await;
     assert_eq!(
