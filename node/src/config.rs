@@ -9,6 +9,7 @@
 mod files;
 mod parse;
 mod raw;
+mod template;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use files::verify_files;
 pub use raw::RawConfig;
+pub use template::NodeToml;
 
 /// Default trust domain of SPIFFE identities.
 pub const DEFAULT_TRUST_DOMAIN: &str = "lianluo";

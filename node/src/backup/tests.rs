@@ -36,28 +36,17 @@ pub(crate) fn write_config(root: &Path, city: &str, data: &str) -> PathBuf {
     };
     let dir = root.join(city);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let text = format!(
-        r#"city = "{city}"
-data_dir = "{data}"
-[api]
-listen = "127.0.0.1:0"
-[federation]
-listen = "127.0.0.1:0"
-[tls]
-ca = "../pki/root-ca.pem"
-cert = "../pki/{city}/node.pem"
-key = "../pki/{city}/node.key"
-user_ca = "../pki/{city}/user-ca.pem"
-crls = ["../pki/{city}/user-ca.crl.pem", "../pki/root-ca.crl.pem"]
-signer_cert = "../pki/{city}/signer.pem"
-signer_key = "../pki/{city}/signer.key"
-[users]
-coordinator = "coordinator"
-[[peers]]
-city = "{peer}"
-address = "127.0.0.1:1"
-"#
-    );
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let unreachable: std::net::SocketAddr = ([127, 0, 0, 1], 1).into();
+    let text = crate::config::NodeToml {
+        city,
+        data_dir: data,
+        api: any,
+        federation: any,
+        http: None,
+        peers: &[(peer, unreachable)],
+    }
+    .render();
     let path = dir.join(format!("{data}.toml"));
     std::fs::write(&path, text).expect("write config");
     path

@@ -10,6 +10,7 @@ pub mod sample;
 #[cfg(test)]
 mod tests;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -111,54 +112,22 @@ pub fn ports(base: u16, i: usize) -> (u16, u16, u16) {
 fn node_toml(city: &str, base_port: u16) -> String {
     let i = CITIES.iter().position(|c| *c == city).unwrap_or_default();
     let (api, fed, http) = ports(base_port, i);
-    let peers: String = CITIES
+    let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let peers: Vec<(&str, SocketAddr)> = CITIES
         .iter()
         .enumerate()
         .filter(|(_, c)| **c != city)
-        .map(|(j, c)| {
-            let (_, peer_fed, _) = ports(base_port, j);
-            format!("\n[[peers]]\ncity = \"{c}\"\naddress = \"127.0.0.1:{peer_fed}\"\n")
-        })
+        .map(|(j, c)| (*c, local(ports(base_port, j).1)))
         .collect();
-    format!(
-        r#"# Lianluo node for {city}, written by `lianluo demo`. Paths are relative to this file.
-city = "{city}"
-data_dir = "data"
-
-[api]
-# Client API (gRPC over mutual TLS with {city}'s user certificates).
-listen = "127.0.0.1:{api}"
-
-[federation]
-# Node-to-node replication (mutual TLS with node certificates from the root CA).
-listen = "127.0.0.1:{fed}"
-
-[http]
-# Metrics and health (loopback only).
-listen = "127.0.0.1:{http}"
-
-[tls]
-ca = "../pki/root-ca.pem"
-cert = "../pki/{city}/node.pem"
-key = "../pki/{city}/node.key"
-user_ca = "../pki/{city}/user-ca.pem"
-crls = ["../pki/{city}/user-ca.crl.pem", "../pki/root-ca.crl.pem"]
-signer_cert = "../pki/{city}/signer.pem"
-signer_key = "../pki/{city}/signer.key"
-
-# Roles of {city}'s users on this node (admin, coordinator, viewer); others are refused.
-[users]
-admin = "admin"
-coordinator = "coordinator"
-viewer = "viewer"
-
-[log]
-format = "text"
-level = "info"
-
-# The other cities' nodes (federation addresses).
-{peers}"#
-    )
+    config::NodeToml {
+        city,
+        data_dir: "data",
+        api: local(api),
+        federation: local(fed),
+        http: Some(local(http)),
+        peers: &peers,
+    }
+    .render()
 }
 
 fn profile_toml(city: &str, role: &str, api_port: u16) -> String {

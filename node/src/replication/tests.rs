@@ -80,30 +80,22 @@ impl Fed {
 async fn open_node(dir: &Path, city: &str, cities: &[&str]) -> Node {
     let city_dir = dir.join(city);
     std::fs::create_dir_all(&city_dir).unwrap();
-    let peers: String = cities
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let unreachable: std::net::SocketAddr = ([127, 0, 0, 1], 1).into();
+    let peers: Vec<(&str, std::net::SocketAddr)> = cities
         .iter()
         .filter(|c| **c != city)
-        .map(|c| format!("\n[[peers]]\ncity = \"{c}\"\naddress = \"127.0.0.1:1\"\n"))
+        .map(|c| (*c, unreachable))
         .collect();
-    let toml = format!(
-        r#"city = "{city}"
-data_dir = "data"
-[api]
-listen = "127.0.0.1:0"
-[federation]
-listen = "127.0.0.1:0"
-[tls]
-ca = "../pki/root-ca.pem"
-cert = "../pki/{city}/node.pem"
-key = "../pki/{city}/node.key"
-user_ca = "../pki/{city}/user-ca.pem"
-crls = ["../pki/{city}/user-ca.crl.pem", "../pki/root-ca.crl.pem"]
-signer_cert = "../pki/{city}/signer.pem"
-signer_key = "../pki/{city}/signer.key"
-[users]
-coordinator = "coordinator"
-{peers}"#
-    );
+    let toml = crate::config::NodeToml {
+        city,
+        data_dir: "data",
+        api: any,
+        federation: any,
+        http: None,
+        peers: &peers,
+    }
+    .render();
     let path = city_dir.join("node.toml");
     std::fs::write(&path, toml).unwrap();
     let config = crate::config::load(&path).unwrap();

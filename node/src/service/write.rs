@@ -26,7 +26,7 @@ pub async fn create(
         .ok_or_else(|| NodeError::invalid("change", "missing; send the creation change"))?;
     let kind = domain::validate_change(&change, true)?;
     check_request_id(&req.request_id)?;
-    let partners = check_partners(state, &req.partners)?;
+    check_partners(state, &req.partners)?;
     check_station(state, &change).await?;
     let key = format!("{}\u{0}{}", caller.user, req.request_id);
 
@@ -46,7 +46,7 @@ pub async fn create(
     let city = state.config.city.clone();
     let record_id = format!("{city}-{}", ulid::Ulid::new());
     let mut participants = vec![city.clone()];
-    participants.extend(partners);
+    participants.extend(req.partners.iter().cloned());
     let body = EventBody {
         record_id: record_id.clone(),
         kind: kind as i32,
@@ -200,20 +200,7 @@ fn check_cities(state: &NodeState, change: &Change) -> Result<(), NodeError> {
     let known = |c: &str| c == state.config.city || state.config.is_peer(c);
     let list = || state.config.known_cities().join(", ");
     match &change.kind {
-        Some(Kind::ParticipantAdded(p)) => {
-            if p.city == state.config.city {
-                return Err(NodeError::invalid(
-                    "participant_added.city",
-                    format!("{:?} is this node's own city; name a partner city", p.city),
-                ));
-            }
-            if !state.config.is_peer(&p.city) {
-                return Err(NodeError::invalid(
-                    "participant_added.city",
-                    format!("unknown city {:?}; partner cities: {}", p.city, list()),
-                ));
-            }
-        }
+        Some(Kind::ParticipantAdded(p)) => check_partner(state, "participant_added.city", &p.city)?,
         Some(Kind::ActivityReported(r)) => {
             if let Some((i, d)) = r.deputies.iter().enumerate().find(|(_, d)| !known(&d.city)) {
                 return Err(NodeError::invalid(
@@ -276,31 +263,37 @@ fn check_request_id(id: &str) -> Result<(), NodeError> {
     Ok(())
 }
 
-fn check_partners(state: &NodeState, partners: &[String]) -> Result<Vec<String>, NodeError> {
-    let own = &state.config.city;
+fn check_partners(state: &NodeState, partners: &[String]) -> Result<(), NodeError> {
     let mut seen = HashSet::new();
     for (i, p) in partners.iter().enumerate() {
         let field = format!("partners[{i}]");
-        if p == own {
-            return Err(NodeError::invalid(
-                field,
-                format!("{p:?} is this node's own city (the origin); list only other cities"),
-            ));
-        }
-        if !state.config.is_peer(p) {
-            return Err(NodeError::invalid(
-                field,
-                format!(
-                    "unknown city {p:?}; known partner cities: {}",
-                    state.config.known_cities()[1..].join(", ")
-                ),
-            ));
-        }
+        check_partner(state, &field, p)?;
         if !seen.insert(p) {
             return Err(NodeError::invalid(field, format!("{p:?} is listed twice")));
         }
     }
-    Ok(partners.to_vec())
+    Ok(())
+}
+
+/// A partner must be another city of this federation: a configured peer.
+fn check_partner(state: &NodeState, field: &str, city: &str) -> Result<(), NodeError> {
+    if city == state.config.city {
+        return Err(NodeError::invalid(
+            field,
+            format!("{city:?} is this node's own city (the origin); name another city"),
+        ));
+    }
+    if !state.config.is_peer(city) {
+        let peers: Vec<&str> = state.config.peers.iter().map(|p| p.city.as_str()).collect();
+        return Err(NodeError::invalid(
+            field,
+            format!(
+                "unknown city {city:?}; partner cities: {}",
+                peers.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs blocking store work off the async runtime (sled calls may block on disk).

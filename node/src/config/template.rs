@@ -1,0 +1,79 @@
+//! The standard `node.toml` of a city whose PKI has the layout `lianluo tls` and
+//! `lianluo demo` write (`<dir>/pki/…` next to `<dir>/<city>/node.toml`). One template
+//! for the demo and for tests, so they cannot drift from what `load` accepts.
+
+use std::net::SocketAddr;
+
+/// What varies between cities' configs.
+#[derive(Debug, Clone)]
+pub struct NodeToml<'a> {
+    /// The node's city.
+    pub city: &'a str,
+    /// `data_dir`, relative to the config file.
+    pub data_dir: &'a str,
+    /// Client API address.
+    pub api: SocketAddr,
+    /// Federation address.
+    pub federation: SocketAddr,
+    /// Loopback HTTP address (metrics, health), if any.
+    pub http: Option<SocketAddr>,
+    /// The other cities and their federation addresses.
+    pub peers: &'a [(&'a str, SocketAddr)],
+}
+
+impl NodeToml<'_> {
+    /// The config text, commented for the city's IT staff.
+    pub fn render(&self) -> String {
+        let NodeToml {
+            city,
+            data_dir,
+            api,
+            federation,
+            ..
+        } = self;
+        let http = self
+            .http
+            .map(|a| format!("\n[http]\n# Metrics and health (loopback only).\nlisten = \"{a}\"\n"))
+            .unwrap_or_default();
+        let peers: String = self
+            .peers
+            .iter()
+            .map(|(c, a)| format!("\n[[peers]]\ncity = \"{c}\"\naddress = \"{a}\"\n"))
+            .collect();
+        format!(
+            r#"# Lianluo node for {city}. Paths are relative to this file.
+city = "{city}"
+data_dir = "{data_dir}"
+
+[api]
+# Client API (gRPC over mutual TLS with {city}'s user certificates).
+listen = "{api}"
+
+[federation]
+# Node-to-node replication (mutual TLS with node certificates from the root CA).
+listen = "{federation}"
+{http}
+[tls]
+ca = "../pki/root-ca.pem"
+cert = "../pki/{city}/node.pem"
+key = "../pki/{city}/node.key"
+user_ca = "../pki/{city}/user-ca.pem"
+crls = ["../pki/{city}/user-ca.crl.pem", "../pki/root-ca.crl.pem"]
+signer_cert = "../pki/{city}/signer.pem"
+signer_key = "../pki/{city}/signer.key"
+
+# Roles of {city}'s users on this node (admin, coordinator, viewer); others are refused.
+[users]
+admin = "admin"
+coordinator = "coordinator"
+viewer = "viewer"
+
+[log]
+format = "text"
+level = "info"
+
+# The other cities' nodes (federation addresses).
+{peers}"#
+        )
+    }
+}
