@@ -178,62 +178,81 @@ impl FromStr for SpiffeId {
     }
 }
 
-/// Checks a city id: `^[a-z][a-z0-9-]{1,31}$` (e.g. `hezhou`).
-pub fn validate_city(city: &str) -> Result<(), CertError> {
-    let ok = city.len() >= 2
-        && city.len() <= 32
-        && city.starts_with(|c: char| c.is_ascii_lowercase())
-        && city
+/// Which characters may open an identifier.
+#[derive(Clone, Copy)]
+enum First {
+    /// a-z only.
+    Letter,
+    /// a-z or 0-9.
+    LetterOrDigit,
+}
+
+impl First {
+    fn allows(self, c: char) -> bool {
+        match self {
+            First::Letter => c.is_ascii_lowercase(),
+            First::LetterOrDigit => c.is_ascii_lowercase() || c.is_ascii_digit(),
+        }
+    }
+}
+
+/// Checks that `value` has `min_len..=max_len` characters from a-z, 0-9 and `extra`, and
+/// starts with a character `first` allows; otherwise an invalid-`what` error with `hint`.
+fn validate_ident(
+    what: &'static str,
+    value: &str,
+    (min_len, max_len): (usize, usize),
+    extra: &str,
+    first: First,
+    hint: &str,
+) -> Result<(), CertError> {
+    let ok = (min_len..=max_len).contains(&value.len())
+        && value.starts_with(|c: char| first.allows(c))
+        && value
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(c));
     if ok {
         Ok(())
     } else {
-        Err(CertError::invalid(
-            "city id",
-            city,
-            "use 2 to 32 characters a-z, 0-9 and '-', starting with a letter (e.g. hezhou)",
-        ))
+        Err(CertError::invalid(what, value, hint))
     }
+}
+
+/// Checks a city id: `^[a-z][a-z0-9-]{1,31}$` (e.g. `hezhou`).
+pub fn validate_city(city: &str) -> Result<(), CertError> {
+    validate_ident(
+        "city id",
+        city,
+        (2, 32),
+        "-",
+        First::Letter,
+        "use 2 to 32 characters a-z, 0-9 and '-', starting with a letter (e.g. hezhou)",
+    )
 }
 
 /// Checks a user name: `^[a-z0-9][a-z0-9._-]{0,63}$` (e.g. `li.wei`).
 pub fn validate_user_name(name: &str) -> Result<(), CertError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(CertError::invalid(
-            "user name",
-            name,
-            "use 1 to 64 characters a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
-        ))
-    }
+    validate_ident(
+        "user name",
+        name,
+        (1, 64),
+        "._-",
+        First::LetterOrDigit,
+        "use 1 to 64 characters a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+    )
 }
 
 /// Checks a trust domain: 1 to 255 characters a-z, 0-9, '.', '_' and '-', starting with a
 /// letter or digit (the SPIFFE trust domain alphabet, lower case only).
 pub fn validate_trust_domain(td: &str) -> Result<(), CertError> {
-    let ok = !td.is_empty()
-        && td.len() <= 255
-        && td.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && td
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(CertError::invalid(
-            "trust domain",
-            td,
-            "use 1 to 255 characters a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
-        ))
-    }
+    validate_ident(
+        "trust domain",
+        td,
+        (1, 255),
+        "._-",
+        First::LetterOrDigit,
+        "use 1 to 255 characters a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+    )
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 mod harness;
 #[path = "sync/mem.rs"]
 mod mem;
+#[path = "support/poll.rs"]
+mod poll;
 #[path = "support/pki.rs"]
 mod support;
 

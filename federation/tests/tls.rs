@@ -2,6 +2,8 @@
 //! through `connect`. Who gets in, who is refused, and revocation without restart.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/poll.rs"]
+mod poll;
 #[path = "support/pki.rs"]
 mod support;
 
@@ -22,6 +24,7 @@ use lianluo_proto::{
     ActRequest, CreateRequest, GetRequest, ListRequest, ListResponse, Record, WhoAmIRequest,
     WhoAmIResponse,
 };
+use poll::poll_until;
 use support::{tls_files, Fixture, TD};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -230,18 +233,14 @@ async fn watch_reloads_when_a_crl_changes_on_disk() {
     let carol = fx.user("hezhou", "carol");
     assert_eq!(who_am_i(&server, &fx, &carol).await.unwrap().1, "carol");
     fx.pki.revoke(&carol.cert).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match who_am_i(&server, &fx, &carol).await {
-            Ok(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            result => {
-                refused_with(result, "certificate revoked");
-                break;
-            }
-        }
-    }
+    let result = poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || who_am_i(&server, &fx, &carol),
+        Result::is_err,
+    )
+    .await;
+    refused_with(result, "certificate revoked");
     watcher.abort();
 }
 
@@ -475,23 +474,24 @@ async fn refused_handshakes_are_logged_with_peer_address_and_reason() {
     server.config.reload().unwrap();
     refused_with(who_am_i(&server, &fx, &erin).await, "certificate revoked");
     // The server logs after sending the alert; give its task a moment.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let line = loop {
-        let found = warnings
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|l| l.contains("refused"))
-            .cloned();
-        match found {
-            Some(line) => break line,
-            None if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            None => panic!("no refusal logged: {:?}", warnings.0.lock().unwrap()),
-        }
-    };
+    let line = poll_until(
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || {
+            std::future::ready(
+                warnings
+                    .0
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l.contains("refused"))
+                    .cloned(),
+            )
+        },
+        Option::is_some,
+    )
+    .await
+    .unwrap_or_else(|| panic!("no refusal logged: {:?}", warnings.0.lock().unwrap()));
     assert!(line.starts_with("tls handshake from 127.0.0.1:"), "{line}");
     assert!(
         line.contains("refused: invalid peer certificate: Revoked"),
@@ -512,12 +512,12 @@ async fn shutdown_stops_accepting_and_closes_the_listener() {
         "qingyuan"
     );
     drop(server);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tokio::net::TcpStream::connect(addr).await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "listener still accepting after shutdown"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let accepting = poll_until(
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || async move { tokio::net::TcpStream::connect(addr).await.is_ok() },
+        |accepting| !accepting,
+    )
+    .await;
+    assert!(!accepting, "listener still accepting after shutdown");
 }

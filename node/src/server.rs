@@ -28,7 +28,7 @@ use crate::store::{self, Flusher};
 
 mod tls;
 
-use tls::{apply_signer_crls, watch_signer_crls, TlsSet};
+use tls::{apply_signer_crls, TlsSet};
 
 /// How long a connection past its maximum age may finish in-flight calls.
 pub const CONNECTION_AGE_GRACE: Duration = Duration::from_secs(10);
@@ -176,8 +176,7 @@ pub async fn start(
         let _ = stop_tx.send(true);
     });
     let tls = TlsSet::load(&state.config)?;
-    tls.watch(stop_rx.clone());
-    watch_signer_crls(&state, stop_rx.clone());
+    tls.watch(&state, stop_rx.clone());
     let mut tasks = vec![
         serve_api(&state, api_listener, tls.api.clone(), stop_rx.clone()).await?,
         serve_federation(

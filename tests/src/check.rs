@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use crate::{eventually_every, Cli};
+use crate::{eventually_every, Cli, Federation, NodeProc};
 
 /// Longest wait for one replication step in the federation tests (generous: 2 cores,
 /// tests run side by side; a passing step takes well under a second).
@@ -183,6 +183,47 @@ pub fn create_suggestion(cli: &Cli, title: &str, partners: &[&str]) -> Result<St
         bail!("create printed no id: {rec}");
     }
     Ok(id)
+}
+
+/// Cuts `city`–`peer`, starts `city` behind the cut and creates `n` suggestions there
+/// (coordinator, shared with `peer`, titled `title i`). Asserts nothing was forwarded to
+/// `peer` meanwhile — it must not reconnect before the restarted node has written past its
+/// cursor — then heals the link. Returns the node and the new ids.
+pub fn restart_behind_cut_and_write(
+    fed: &Federation,
+    city: &str,
+    peer: &str,
+    title: &str,
+    n: usize,
+) -> Result<(NodeProc, Vec<String>)> {
+    fed.cut(city, peer);
+    let at_cut = fed.forwarded(city, peer);
+    let node = fed.start(city)?;
+    let cli = node.cli("coordinator");
+    let ids = (0..n)
+        .map(|i| create_suggestion(&cli, &format!("{title} {i}"), &[peer]))
+        .collect::<Result<Vec<_>>>()?;
+    assert_eq!(
+        fed.forwarded(city, peer),
+        at_cut,
+        "{peer} reconnected before the restored node wrote past its cursor"
+    );
+    fed.heal(city, peer);
+    Ok((node, ids))
+}
+
+/// Waits until each of `ids` has converged at every node in `clis`, with exactly one
+/// history entry.
+pub fn arrives_once<S: AsRef<str>>(
+    clis: &[(&str, &Cli)],
+    ids: impl IntoIterator<Item = S>,
+) -> Result<()> {
+    for id in ids {
+        let id = id.as_ref();
+        let v = converged(clis, id, REPL, |_| true)?;
+        assert_eq!(v.history_len, 1, "{id}: {v:?}");
+    }
+    Ok(())
 }
 
 /// Runs an act at `cli`'s node; returns the record and the new event's id (the acting

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use lianluo_tests::check::{
-    converged, create_suggestion, list_all, no_panics, run_ok, wait_for, POLL, REPL,
+    arrives_once, converged, create_suggestion, list_all, no_panics, restart_behind_cut_and_write,
+    run_ok, wait_for, POLL, REPL,
 };
 use lianluo_tests::{eventually_every, Cli, Federation, NodeProc};
 
@@ -270,29 +271,11 @@ fn node_restored_from_an_old_backup_is_refilled_by_its_peer() -> Result<()> {
     // reconnect until the restored node has written past that cursor: had the restored
     // log kept its log_id (same epoch), qingyuan would resume after its old cursor and
     // never ask for the first of these writes, which reuse the old seqs.
-    fed.cut("hezhou", "qingyuan");
-    let at_cut = fed.forwarded("hezhou", "qingyuan");
-    let hz = fed.start("hezhou")?;
+    let (hz, after) =
+        restart_behind_cut_and_write(&fed, "hezhou", "qingyuan", "恢复后建议", new.len() + 2)?;
     let hzc = hz.cli("coordinator");
-    let mut after = Vec::new();
-    for i in 0..new.len() + 2 {
-        after.push(create_suggestion(
-            &hzc,
-            &format!("恢复后建议 {i}"),
-            &["qingyuan"],
-        )?);
-    }
-    assert_eq!(
-        fed.forwarded("hezhou", "qingyuan"),
-        at_cut,
-        "qingyuan reconnected before the restored node wrote past its cursor"
-    );
-    fed.heal("hezhou", "qingyuan");
     let both = [("hezhou", &hzc), ("qingyuan", &qyc)];
-    for id in &after {
-        let v = converged(&both, id, REPL, |_| true)?;
-        assert_eq!(v.history_len, 1, "{id}: {v:?}");
-    }
+    arrives_once(&both, &after)?;
     // And the restored node is brought up to date with what its backup lacked.
     for id in old.iter().chain(&new) {
         let v = converged(&both, id, REPL, |_| true)?;

@@ -8,7 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{anyhow, ensure, Result};
-use lianluo_tests::check::{converged, create_suggestion, list_all, no_panics, wait_for, REPL};
+use lianluo_tests::check::{
+    arrives_once, create_suggestion, list_all, no_panics, restart_behind_cut_and_write, wait_for,
+    REPL,
+};
 use lianluo_tests::{Cli, Federation};
 
 /// `cp -a from to`: the snapshot keeps everything, file modes and times included.
@@ -67,27 +70,13 @@ fn node_restored_from_a_snapshot_with_its_log_id_still_replicates_every_new_reco
     // Qingyuan's cursor is past the restored log's head. It must not reconnect before
     // the restored node has written past that cursor: then the cursor's seq is within
     // the restored log, but holds another event than the one qingyuan saw there.
-    fed.cut("hezhou", "qingyuan");
-    let at_cut = fed.forwarded("hezhou", "qingyuan");
-    let hz = fed.start("hezhou")?;
+    let (hz, after) =
+        restart_behind_cut_and_write(&fed, "hezhou", "qingyuan", "恢复后建议", lost.len() + 2)?;
     let hzc = hz.cli("coordinator");
-    let after = create(&hzc, "恢复后建议", lost.len() + 2)?;
-    assert_eq!(
-        fed.forwarded("hezhou", "qingyuan"),
-        at_cut,
-        "qingyuan reconnected before the restored node wrote past its cursor"
-    );
-    fed.heal("hezhou", "qingyuan");
     let both = [("hezhou", &hzc), ("qingyuan", &qyc)];
-    for id in &after {
-        let v = converged(&both, id, REPL, |_| true)?;
-        assert_eq!(v.history_len, 1, "{id}: {v:?}");
-    }
+    arrives_once(&both, &after)?;
     // What the snapshot lacked comes back to hezhou from qingyuan.
-    for id in before.iter().chain(&lost) {
-        let v = converged(&both, id, REPL, |_| true)?;
-        assert_eq!(v.history_len, 1, "{id}: {v:?}");
-    }
+    arrives_once(&both, before.iter().chain(&lost))?;
     let (lh, lq) = (list_all(&hzc)?, list_all(&qyc)?);
     assert_eq!(lh.len(), before.len() + lost.len() + after.len());
     assert_eq!(lh.keys().collect::<Vec<_>>(), lq.keys().collect::<Vec<_>>());

@@ -18,10 +18,10 @@ use lianluo_proto::{SyncBatch, SyncRequest};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tonic::{Request, Response, Status};
 
 use super::mem::{MemSink, SinkState};
+use super::poll::poll_until;
 use super::support::{der, tls_files, Fixture, TD};
 
 /// Fast settings: small batches, frequent heartbeats, short backoff.
@@ -39,16 +39,14 @@ pub fn settings() -> SyncSettings {
 /// Polls `check` every 20 ms until it returns `Ok`, for at most 10 s; on timeout panics
 /// with `what` and the last `Err` (the state seen).
 pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match check() {
-            Ok(value) => return value,
-            Err(state) if Instant::now() > deadline => {
-                panic!("timed out waiting for {what}; last seen: {state}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
+    poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        || std::future::ready(check()),
+        Result::is_ok,
+    )
+    .await
+    .unwrap_or_else(|state| panic!("timed out waiting for {what}; last seen: {state}"))
 }
 
 /// Awaits `fut` for at most 10 s.

@@ -2,13 +2,15 @@
 //! API, federation listener, dialling peers), re-read on file change or SIGHUP, and the
 //! root CRL applied to the signer directory so a revoked signer's new events are refused.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use lianluo_federation::envelope::SignerDirectory;
 use lianluo_federation::tls::{ReloadableClientConfig, ReloadableServerConfig};
+use tokio::signal::unix::{signal, SignalKind};
 
-use super::{node_files, stopped, ServeError, TLS_RELOAD_INTERVAL};
+use super::{node_files, ServeError, TLS_RELOAD_INTERVAL};
 use crate::config::Config;
 use crate::state::NodeState;
 
@@ -26,47 +28,26 @@ pub(super) fn apply_signer_crls(
     Ok(())
 }
 
-/// Re-applies the CRLs to the signer directory every reload interval and on SIGHUP
-/// (revocations add up, so re-applying is harmless), off the async runtime.
-pub(super) fn watch_signer_crls(
-    state: &Arc<NodeState>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TLS_RELOAD_INTERVAL);
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-        let mut revoked = std::collections::BTreeSet::new();
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => None } } => {}
-                _ = stop.wait_for(|v| *v) => return,
-            }
-            let st = state.clone();
-            let known = std::mem::take(&mut revoked);
-            let applied = tokio::task::spawn_blocking(move || {
-                apply_signer_crls(&st.signers, &st.config.tls.crls)?;
-                Ok::<_, ServeError>(log_new_revocations(&st.signers, known))
-            })
-            .await;
-            match applied {
-                Ok(Ok(now)) => revoked = now,
-                Ok(Err(e)) => {
-                    tracing::warn!("signer CRLs not applied, keeping the previous ones: {e}")
-                }
-                Err(e) => tracing::warn!("signer CRL task failed: {e}"),
-            }
-        }
-    });
+/// Re-applies the CRLs to the signer directory (revocations add up, so re-applying is
+/// harmless) off the async runtime, logging signers newly revoked since `revoked`.
+async fn refresh_signer_crls(state: &Arc<NodeState>, revoked: &mut BTreeSet<String>) {
+    let st = state.clone();
+    let known = std::mem::take(revoked);
+    let applied = tokio::task::spawn_blocking(move || {
+        apply_signer_crls(&st.signers, &st.config.tls.crls)?;
+        Ok::<_, ServeError>(log_new_revocations(&st.signers, known))
+    })
+    .await;
+    match applied {
+        Ok(Ok(now)) => *revoked = now,
+        Ok(Err(e)) => tracing::warn!("signer CRLs not applied, keeping the previous ones: {e}"),
+        Err(e) => tracing::warn!("signer CRL task failed: {e}"),
+    }
 }
 
 /// Logs every known signer certificate revoked since `before`; returns the revoked set.
-fn log_new_revocations(
-    signers: &SignerDirectory,
-    before: std::collections::BTreeSet<String>,
-) -> std::collections::BTreeSet<String> {
-    let mut now = std::collections::BTreeSet::new();
+fn log_new_revocations(signers: &SignerDirectory, before: BTreeSet<String>) -> BTreeSet<String> {
+    let mut now = BTreeSet::new();
     for der in signers.certs() {
         let sha = lianluo_certs::cert_sha256_hex(&der);
         let Some(info) = signers.signer(&sha) else {
@@ -87,6 +68,7 @@ fn log_new_revocations(
 }
 
 /// The node's TLS configurations, each re-read when its files change or on SIGHUP.
+#[derive(Clone)]
 pub(super) struct TlsSet {
     /// Client API: this city's user CA, CRLs.
     pub(super) api: ReloadableServerConfig,
@@ -115,43 +97,53 @@ impl TlsSet {
     }
 
     /// Polls the files every [`TLS_RELOAD_INTERVAL`] and reloads on SIGHUP, until `stop`.
-    pub(super) fn watch(&self, stop: tokio::sync::watch::Receiver<bool>) {
+    /// Keeps TLS material current until `stop`: each configuration polls its files every
+    /// [`TLS_RELOAD_INTERVAL`]; one task re-applies the signer CRLs on the same interval,
+    /// and on SIGHUP reloads all three configurations and the signer CRLs at once.
+    pub(super) fn watch(
+        &self,
+        state: &Arc<NodeState>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         let watchers = [
             self.api.watch(TLS_RELOAD_INTERVAL),
             self.federation.watch(TLS_RELOAD_INTERVAL),
             self.client.watch(TLS_RELOAD_INTERVAL),
         ];
-        let (api, federation, client) = (
-            self.api.clone(),
-            self.federation.clone(),
-            self.client.clone(),
-        );
-        let hup = tokio::spawn(async move {
-            let Ok(mut hup) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            else {
-                return std::future::pending::<()>().await;
-            };
-            while hup.recv().await.is_some() {
-                let results = [
-                    ("client api", api.reload()),
-                    ("federation", federation.reload()),
-                    ("federation client", client.reload()),
-                ];
-                for (what, r) in results {
-                    match r {
-                        Ok(()) => tracing::info!("sighup: {what} tls reloaded"),
-                        Err(e) => tracing::warn!("sighup: {what} tls not reloaded, keeping the previous configuration: {e}"),
-                    }
-                }
-            }
-        });
+        let (tls, state) = (self.clone(), state.clone());
         tokio::spawn(async move {
-            stopped(stop).await;
-            hup.abort();
+            let mut tick = tokio::time::interval(TLS_RELOAD_INTERVAL);
+            let mut hup = signal(SignalKind::hangup()).ok();
+            let mut revoked = BTreeSet::new();
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => None } } => {
+                        tls.reload_all();
+                    }
+                    _ = stop.wait_for(|v| *v) => break,
+                }
+                refresh_signer_crls(&state, &mut revoked).await;
+            }
             for w in watchers {
                 w.abort();
             }
         });
+    }
+
+    fn reload_all(&self) {
+        let results = [
+            ("client api", self.api.reload()),
+            ("federation", self.federation.reload()),
+            ("federation client", self.client.reload()),
+        ];
+        for (what, r) in results {
+            match r {
+                Ok(()) => tracing::info!("sighup: {what} tls reloaded"),
+                Err(e) => tracing::warn!(
+                    "sighup: {what} tls not reloaded, keeping the previous configuration: {e}"
+                ),
+            }
+        }
     }
 }
