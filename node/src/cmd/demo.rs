@@ -35,7 +35,8 @@ pub struct DemoArgs {
     /// Only write the setup (PKI, node.toml, profiles); do not start the nodes.
     #[arg(long)]
     init_only: bool,
-    /// Base port; see above.
+    /// Base port N: city i (hezhou 0, qingyuan 1, yongzhou 2) listens on N+10i+1
+    /// (client API), N+10i+2 (federation) and N+10i+3 (metrics/health, loopback).
     #[arg(long, value_name = "N", default_value_t = 7100)]
     base_port: u16,
     /// Start the nodes without loading the sample data set.
