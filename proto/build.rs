@@ -5,6 +5,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/lianluo/v1/events.proto",
         "proto/lianluo/v1/records.proto",
         "proto/lianluo/v1/federation.proto",
+        "proto/lianluo/v1/dashboard.proto",
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");
@@ -19,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // The read model is printed as JSON by the CLI (`--json`).
         .type_attribute(".lianluo.v1", "#[derive(serde::Serialize)]")
+        // Ordered maps: figures print in a stable order in JSON and reports.
+        .btree_map(".")
         .compile_fds(fds)?;
     Ok(())
 }

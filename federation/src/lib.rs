@@ -1,12 +1,14 @@
 //! Lianluo federation: who is calling (identity from verified certificates), how nodes
 //! talk (rustls configurations with CRLs, a TLS acceptor and connector for tonic) and
-//! what they exchange (the signed-event envelope and its verification).
+//! what they exchange (the signed-event envelope and its verification, the sync protocol,
+//! and fan-out queries with explicit partial results).
 //!
 //! Every binary and test calls [`crypto::install_crypto_provider`] once at start.
 
 pub mod crypto;
 pub mod envelope;
 pub mod error;
+pub mod fanout;
 pub mod identity;
 pub mod sync;
 pub mod tls;

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use lianluo_proto::{SignedEvent, SyncBatch};
+use lianluo_proto::{CityFigures, SignedEvent, SyncBatch};
 
 use crate::identity::PeerCity;
 
@@ -104,6 +104,9 @@ pub trait SyncSource: Send + Sync + 'static {
     fn durable_head(&self) -> tokio::sync::watch::Receiver<u64>;
     /// DER signer certificates known locally (sent to peers so they can verify relays).
     fn signer_certs(&self) -> Vec<Vec<u8>>;
+    /// The local city's figures for `year` (see `FiguresRequest.year`), served to
+    /// configured peers answering a dashboard overview. Fails with a message saying why.
+    async fn figures(&self, year: u32) -> Result<CityFigures, tonic::Status>;
 }
 
 /// The receiving side's view of the local node.

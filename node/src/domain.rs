@@ -30,7 +30,7 @@ use lianluo_proto::{change, Change, EventBody, RecordKind};
 
 pub use fold::fold;
 pub use validate::{validate_change, ValidationError};
-pub use view::{local_date, refresh_overdue};
+pub use view::{local_date, refresh_overdue, rfc3339};
 
 /// Field limits enforced by [`validate_change`] (and therefore by the fold).
 ///

@@ -25,6 +25,10 @@ pub enum NodeError {
     /// Storage failed; nothing was acknowledged.
     #[error("storage failed: {0}; the request was not acknowledged and may not have been applied: check with `lianluo show` or `list` before retrying (a create retried with the same request id is always safe)")]
     Store(#[from] StoreError),
+    /// A service this request needs did not answer well enough (e.g. an overview that
+    /// asked to abort when partial). Retrying later may succeed.
+    #[error("{0}")]
+    Unavailable(String),
     /// A bug or an impossible state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,6 +58,7 @@ pub fn to_status(err: &NodeError) -> tonic::Status {
         NodeError::Store(StoreError::Invalid { .. }) => Status::invalid_argument(msg),
         NodeError::Store(StoreError::Corrupt(_)) => Status::data_loss(msg),
         NodeError::Store(_) => Status::internal(msg),
+        NodeError::Unavailable(_) => Status::unavailable(msg),
         NodeError::Internal(_) => Status::internal(msg),
     }
 }

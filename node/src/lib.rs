@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -14,6 +14,7 @@ use lianluo_federation::sync::{spawn_peer_worker, FederationService, SyncSetting
 use lianluo_federation::tls::{
     tls_incoming, ReloadableClientConfig, ReloadableServerConfig, TlsFiles,
 };
+use lianluo_proto::dashboard_server::DashboardServer;
 use lianluo_proto::node_server::NodeServer;
 use lianluo_proto::records_server::RecordsServer;
 use tokio::net::TcpListener;
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use crate::clock::HlcClock;
 use crate::config::Config;
 use crate::replication::{NodeSink, NodeSource};
+use crate::service::dashboard::DashboardService;
 use crate::service::node::NodeService;
 use crate::service::RecordsService;
 use crate::state::NodeState;
@@ -28,7 +30,8 @@ use crate::store::{self, Flusher};
 
 mod tls;
 
-use tls::{apply_signer_crls, TlsSet};
+use tls::apply_signer_crls;
+pub use tls::TlsSet;
 
 /// How long a connection past its maximum age may finish in-flight calls.
 pub const CONNECTION_AGE_GRACE: Duration = Duration::from_secs(10);
@@ -123,6 +126,9 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         peers.register(&p.city, p.address);
     }
     apply_signer_crls(&signers, &config.tls.crls)?;
+    let tls = TlsSet::load(&config)?;
+    let dashboard = crate::dashboard::Dashboard::new(&config, tls.client.clone())
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
     let state = Arc::new(NodeState {
         config,
         store,
@@ -133,6 +139,8 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         write_lock: tokio::sync::Mutex::new(()),
         durable,
         peers,
+        tls,
+        dashboard,
     });
     // Peers' signer certificates kept from earlier runs, so shared history verifies
     // before any peer reconnects.
@@ -175,7 +183,7 @@ pub async fn start(
         not_ready.store(false, Ordering::SeqCst);
         let _ = stop_tx.send(true);
     });
-    let tls = TlsSet::load(&state.config)?;
+    let tls = state.tls.clone();
     tls.watch(&state, stop_rx.clone());
     let mut tasks = vec![
         serve_api(&state, api_listener, tls.api.clone(), stop_rx.clone()).await?,
@@ -268,7 +276,7 @@ fn node_files(cfg: &Config, ca: &std::path::Path, crls: Vec<PathBuf>) -> TlsFile
     }
 }
 
-/// The client API: Records and Node services, health and reflection, over mutual TLS
+/// The client API: Records, Node and Dashboard services, health and reflection, over mutual TLS
 /// with this city's user certificates only.
 async fn serve_api(
     state: &Arc<NodeState>,
@@ -287,6 +295,7 @@ async fn serve_api(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .with_service_name("lianluo.v1.Records")
         .with_service_name("lianluo.v1.Node")
+        .with_service_name("lianluo.v1.Dashboard")
         .with_service_name("grpc.health.v1.Health")
         .with_service_name("grpc.reflection.v1.ServerReflection")
         .build_v1()
@@ -294,6 +303,7 @@ async fn serve_api(
     let records = RecordsServer::new(RecordsService::new(state.clone()))
         .max_decoding_message_size(cfg.max_request_bytes);
     let node = NodeServer::new(NodeService::new(state.clone()));
+    let dashboard = DashboardServer::new(DashboardService::new(state.clone()));
     // Every connection is closed after this long and must handshake again, so a revoked
     // user certificate is cut off within the CRL reload interval plus this bound.
     let max_age = cfg.max_stream;
@@ -311,6 +321,7 @@ async fn serve_api(
             .add_service(reflection)
             .add_service(records)
             .add_service(node)
+            .add_service(dashboard)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;
         r.map_err(|e| ServeError::Serve(format!("client api: {e}")))

@@ -1,10 +1,12 @@
-//! The client-facing `lianluo.v1.Records` gRPC service. Handlers identify the caller from
-//! the verified client certificate, check the role, then run the write or read path.
+//! The client-facing gRPC services (`lianluo.v1.Records` here; `Node` and `Dashboard` in
+//! their modules). Handlers identify the caller from the verified client certificate,
+//! check the role, then run the write or read path.
 
 pub mod auth;
+pub mod dashboard;
 pub mod limits;
 pub mod node;
-mod read;
+pub mod read;
 mod write;
 
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! The shared state of a running node: config, store, signer, clock and the write lock.
+//! The shared state of a running node: config, store, signer, clock, the write lock, TLS
+//! configurations and the dashboard fan-out.
 
 use std::sync::Arc;
 
@@ -30,6 +31,11 @@ pub struct NodeState {
     pub durable: tokio::sync::watch::Sender<u64>,
     /// Replication state of every configured peer.
     pub peers: lianluo_federation::sync::PeerRegistry,
+    /// The node's TLS configurations (client API, federation listener, dialling peers),
+    /// hot-reloaded while the node runs.
+    pub tls: crate::server::TlsSet,
+    /// Fan-out to peers for dashboard overviews, with their last known figures.
+    pub dashboard: crate::dashboard::Dashboard,
 }
 
 impl NodeState {

@@ -58,6 +58,7 @@ async fn health_and_reflection_are_served() -> Result<()> {
     for want in [
         "lianluo.v1.Records",
         "lianluo.v1.Node",
+        "lianluo.v1.Dashboard",
         "grpc.health.v1.Health",
     ] {
         assert!(names.contains(&want), "{want} not listed: {names:?}");

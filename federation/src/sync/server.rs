@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use lianluo_proto::federation_server::{Federation, FederationServer};
-use lianluo_proto::{SyncBatch, SyncEvent, SyncRequest};
+use lianluo_proto::{CityFigures, FiguresRequest, SyncBatch, SyncEvent, SyncRequest};
 use prost::Message;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -104,6 +104,16 @@ impl<S: SyncSource> Federation for FederationService<S> {
         let stream = Streamer::start(self, city, &request, tx);
         tokio::spawn(stream.run().instrument(span));
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn figures(
+        &self,
+        request: Request<FiguresRequest>,
+    ) -> Result<Response<CityFigures>, Status> {
+        let city = self.authorize(&request)?;
+        let year = request.into_inner().year;
+        tracing::debug!(peer = %city, year, "serving figures");
+        self.source.figures(year).await.map(Response::new)
     }
 }
 

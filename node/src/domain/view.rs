@@ -32,7 +32,7 @@ pub fn local_date(wall_ms: u64) -> time::Date {
 }
 
 /// RFC 3339 UTC time of Unix milliseconds (empty when out of range).
-pub(super) fn rfc3339(wall_ms: u64) -> String {
+pub fn rfc3339(wall_ms: u64) -> String {
     datetime(wall_ms)
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()

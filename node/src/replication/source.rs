@@ -68,6 +68,12 @@ impl SyncSource for NodeSource {
     fn signer_certs(&self) -> Vec<Vec<u8>> {
         self.state.signers.certs()
     }
+
+    async fn figures(&self, year: u32) -> Result<lianluo_proto::CityFigures, tonic::Status> {
+        crate::dashboard::local_figures(&self.state, year)
+            .await
+            .map_err(|e| crate::error::to_status(&e))
+    }
 }
 
 /// Reads the log after `after` (up to `up_to`, at most `limit` entries examined and about

@@ -69,17 +69,18 @@ fn log_new_revocations(signers: &SignerDirectory, before: BTreeSet<String>) -> B
 
 /// The node's TLS configurations, each re-read when its files change or on SIGHUP.
 #[derive(Clone)]
-pub(super) struct TlsSet {
+pub struct TlsSet {
     /// Client API: this city's user CA, CRLs.
-    pub(super) api: ReloadableServerConfig,
+    pub api: ReloadableServerConfig,
     /// Federation listener: the root CA, CRLs.
-    pub(super) federation: ReloadableServerConfig,
+    pub federation: ReloadableServerConfig,
     /// Dialling peers: node certificate, root CA.
-    pub(super) client: ReloadableClientConfig,
+    pub client: ReloadableClientConfig,
 }
 
 impl TlsSet {
-    pub(super) fn load(cfg: &Config) -> Result<Self, ServeError> {
+    /// Loads the three configurations from the config's files.
+    pub fn load(cfg: &Config) -> Result<Self, ServeError> {
         let crls = cfg.tls.crls.clone();
         Ok(Self {
             api: ReloadableServerConfig::load(node_files(cfg, &cfg.tls.user_ca, crls.clone()))
