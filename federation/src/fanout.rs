@@ -87,14 +87,18 @@ where
                 Ok(r) => r,
                 Err(_) => Err(Failed {
                     failure: Failure::Timeout,
-                    error: format!(
-                        "{city} did not answer within {} ms",
-                        deadline.as_millis()
-                    ),
+                    error: format!("{city} did not answer within {} ms", deadline.as_millis()),
                 }),
             };
             let elapsed = start.elapsed();
-            (i, PeerAnswer { city, result, elapsed })
+            (
+                i,
+                PeerAnswer {
+                    city,
+                    result,
+                    elapsed,
+                },
+            )
         });
     }
     let mut answers: Vec<Option<PeerAnswer<T>>> = (0..n).map(|_| None).collect();
@@ -195,8 +199,12 @@ impl PeerFigures {
         year: u32,
     ) -> impl Future<Output = Result<CityFigures, Failed>> + Send + 'static {
         let endpoint = format!("https://{addr}");
-        let channel =
-            connect_peer_lazy(&endpoint, self.tls.current(), &self.trust_domain, city.as_str());
+        let channel = connect_peer_lazy(
+            &endpoint,
+            self.tls.current(),
+            &self.trust_domain,
+            city.as_str(),
+        );
         async move {
             let channel = channel.map_err(|e| Failed {
                 failure: Failure::Unreachable,
@@ -260,7 +268,7 @@ mod tests {
         PeerCity::configured(c).unwrap()
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_silent_peer_times_out_at_the_deadline_without_delaying_the_others() {
         let calls: Vec<(PeerCity, std::pin::Pin<Box<dyn Future<Output = _> + Send>>)> = vec![
             (city("hezhou"), Box::pin(async { Ok::<u32, Failed>(1) })),
@@ -283,7 +291,9 @@ mod tests {
         ];
         let started = Instant::now();
         let answers = fan_out(calls, Duration::from_millis(500), false).await;
-        assert_eq!(started.elapsed(), Duration::from_millis(500));
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(500), "{took:?}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
         let got: Vec<_> = answers
             .iter()
             .map(|a| (a.city.as_str().to_string(), a.result.clone()))
@@ -295,7 +305,7 @@ mod tests {
         assert_eq!(got[2].1.as_ref().unwrap_err().failure, Failure::Unreachable);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn stop_on_failure_returns_at_the_first_failure() {
         let calls: Vec<(PeerCity, std::pin::Pin<Box<dyn Future<Output = _> + Send>>)> = vec![
             (
@@ -317,8 +327,8 @@ mod tests {
             ),
         ];
         let started = Instant::now();
-        let answers = fan_out(calls, Duration::from_secs(5), true).await;
-        assert_eq!(started.elapsed(), Duration::from_millis(10));
+        let answers = fan_out(calls, Duration::from_secs(30), true).await;
+        assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(answers.len(), 1);
         assert_eq!(answers[0].city.as_str(), "yongzhou");
     }
@@ -326,11 +336,17 @@ mod tests {
     #[test]
     fn statuses_are_classified_by_what_the_peer_did() {
         let c = |s: Status| classify(&s, "https://127.0.0.1:1").failure;
-        assert_eq!(c(Status::unavailable("connection refused")), Failure::Unreachable);
+        assert_eq!(
+            c(Status::unavailable("connection refused")),
+            Failure::Unreachable
+        );
         assert_eq!(c(Status::permission_denied("not a peer")), Failure::Refused);
         assert_eq!(c(Status::unimplemented("no figures")), Failure::Refused);
         assert_eq!(c(Status::deadline_exceeded("slow")), Failure::Timeout);
-        let f = classify(&Status::permission_denied("not a peer"), "https://127.0.0.1:1");
+        let f = classify(
+            &Status::permission_denied("not a peer"),
+            "https://127.0.0.1:1",
+        );
         assert_eq!(f.error, "https://127.0.0.1:1: not a peer");
     }
 

@@ -14,7 +14,7 @@ use lianluo_federation::sync::{
 };
 use lianluo_federation::{client_config, tls_incoming, ReloadableServerConfig, TlsFiles};
 use lianluo_proto::federation_server::{Federation, FederationServer};
-use lianluo_proto::{SyncBatch, SyncRequest};
+use lianluo_proto::{CityFigures, FiguresRequest, SyncBatch, SyncRequest};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -89,6 +89,13 @@ impl<S: SyncSource> Federation for Counting<S> {
             self.opened.fetch_add(1, Ordering::SeqCst);
         }
         response
+    }
+
+    async fn figures(
+        &self,
+        request: Request<FiguresRequest>,
+    ) -> Result<Response<CityFigures>, Status> {
+        self.inner.figures(request).await
     }
 }
 

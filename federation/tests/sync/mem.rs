@@ -127,11 +127,12 @@ impl SyncSource for MemSource {
         self.certs.clone()
     }
 
-    /// Figures that show what was asked and how much the log holds: `suggestions` is
-    /// the log's length.
+    /// Hezhou's figures (the tests serve a MemSource as hezhou) showing what was asked and
+    /// how much the log holds: `suggestions` is the log's length.
     async fn figures(&self, year: u32) -> Result<CityFigures, tonic::Status> {
         let len = self.log.lock().unwrap().entries.len() as u64;
         Ok(CityFigures {
+            city: "hezhou".into(),
             year,
             suggestions: len,
             ..CityFigures::default()

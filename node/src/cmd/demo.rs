@@ -185,15 +185,21 @@ async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
         }
     }
     for (city, node) in &nodes {
+        let dashboard = node
+            .bound
+            .http
+            .map(|a| format!("  dashboard http://{a}/"))
+            .unwrap_or_default();
         println!(
-            "{city}: api https://{}  profile {}",
+            "{city}: api https://{}{dashboard}  profile {}",
             node.bound.api,
             dir.join(city).join("coordinator.toml").display()
         );
     }
     println!(
-        "ready: 3 nodes running; try `lianluo --profile {} list`; Ctrl-C stops all three",
-        dir.join("hezhou").join("coordinator.toml").display()
+        "ready: 3 nodes running; try `lianluo --profile {} overview` or open a dashboard; \
+         Ctrl-C stops all three",
+        dir.join("hezhou").join("viewer.toml").display()
     );
     super::node::shutdown_signal().await;
     let _ = stop_tx.send(());
