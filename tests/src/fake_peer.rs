@@ -21,7 +21,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use lianluo_federation::tls::{server_config, tls_incoming};
 use lianluo_proto::federation_server::{Federation, FederationServer};
-use lianluo_proto::{SignedEvent, SyncBatch, SyncEvent, SyncRequest};
+use lianluo_proto::{CityFigures, FiguresRequest, SignedEvent, SyncBatch, SyncEvent, SyncRequest};
 use tokio::sync::{mpsc, watch};
 use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -211,6 +211,15 @@ impl Federation for FakeService {
             }
         });
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    /// A fake peer scripts replication only; a real node asking it for figures is told so
+    /// (the overview then shows this city as `refused`).
+    async fn figures(
+        &self,
+        _request: Request<FiguresRequest>,
+    ) -> Result<Response<CityFigures>, Status> {
+        Err(Status::unimplemented("this fake peer serves no figures"))
     }
 }
 

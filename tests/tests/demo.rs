@@ -1,6 +1,8 @@
 //! The README's main command: `lianluo demo` sets up three federated cities, loads the
 //! sample data shaped like the published figures, says `ready`, keeps every link
-//! connected with lag 0, and stops all three cleanly on Ctrl-C.
+//! connected with lag 0, and stops all three cleanly on Ctrl-C. With the demo running,
+//! `lianluo overview` at every city shows all three cities ok with figures that match
+//! the records, and `lianluo report` prints the year's report with those numbers.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -144,6 +146,195 @@ fn check_running_demo(dir: &std::path::Path) -> Result<()> {
             "no {st} in the sample data: {statuses:?}"
         );
     }
+    check_dashboards(dir)
+}
+
+/// The figures each city's records give, counted the way `CityFigures` documents them
+/// (from `list`, independently of the node's figures code).
+#[derive(Debug, Default, PartialEq)]
+struct Expected {
+    stations: u64,
+    suggestions: u64,
+    overdue: u64,
+    disputes: u64,
+    activities: u64,
+    opinions: u64,
+    problems: u64,
+    /// "suggestions_by_status/answered" → n, "ratings/satisfied" → n, …
+    maps: BTreeMap<String, u64>,
+}
+
+fn expected_from_list(cli: &Cli, city: &str) -> Result<Expected> {
+    let mut e = Expected::default();
+    let listed = cli.json(&["list", "--all"])?;
+    for r in listed.as_array().into_iter().flatten() {
+        if r["origin"] != city {
+            continue;
+        }
+        let status = str_of(&r["status"]);
+        let mut bump =
+            |map: &str, key: String| *e.maps.entry(format!("{map}/{key}")).or_default() += 1;
+        match r["kind"].as_str() {
+            Some("station") => {
+                bump("stations_by_status", status.clone());
+                e.stations += u64::from(status != "closed");
+            }
+            Some("suggestion") => {
+                bump("suggestions_by_status", status);
+                let rating = str_of(&r["suggestion"]["rating"]);
+                if !rating.is_empty() {
+                    bump("ratings", rating);
+                }
+                e.suggestions += 1;
+                e.overdue += u64::from(r["suggestion"]["overdue"] == true);
+            }
+            Some("dispute") => {
+                bump("disputes_by_status", status);
+                e.disputes += 1;
+            }
+            Some("activity") => {
+                bump("activities_by_status", status.clone());
+                e.activities += 1;
+                if status == "held" {
+                    let a = &r["activity"];
+                    e.opinions += a["opinions_collected"].as_u64().unwrap_or_default();
+                    e.problems += a["problems_solved"].as_u64().unwrap_or_default();
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(e)
+}
+
+/// The same figures as the node reports them in `CityFigures` JSON.
+fn expected_from_figures(f: &Value) -> Expected {
+    let n = |k: &str| f[k].as_u64().unwrap_or(u64::MAX);
+    let mut maps = BTreeMap::new();
+    for map in [
+        "stations_by_status",
+        "suggestions_by_status",
+        "ratings",
+        "disputes_by_status",
+        "activities_by_status",
+    ] {
+        for (k, v) in f[map].as_object().into_iter().flatten() {
+            maps.insert(format!("{map}/{k}"), v.as_u64().unwrap_or(u64::MAX));
+        }
+    }
+    Expected {
+        stations: n("stations"),
+        suggestions: n("suggestions"),
+        overdue: n("suggestions_overdue"),
+        disputes: n("disputes"),
+        activities: n("activities"),
+        opinions: n("opinions_collected"),
+        problems: n("problems_solved"),
+        maps,
+    }
+}
+
+fn sum(all: &[Expected]) -> Expected {
+    let mut t = Expected::default();
+    for e in all {
+        t.stations += e.stations;
+        t.suggestions += e.suggestions;
+        t.overdue += e.overdue;
+        t.disputes += e.disputes;
+        t.activities += e.activities;
+        t.opinions += e.opinions;
+        t.problems += e.problems;
+        for (k, v) in &e.maps {
+            *t.maps.entry(k.clone()).or_default() += v;
+        }
+    }
+    t
+}
+
+/// `overview --json` at every city: not partial, all three ok, figures equal to what
+/// `list` shows; `report` for this year carries the same numbers, as Markdown and HTML.
+fn check_dashboards(dir: &std::path::Path) -> Result<()> {
+    let viewer = |city: &str| Cli {
+        profile: dir.join("demo").join(city).join("viewer.toml"),
+    };
+    let expected = CITIES
+        .iter()
+        .map(|c| expected_from_list(&viewer(c), c))
+        .collect::<Result<Vec<_>>>()?;
+    let total = sum(&expected);
+    for city in CITIES {
+        let ov = viewer(city).json(&["overview"])?;
+        assert_eq!(ov["partial"], false, "overview at {city}: {ov:#}");
+        assert_eq!(ov["answered_by"], city);
+        let cities = ov["cities"].as_array().context("cities")?;
+        let names: Vec<&str> = cities.iter().filter_map(|c| c["city"].as_str()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(names[0], city, "the answering city comes first");
+        for (i, want) in CITIES.iter().enumerate() {
+            let c = cities
+                .iter()
+                .find(|c| c["city"] == *want)
+                .with_context(|| format!("{want} in the overview at {city}"))?;
+            assert_eq!(c["outcome"], "ok", "{want} at {city}: {c:#}");
+            assert_eq!(c["local"], *want == city);
+            assert_eq!(
+                expected_from_figures(&c["figures"]),
+                expected[i],
+                "{want}'s figures at {city}"
+            );
+        }
+        assert_eq!(
+            expected_from_figures(&ov["total"]),
+            total,
+            "total at {city}"
+        );
+    }
+    check_report(&viewer("qingyuan"), &total)
+}
+
+fn check_report(cli: &Cli, total: &Expected) -> Result<()> {
+    let year = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .year()
+        .to_string();
+    let wanted = [
+        format!("联络站{}个", total.stations),
+        format!("代表建议{}件", total.suggestions),
+        format!("纠纷{}起", total.disputes),
+        format!("（{year}年）"),
+        "分市情况".to_string(),
+    ];
+    for format in ["md", "html"] {
+        let out = cli.run(&["report", "--year", &year, "--format", format]);
+        lianluo_tests::check_ok(&out, "report")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        for w in &wanted {
+            assert!(
+                text.contains(w.as_str()),
+                "{format} report lacks {w}:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("不完整"),
+            "{format} report is partial:\n{text}"
+        );
+        for city in ["贺州", "清远", "永州"] {
+            assert!(text.contains(city), "{format} report lacks {city}");
+        }
+        if format == "html" {
+            assert!(text.starts_with("<!doctype html>") && text.trim_end().ends_with("</html>"));
+        } else {
+            assert!(
+                text.starts_with("# 贺州·清远·永州省际人大代表联络工作年度报告"),
+                "{text}"
+            );
+        }
+    }
+    assert_eq!(
+        (total.stations, total.suggestions, total.disputes),
+        (15, 23, 35),
+        "the sample's published sizes"
+    );
     Ok(())
 }
 

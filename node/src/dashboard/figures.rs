@@ -1,12 +1,27 @@
 //! One city's figures from the records it originated (see `CityFigures` in
-//! dashboard.proto for what each figure counts).
+//! dashboard.proto for what each figure counts), and their sum over cities.
 //!
-//! PLACEHOLDER: being written; only the signatures are final.
+//! A joint record counts once, at its origin, so the federation's total is the sum of
+//! the cities' figures. Dates compare in the federation's calendar (UTC+8): record times
+//! are RFC 3339 UTC and are converted with [`crate::domain::local_date`]; activity dates
+//! are already calendar dates.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use lianluo_proto::{CityFigures, Record};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
+use crate::domain::{local_date, refresh_overdue, rfc3339};
 use crate::error::NodeError;
 use crate::state::NodeState;
+use crate::store::RecordQuery;
+
+#[cfg(test)]
+mod tests;
+
+/// Records read from the store per chunk while computing figures.
+const SCAN_CHUNK: usize = 512;
 
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> u64 {
@@ -28,35 +43,251 @@ pub fn check_year(year: u32) -> Result<(), NodeError> {
 }
 
 /// This node's city's figures for `year`, computed off the async runtime.
+///
+/// The store is scanned in chunks inside one blocking task, so memory stays bounded by a
+/// chunk whatever the number of records.
 pub async fn local_figures(state: &NodeState, year: u32) -> Result<CityFigures, NodeError> {
     check_year(year)?;
-    Ok(CityFigures {
-        city: state.config.city.clone(),
-        year,
-        ..CityFigures::default()
+    let store = state.store.clone();
+    let city = state.config.city.clone();
+    let now = now_ms();
+    let mut figures = tokio::task::spawn_blocking(move || {
+        let mut tally = Tally::new(&city, year, now);
+        let mut after = None;
+        loop {
+            let q = RecordQuery {
+                after_id: after.take(),
+                limit: SCAN_CHUNK,
+                ..RecordQuery::default()
+            };
+            let chunk = store.records(&q)?;
+            for rec in &chunk {
+                tally.add(rec);
+            }
+            match chunk.last() {
+                Some(last) if chunk.len() == SCAN_CHUNK => after = Some(last.id.clone()),
+                _ => return Ok::<_, NodeError>(tally.finish()),
+            }
+        }
     })
+    .await
+    .map_err(|e| NodeError::Internal(format!("figures task failed: {e}")))??;
+    figures.computed_at = rfc3339(now);
+    Ok(figures)
 }
 
-/// The figures of `city` over `records` (those it did not originate are skipped).
+/// The figures of `city` over `records` (those it did not originate are skipped), for
+/// `year` (0: all years), with overdue suggestions as of `now_ms`.
 pub fn compute<'a>(
     city: &str,
     year: u32,
     now_ms: u64,
     records: impl IntoIterator<Item = &'a Record>,
 ) -> CityFigures {
-    let _ = (now_ms, records.into_iter().count());
-    CityFigures {
-        city: city.to_string(),
+    let mut tally = Tally::new(city, year, now_ms);
+    for rec in records {
+        tally.add(rec);
+    }
+    tally.finish()
+}
+
+/// Sums figures of several cities (city left empty): every count and every map entry.
+/// `deputies` is the sum of each city's distinct deputies.
+pub fn total<'a>(cities: impl IntoIterator<Item = &'a CityFigures>, year: u32) -> CityFigures {
+    let mut t = CityFigures {
         year,
+        resolved_year: resolved_year(year, now_ms()),
         ..CityFigures::default()
+    };
+    for c in cities {
+        if year == 0 && c.resolved_year != 0 {
+            // The cities' own idea of "this year" (the same but at New Year's midnight).
+            t.resolved_year = c.resolved_year;
+        }
+        t.stations += c.stations;
+        add_map(&mut t.stations_by_status, &c.stations_by_status);
+        t.suggestions += c.suggestions;
+        t.joint_suggestions += c.joint_suggestions;
+        add_map(&mut t.suggestions_by_status, &c.suggestions_by_status);
+        t.suggestions_overdue += c.suggestions_overdue;
+        add_map(&mut t.ratings, &c.ratings);
+        t.disputes += c.disputes;
+        add_map(&mut t.disputes_by_status, &c.disputes_by_status);
+        t.disputes_resolved_in_year += c.disputes_resolved_in_year;
+        t.activities += c.activities;
+        add_map(&mut t.activities_by_status, &c.activities_by_status);
+        add_map(&mut t.activities_by_kind, &c.activities_by_kind);
+        add_map(&mut t.activities_by_month, &c.activities_by_month);
+        t.deputies += c.deputies;
+        t.deputy_attendances += c.deputy_attendances;
+        t.opinions_collected += c.opinions_collected;
+        t.problems_solved += c.problems_solved;
+    }
+    t
+}
+
+fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
     }
 }
 
-/// Sums figures of several cities (city left empty).
-pub fn total<'a>(cities: impl IntoIterator<Item = &'a CityFigures>, year: u32) -> CityFigures {
-    let _ = cities.into_iter().count();
-    CityFigures {
-        year,
-        ..CityFigures::default()
+/// The year `disputes_resolved_in_year` is about: `year`, or the current one (UTC+8).
+fn resolved_year(year: u32, now_ms: u64) -> u32 {
+    if year != 0 {
+        return year;
+    }
+    u32::try_from(local_date(now_ms).year()).unwrap_or(0)
+}
+
+/// The calendar date (UTC+8) of an RFC 3339 time, `None` when it does not parse.
+fn local_date_of(rfc: &str) -> Option<time::Date> {
+    let t = OffsetDateTime::parse(rfc, &Rfc3339).ok()?;
+    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?;
+    Some(local_date(ms))
+}
+
+/// The year of a `YYYY-MM-DD` date.
+fn year_of_ymd(ymd: &str) -> Option<u32> {
+    ymd.get(..4)?.parse().ok()
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    *map.entry(key.to_string()).or_default() += 1;
+}
+
+/// Figures being accumulated record by record.
+struct Tally {
+    f: CityFigures,
+    /// Today (UTC+8), for overdue suggestions.
+    today: time::Date,
+    /// Distinct deputies of held activities, by (city, name).
+    deputies: BTreeSet<(String, String)>,
+}
+
+impl Tally {
+    fn new(city: &str, year: u32, now_ms: u64) -> Tally {
+        Tally {
+            f: CityFigures {
+                city: city.to_string(),
+                year,
+                resolved_year: resolved_year(year, now_ms),
+                ..CityFigures::default()
+            },
+            today: local_date(now_ms),
+            deputies: BTreeSet::new(),
+        }
+    }
+
+    fn add(&mut self, rec: &Record) {
+        if rec.origin != self.f.city {
+            return;
+        }
+        // Resolved in the year, whenever the dispute was reported: "本年化解" counts a
+        // dispute reported last year and resolved this year.
+        if rec.kind == "dispute" && rec.status == "resolved" {
+            let resolved_in = local_date_of(&rec.updated_at).map(|d| d.year());
+            if resolved_in.and_then(|y| u32::try_from(y).ok()) == Some(self.f.resolved_year) {
+                self.f.disputes_resolved_in_year += 1;
+            }
+        }
+        if !self.in_year(rec) {
+            return;
+        }
+        match rec.kind.as_str() {
+            "station" => self.station(rec),
+            "suggestion" => self.suggestion(rec),
+            "dispute" => {
+                self.f.disputes += 1;
+                bump(&mut self.f.disputes_by_status, &rec.status);
+            }
+            "activity" => self.activity(rec),
+            _ => {}
+        }
+    }
+
+    /// Whether the record belongs to the year asked for (see `FiguresRequest.year`).
+    fn in_year(&self, rec: &Record) -> bool {
+        let year = self.f.year;
+        if year == 0 {
+            return true;
+        }
+        let created = || local_date_of(&rec.created_at).and_then(|d| u32::try_from(d.year()).ok());
+        match rec.kind.as_str() {
+            "station" => created().is_some_and(|y| y <= year),
+            "suggestion" => rec
+                .suggestion
+                .as_ref()
+                .is_some_and(|s| s.year == year || s.carried_over_to.contains(&year)),
+            "dispute" => created() == Some(year),
+            "activity" => rec.activity.as_ref().is_some_and(|a| {
+                let day = if a.held_on.is_empty() {
+                    &a.date
+                } else {
+                    &a.held_on
+                };
+                year_of_ymd(day) == Some(year)
+            }),
+            _ => false,
+        }
+    }
+
+    fn station(&mut self, rec: &Record) {
+        if rec.status != "closed" {
+            self.f.stations += 1;
+        }
+        bump(&mut self.f.stations_by_status, &rec.status);
+    }
+
+    fn suggestion(&mut self, rec: &Record) {
+        self.f.suggestions += 1;
+        bump(&mut self.f.suggestions_by_status, &rec.status);
+        if rec.participants.len() > 1 {
+            self.f.joint_suggestions += 1;
+        }
+        // Overdue as of today, not as of the record's last change: only the view is
+        // refreshed, on a copy of what the check reads.
+        let mut view = Record {
+            status: rec.status.clone(),
+            suggestion: rec.suggestion.clone(),
+            ..Record::default()
+        };
+        refresh_overdue(&mut view, self.today);
+        let Some(s) = view.suggestion else { return };
+        if s.overdue {
+            self.f.suggestions_overdue += 1;
+        }
+        if !s.rating.is_empty() {
+            bump(&mut self.f.ratings, &s.rating);
+        }
+    }
+
+    fn activity(&mut self, rec: &Record) {
+        self.f.activities += 1;
+        bump(&mut self.f.activities_by_status, &rec.status);
+        if rec.status != "held" {
+            return;
+        }
+        let Some(a) = rec.activity.as_ref() else {
+            return;
+        };
+        bump(&mut self.f.activities_by_kind, &a.activity_kind);
+        if let Some(month) = a.held_on.get(..7) {
+            bump(&mut self.f.activities_by_month, month);
+        }
+        let present: BTreeSet<(String, String)> = a
+            .deputies
+            .iter()
+            .map(|d| (d.city.clone(), d.name.clone()))
+            .collect();
+        self.f.deputy_attendances += present.len() as u64;
+        self.deputies.extend(present);
+        self.f.opinions_collected += u64::from(a.opinions_collected);
+        self.f.problems_solved += u64::from(a.problems_solved);
+    }
+
+    fn finish(mut self) -> CityFigures {
+        self.f.deputies = self.deputies.len() as u64;
+        self.f
     }
 }

@@ -1,6 +1,7 @@
 //! Tests: the command-line contract parses and arguments map to the right proto changes
 //! (suggestions, stations, queries here; disputes and activities in `tests/acts.rs`;
-//! `add-partner` and the help texts in `tests/partners.rs`).
+//! `add-partner` and the help texts in `tests/partners.rs`; `overview` and `report` in
+//! `tests/dashboard.rs`).
 
 use clap::Parser;
 use lianluo_proto::change::Kind;
@@ -11,6 +12,7 @@ use super::build::{self, Call};
 use super::ClientCommand;
 
 mod acts;
+mod dashboard;
 mod partners;
 mod tls;
 

@@ -1,0 +1,112 @@
+//! `lianluo report --year YYYY`: the year's summary in Chinese, in the style of the
+//! published reports, from the node's `Dashboard.Overview` of that year.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail};
+use clap::{Args, ValueEnum};
+use lianluo_node::dashboard::report::{self, ReportFormat};
+use tonic::transport::Channel;
+
+use super::overview::{fetch, parse_deadline, request};
+use super::{emit, Context};
+
+/// Long help of `lianluo report`.
+pub const REPORT_HELP: &str = "The year's report of the federation's liaison work, in \
+Chinese, in the style of the published reports: a title naming the cities, a summary \
+(\"在三市毗邻乡镇建立省际人大代表联络站15个，共同督办代表建议23件……参与化解边界土地山林纠纷35起……\"), \
+a table with one row per city and the total, then one section per city with its \
+suggestions by status, ratings, disputes by status and held activities by kind.
+
+The figures are those of `lianluo overview --year YYYY`: each city's node computes its \
+own, the node you ask gathers them within the deadline. When a city's figures are not \
+fresh (stale, timeout, unreachable, refused) the report says so at the top, names the \
+city and how old its figures are, and its row shows it: a partial report is never \
+silent. Use --abort-on-partial to refuse to print one.
+
+Summary wording: 已办结 counts suggestions whose every part is answered (answered, rated \
+or closed); 本年化解 disputes resolved during the year; 开展联合活动 held activities; \
+参与代表 deputy attendances (人次).
+
+Examples:
+  lianluo --profile demo/hezhou/viewer.toml report --year 2026
+  lianluo report --year 2026 --format html --output report-2026.html";
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The year reported on (2000–2100).
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(u32).range(2000..=2100))]
+    pub year: u32,
+    /// Output format: Markdown, or a standalone HTML document.
+    #[arg(long, value_enum, default_value_t = FormatArg::Md)]
+    pub format: FormatArg,
+    /// How long to wait for peer cities: `500ms`, `3s`, or milliseconds (100ms–60s;
+    /// default: the node's, 3s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
+    pub deadline: Option<u32>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1) instead of printing a report when any city's figures are not fresh.
+    #[arg(long)]
+    pub abort_on_partial: bool,
+}
+
+/// `--format` of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Markdown.
+    Md,
+    /// A standalone HTML document.
+    Html,
+}
+
+impl From<FormatArg> for ReportFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Md => ReportFormat::Markdown,
+            FormatArg::Html => ReportFormat::Html,
+        }
+    }
+}
+
+/// Runs `report`: fetches the year's overview and prints (or writes) the report.
+pub async fn run(
+    channel: Channel,
+    args: &ReportArgs,
+    ctx: &Context,
+    ep: &str,
+) -> anyhow::Result<()> {
+    if ctx.json {
+        bail!(
+            "--json: report has no JSON form; use `lianluo overview --json --year {}` for \
+             the figures",
+            args.year
+        );
+    }
+    let req = request(args.deadline, Some(args.year), args.abort_on_partial);
+    let resp = fetch(channel, req, ep).await?;
+    let text = report::render(&resp, args.format.into());
+    if resp.partial {
+        let bad: Vec<String> = resp
+            .cities
+            .iter()
+            .filter(|c| c.outcome != "ok")
+            .map(|c| format!("{} {}", c.city, c.outcome))
+            .collect();
+        eprintln!(
+            "warning: the report is partial ({}); it says so at the top",
+            bad.join(", ")
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| anyhow!("--output {}: cannot write: {e}", path.display()))?;
+            eprintln!("report written to {}", path.display());
+            Ok(())
+        }
+        None => emit(&text),
+    }
+}
