@@ -1,6 +1,8 @@
 //! Prometheus metrics in the text exposition format (version 0.0.4), written by hand: the
 //! per-peer replication state from the peer registry, the local log's last and durable
-//! seqs, the store's size on disk, and an info series naming the node.
+//! seqs, the store's size on disk, an info series naming the node, and the gRPC calls of
+//! both listeners by service, method and code ([`RpcMetrics`], counted by
+//! [`RpcMetricsLayer`]).
 //!
 //! [`render`] reads the store (blocking): call it from `spawn_blocking` in async code.
 
@@ -10,6 +12,12 @@ use std::time::UNIX_EPOCH;
 use lianluo_federation::sync::PeerState;
 
 use crate::state::NodeState;
+
+mod layer;
+mod rpc;
+
+pub use layer::{Metered, MeteredBody, RpcMetricsLayer};
+pub use rpc::{code_name, Call, Port, RpcMetrics, BUCKETS, OTHER};
 
 /// What [`render_parts`] shows about the node itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +63,9 @@ impl NodeFacts {
 /// The metrics of a running node (blocking: reads the store).
 pub fn render(state: &NodeState) -> String {
     let peers = crate::service::node::peer_states(state);
-    render_parts(&NodeFacts::read(state), &peers)
+    let mut out = render_parts(&NodeFacts::read(state), &peers);
+    state.rpc_metrics.render(&mut out);
+    out
 }
 
 /// One metric family: name, type, help.

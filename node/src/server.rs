@@ -141,6 +141,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         peers,
         tls,
         dashboard,
+        rpc_metrics: crate::metrics::RpcMetrics::new(),
     });
     // Peers' signer certificates kept from earlier runs, so shared history verifies
     // before any peer reconnects.
@@ -310,12 +311,15 @@ async fn serve_api(
     let limit = crate::service::limits::SizeLimitLayer {
         max_request_bytes: cfg.max_request_bytes,
     };
+    let metrics = state.rpc_metrics.layer(crate::metrics::Port::Api);
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
             .max_connection_age(max_age)
             .max_connection_age_grace(CONNECTION_AGE_GRACE)
+            // Outside the size limit, so its rewritten status is what gets counted.
+            .layer(metrics)
             .layer(limit)
             .add_service(health)
             .add_service(reflection)
@@ -352,6 +356,7 @@ fn serve_federation(
     )
     .into_server();
     let max_age = cfg.max_stream;
+    let metrics = state.rpc_metrics.layer(crate::metrics::Port::Federation);
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
@@ -359,6 +364,7 @@ fn serve_federation(
             // that opens new streams on an old connection must handshake again.
             .max_connection_age(max_age + CONNECTION_AGE_GRACE)
             .max_connection_age_grace(CONNECTION_AGE_GRACE)
+            .layer(metrics)
             .add_service(service)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;

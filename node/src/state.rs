@@ -36,6 +36,8 @@ pub struct NodeState {
     pub tls: crate::server::TlsSet,
     /// Fan-out to peers for dashboard overviews, with their last known figures.
     pub dashboard: crate::dashboard::Dashboard,
+    /// gRPC calls on both listeners by service, method and code, for `/metrics`.
+    pub rpc_metrics: crate::metrics::RpcMetrics,
 }
 
 impl NodeState {
