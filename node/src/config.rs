@@ -60,6 +60,18 @@ impl Role {
     }
 }
 
+/// How the HTTP listener (web dashboard, metrics, health) is protected (`http.tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpSecurity {
+    /// Plain HTTP, allowed on a loopback address only: whoever can reach the host's
+    /// loopback can read the dashboard and metrics, without logging in.
+    Plain,
+    /// HTTPS with the client API's TLS: the node certificate, a client certificate from
+    /// this city's user CA required (CRLs checked, hot reload), and its user must have a
+    /// role in `[users]`. Required on any address that is not loopback.
+    MutualTls,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -119,8 +131,10 @@ pub struct Config {
     pub api_listen: SocketAddr,
     /// Federation (node-to-node) listen address.
     pub federation_listen: SocketAddr,
-    /// HTTP listener (metrics, health) on loopback, if configured.
+    /// HTTP listener (web dashboard, metrics, health), if configured.
     pub http_listen: Option<SocketAddr>,
+    /// How the HTTP listener is protected; `Plain` only on a loopback address.
+    pub http_security: HttpSecurity,
     /// Longest life of one federation stream before the peer must re-handshake.
     pub max_stream: std::time::Duration,
     /// TLS and signing files.

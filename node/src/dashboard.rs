@@ -117,8 +117,7 @@ pub async fn overview(
             // Only when aborting: the call was dropped at another peer's failure.
             None => CityOverview {
                 outcome: "timeout".into(),
-                error: "not awaited: the overview was aborted at another city's failure"
-                    .into(),
+                error: "not awaited: the overview was aborted at another city's failure".into(),
                 ..CityOverview::default()
             },
         };

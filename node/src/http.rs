@@ -1,10 +1,18 @@
-//! The node's plain-HTTP listener (`http.listen`, loopback only — the config refuses any
-//! other address because nothing here is authenticated):
+//! The node's HTTP listener (`http.listen`): the web dashboard, its JSON API, metrics and
+//! health.
 //!
+//! - `GET /`, `/records`, `/records/{id}`: the dashboard's pages, one embedded
+//!   `index.html` whose script draws them ([`pages`]); `/assets/{app.js,labels.js,app.css}`,
+//! - `GET /api/overview`, `/api/peers`, `/api/records`, `/api/records/{id}`: JSON ([`api`]),
 //! - `GET /metrics`: Prometheus text exposition ([`crate::metrics`]),
 //! - `GET /healthz`: `200 ok` while the process serves HTTP at all (liveness),
 //! - `GET /readyz`: `200 ready` once the node serves its APIs, `503` before that and
 //!   while it shuts down (readiness; the node flips the flag it passes to [`serve`]).
+//!
+//! On loopback it is plain HTTP without login (the config refuses plain HTTP anywhere
+//! else): whoever can reach the host's loopback can read it. With `http.tls = true` it is
+//! HTTPS with the client API's TLS (client certificate of this city's user CA required,
+//! CRLs, hot reload), and every request needs a user with a role ([`https`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,37 +25,58 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::config::HttpSecurity;
 use crate::state::NodeState;
+
+mod api;
+mod https;
+mod pages;
+mod query;
+
+#[cfg(test)]
+mod api_tests;
+#[cfg(test)]
+mod https_tests;
 
 /// Content type of the Prometheus text format.
 pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// What every handler gets: the node, and whether it is ready.
 #[derive(Clone)]
 struct Http {
     node: Arc<NodeState>,
     ready: Arc<AtomicBool>,
 }
 
-/// The routes, for embedding or testing.
+/// The routes, for embedding or testing (without the login that [`serve`] adds in
+/// `http.tls` mode).
 pub fn router(node: Arc<NodeState>, ready: Arc<AtomicBool>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(api::routes())
+        .merge(pages::routes())
         .with_state(Http { node, ready })
 }
 
-/// Serves the routes on `listener` until `shutdown` completes. `ready` is read on every
-/// `/readyz` request: set it once the node serves, clear it when shutting down.
+/// Serves the routes on `listener` until `shutdown` completes: plain HTTP, or HTTPS with
+/// client certificates and roles when the config says `http.tls = true`. `ready` is read
+/// on every `/readyz` request: set it once the node serves, clear it when shutting down.
 pub async fn serve(
     listener: TcpListener,
     node: Arc<NodeState>,
     ready: Arc<AtomicBool>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node, ready))
-        .with_graceful_shutdown(shutdown)
-        .await
+    match node.config.http_security {
+        HttpSecurity::Plain => {
+            axum::serve(listener, router(node, ready))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        HttpSecurity::MutualTls => https::serve(listener, node, ready, shutdown).await,
+    }
 }
 
 async fn metrics(State(http): State<Http>) -> impl IntoResponse {

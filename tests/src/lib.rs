@@ -4,6 +4,7 @@
 //! [`LinkProxy`] the test can cut, heal or reroute; [`NodeProc`] runs one node and is
 //! killed on drop; [`Cli`] drives the real binary as a coordinator would.
 
+pub mod browser;
 pub mod check;
 pub mod fake_peer;
 pub mod federation;

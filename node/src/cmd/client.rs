@@ -1,12 +1,15 @@
 //! Client subcommands of `lianluo`: record acts (`suggestion`, `dispute`, `activity`,
 //! `station`), queries (`show`, `list`) and `whoami`, spoken to a node's `Records` gRPC
-//! API over mutual TLS with the certificate named by a profile file.
+//! API, and the federation's figures (`overview`, `report`) from its `Dashboard` API,
+//! over mutual TLS with the certificate named by a profile file.
 
 mod args;
 mod build;
 pub(crate) mod connect;
 mod output;
+mod overview;
 mod peers;
+mod report;
 #[cfg(test)]
 mod tests;
 
@@ -129,6 +132,13 @@ lag in events (0 when caught up), last contact and last error. With --json: a li
 objects with city, state, connected, lag, last_contact, last_error and more."
     )]
     Peers,
+    /// The federation's figures city by city, each with its outcome (ok, stale, timeout,
+    /// unreachable, refused).
+    #[command(long_about = overview::OVERVIEW_HELP)]
+    Overview(overview::OverviewArgs),
+    /// The year's report in Chinese (Markdown or HTML), with a table per city.
+    #[command(long_about = report::REPORT_HELP)]
+    Report(report::ReportArgs),
 }
 
 /// Runs one client subcommand against the node named by the profile.
@@ -150,6 +160,8 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         ClientCommand::List(a) => list(&mut client, &a, ctx, ep).await,
         ClientCommand::Peers => peers::run(channel, ctx, ep).await,
+        ClientCommand::Overview(a) => overview::run(channel, &a, ctx, ep).await,
+        ClientCommand::Report(a) => report::run(channel, &a, ctx, ep).await,
         ClientCommand::Whoami => {
             let me = rpc(client.who_am_i(WhoAmIRequest {}))
                 .await

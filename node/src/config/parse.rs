@@ -25,7 +25,7 @@ const TOP: &[&str] = &[
 ];
 const API: &[&str] = &["listen"];
 const FEDERATION: &[&str] = &["listen", "max_stream_secs"];
-const HTTP: &[&str] = &["listen"];
+const HTTP: &[&str] = &["listen", "tls"];
 const TLS: &[&str] = &[
     "ca",
     "cert",
@@ -170,6 +170,16 @@ impl Walker {
         }
     }
 
+    fn boolean(&mut self, key: &str, v: Option<&Value>) -> Option<bool> {
+        match v? {
+            Value::Boolean(b) => Some(*b),
+            other => {
+                self.wrong(key, "a boolean (true or false, without quotes)", other);
+                None
+            }
+        }
+    }
+
     /// A string field of an optional section.
     fn field(
         &mut self,
@@ -204,6 +214,7 @@ impl Walker {
         let t = self.section(top, "http", HTTP);
         RawHttp {
             listen: self.field("http", t, "listen", ADDR),
+            tls: self.boolean("http.tls", t.and_then(|t| t.get("tls"))),
         }
     }
 

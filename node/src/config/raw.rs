@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use super::{Config, LogFormat, Peer, Problem, Role, TlsPaths, DEFAULT_TRUST_DOMAIN};
+use super::{Config, HttpSecurity, LogFormat, Peer, Problem, Role, TlsPaths, DEFAULT_TRUST_DOMAIN};
 
 /// Default largest gRPC request: 1 MiB.
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
@@ -40,6 +40,7 @@ pub struct RawFederation {
 #[derive(Debug, Default)]
 pub struct RawHttp {
     pub listen: Option<String>,
+    pub tls: Option<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +76,7 @@ struct Listeners {
     api: SocketAddr,
     federation: SocketAddr,
     http: Option<SocketAddr>,
+    http_security: HttpSecurity,
     max_stream: std::time::Duration,
 }
 
@@ -183,6 +185,7 @@ impl RawConfig {
             api_listen: listen.api,
             federation_listen: listen.federation,
             http_listen: listen.http,
+            http_security: listen.http_security,
             max_stream: listen.max_stream,
             tls,
             peers,
@@ -221,19 +224,7 @@ impl RawConfig {
     fn listeners(&self, c: &mut Checker<'_>) -> Listeners {
         let api = listen_addr(c, "api.listen", &self.api.listen);
         let federation = listen_addr(c, "federation.listen", &self.federation.listen);
-        let http = self
-            .http
-            .listen
-            .as_ref()
-            .map(|_| listen_addr(c, "http.listen", &self.http.listen));
-        if let Some(addr) = http {
-            if !addr.ip().is_loopback() {
-                c.problem(
-                    "http.listen",
-                    format!("{addr}: the HTTP listener (metrics, health) serves without TLS and must bind a loopback address such as 127.0.0.1"),
-                );
-            }
-        }
+        let (http, http_security) = self.http_listener(c);
         let secs = match self.federation.max_stream_secs {
             None => 300,
             Some(n @ 1..=86_400) => n.unsigned_abs(),
@@ -249,8 +240,40 @@ impl RawConfig {
             api,
             federation,
             http,
+            http_security,
             max_stream: std::time::Duration::from_secs(secs),
         }
+    }
+
+    /// `[http]`: plain HTTP on loopback only; any other address needs `tls = true`.
+    fn http_listener(&self, c: &mut Checker<'_>) -> (Option<SocketAddr>, HttpSecurity) {
+        let security = if self.http.tls == Some(true) {
+            HttpSecurity::MutualTls
+        } else {
+            HttpSecurity::Plain
+        };
+        if self.http.listen.is_none() {
+            if self.http.tls == Some(true) && !c.reported("http.listen") {
+                c.problem(
+                    "http.tls",
+                    "set without http.listen; add the address to serve on, or remove http.tls",
+                );
+            }
+            return (None, security);
+        }
+        let addr = listen_addr(c, "http.listen", &self.http.listen);
+        if security == HttpSecurity::Plain && !addr.ip().is_loopback() {
+            c.problem(
+                "http.listen",
+                format!(
+                    "{addr} is not a loopback address, and without TLS anyone who reaches it \
+                     could read the dashboard and metrics; bind 127.0.0.1 (then open it on \
+                     this host, or through an SSH tunnel), or set http.tls = true to serve \
+                     HTTPS that requires a user certificate of this city with a role in [users]"
+                ),
+            );
+        }
+        (Some(addr), security)
     }
 
     fn log_format(&self, c: &mut Checker<'_>) -> LogFormat {
@@ -377,5 +400,68 @@ mod tests {
         // Still checked: keys not involved in a type error.
         assert_eq!(count("data_dir"), 1, "{problems:?}");
         assert_eq!(count("federation.listen"), 1, "{problems:?}");
+    }
+
+    fn http_of(section: &str) -> (Config, Vec<Problem>) {
+        let (raw, earlier) = super::super::parse::parse(section).expect("toml");
+        raw.check(Path::new("n.toml"), Path::new("."), earlier)
+    }
+
+    fn http_problems(problems: &[Problem]) -> Vec<&Problem> {
+        problems
+            .iter()
+            .filter(|p| p.key.starts_with("http"))
+            .collect()
+    }
+
+    #[test]
+    fn config_http_off_loopback_without_tls_is_refused_naming_both_fixes() {
+        for addr in ["0.0.0.0:7103", "192.168.1.5:7103", "[::]:7103"] {
+            let (_, problems) = http_of(&format!("[http]\nlisten = \"{addr}\"\n"));
+            let http = http_problems(&problems);
+            assert_eq!(http.len(), 1, "{addr}: {problems:?}");
+            assert_eq!(http[0].key, "http.listen");
+            let m = &http[0].message;
+            assert!(m.contains("not a loopback address"), "{m}");
+            assert!(m.contains("bind 127.0.0.1"), "{m}");
+            assert!(m.contains("set http.tls = true"), "{m}");
+            // `tls = false` is the same as leaving it out.
+            let (_, problems) = http_of(&format!("[http]\nlisten = \"{addr}\"\ntls = false\n"));
+            assert_eq!(http_problems(&problems).len(), 1, "{problems:?}");
+        }
+    }
+
+    #[test]
+    fn config_http_security_is_plain_on_loopback_and_mutual_tls_when_asked() {
+        let (cfg, problems) = http_of("[http]\nlisten = \"127.0.0.1:7103\"\n");
+        assert!(http_problems(&problems).is_empty(), "{problems:?}");
+        assert_eq!(cfg.http_security, HttpSecurity::Plain);
+        assert_eq!(
+            cfg.http_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 7103)))
+        );
+        let (cfg, problems) = http_of("[http]\nlisten = \"0.0.0.0:7103\"\ntls = true\n");
+        assert!(http_problems(&problems).is_empty(), "{problems:?}");
+        assert_eq!(cfg.http_security, HttpSecurity::MutualTls);
+        let (cfg, problems) = http_of("[http]\nlisten = \"[::1]:7103\"\ntls = true\n");
+        assert!(http_problems(&problems).is_empty(), "{problems:?}");
+        assert_eq!(cfg.http_security, HttpSecurity::MutualTls);
+        let (cfg, problems) = http_of("city = \"hezhou\"\n");
+        assert!(http_problems(&problems).is_empty(), "{problems:?}");
+        assert_eq!(cfg.http_listen, None);
+    }
+
+    #[test]
+    fn config_http_tls_needs_a_listen_address_and_a_boolean() {
+        let (_, problems) = http_of("[http]\ntls = true\n");
+        let http = http_problems(&problems);
+        assert_eq!(http.len(), 1, "{problems:?}");
+        assert_eq!(http[0].key, "http.tls");
+        assert!(http[0].message.contains("without http.listen"), "{http:?}");
+        let (_, problems) = http_of("[http]\nlisten = \"0.0.0.0:1\"\ntls = \"yes\"\n");
+        let http = http_problems(&problems);
+        let keys: Vec<&str> = http.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["http.tls", "http.listen"], "{problems:?}");
+        assert!(http[0].message.contains("expected a boolean"), "{http:?}");
     }
 }

@@ -15,7 +15,7 @@ pub struct NodeToml<'a> {
     pub api: SocketAddr,
     /// Federation address.
     pub federation: SocketAddr,
-    /// Loopback HTTP address (metrics, health), if any.
+    /// Loopback HTTP address (web dashboard, metrics, health), if any.
     pub http: Option<SocketAddr>,
     /// The other cities and their federation addresses.
     pub peers: &'a [(&'a str, SocketAddr)],
@@ -33,7 +33,13 @@ impl NodeToml<'_> {
         } = self;
         let http = self
             .http
-            .map(|a| format!("\n[http]\n# Metrics and health (loopback only).\nlisten = \"{a}\"\n"))
+            .map(|a| {
+                format!(
+                    "\n[http]\n# Web dashboard (http://{a}/), metrics and health, plain HTTP on \
+                     loopback.\n# On any other address set tls = true: HTTPS with a user \
+                     certificate of\n# {city} that has a role below.\nlisten = \"{a}\"\n"
+                )
+            })
             .unwrap_or_default();
         let peers: String = self
             .peers
