@@ -61,8 +61,9 @@ impl<S: SyncSource> FederationService<S> {
         FederationServer::new(self)
     }
 
-    /// The caller's city, if it is a configured peer presenting a node certificate.
-    fn authorize<T>(&self, request: &Request<T>) -> Result<PeerCity, Status> {
+    /// The caller's city, if it is a configured peer presenting a node certificate;
+    /// `what` names the call in the refusal's log line.
+    fn authorize<T>(&self, request: &Request<T>, what: &str) -> Result<PeerCity, Status> {
         let remote = request.extensions().get::<TlsConnectInfo>().map_or_else(
             || "an unknown address".to_string(),
             |i| i.remote_addr.to_string(),
@@ -70,11 +71,11 @@ impl<S: SyncSource> FederationService<S> {
         // TLS already refuses user and foreign certificates on the federation listener;
         // the role is checked again so a misconfigured trust bundle cannot let them in.
         let city = peer_city_of(request, &self.trust_domain).map_err(|e| {
-            tracing::warn!(remote = %remote, "sync refused: {e}");
+            tracing::warn!(remote = %remote, "{what} refused: {e}");
             Status::from(e)
         })?;
         if !self.source.is_peer(&city) {
-            tracing::warn!(remote = %remote, peer = %city, "sync refused: not a configured peer");
+            tracing::warn!(remote = %remote, peer = %city, "{what} refused: not a configured peer");
             return Err(Status::permission_denied(format!(
                 "{city} is not a configured peer of this node; add it under [[peers]] in \
                  this node's config if it should replicate with us"
@@ -97,7 +98,7 @@ impl<S: SyncSource> Federation for FederationService<S> {
         &self,
         request: Request<SyncRequest>,
     ) -> Result<Response<Self::SyncStream>, Status> {
-        let city = self.authorize(&request)?;
+        let city = self.authorize(&request, "sync")?;
         let request = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let span = tracing::info_span!("sync-serve", peer = %city);
@@ -110,7 +111,7 @@ impl<S: SyncSource> Federation for FederationService<S> {
         &self,
         request: Request<FiguresRequest>,
     ) -> Result<Response<CityFigures>, Status> {
-        let city = self.authorize(&request)?;
+        let city = self.authorize(&request, "figures")?;
         let year = request.into_inner().year;
         tracing::debug!(peer = %city, year, "serving figures");
         self.source.figures(year).await.map(Response::new)

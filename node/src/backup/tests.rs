@@ -57,7 +57,7 @@ fn load(path: &Path) -> Config {
 }
 
 /// A request as it arrives over mutual TLS from the city's coordinator.
-fn request<T>(root: &Path, city: &str, msg: T) -> tonic::Request<T> {
+pub(crate) fn request<T>(root: &Path, city: &str, msg: T) -> tonic::Request<T> {
     let der = lianluo_certs::read_cert_der(&root.join(format!("pki/{city}/users/coordinator.pem")))
         .expect("user cert");
     let mut req = tonic::Request::new(msg);

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use lianluo_federation::tls::TlsConnectInfo;
 use lianluo_proto::records_server::Records;
 use lianluo_proto::{change, Change, CreateRequest, Record, SuggestionSubmitted};
 use serde_json::Value;
@@ -72,18 +71,6 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> Answer {
     exchange(s, path).await.expect("exchange")
 }
 
-/// A request as it arrives over mutual TLS from `city`'s coordinator.
-fn as_coordinator<T>(root: &Path, city: &str, msg: T) -> tonic::Request<T> {
-    let der = lianluo_certs::read_cert_der(&root.join(format!("pki/{city}/users/coordinator.pem")))
-        .expect("user cert");
-    let mut req = tonic::Request::new(msg);
-    req.extensions_mut().insert(TlsConnectInfo {
-        remote_addr: "127.0.0.1:50000".parse().expect("addr"),
-        peer_certs: Some(Arc::new(vec![der.into()])),
-    });
-    req
-}
-
 /// Submits a suggestion at hezhou, shared with qingyuan.
 pub(super) async fn submit(root: &Path, state: &Arc<NodeState>, title: &str) -> Record {
     lianluo_federation::crypto::install_crypto_provider();
@@ -101,21 +88,20 @@ pub(super) async fn submit(root: &Path, state: &Arc<NodeState>, title: &str) -> 
         change: Some(change),
     };
     RecordsService::new(state.clone())
-        .create(as_coordinator(root, "hezhou", req))
+        .create(crate::backup::tests::request(root, "hezhou", req))
         .await
         .expect("create")
         .into_inner()
 }
 
-#[tokio::test]
-async fn http_api_serves_records_overview_and_peers_as_json() {
+/// A node (hezhou, one configured peer that never runs) opened in a temp dir, with its
+/// HTTP routes served on a loopback port.
+async fn serve_node() -> (tempfile::TempDir, Arc<NodeState>, std::net::SocketAddr) {
     let tmp = tempfile::tempdir().unwrap();
     let path = crate::backup::tests::write_config(tmp.path(), "hezhou", "data");
     let state = crate::server::open_state(crate::config::load(&path).unwrap())
         .await
         .unwrap();
-    let made = submit(tmp.path(), &state, "关于修建省际断头路的建议").await;
-    submit(tmp.path(), &state, "second").await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let ready = Arc::new(AtomicBool::new(true));
@@ -125,6 +111,14 @@ async fn http_api_serves_records_overview_and_peers_as_json() {
         ready,
         std::future::pending(),
     ));
+    (tmp, state, addr)
+}
+
+#[tokio::test]
+async fn http_api_serves_records_overview_and_peers_as_json() {
+    let (tmp, state, addr) = serve_node().await;
+    let made = submit(tmp.path(), &state, "关于修建省际断头路的建议").await;
+    submit(tmp.path(), &state, "second").await;
 
     let list = get(
         addr,
@@ -191,15 +185,7 @@ async fn http_api_serves_records_overview_and_peers_as_json() {
 
 #[tokio::test]
 async fn http_api_errors_are_json_with_the_matching_status_and_the_field() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = crate::backup::tests::write_config(tmp.path(), "hezhou", "data");
-    let state = crate::server::open_state(crate::config::load(&path).unwrap())
-        .await
-        .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let ready = Arc::new(AtomicBool::new(true));
-    tokio::spawn(super::serve(listener, state, ready, std::future::pending()));
+    let (_tmp, _state, addr) = serve_node().await;
 
     let cases: &[(&str, u16, &str)] = &[
         (
@@ -254,15 +240,7 @@ async fn http_api_errors_are_json_with_the_matching_status_and_the_field() {
 
 #[tokio::test]
 async fn http_pages_and_assets_are_served_with_types_and_cache_headers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = crate::backup::tests::write_config(tmp.path(), "hezhou", "data");
-    let state = crate::server::open_state(crate::config::load(&path).unwrap())
-        .await
-        .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let ready = Arc::new(AtomicBool::new(true));
-    tokio::spawn(super::serve(listener, state, ready, std::future::pending()));
+    let (_tmp, _state, addr) = serve_node().await;
 
     let index = get(addr, "/").await;
     assert_eq!(index.status, 200);
