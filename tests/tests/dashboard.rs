@@ -124,6 +124,15 @@ fn overview_names_every_citys_provenance_and_answers_within_the_deadline() -> Re
     let e = city(&v, "yongzhou");
     assert_eq!(e["outcome"], "unreachable", "{v:#}");
     assert!(e.get("figures").is_none_or(Value::is_null), "{v:#}");
+    // The report says so too, and its total leaves yongzhou out.
+    let out = q.run(&["report", "--year", &year]);
+    lianluo_tests::check_ok(&out, "report while yongzhou is down")?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("永州：无法连接，未计入合计"), "{report}");
+    assert!(
+        report.contains("代表建议3件"),
+        "hezhou's 2 + qingyuan's 1: {report}"
+    );
 
     // A dashboard that wants all or nothing gets an error naming the city at fault.
     let err = h.fails(&["overview", "--abort-on-partial"])?;
