@@ -1,5 +1,5 @@
-// Lianluo web dashboard: the words it shows, [Chinese, English]. Loaded before app.js,
-// which reads LIANLUO_LABELS and LIANLUO_UI. Plain script, no modules.
+// Lianluo web dashboard: the words it shows, [Chinese, English]. Loaded first; core.js
+// reads LIANLUO_LABELS and LIANLUO_UI. Plain script, no modules.
 "use strict";
 
 // Display names of ids. Must equal node/src/dashboard/labels.rs: the test

@@ -2,7 +2,7 @@
 //! health.
 //!
 //! - `GET /`, `/records`, `/records/{id}`: the dashboard's pages, one embedded
-//!   `index.html` whose script draws them ([`pages`]); `/assets/{app.js,labels.js,app.css}`,
+//!   `index.html` whose scripts draw them ([`pages`]); its scripts and styles under `/assets/`,
 //! - `GET /api/overview`, `/api/peers`, `/api/records`, `/api/records/{id}`: JSON ([`api`]),
 //! - `GET /metrics`: Prometheus text exposition ([`crate::metrics`]),
 //! - `GET /healthz`: `200 ok` while the process serves HTTP at all (liveness),

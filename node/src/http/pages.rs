@@ -1,8 +1,9 @@
 //! The dashboard's pages: one embedded `index.html` for `/`, `/records` and
-//! `/records/{id}` (its script reads the path and draws the page from the JSON API), and
-//! the embedded `app.js`, `labels.js` (the words, Chinese and English) and `app.css`.
-//! Nothing is fetched from elsewhere: no CDN, no build step; charts are inline SVG drawn
-//! by `app.js`.
+//! `/records/{id}` (its scripts read the path and draw the page from the JSON API), and
+//! the embedded [`ASSETS`]: `labels.js` (the words, Chinese and English), `core.js` (the
+//! shared helpers), `overview.js`, `records.js`, `app.js` (the start and the router) and
+//! `app.css`. Nothing is fetched from elsewhere: no CDN, no build step; charts are inline
+//! SVG drawn by `overview.js`.
 //!
 //! The page names its assets with a hash of their content (`/assets/app.js?v=…`), so they
 //! can be cached for a day while a new binary's page still loads its own assets at once.
@@ -14,25 +15,68 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::Http;
-
 /// The page shell; `{{v}}` is replaced by [`ASSET_VERSION`].
 const INDEX_HTML: &str = include_str!("../../assets/index.html");
-/// The dashboard's script (plain ES2017, no modules, no dependencies).
+/// The dashboard's start and router (plain ES2017 classic scripts, no modules, no
+/// dependencies, sharing `window.Lianluo`).
 pub(super) const APP_JS: &str = include_str!("../../assets/app.js");
-/// The words the script shows, in Chinese and English (loaded before it).
+/// The words the scripts show, in Chinese and English (loaded before them).
 const LABELS_JS: &str = include_str!("../../assets/labels.js");
-/// The dashboard's styles.
-const APP_CSS: &str = include_str!("../../assets/app.css");
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// A file served at `/assets/{name}`.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+}
+
+/// Every asset, in the order the page loads them: each script uses only what the ones
+/// before it define.
+static ASSETS: [Asset; 6] = [
+    Asset {
+        name: "app.css",
+        content_type: CSS,
+        body: include_str!("../../assets/app.css"),
+    },
+    Asset {
+        name: "labels.js",
+        content_type: JS,
+        body: LABELS_JS,
+    },
+    Asset {
+        name: "core.js",
+        content_type: JS,
+        body: include_str!("../../assets/core.js"),
+    },
+    Asset {
+        name: "overview.js",
+        content_type: JS,
+        body: include_str!("../../assets/overview.js"),
+    },
+    Asset {
+        name: "records.js",
+        content_type: JS,
+        body: include_str!("../../assets/records.js"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: JS,
+        body: APP_JS,
+    },
+];
 
 /// How long browsers may keep an asset (its URL changes with its content).
 const ASSET_CACHE: &str = "public, max-age=86400";
 
-/// The first 12 hex digits of the SHA-256 of the assets.
+/// The first 12 hex digits of the SHA-256 of all the assets' names and contents.
 static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for asset in [APP_JS, LABELS_JS, APP_CSS] {
-        ctx.update(asset.as_bytes());
+    for asset in &ASSETS {
+        ctx.update(asset.name.as_bytes());
+        ctx.update(asset.body.as_bytes());
     }
     ctx.finish()
         .as_ref()
@@ -44,14 +88,19 @@ static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
 
 static PAGE: LazyLock<String> = LazyLock::new(|| INDEX_HTML.replace("{{v}}", &ASSET_VERSION));
 
-pub(super) fn routes() -> Router<Http> {
-    Router::new()
+/// The pages and `/assets/{name}` for each of [`ASSETS`]; they need no state.
+pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let mut router = Router::new()
         .route("/", get(page))
         .route("/records", get(page))
-        .route("/records/{id}", get(page))
-        .route("/assets/app.js", get(app_js))
-        .route("/assets/labels.js", get(labels_js))
-        .route("/assets/app.css", get(app_css))
+        .route("/records/{id}", get(page));
+    for asset in &ASSETS {
+        router = router.route(
+            &format!("/assets/{}", asset.name),
+            get(move || async move { serve(asset) }),
+        );
+    }
+    router
 }
 
 /// The page shell. Not cached: it names the current assets.
@@ -67,27 +116,15 @@ async fn page() -> Response {
         .into_response()
 }
 
-async fn app_js() -> Response {
-    asset("text/javascript; charset=utf-8", APP_JS)
-}
-
-async fn labels_js() -> Response {
-    asset("text/javascript; charset=utf-8", LABELS_JS)
-}
-
-async fn app_css() -> Response {
-    asset("text/css; charset=utf-8", APP_CSS)
-}
-
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+fn serve(asset: &'static Asset) -> Response {
     (
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_TYPE, asset.content_type),
             (header::CACHE_CONTROL, ASSET_CACHE),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        body,
+        asset.body,
     )
         .into_response()
 }
@@ -97,15 +134,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn http_page_names_its_versioned_assets_and_nothing_external() {
+    fn http_page_names_every_asset_in_load_order_and_nothing_external() {
         let page = PAGE.as_str();
         let v = ASSET_VERSION.as_str();
         assert_eq!(v.len(), 12);
-        assert!(page.contains(&format!("/assets/app.js?v={v}")), "{page}");
-        assert!(page.contains(&format!("/assets/app.css?v={v}")), "{page}");
         assert!(!page.contains("{{v}}"));
-        assert!(page.contains(&format!("/assets/labels.js?v={v}")), "{page}");
-        for text in [page, APP_JS, LABELS_JS, APP_CSS] {
+        let mut last = 0;
+        for asset in &ASSETS {
+            let url = format!("\"/assets/{}?v={v}\"", asset.name);
+            let at = page.find(&url).unwrap_or_else(|| panic!("{url} in {page}"));
+            assert!(at > last, "{} is named out of load order", asset.name);
+            last = at;
+            if asset.content_type == JS {
+                let tag = format!("<script src={url} defer></script>");
+                assert!(page.contains(&tag), "{tag} in {page}");
+            }
+        }
+        // Nothing else is loaded.
+        assert_eq!(page.matches("/assets/").count(), ASSETS.len(), "{page}");
+        let bodies = ASSETS.iter().map(|a| a.body);
+        for text in std::iter::once(page).chain(bodies) {
             // The SVG namespace is a name, not a fetch.
             let text = text.replace("\"http://www.w3.org/2000/svg\"", "");
             assert!(
@@ -114,6 +162,46 @@ mod tests {
             );
             assert!(!text.contains("//cdn"), "CDN");
         }
+    }
+
+    #[test]
+    fn http_every_file_in_the_assets_folder_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+        for entry in std::fs::read_dir(&dir).expect("assets folder") {
+            let name = entry.expect("entry").file_name();
+            let name = name.to_str().expect("utf-8 name");
+            if name == "index.html" {
+                continue;
+            }
+            let asset = ASSETS.iter().find(|a| a.name == name);
+            let asset = asset.unwrap_or_else(|| panic!("{name} is not in ASSETS"));
+            let on_disk = std::fs::read_to_string(dir.join(name)).expect("read");
+            assert_eq!(asset.body, on_disk, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn http_assets_are_served_with_their_type_and_cache_headers() {
+        use axum::body::{to_bytes, Body};
+        use axum::http::Request;
+        use tower::ServiceExt;
+
+        let router = routes::<()>();
+        for asset in &ASSETS {
+            let uri = format!("/assets/{}?v={}", asset.name, ASSET_VERSION.as_str());
+            let req = Request::get(&uri).body(Body::empty()).expect("request");
+            let res = router.clone().oneshot(req).await.expect("answer");
+            assert_eq!(res.status(), StatusCode::OK, "{uri}");
+            let h = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
+            assert_eq!(h(header::CONTENT_TYPE), Some(asset.content_type), "{uri}");
+            assert_eq!(h(header::CACHE_CONTROL), Some(ASSET_CACHE), "{uri}");
+            assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), Some("nosniff"), "{uri}");
+            let body = to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            assert_eq!(body, asset.body.as_bytes(), "{uri}");
+        }
+        let req = Request::get("/assets/other.js").body(Body::empty());
+        let res = router.oneshot(req.expect("request")).await.expect("answer");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 
     /// The entries of labels.js's LIANLUO_LABELS: (path of keys, Chinese, English).

@@ -1,0 +1,142 @@
+// Lianluo web dashboard, shared part: the page's language and words (t, label, from
+// labels.js), DOM helpers (build, h, s, add, link), time and format helpers (when, paren,
+// ago, cityNames), requests to the node's JSON API (api, optional, fail) and the header
+// bar. Exported on window.Lianluo for overview.js, records.js and app.js. Text is only
+// ever set with textContent, never parsed as HTML; fail() sets <body data-error>.
+"use strict";
+
+(function () {
+  const LABELS = window.LIANLUO_LABELS;
+  const UI = window.LIANLUO_UI;
+
+  const LANG = pickLang();
+  const L = LANG === "en" ? 1 : 0;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function pickLang() {
+    const asked = new URLSearchParams(location.search).get("lang");
+    try {
+      if (asked === "zh" || asked === "en") localStorage.setItem("lianluo.lang", asked);
+      return (asked || localStorage.getItem("lianluo.lang")) === "en" ? "en" : "zh";
+    } catch (e) {
+      return asked === "en" ? "en" : "zh";
+    }
+  }
+
+  function t(key) {
+    const v = UI[key];
+    return v ? v[L] : key;
+  }
+
+  // The display name of an id in a LABELS group (status needs the record kind).
+  function label(group, id, kind) {
+    let table = LABELS[group] || {};
+    if (group === "status") table = table[kind] || {};
+    const v = table[id];
+    return v ? v[L] : id;
+  }
+
+  // ---- DOM helpers ----
+
+  function build(el, attrs, kids) {
+    Object.keys(attrs || {}).forEach(function (k) {
+      const v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === "text") el.textContent = String(v);
+      else if (k.slice(0, 2) === "on") el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, String(v));
+    });
+    kids.flat(3).forEach(function (kid) {
+      if (kid === null || kid === undefined || kid === false) return;
+      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    });
+    return el;
+  }
+
+  function h(tag, attrs) {
+    return build(document.createElement(tag), attrs, Array.prototype.slice.call(arguments, 2));
+  }
+
+  function s(tag, attrs) {
+    return build(document.createElementNS(SVG, tag), attrs, Array.prototype.slice.call(arguments, 2));
+  }
+
+  // Appends kids to el, skipping null and false (Element.append would write "null").
+  function add(el) {
+    return build(el, {}, Array.prototype.slice.call(arguments, 1));
+  }
+
+  function link(href, text) {
+    return h("a", { href: href }, text);
+  }
+
+  // A time as "YYYY-MM-DD HH:MM" in China Standard Time (UTC+8), the cities' time.
+  function when(iso) {
+    if (!iso) return "";
+    const ms = Date.parse(iso);
+    if (isNaN(ms)) return iso;
+    return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  // "（x）" in Chinese, " (x)" in English.
+  function paren(x) {
+    return L ? " (" + x + ")" : "（" + x + "）";
+  }
+
+  function ago(seconds) {
+    return seconds < 120 ? seconds + " " + t("ago_s") : Math.round(seconds / 60) + " " + t("ago_min");
+  }
+
+  function fail(message) {
+    document.body.dataset.error = message;
+    return h("p", { class: "error", role: "alert" }, t("failed") + ": " + message);
+  }
+
+  async function api(path) {
+    const r = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    let body = null;
+    try {
+      body = await r.json();
+    } catch (e) {
+      body = null;
+    }
+    if (!r.ok) throw new Error((body && body.error) || r.status + " " + r.statusText);
+    return body;
+  }
+
+  // A request whose failure is shown where its data would be, not for the whole page.
+  function optional(promise) {
+    return promise.catch(function (e) {
+      return { failed: e.message || String(e) };
+    });
+  }
+
+  // ---- header ----
+
+  function header(path) {
+    const here = new URLSearchParams(location.search);
+    const switchTo = function (lang) {
+      here.set("lang", lang);
+      return path + "?" + here.toString();
+    };
+    return h("div", { class: "bar" },
+      h("a", { class: "brand", href: "/" }, t("title")),
+      h("nav", {},
+        h("a", { href: "/", class: path === "/" ? "on" : null }, t("nav_overview")),
+        h("a", { href: "/records", class: path.indexOf("/records") === 0 ? "on" : null }, t("nav_records"))),
+      h("span", { class: "lang" },
+        h("a", { href: switchTo("zh"), class: L ? null : "on", lang: "zh-CN" }, "中文"), " | ",
+        h("a", { href: switchTo("en"), class: L ? "on" : null, lang: "en" }, "English")));
+  }
+
+  function cityNames(ids) {
+    return (ids || []).map(function (c) { return label("city", c); }).join(L ? ", " : "、");
+  }
+
+  window.Lianluo = {
+    L: L, LABELS: LABELS, t: t, label: label,
+    build: build, h: h, s: s, add: add, link: link,
+    when: when, paren: paren, ago: ago, cityNames: cityNames,
+    api: api, optional: optional, fail: fail, header: header,
+  };
+})();

@@ -1,0 +1,223 @@
+// Lianluo web dashboard, the records browser (/records: filters, table, pager) and one
+// record's page (/records/{id}: its fields, a suggestion's parts, its signed history).
+// Uses core.js's helpers; exports window.Lianluo.recordsPage and recordPage.
+"use strict";
+
+(function () {
+  const LL = window.Lianluo;
+  const L = LL.L, LABELS = LL.LABELS, t = LL.t, label = LL.label, h = LL.h, add = LL.add;
+  const link = LL.link, when = LL.when, paren = LL.paren, cityNames = LL.cityNames;
+  const api = LL.api, optional = LL.optional, fail = LL.fail;
+
+  // ---- records browser ----
+
+  const FILTERS = ["kind", "status", "city", "station_id", "text", "overdue"];
+
+  async function recordsPage(root) {
+    const q = new URLSearchParams(location.search);
+    const ask = new URLSearchParams();
+    FILTERS.concat(["page_token"]).forEach(function (k) {
+      if (q.get(k)) ask.set(k, q.get(k));
+    });
+    ask.set("page_size", "50");
+    const results = await Promise.all([api("/api/records?" + ask.toString()), optional(api("/api/peers"))]);
+    const page = results[0];
+    const peers = results[1];
+    const known = peers.failed ? [] : [peers.city].concat(peers.peers.map(function (p) { return p.city; }));
+    add(root, h("h1", {}, t("nav_records")), filterForm(q, known));
+    if (peers.failed) add(root, fail(peers.failed));
+    if (!page.records.length) {
+      add(root, h("p", { class: "muted", "data-list": "records", "data-count": 0 }, t("no_records")));
+    } else {
+      add(root, h("div", { class: "scroll" }, recordsTable(page.records)));
+    }
+    add(root, pager(q, page.next_page_token));
+  }
+
+  function select(name, current, options) {
+    return h("select", { name: name, id: "f-" + name },
+      h("option", { value: "" }, t("any")),
+      options.map(function (o) {
+        return h("option", { value: o[0], selected: o[0] === current ? "selected" : null }, o[1]);
+      }));
+  }
+
+  function field(name, control) {
+    return h("label", { for: "f-" + name }, h("span", {}, t(name)), control);
+  }
+
+  function filterForm(q, known) {
+    const kind = q.get("kind") || "";
+    const kinds = Object.keys(LABELS.kind).map(function (k) { return [k, label("kind", k)]; });
+    const statuses = [];
+    Object.keys(LABELS.status).filter(function (k) { return !kind || k === kind; }).forEach(function (k) {
+      Object.keys(LABELS.status[k]).forEach(function (st) {
+        if (!statuses.some(function (o) { return o[0] === st; })) {
+          statuses.push([st, label("status", st, k) + (kind ? "" : paren(label("kind", k)))]);
+        }
+      });
+    });
+    const cities = known.map(function (c) { return [c, label("city", c)]; });
+    return h("form", { method: "get", action: "/records", class: "filters", "data-filters": "" },
+      field("kind", select("kind", kind, kinds)),
+      field("status", select("status", q.get("status") || "", statuses)),
+      field("city", select("city", q.get("city") || "", cities)),
+      field("station_id", h("input", { name: "station_id", id: "f-station_id", value: q.get("station_id") || "", size: 20 })),
+      field("text", h("input", { name: "text", id: "f-text", value: q.get("text") || "", size: 16 })),
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "overdue", value: "true", checked: q.get("overdue") === "true" ? "checked" : null }), t("overdue")),
+      h("button", { type: "submit" }, t("filter")),
+      link("/records", t("clear")));
+  }
+
+  function statusCell(r) {
+    const overdue = r.suggestion && r.suggestion.overdue;
+    return h("td", {}, label("status", r.status, r.kind), overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null);
+  }
+
+  function recordsTable(records) {
+    const head = ["record", "kind", "title_col", "status", "origin", "participants", "updated_at"];
+    return h("table", { class: "records", "data-list": "records", "data-count": records.length },
+      h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
+      h("tbody", {}, records.map(function (r) {
+        const href = "/records/" + encodeURIComponent(r.id);
+        return h("tr", { "data-id": r.id, "data-kind": r.kind, "data-status": r.status },
+          h("td", { class: "id" }, link(href, r.id)),
+          h("td", {}, label("kind", r.kind)),
+          h("td", {}, link(href, r.title)),
+          statusCell(r),
+          h("td", {}, label("city", r.origin)),
+          h("td", {}, cityNames(r.participants)),
+          h("td", {}, when(r.updated_at)));
+      })));
+  }
+
+  function pager(q, next) {
+    const nav = h("nav", { class: "pager" });
+    if (q.get("page_token")) {
+      const first = new URLSearchParams(q);
+      first.delete("page_token");
+      nav.append(link("/records?" + first.toString(), t("first_page")));
+    }
+    if (next) {
+      const more = new URLSearchParams(q);
+      more.set("page_token", next);
+      nav.append(h("a", { href: "/records?" + more.toString(), "data-next": next }, t("next_page")));
+    }
+    return nav;
+  }
+
+  // ---- one record ----
+
+  async function recordPage(root, id) {
+    const r = await api("/api/records/" + encodeURIComponent(id));
+    document.title = r.title + " · " + t("title");
+    add(root, 
+      h("p", { class: "crumbs" }, link("/records", t("nav_records")), " / ", h("code", {}, r.id)),
+      h("h1", { "data-record": r.id }, r.title),
+      h("section", {}, h("h2", {}, t("fields")), details(r)),
+      r.suggestion ? partsTable(r.suggestion.parts) : null,
+      h("section", {}, h("h2", {}, t("history")), historyTable(r.history)));
+  }
+
+  function dl(pairs) {
+    return h("dl", { class: "fields" }, pairs.filter(function (p) {
+      return p[1] !== "" && p[1] !== undefined && p[1] !== null && !(Array.isArray(p[1]) && !p[1].length);
+    }).map(function (p) {
+      return [h("dt", {}, p[0]), h("dd", { "data-field": p[2] || null }, shown(p[1]))];
+    }));
+  }
+
+  function shown(v) {
+    if (v instanceof Node) return v;
+    return Array.isArray(v) ? v.join(L ? ", " : "、") : String(v);
+  }
+
+  function recordLink(id) {
+    return id ? link("/records/" + encodeURIComponent(id), id) : "";
+  }
+
+  function details(r) {
+    const base = [
+      [t("kind"), label("kind", r.kind), "kind"],
+      [t("status"), label("status", r.status, r.kind), "status"],
+      [t("origin"), label("city", r.origin), "origin"],
+      [t("participants"), cityNames(r.participants), "participants"],
+      [t("created_at"), when(r.created_at)],
+      [t("updated_at"), when(r.updated_at)],
+      [t("version"), r.version],
+    ];
+    return dl(base.concat(kindFields(r)));
+  }
+
+  // Kind-specific fields, named in the page's language.
+  function kindFields(r) {
+    const pair = function (zh, en, v) { return [L ? en : zh, v]; };
+    if (r.station) {
+      const x = r.station;
+      return [pair("名称", "Name", x.name), pair("乡镇", "Township", x.township), pair("县区", "County", x.county),
+        pair("地址", "Address", x.address), pair("备注", "Note", x.note), pair("撤销原因", "Closed because", x.closed_reason),
+        pair("本站记录", "Its records", link("/records?station_id=" + encodeURIComponent(r.id), L ? "list" : "查看"))];
+    }
+    if (r.suggestion) {
+      const x = r.suggestion;
+      return [pair("正文", "Text", x.body), pair("提出代表", "Proposers", x.proposers), pair("届次年度", "Congress year", x.year || ""),
+        pair("联络站", "Station", recordLink(x.station_id)), pair("评价", "Rating", x.rating ? label("rating", x.rating) : ""),
+        pair("评价意见", "Rating comment", x.rating_comment), pair("结转至", "Carried over to", x.carried_over_to),
+        pair("逾期", "Overdue", x.overdue ? t("yes") : "")];
+    }
+    if (r.dispute) {
+      const x = r.dispute;
+      return [pair("情况", "Description", x.description), pair("地点", "Location", x.location), pair("当事方", "Parties", x.parties),
+        pair("面积（亩）", "Area (mu)", x.area_mu || ""), pair("联络站", "Station", recordLink(x.station_id)), pair("调解次数", "Sessions", x.sessions.length || ""),
+        pair("协议", "Agreement", x.agreement), pair("已确认城市", "Confirmed by", cityNames(x.confirmed_by)),
+        pair("回访", "Checks", x.checks.map(function (c) { return c.date + (c.passed ? " ✓" : " ✗"); })),
+        pair("上报至", "Escalated to", x.escalated_to), pair("结果", "Outcome", x.outcome_note)];
+    }
+    if (r.activity) {
+      const x = r.activity;
+      return [pair("活动类型", "Activity kind", label("activity_kind", x.activity_kind)), pair("计划日期", "Date", x.date),
+        pair("地点", "Place", x.place), pair("联络站", "Station", recordLink(x.station_id)),
+        pair("内容", "Description", x.description), pair("开展日期", "Held on", x.held_on),
+        pair("参与代表", "Deputies", x.deputies.map(function (d) { return d.name + paren(label("city", d.city)); })),
+        pair("收集意见", "Opinions", x.opinions_collected || ""), pair("解决问题", "Problems solved", x.problems_solved || ""),
+        pair("报告", "Report", x.report), pair("取消原因", "Cancelled because", x.cancel_reason)];
+    }
+    return [];
+  }
+
+  function partsTable(parts) {
+    if (!parts || !parts.length) return null;
+    const head = ["city", "unit", "deadline", "status", "answer"];
+    return h("section", {}, h("h2", {}, t("parts")),
+      h("table", { "data-list": "parts" },
+        h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
+        h("tbody", {}, parts.map(function (p) {
+          return h("tr", { "data-city": p.city, class: p.overdue ? "overdue" : null },
+            h("td", {}, label("city", p.city)), h("td", {}, p.unit), h("td", {}, p.deadline),
+            h("td", {}, label("status", p.status, "suggestion"), p.overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null),
+            h("td", {}, p.answer));
+        }))));
+  }
+
+  function historyTable(history) {
+    const head = ["time", "city", "user", "change", "signature", "applied"];
+    return h("table", { class: "history", "data-list": "history", "data-count": history.length },
+      h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
+      h("tbody", {}, history.map(function (e) {
+        return h("tr", {
+          "data-event": e.id, "data-city": e.author_city, "data-user": e.author_user,
+          "data-type": e.type, "data-verified": String(e.verified), "data-rejected": String(e.rejected),
+          class: e.rejected ? "rejected" : null,
+        },
+        h("td", {}, when(e.at)),
+        h("td", {}, label("city", e.author_city)),
+        h("td", {}, e.author_user),
+        h("td", {}, h("code", {}, e.type), " ", e.summary),
+        h("td", { class: e.verified ? "good" : "bad" }, e.verified ? t("verified") : t("not_verified")),
+        h("td", {}, e.rejected ? t("rejected") + (L ? ": " : "：") + e.reason : t("accepted")));
+      })));
+  }
+
+  LL.recordsPage = recordsPage;
+  LL.recordPage = recordPage;
+})();
