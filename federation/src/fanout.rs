@@ -65,9 +65,10 @@ pub struct PeerAnswer<T> {
     pub elapsed: Duration,
 }
 
-/// Runs every call concurrently, each bounded by `deadline` from now, and returns the
-/// answers in the order of `calls`. With `stop_on_failure`, returns as soon as one call
-/// fails: the calls not finished by then are dropped and left out of the answers.
+/// Runs every call concurrently, each bounded by `deadline` from now, and returns one
+/// answer per call in the order of `calls` (a call that panicked is a failure too). With
+/// `stop_on_failure`, returns as soon as one call fails: the calls not finished by then
+/// are dropped and left out of the answers.
 pub async fn fan_out<T, F>(
     calls: Vec<(PeerCity, F)>,
     deadline: Duration,
@@ -80,34 +81,43 @@ where
     let start = Instant::now();
     let until = start + deadline;
     let mut set = JoinSet::new();
-    let n = calls.len();
+    // Which call each task runs, so even a panicked task is reported.
+    let mut slots = HashMap::new();
     for (i, (city, call)) in calls.into_iter().enumerate() {
-        set.spawn(async move {
-            let result = match tokio::time::timeout_at(until, call).await {
+        let name = city.clone();
+        let task = set.spawn(async move {
+            match tokio::time::timeout_at(until, call).await {
                 Ok(r) => r,
                 Err(_) => Err(Failed {
                     failure: Failure::Timeout,
-                    error: format!("{city} did not answer within {} ms", deadline.as_millis()),
+                    error: format!("{name} did not answer within {} ms", deadline.as_millis()),
                 }),
-            };
-            let elapsed = start.elapsed();
-            (
-                i,
-                PeerAnswer {
-                    city,
-                    result,
-                    elapsed,
-                },
-            )
+            }
         });
+        slots.insert(task.id(), (i, city));
     }
-    let mut answers: Vec<Option<PeerAnswer<T>>> = (0..n).map(|_| None).collect();
-    while let Some(joined) = set.join_next().await {
-        // A panicking call is a bug; its slot stays empty rather than taking others down.
-        let Ok((i, answer)) = joined else { continue };
-        let failed = answer.result.is_err();
+    let mut answers: Vec<Option<PeerAnswer<T>>> = (0..slots.len()).map(|_| None).collect();
+    while let Some(joined) = set.join_next_with_id().await {
+        let (id, result) = match joined {
+            Ok((id, result)) => (id, result),
+            Err(e) => (
+                e.id(),
+                Err(Failed {
+                    failure: Failure::Unreachable,
+                    error: format!("the query task failed: {e}"),
+                }),
+            ),
+        };
+        let Some((i, city)) = slots.remove(&id) else {
+            continue;
+        };
+        let failed = result.is_err();
         if let Some(slot) = answers.get_mut(i) {
-            *slot = Some(answer);
+            *slot = Some(PeerAnswer {
+                city,
+                result,
+                elapsed: start.elapsed(),
+            });
         }
         if failed && stop_on_failure {
             // Dropping the set aborts the calls still running.
@@ -331,6 +341,20 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(answers.len(), 1);
         assert_eq!(answers[0].city.as_str(), "yongzhou");
+    }
+
+    #[tokio::test]
+    async fn a_call_that_panics_is_reported_not_dropped() {
+        let calls: Vec<(PeerCity, std::pin::Pin<Box<dyn Future<Output = _> + Send>>)> = vec![
+            (city("hezhou"), Box::pin(async { Ok::<u32, Failed>(1) })),
+            (city("qingyuan"), Box::pin(async { panic!("a bug") })),
+        ];
+        let answers = fan_out(calls, Duration::from_secs(5), false).await;
+        assert_eq!(answers.len(), 2);
+        assert_eq!(answers[1].city.as_str(), "qingyuan");
+        let failed = answers[1].result.as_ref().unwrap_err();
+        assert_eq!(failed.failure, Failure::Unreachable);
+        assert!(failed.error.contains("query task failed"), "{failed:?}");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 // Lianluo web dashboard, shared part: the page's language and words (t, label, from
-// labels.js), DOM helpers (build, h, s, add, link), time and format helpers (when, paren,
-// ago, cityNames), requests to the node's JSON API (api, optional, fail) and the header
-// bar. Exported on window.Lianluo for overview.js, records.js and app.js. Text is only
-// ever set with textContent, never parsed as HTML; fail() sets <body data-error>.
+// labels.js and words.js), DOM helpers (build, h, s, add, link), time and format helpers
+// (when, paren, ago, cityNames), requests to the node's JSON API (api, optional, fail) and
+// the header bar. Exported on window.Lianluo for overview.js, records.js and app.js. Text
+// is only ever set with textContent, never parsed as HTML; fail() sets <body data-error>.
 "use strict";
 
 (function () {

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lianluo_federation::fanout::{Failed, LastKnown, PeerFigures};
+use lianluo_federation::fanout::{Failed, LastKnown, PeerAnswer, PeerFigures};
 use lianluo_federation::identity::PeerCity;
+use lianluo_federation::sync::PeerState;
 use lianluo_federation::tls::ReloadableClientConfig;
 use lianluo_proto::{CityFigures, CityOverview, OverviewRequest, OverviewResponse};
 
@@ -86,6 +87,17 @@ pub async fn overview(
         dash.peers.fetch(req.year, deadline, req.abort_on_partial)
     );
     let local = local?;
+    for a in &answers {
+        if let Ok(f) = &a.result {
+            dash.last_known
+                .remember(a.city.as_str(), req.year, f.clone());
+        }
+    }
+    // Aborting, the fan-out stopped at the first failure: the other calls were dropped.
+    if req.abort_on_partial && answers.iter().any(|a| a.result.is_err()) {
+        return Err(NodeError::Unavailable(abort_message(&answers)));
+    }
+    let links = crate::service::node::peer_states(state);
     let mut cities = vec![CityOverview {
         city: state.config.city.clone(),
         outcome: "ok".into(),
@@ -94,44 +106,13 @@ pub async fn overview(
         local: true,
         ..CityOverview::default()
     }];
-    let links = crate::service::node::peer_states(state);
-    for peer in &state.config.peers {
-        let link = links
+    cities.extend(
+        answers
             .iter()
-            .find(|s| s.city == peer.city)
-            .map(|s| s.phase.as_str().to_string())
-            .unwrap_or_default();
-        let answer = answers.iter().find(|a| a.city.as_str() == peer.city);
-        let mut entry = match answer {
-            Some(a) => match &a.result {
-                Ok(f) => {
-                    dash.last_known.remember(&peer.city, req.year, f.clone());
-                    CityOverview {
-                        outcome: "ok".into(),
-                        figures: Some(f.clone()),
-                        ..CityOverview::default()
-                    }
-                }
-                Err(failed) => failed_entry(dash, &peer.city, req.year, failed),
-            },
-            // Only when aborting: the call was dropped at another peer's failure.
-            None => CityOverview {
-                outcome: "timeout".into(),
-                error: "not awaited: the overview was aborted at another city's failure".into(),
-                ..CityOverview::default()
-            },
-        };
-        entry.city = peer.city.clone();
-        entry.link = link;
-        entry.elapsed_ms = answer.map_or(0, |a| millis(a.elapsed));
-        cities.push(entry);
-    }
-    let partial = cities.iter().any(|c| c.outcome != "ok");
-    if partial && req.abort_on_partial {
-        return Err(NodeError::Unavailable(abort_message(&cities)));
-    }
+            .map(|a| peer_entry(dash, a, req.year, &links)),
+    );
     Ok(OverviewResponse {
-        partial,
+        partial: cities.iter().any(|c| c.outcome != "ok"),
         answered_by: state.config.city.clone(),
         as_of: crate::domain::rfc3339(figures::now_ms()),
         year: req.year,
@@ -142,6 +123,33 @@ pub async fn overview(
         )),
         cities,
     })
+}
+
+/// A peer's entry: its fresh figures, or its last known ones (stale), or how it failed;
+/// with the state of our replication link from it.
+fn peer_entry(
+    dash: &Dashboard,
+    answer: &PeerAnswer<CityFigures>,
+    year: u32,
+    links: &[PeerState],
+) -> CityOverview {
+    let city = answer.city.as_str();
+    let mut entry = match &answer.result {
+        Ok(f) => CityOverview {
+            outcome: "ok".into(),
+            figures: Some(f.clone()),
+            ..CityOverview::default()
+        },
+        Err(failed) => failed_entry(dash, city, year, failed),
+    };
+    entry.city = city.to_string();
+    entry.link = links
+        .iter()
+        .find(|s| s.city == city)
+        .map(|s| s.phase.as_str().to_string())
+        .unwrap_or_default();
+    entry.elapsed_ms = millis(answer.elapsed);
+    entry
 }
 
 /// The entry of a peer whose fresh query failed: its last known figures if any (stale).
@@ -164,23 +172,18 @@ fn failed_entry(dash: &Dashboard, city: &str, year: u32, failed: &Failed) -> Cit
     }
 }
 
-fn abort_message(cities: &[CityOverview]) -> String {
-    let bad: Vec<String> = cities
+fn abort_message(answers: &[PeerAnswer<CityFigures>]) -> String {
+    let bad: Vec<String> = answers
         .iter()
-        .filter(|c| c.outcome != "ok" && !c.error.starts_with("not awaited"))
-        .map(|c| {
-            let how = if c.fresh_outcome.is_empty() {
-                &c.outcome
-            } else {
-                &c.fresh_outcome
-            };
-            format!("{} {how} ({})", c.city, c.error)
+        .filter_map(|a| {
+            let f = a.result.as_ref().err()?;
+            Some(format!("{} {} ({})", a.city, f.failure.as_str(), f.error))
         })
         .collect();
+    let bad = bad.join("; ");
     format!(
-        "overview is partial and abort_on_partial was asked: {}; retry later, or ask \
-         without abort_on_partial to get the other cities' figures with provenance",
-        bad.join("; ")
+        "overview is partial and abort_on_partial was asked: {bad}; retry later, or ask \
+         without abort_on_partial to get the other cities' figures with provenance"
     )
 }
 

@@ -43,11 +43,7 @@ pub async fn connect_peer(
     trust_domain: &str,
     expected_city: &str,
 ) -> Result<Channel, TlsError> {
-    let expect = Expect {
-        trust_domain: trust_domain.to_string(),
-        city: expected_city.to_string(),
-    };
-    let (ep, connector) = prepare(endpoint, config, Some(expect))?;
+    let (ep, connector) = prepare(endpoint, config, Expect::node(trust_domain, expected_city))?;
     connect_now(endpoint, ep, connector).await
 }
 
@@ -66,11 +62,7 @@ pub fn connect_peer_lazy(
     trust_domain: &str,
     expected_city: &str,
 ) -> Result<Channel, TlsError> {
-    let expect = Expect {
-        trust_domain: trust_domain.to_string(),
-        city: expected_city.to_string(),
-    };
-    let (ep, connector) = prepare(endpoint, config, Some(expect))?;
+    let (ep, connector) = prepare(endpoint, config, Expect::node(trust_domain, expected_city))?;
     Ok(ep.connect_with_connector_lazy(connector))
 }
 
@@ -91,6 +83,16 @@ async fn connect_now(
 struct Expect {
     trust_domain: String,
     city: String,
+}
+
+impl Expect {
+    /// Expect the node certificate of `city` in `trust_domain`.
+    fn node(trust_domain: &str, city: &str) -> Option<Expect> {
+        Some(Expect {
+            trust_domain: trust_domain.to_string(),
+            city: city.to_string(),
+        })
+    }
 }
 
 #[derive(Clone)]

@@ -130,7 +130,7 @@ pub fn rating(id: &str, lang: Lang) -> &str {
 }
 
 /// The ratings in the order reports list them.
-pub const RATING_IDS: [&str; 3] = ["satisfied", "basically_satisfied", "unsatisfied"];
+pub const RATING_IDS: [&str; 3] = ids(&RATINGS);
 
 const ACTIVITY_KINDS: [(&str, &str, &str); 5] = [
     ("joint_inspection", "联合视察", "Joint inspection"),
@@ -146,13 +146,18 @@ pub fn activity_kind(id: &str, lang: Lang) -> &str {
 }
 
 /// The activity kinds in the order reports list them.
-pub const ACTIVITY_KIND_IDS: [&str; 5] = [
-    "joint_inspection",
-    "joint_research",
-    "constituent_reception",
-    "joint_training",
-    "other",
-];
+pub const ACTIVITY_KIND_IDS: [&str; 5] = ids(&ACTIVITY_KINDS);
+
+/// The ids of a label table, in its order.
+const fn ids<const N: usize>(table: &[(&'static str, &str, &str); N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = table[i].0;
+        i += 1;
+    }
+    out
+}
 
 const OUTCOMES: [(&str, &str, &str); 5] = [
     ("ok", "正常", "OK"),
@@ -177,6 +182,58 @@ const LINKS: [(&str, &str, &str); 4] = [
 /// The state of a replication link, e.g. `backing_off` → 等待重连 / Backing off.
 pub fn link(id: &str, lang: Lang) -> &str {
     pick(&LINKS, id, lang)
+}
+
+/// A group of labels as the web dashboard reads it: ids with (Chinese, English), in
+/// display order.
+type Table = [(&'static str, &'static str, &'static str)];
+
+/// The labels above as the dashboard's `labels.js` (`var LIANLUO_LABELS = {…};`): one
+/// source for the CLI, the report and the browser, in the tables' display order.
+pub fn javascript() -> String {
+    let flat: [(&str, &Table); 6] = [
+        ("city", &CITIES),
+        ("kind", &KINDS),
+        ("rating", &RATINGS),
+        ("activity_kind", &ACTIVITY_KINDS),
+        ("outcome", &OUTCOMES),
+        ("link", &LINKS),
+    ];
+    let statuses: [(&str, &Table); 4] = [
+        ("station", &STATION_STATUSES),
+        ("suggestion", &SUGGESTION_STATUSES),
+        ("dispute", &DISPUTE_STATUSES),
+        ("activity", &ACTIVITY_STATUSES),
+    ];
+    let mut js =
+        String::from("// Generated from node/src/dashboard/labels.rs.\nvar LIANLUO_LABELS = {\n");
+    for (group, table) in &flat[..2] {
+        js_group(&mut js, "  ", group, table);
+    }
+    js.push_str("  status: {\n");
+    for (kind, table) in statuses {
+        js_group(&mut js, "    ", kind, table);
+    }
+    js.push_str("  },\n");
+    for (group, table) in &flat[2..] {
+        js_group(&mut js, "  ", group, table);
+    }
+    js.push_str("};\n");
+    js
+}
+
+/// `name: { id: ["中文", "English"], … },` at `indent`.
+fn js_group(js: &mut String, indent: &str, name: &str, table: &Table) {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    js.push_str(&format!("{indent}{name}: {{\n"));
+    for (id, zh, en) in table {
+        js.push_str(&format!(
+            "{indent}  {id}: [{}, {}],\n",
+            quote(zh),
+            quote(en)
+        ));
+    }
+    js.push_str(&format!("{indent}}},\n"));
 }
 
 #[cfg(test)]

@@ -30,9 +30,7 @@ use tokio::net::TcpListener;
 use tokio::time::{sleep, Sleep};
 use tokio_stream::{Stream, StreamExt};
 
-use crate::error::NodeError;
 use crate::server::CONNECTION_AGE_GRACE;
-use crate::service::Caller;
 use crate::state::NodeState;
 
 type Incoming = Pin<Box<dyn Stream<Item = Result<TlsConn, io::Error>> + Send>>;
@@ -177,7 +175,7 @@ async fn require_role(
     next: Next,
 ) -> Response {
     let peer = client.0.remote_addr;
-    match caller(&node, client.0) {
+    match crate::service::auth::caller_of_session(&node, &client.0) {
         Ok(_) => next.run(req).await,
         Err(e) => {
             tracing::info!(%peer, path = %req.uri().path(), "http request refused: {e}");
@@ -195,11 +193,4 @@ async fn require_role(
             }
         }
     }
-}
-
-/// Who the certificate names, with the same rules (and messages) as the gRPC API.
-fn caller(node: &NodeState, info: TlsConnectInfo) -> Result<Caller, NodeError> {
-    let mut req = tonic::Request::new(());
-    req.extensions_mut().insert(info);
-    crate::service::auth::caller(node, &req)
 }

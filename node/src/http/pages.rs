@@ -1,13 +1,15 @@
 //! The dashboard's pages: one embedded `index.html` for `/`, `/records` and
 //! `/records/{id}` (its scripts read the path and draw the page from the JSON API), and
-//! the embedded [`ASSETS`]: `labels.js` (the words, Chinese and English), `core.js` (the
-//! shared helpers), `overview.js`, `records.js`, `app.js` (the start and the router) and
+//! the [`ASSETS`]: `labels.js` (the display names of ids, generated from
+//! [`crate::dashboard::labels`]), `words.js` (the page's own words), `core.js` (the shared
+//! helpers), `overview.js`, `records.js`, `app.js` (the start and the router) and
 //! `app.css`. Nothing is fetched from elsewhere: no CDN, no build step; charts are inline
 //! SVG drawn by `overview.js`.
 //!
 //! The page names its assets with a hash of their content (`/assets/app.js?v=…`), so they
 //! can be cached for a day while a new binary's page still loads its own assets at once.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::http::{header, StatusCode};
@@ -20,8 +22,6 @@ const INDEX_HTML: &str = include_str!("../../assets/index.html");
 /// The dashboard's start and router (plain ES2017 classic scripts, no modules, no
 /// dependencies, sharing `window.Lianluo`).
 pub(super) const APP_JS: &str = include_str!("../../assets/app.js");
-/// The words the scripts show, in Chinese and English (loaded before them).
-const LABELS_JS: &str = include_str!("../../assets/labels.js");
 
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
@@ -30,43 +30,36 @@ const CSS: &str = "text/css; charset=utf-8";
 struct Asset {
     name: &'static str,
     content_type: &'static str,
-    body: &'static str,
+    body: Cow<'static, str>,
+}
+
+/// An asset embedded from `node/assets/`.
+fn embedded(name: &'static str, content_type: &'static str, body: &'static str) -> Asset {
+    Asset {
+        name,
+        content_type,
+        body: Cow::Borrowed(body),
+    }
 }
 
 /// Every asset, in the order the page loads them: each script uses only what the ones
-/// before it define.
-static ASSETS: [Asset; 6] = [
-    Asset {
-        name: "app.css",
-        content_type: CSS,
-        body: include_str!("../../assets/app.css"),
-    },
-    Asset {
-        name: "labels.js",
-        content_type: JS,
-        body: LABELS_JS,
-    },
-    Asset {
-        name: "core.js",
-        content_type: JS,
-        body: include_str!("../../assets/core.js"),
-    },
-    Asset {
-        name: "overview.js",
-        content_type: JS,
-        body: include_str!("../../assets/overview.js"),
-    },
-    Asset {
-        name: "records.js",
-        content_type: JS,
-        body: include_str!("../../assets/records.js"),
-    },
-    Asset {
-        name: "app.js",
-        content_type: JS,
-        body: APP_JS,
-    },
-];
+/// before it define. `labels.js` is generated once from the labels the CLI and the report
+/// use, so the browser shows the same names.
+static ASSETS: LazyLock<[Asset; 7]> = LazyLock::new(|| {
+    [
+        embedded("app.css", CSS, include_str!("../../assets/app.css")),
+        Asset {
+            name: "labels.js",
+            content_type: JS,
+            body: Cow::Owned(crate::dashboard::labels::javascript()),
+        },
+        embedded("words.js", JS, include_str!("../../assets/words.js")),
+        embedded("core.js", JS, include_str!("../../assets/core.js")),
+        embedded("overview.js", JS, include_str!("../../assets/overview.js")),
+        embedded("records.js", JS, include_str!("../../assets/records.js")),
+        embedded("app.js", JS, APP_JS),
+    ]
+});
 
 /// How long browsers may keep an asset (its URL changes with its content).
 const ASSET_CACHE: &str = "public, max-age=86400";
@@ -74,7 +67,7 @@ const ASSET_CACHE: &str = "public, max-age=86400";
 /// The first 12 hex digits of the SHA-256 of all the assets' names and contents.
 static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for asset in &ASSETS {
+    for asset in ASSETS.iter() {
         ctx.update(asset.name.as_bytes());
         ctx.update(asset.body.as_bytes());
     }
@@ -94,7 +87,7 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/", get(page))
         .route("/records", get(page))
         .route("/records/{id}", get(page));
-    for asset in &ASSETS {
+    for asset in ASSETS.iter() {
         router = router.route(
             &format!("/assets/{}", asset.name),
             get(move || async move { serve(asset) }),
@@ -124,7 +117,7 @@ fn serve(asset: &'static Asset) -> Response {
             (header::CACHE_CONTROL, ASSET_CACHE),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        asset.body,
+        asset.body.as_ref(),
     )
         .into_response()
 }
@@ -140,7 +133,7 @@ mod tests {
         assert_eq!(v.len(), 12);
         assert!(!page.contains("{{v}}"));
         let mut last = 0;
-        for asset in &ASSETS {
+        for asset in ASSETS.iter() {
             let url = format!("\"/assets/{}?v={v}\"", asset.name);
             let at = page.find(&url).unwrap_or_else(|| panic!("{url} in {page}"));
             assert!(at > last, "{} is named out of load order", asset.name);
@@ -152,7 +145,7 @@ mod tests {
         }
         // Nothing else is loaded.
         assert_eq!(page.matches("/assets/").count(), ASSETS.len(), "{page}");
-        let bodies = ASSETS.iter().map(|a| a.body);
+        let bodies = ASSETS.iter().map(|a| a.body.as_ref());
         for text in std::iter::once(page).chain(bodies) {
             // The SVG namespace is a name, not a fetch.
             let text = text.replace("\"http://www.w3.org/2000/svg\"", "");
@@ -187,7 +180,7 @@ mod tests {
         use tower::ServiceExt;
 
         let router = routes::<()>();
-        for asset in &ASSETS {
+        for asset in ASSETS.iter() {
             let uri = format!("/assets/{}?v={}", asset.name, ASSET_VERSION.as_str());
             let req = Request::get(&uri).body(Body::empty()).expect("request");
             let res = router.clone().oneshot(req).await.expect("answer");
@@ -204,16 +197,15 @@ mod tests {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 
-    /// The entries of labels.js's LIANLUO_LABELS: (path of keys, Chinese, English).
+    /// The entries of the served labels.js's LIANLUO_LABELS: (path of keys, Chinese,
+    /// English).
     fn js_labels() -> Vec<(Vec<String>, String, String)> {
-        let block = LABELS_JS
-            .split("// labels:begin")
-            .nth(1)
-            .and_then(|b| b.split("// labels:end").next())
-            .expect("labels.js has a labels block");
+        let served = ASSETS.iter().find(|a| a.name == "labels.js");
+        let block = served.expect("labels.js is served").body.to_string();
         let mut path: Vec<String> = Vec::new();
         let mut out = Vec::new();
-        for line in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let lines = block.lines().map(str::trim);
+        for line in lines.filter(|l| !l.is_empty() && !l.starts_with("//")) {
             if line == "var LIANLUO_LABELS = {" {
                 continue;
             } else if let Some(name) = line.strip_suffix(": {") {

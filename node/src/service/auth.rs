@@ -23,6 +23,12 @@ pub fn caller<T>(state: &NodeState, req: &Request<T>) -> Result<Caller, NodeErro
     let info = req.extensions().get::<TlsConnectInfo>().ok_or_else(|| {
         NodeError::Unauthenticated("no tls session; connect with your user certificate".into())
     })?;
+    caller_of_session(state, info)
+}
+
+/// Identifies the user of a TLS session from its verified client certificate (for any
+/// listener using this city's user CA); any role will do.
+pub fn caller_of_session(state: &NodeState, info: &TlsConnectInfo) -> Result<Caller, NodeError> {
     let leaf = info
         .peer_certs
         .as_ref()
