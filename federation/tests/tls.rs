@@ -47,6 +47,13 @@ impl Records for WhoAmI {
     async fn list(&self, _: Request<ListRequest>) -> Result<Response<ListResponse>, Status> {
         Err(Status::unimplemented("test"))
     }
+    type WatchStream = tokio_stream::Empty<Result<lianluo_proto::WatchResponse, Status>>;
+    async fn watch(
+        &self,
+        _: Request<lianluo_proto::WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        Err(Status::unimplemented("test"))
+    }
     async fn who_am_i(
         &self,
         request: Request<WhoAmIRequest>,

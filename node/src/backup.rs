@@ -224,7 +224,7 @@ fn open_offline(config: &Config) -> Result<Arc<dyn Store>, BackupError> {
     if !dir.join(DATA_FILE).is_file() {
         return Err(BackupError::NoData { dir: dir.clone() });
     }
-    store::open_sled(dir, &config.city).map_err(|e| match e {
+    crate::upgrade::open(dir, &config.city, config.store_options()).map_err(|e| match e {
         StoreError::Locked { dir } => BackupError::NodeRunning { dir },
         other => BackupError::Store(other),
     })

@@ -149,6 +149,18 @@ pub struct Config {
     pub log_level: String,
     /// Largest accepted gRPC request, in bytes.
     pub max_request_bytes: usize,
+    /// Size of the store's page cache in MiB (`[store] cache_mb`): the main part of the
+    /// node's memory.
+    pub store_cache_mb: u64,
+}
+
+impl Config {
+    /// The store settings of this config.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            cache_bytes: self.store_cache_mb << 20,
+        }
+    }
 }
 
 impl Config {

@@ -15,6 +15,7 @@
 mod activity;
 mod dispute;
 mod fold;
+mod ids;
 mod record;
 mod station;
 mod suggestion;
@@ -22,15 +23,22 @@ mod validate;
 mod view;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 
 use lianluo_proto::{change, Change, EventBody, RecordKind};
 
 pub use fold::fold;
+pub use ids::{EventId, RecordId};
+pub use record::RecordState;
 pub use validate::{validate_change, ValidationError};
-pub use view::{local_date, refresh_overdue, rfc3339};
+pub use view::{history_entry, local_date, refresh_overdue, render, rfc3339};
+
+pub(crate) use activity::{Activity, ActivityStatus};
+pub(crate) use record::{KindState, Status};
+pub(crate) use station::StationStatus;
+pub(crate) use suggestion::Suggestion;
 
 /// Field limits enforced by [`validate_change`] (and therefore by the fold).
 ///
@@ -114,6 +122,19 @@ pub struct Folded {
     pub rejected: BTreeMap<String, String>,
     /// DAG heads: sorted ids of the events that are no event's parent (rejected ones count).
     pub heads: Vec<String>,
+    /// The record's state (what `record` renders), `None` without a valid creation.
+    pub state: Option<RecordState>,
+    /// Every event in fold order (the order of the history), applied or rejected.
+    pub steps: Vec<Step>,
+}
+
+/// One event's place in a record's history: applied, or rejected with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Lowercase hex event id.
+    pub id: String,
+    /// Why the event was not applied (`None`: applied).
+    pub rejected: Option<String>,
 }
 
 /// Checks a city id: `^[a-z][a-z0-9-]{1,31}$` (e.g. `hezhou`, `qingyuan`, `yongzhou`).

@@ -96,7 +96,8 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     }
     let dir = config.data_dir.clone();
     let city = config.city.clone();
-    let store = tokio::task::spawn_blocking(move || store::open_sled(&dir, &city))
+    let options = config.store_options();
+    let store = tokio::task::spawn_blocking(move || crate::upgrade::open(&dir, &city, options))
         .await
         .map_err(|e| ServeError::Serve(e.to_string()))??;
     let signer = EventSigner::load(
@@ -136,7 +137,8 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         signer,
         signers: Arc::new(signers),
         clock: HlcClock::new(),
-        write_lock: tokio::sync::Mutex::new(()),
+        records: crate::locks::MutexMap::new(),
+        requests: crate::locks::MutexMap::new(),
         durable,
         peers,
         tls,
@@ -301,8 +303,9 @@ async fn serve_api(
         .with_service_name("grpc.reflection.v1.ServerReflection")
         .build_v1()
         .map_err(|e| ServeError::Serve(e.to_string()))?;
-    let records = RecordsServer::new(RecordsService::new(state.clone()))
-        .max_decoding_message_size(cfg.max_request_bytes);
+    let records =
+        RecordsServer::new(RecordsService::new(state.clone()).with_shutdown(stop.clone()))
+            .max_decoding_message_size(cfg.max_request_bytes);
     let node = NodeServer::new(NodeService::new(state.clone()));
     let dashboard = DashboardServer::new(DashboardService::new(state.clone()));
     // Every connection is closed after this long and must handshake again, so a revoked

@@ -5,20 +5,23 @@
 pub mod auth;
 pub mod dashboard;
 pub mod limits;
+mod list;
 pub mod node;
 pub mod read;
+mod watch;
 mod write;
 
 use std::sync::Arc;
 
 use lianluo_proto::records_server::Records;
 use lianluo_proto::{
-    ActRequest, CreateRequest, GetRequest, ListRequest, ListResponse, Record, WhoAmIRequest,
-    WhoAmIResponse,
+    ActRequest, CreateRequest, GetRequest, ListRequest, ListResponse, Record, WatchRequest,
+    WhoAmIRequest, WhoAmIResponse,
 };
 use tonic::{Request, Response, Status};
 
 pub use auth::Caller;
+pub use write::blocking;
 
 use crate::state::NodeState;
 
@@ -26,12 +29,20 @@ use crate::state::NodeState;
 #[derive(Clone)]
 pub struct RecordsService {
     state: Arc<NodeState>,
+    /// Turns true when the node shuts down (ends `Watch` streams); `None`: never.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl RecordsService {
     /// A service over `state`.
     pub fn new(state: Arc<NodeState>) -> Self {
-        Self { state }
+        Self { state, stop: None }
+    }
+
+    /// Ends the service's streams when `stop` turns true (or its sender is dropped).
+    pub fn with_shutdown(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.stop = Some(stop);
+        self
     }
 }
 
@@ -51,7 +62,8 @@ impl Records for RecordsService {
 
     async fn get(&self, req: Request<GetRequest>) -> Result<Response<Record>, Status> {
         auth::caller(&self.state, &req)?;
-        let rec = read::get(&self.state, &req.into_inner().id).await?;
+        let req = req.into_inner();
+        let rec = read::get_checked(&self.state, &req.id, req.verify).await?;
         Ok(Response::new(rec))
     }
 
@@ -59,6 +71,18 @@ impl Records for RecordsService {
         auth::caller(&self.state, &req)?;
         let resp = read::list(&self.state, req.into_inner()).await?;
         Ok(Response::new(resp))
+    }
+
+    type WatchStream = watch::WatchStream;
+
+    async fn watch(
+        &self,
+        req: Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        auth::caller(&self.state, &req)?;
+        let since = req.into_inner().since;
+        let stream = watch::start(self.state.clone(), since, self.stop.clone());
+        Ok(Response::new(stream))
     }
 
     async fn who_am_i(

@@ -1,5 +1,5 @@
-//! The shared state of a running node: config, store, signer, clock, the write lock, TLS
-//! configurations and the dashboard fan-out.
+//! The shared state of a running node: config, store, signer, clock, the per-record and
+//! per-request locks, TLS configurations and the dashboard fan-out.
 
 use std::sync::Arc;
 
@@ -23,9 +23,14 @@ pub struct NodeState {
     pub signers: Arc<SignerDirectory>,
     /// Event timestamps.
     pub clock: HlcClock,
-    /// Serialises read-fold-commit of writes so concurrent acts see each other's heads.
-    /// Flushing happens after it is released, so concurrent writers share flushes.
-    pub write_lock: tokio::sync::Mutex<()>,
+    /// One lock per record: held from reading a record's entry to committing its new
+    /// events (local acts and replication), so acts on one record see each other's heads
+    /// while acts on different records run in parallel. Flushing happens after release,
+    /// so concurrent writers share flushes.
+    pub records: crate::locks::MutexMap<crate::domain::RecordId>,
+    /// One lock per client idempotency key (user and request id), so a retried create
+    /// waits for the first instead of making a second record.
+    pub requests: crate::locks::MutexMap<String>,
     /// The highest log seq known to be flushed. Only events at or below it are served to
     /// peers: an unflushed event could vanish in a crash and its seq be reused.
     pub durable: tokio::sync::watch::Sender<u64>,

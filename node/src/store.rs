@@ -1,16 +1,30 @@
-//! Node storage: the append-only local event log, the record projections and their list
-//! indexes, client request ids, federation cursors and the signer certificates of other
-//! cities, behind the [`Store`] trait.
+//! Node storage behind the [`Store`] trait: the append-only local event log, each record's
+//! stored state and history, the list indexes and figure counters, client request ids,
+//! federation cursors and the signer certificates of other cities.
+//!
+//! The stored form is not the API: a record is kept as its typed state
+//! ([`RecordEntry`], a versioned value, see `values`) plus one small history step per
+//! event, so an event costs its own bytes, its history step and the index and counter
+//! entries that changed — never a rewrite of the record's history. The API `Record` is
+//! rendered from it at the edge.
 //!
 //! One [`Commit`] is applied atomically (all of it or nothing survives a crash) but is not
-//! flushed; [`Store::flush`] makes everything committed so far durable. The [`Flusher`]
-//! groups concurrent flush requests so many acknowledgements share one fsync.
+//! flushed; [`Store::flush`] makes everything committed so far durable, for real on Linux
+//! (the engine's own flush, then an `fdatasync` of its files). The [`Flusher`] groups
+//! concurrent flush requests so many acknowledgements share one flush.
 //!
-//! The only engine today is sled ([`open_sled`]); sled is confined to `store/sled.rs` so
-//! another engine can replace it behind the trait.
+//! The only engine today is sled ([`open_sled`]); sled is confined to `store/sled.rs` and
+//! its submodules, so another engine can replace it behind the trait.
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EventId, RecordId, RecordState};
+use crate::projection::Delta;
 
 mod datafile;
 mod flusher;
@@ -18,11 +32,14 @@ mod keys;
 mod sled;
 #[cfg(test)]
 mod tests;
+mod values;
 
 pub use flusher::Flusher;
+pub use values::Migrate;
 
-/// Version of the on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the on-disk layout this build writes. Version 1 (the API record with its
+/// whole history per record) is upgraded in place when the data dir is opened.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,17 +49,37 @@ pub struct StoreMeta {
     /// 32 random hex chars chosen at creation; a wiped or restored node gets a new one, so
     /// peers know to reset their cursors.
     pub log_id: String,
-    /// Schema version the data dir was written with.
+    /// Schema version of the data dir.
     pub schema_version: u32,
 }
+
+/// Engine settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Bytes of the engine's page cache (the main part of a node's memory).
+    pub cache_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            cache_bytes: DEFAULT_CACHE_MB << 20,
+        }
+    }
+}
+
+/// Default size of the store cache in MiB (`[store] cache_mb`).
+pub const DEFAULT_CACHE_MB: u64 = 64;
 
 /// An event to append to the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// Hex SHA-256 of the body bytes.
-    pub id: String,
+    /// SHA-256 of the body bytes.
+    pub id: EventId,
     /// Record the event belongs to.
-    pub record_id: String,
+    pub record_id: RecordId,
+    /// Whether its signature was verified when it entered the node.
+    pub verified: bool,
     /// The signed envelope exactly as received or made.
     pub signed: lianluo_proto::SignedEvent,
 }
@@ -52,12 +89,71 @@ pub struct NewEvent {
 pub struct StoredEvent {
     /// Position in this node's local log (dense, starting at 1).
     pub seq: u64,
-    /// Hex SHA-256 of the body bytes.
-    pub id: String,
+    /// SHA-256 of the body bytes.
+    pub id: EventId,
     /// Record the event belongs to.
-    pub record_id: String,
+    pub record_id: RecordId,
+    /// Whether its signature was verified when it entered the node.
+    pub verified: bool,
     /// The signed envelope exactly as received or made.
     pub signed: lianluo_proto::SignedEvent,
+}
+
+/// A head of a record's event DAG, with its clock (the parent clock of the next act).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// The event.
+    pub id: EventId,
+    /// Its HLC wall time (Unix ms).
+    pub wall_ms: u64,
+    /// Its HLC counter.
+    pub counter: u32,
+}
+
+/// What the store keeps per record.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RecordEntry {
+    /// The folded state; `None` while no valid creation event is held (events kept).
+    pub state: Option<RecordState>,
+    /// The DAG heads, sorted by id.
+    pub heads: Vec<Head>,
+    /// Number of history steps (events) of the record.
+    pub steps: u32,
+}
+
+/// One event in a record's history, in fold order: applied, or rejected with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryStep {
+    /// The event.
+    pub event: EventId,
+    /// Why it was not applied (`None`: applied).
+    pub rejected: Option<String>,
+}
+
+/// Which history steps a record write sets: steps `from..from + steps.len()`, and any
+/// older steps from there up to `old_len` are removed (a re-fold may shorten nothing, but
+/// a write never leaves stale steps behind).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryWrite {
+    /// First position written.
+    pub from: u32,
+    /// Steps from `from` on.
+    pub steps: Vec<HistoryStep>,
+    /// The record's step count before this write.
+    pub old_len: u32,
+}
+
+/// A record's new entry, history steps, and the index and counter changes they make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordWrite {
+    /// The record.
+    pub id: RecordId,
+    /// Its new entry.
+    pub entry: RecordEntry,
+    /// Its history steps that change.
+    pub history: HistoryWrite,
+    /// Index terms and counters that change with it.
+    pub delta: Delta,
 }
 
 /// A federation cursor: how far this node has read a peer's log.
@@ -77,37 +173,36 @@ pub struct Cursor {
 pub struct Commit {
     /// Appended to the log in order; ids already stored (or repeated) are skipped.
     pub events: Vec<NewEvent>,
-    /// Record projections to upsert; the list indexes follow them.
-    pub records: Vec<lianluo_proto::Record>,
+    /// Record entries to write, with their index and counter changes.
+    pub records: Vec<RecordWrite>,
     /// (idempotency key, record id) of a create.
-    pub request: Option<(String, String)>,
+    pub request: Option<(String, RecordId)>,
     /// (peer city, cursor) for federation, written with the events it covers.
     pub cursor: Option<(String, Cursor)>,
 }
 
-/// A page of records, ordered by record id.
+/// One index entry found by [`Store::index_range`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordQuery {
-    /// Only records of this kind (station, suggestion, dispute, activity).
-    pub kind: Option<String>,
-    /// Only records with this status.
-    pub status: Option<String>,
-    /// Start strictly after this record id (the previous page's last id).
-    pub after_id: Option<String>,
-    /// At most this many records (0 returns none).
-    pub limit: usize,
+pub struct IndexHit {
+    /// The entry's position: the term's bytes followed by the record id (pass it back as
+    /// an excluded start bound to continue after it).
+    pub key: Vec<u8>,
+    /// The record listed.
+    pub record: RecordId,
 }
 
-impl Default for RecordQuery {
-    /// Every record, no paging.
-    fn default() -> Self {
-        Self {
-            kind: None,
-            status: None,
-            after_id: None,
-            limit: usize::MAX,
-        }
-    }
+/// The schema-1 content of a data dir being upgraded (read in log order).
+pub trait LegacyLayout: Send + Sync {
+    /// At most `limit` logged events with seq greater than `after`, in seq order.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Every peer cursor.
+    fn cursors(&self) -> Result<Vec<(String, Cursor)>, StoreError>;
+    /// Every (idempotency key, record id).
+    fn requests(&self) -> Result<Vec<(String, RecordId)>, StoreError>;
+    /// Every signer certificate kept (DER).
+    fn signer_certs(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Records the upgrade as done (schema 2) and removes the schema-1 keys.
+    fn finish(&self) -> Result<(), StoreError>;
 }
 
 /// Why a storage operation failed.
@@ -167,8 +262,7 @@ impl StoreError {
     }
 }
 
-/// Storage of one node. All methods block; call them from `spawn_blocking` in async code
-/// when they may touch the disk for long.
+/// Storage of one node. All methods block; call them from `spawn_blocking` in async code.
 pub trait Store: Send + Sync + 'static {
     /// Identity of the data dir.
     fn meta(&self) -> &StoreMeta;
@@ -178,19 +272,43 @@ pub trait Store: Send + Sync + 'static {
     /// Blocks until everything committed before the call is durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// One event by id.
-    fn event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError>;
-    /// Every event of a record, in seq order.
-    fn record_events(&self, record_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
-    /// One record projection by id.
-    fn record(&self, id: &str) -> Result<Option<lianluo_proto::Record>, StoreError>;
-    /// A page of records matching `q`, ordered by id.
-    fn records(&self, q: &RecordQuery) -> Result<Vec<lianluo_proto::Record>, StoreError>;
+    fn event(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError>;
+    /// Whether the event is held.
+    fn has_event(&self, id: &EventId) -> Result<bool, StoreError>;
     /// At most `limit` log entries with seq greater than `after_seq`, in seq order.
     fn log_after(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
     /// Highest seq in the log (0 when empty).
     fn last_seq(&self) -> Result<u64, StoreError>;
+    /// One record's entry.
+    fn record(&self, id: &RecordId) -> Result<Option<RecordEntry>, StoreError>;
+    /// One record's history steps, in order.
+    fn history(&self, id: &RecordId) -> Result<Vec<HistoryStep>, StoreError>;
+    /// At most `limit` records with ids after `after`, in id order.
+    fn records_after(
+        &self,
+        after: Option<&RecordId>,
+        limit: usize,
+    ) -> Result<Vec<(RecordId, RecordEntry)>, StoreError>;
+    /// At most `limit` index entries between the bounds (over the entries' keys: term
+    /// bytes, then the record id), in key order.
+    fn index_range(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        limit: usize,
+    ) -> Result<Vec<IndexHit>, StoreError>;
+    /// Every figure counter (encoded key, value); zero counters are not kept.
+    fn counters(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError>;
+    /// Replaces every counter and distinct-set member (`lianluo admin recount --fix`).
+    fn replace_counters(
+        &self,
+        counters: BTreeMap<Vec<u8>, i64>,
+        members: BTreeMap<Vec<u8>, i64>,
+    ) -> Result<(), StoreError>;
+    /// Every distinct-set member (encoded key, count).
+    fn members(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError>;
     /// Record id created under an idempotency key.
-    fn request(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn request(&self, key: &str) -> Result<Option<RecordId>, StoreError>;
     /// Saved cursor for a peer city.
     fn cursor(&self, peer: &str) -> Result<Option<Cursor>, StoreError>;
     /// Bytes used on disk.
@@ -202,13 +320,20 @@ pub trait Store: Send + Sync + 'static {
     /// skipped. Not flushed: written before a commit, they are durable with it. Returns
     /// how many were new.
     fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError>;
+    /// The schema-1 content still to upgrade, if the data dir was written by schema 1.
+    fn legacy(&self) -> Option<&dyn LegacyLayout>;
 }
 
 /// Opens the sled store in `dir` for `city`, creating the dir if needed.
 ///
 /// A dir created for another city is refused with [`StoreError::WrongCity`] and left
-/// untouched; a newer schema with [`StoreError::SchemaTooNew`].
-pub fn open_sled(dir: &Path, city: &str) -> Result<Arc<dyn Store>, StoreError> {
-    let store = sled::SledStore::open(dir, city)?;
+/// untouched; a newer schema with [`StoreError::SchemaTooNew`]. A schema-1 dir opens with
+/// [`Store::legacy`] set: the caller upgrades it (`crate::upgrade`).
+pub fn open_sled(
+    dir: &Path,
+    city: &str,
+    options: StoreOptions,
+) -> Result<Arc<dyn Store>, StoreError> {
+    let store = sled::SledStore::open(dir, city, options)?;
     Ok(Arc::new(store))
 }

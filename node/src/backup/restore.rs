@@ -1,21 +1,19 @@
 //! `restore`: verify a backup, rebuild a fresh store from it in a staging dir, then move it
 //! into place (the old data dir, if any and allowed, moved aside first).
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use lianluo_federation::envelope::SignerDirectory;
-use lianluo_proto::EventBody;
-use prost::Message;
 
 use super::format::{Header, Reader};
 use super::{load_directory, sync_dir, unix_now, BackupError, DATA_FILE};
 use crate::config::Config;
-use crate::domain::{self, FoldEvent};
-use crate::store::{self, Commit, NewEvent, Store, StoreError, SCHEMA_VERSION};
+use crate::domain::EventId;
+use crate::ingest::{self, Incoming};
+use crate::store::{self, Store, StoreError, SCHEMA_VERSION};
 
 /// Events (or records) committed to the new store per commit.
 const CHUNK: usize = 512;
@@ -179,7 +177,9 @@ fn check_target(config: &Config, options: &RestoreOptions) -> Result<bool, Backu
     if dir.join(DATA_FILE).is_file() {
         // Opening takes the node's lock: a running node must not lose its dir. Other
         // failures (another city, damage) are what --force is for.
-        if let Err(StoreError::Locked { dir }) = store::open_sled(dir, &config.city) {
+        if let Err(StoreError::Locked { dir }) =
+            store::open_sled(dir, &config.city, config.store_options())
+        {
             return Err(BackupError::NodeRunning { dir });
         }
     }
@@ -187,7 +187,7 @@ fn check_target(config: &Config, options: &RestoreOptions) -> Result<bool, Backu
 }
 
 /// Builds a fresh store in `staging` from the rest of the backup, checking every event
-/// and the checksum, then folds and commits every record.
+/// and the checksum, and applying the events in log order as they would arrive.
 fn build<R: BufRead>(
     config: &Config,
     staging: &Path,
@@ -196,10 +196,9 @@ fn build<R: BufRead>(
     from: &Path,
     certs: &[Vec<u8>],
 ) -> Result<Built, BackupError> {
-    let store = store::open_sled(staging, &config.city)?;
+    let store = store::open_sled(staging, &config.city, config.store_options())?;
     // Kept so the restored node verifies other cities' events at once (flushed below).
     store.add_signer_certs(certs)?;
-    let mut record_ids = BTreeSet::new();
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut events = 0u64;
     for index in 1..=reader.header.events {
@@ -215,21 +214,21 @@ fn build<R: BufRead>(
                 index,
                 reason: e.to_string(),
             })?;
-        record_ids.insert(verified.body.record_id.clone());
-        chunk.push(NewEvent {
-            id: verified.id,
-            record_id: verified.body.record_id,
+        chunk.push(Incoming {
+            id: EventId::of_body(&signed.body),
             signed,
+            body: verified.body,
+            verified: true,
         });
         if chunk.len() == CHUNK {
-            events += commit_events(store.as_ref(), &mut chunk)?;
+            events += commit_events(store.as_ref(), &config.city, &mut chunk)?;
         }
     }
-    events += commit_events(store.as_ref(), &mut chunk)?;
+    events += commit_events(store.as_ref(), &config.city, &mut chunk)?;
     reader
         .finish()
         .map_err(|e| not_backup(from, e.to_string()))?;
-    let (records, without_view) = fold_records(store.as_ref(), &record_ids)?;
+    let (records, without_view) = count_records(store.as_ref())?;
     store.flush()?;
     Ok(Built {
         log_id: store.meta().log_id.clone(),
@@ -239,58 +238,37 @@ fn build<R: BufRead>(
     })
 }
 
-fn commit_events(store: &dyn Store, chunk: &mut Vec<NewEvent>) -> Result<u64, BackupError> {
+fn commit_events(
+    store: &dyn Store,
+    own: &str,
+    chunk: &mut Vec<Incoming>,
+) -> Result<u64, BackupError> {
     if chunk.is_empty() {
         return Ok(0);
     }
-    let seqs = store.commit(Commit {
-        events: std::mem::take(chunk),
-        ..Commit::default()
-    })?;
+    let planned = ingest::plan(store, own, std::mem::take(chunk))?;
+    let seqs = store.commit(planned.commit)?;
     Ok(seqs.len() as u64)
 }
 
-/// Folds every record from its restored events and commits the views.
-fn fold_records(store: &dyn Store, ids: &BTreeSet<String>) -> Result<(u64, u64), BackupError> {
+/// Records with a view, and records whose events hold no valid creation.
+fn count_records(store: &dyn Store) -> Result<(u64, u64), BackupError> {
     let (mut records, mut without_view) = (0u64, 0u64);
-    let mut views = Vec::with_capacity(CHUNK);
-    for id in ids {
-        let inputs = store
-            .record_events(id)?
-            .into_iter()
-            .map(|e| {
-                // Verified on the way in.
-                let body = EventBody::decode(e.signed.body.as_slice()).map_err(|err| {
-                    StoreError::Corrupt(format!("restored event {} does not decode: {err}", e.id))
-                })?;
-                Ok(FoldEvent {
-                    id: e.id,
-                    body,
-                    verified: true,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        match domain::fold(&inputs).record {
-            Some(view) => {
+    let mut after = None;
+    loop {
+        let page = store.records_after(after.as_ref(), CHUNK)?;
+        let Some((last, _)) = page.last() else {
+            return Ok((records, without_view));
+        };
+        after = Some(last.clone());
+        for (_, entry) in &page {
+            if entry.state.is_some() {
                 records += 1;
-                views.push(view);
+            } else {
+                without_view += 1;
             }
-            None => without_view += 1,
-        }
-        if views.len() == CHUNK {
-            store.commit(Commit {
-                records: std::mem::take(&mut views),
-                ..Commit::default()
-            })?;
         }
     }
-    if !views.is_empty() {
-        store.commit(Commit {
-            records: views,
-            ..Commit::default()
-        })?;
-    }
-    Ok((records, without_view))
 }
 
 /// Renames `dir` to `<dir>.before-restore-<unix time>` (a free variant of that name).

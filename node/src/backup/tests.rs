@@ -14,7 +14,6 @@ use super::*;
 use crate::config;
 use crate::service::RecordsService;
 use crate::state::NodeState;
-use crate::store::RecordQuery;
 
 /// A PKI for hezhou and qingyuan and a config for `city` written the way
 /// `lianluo demo --init-only` writes it; returns the config path.
@@ -57,6 +56,14 @@ fn load(path: &Path) -> Config {
 }
 
 /// A request as it arrives over mutual TLS from the city's coordinator.
+/// Opens a data dir as a node would (upgrading an old one).
+pub(crate) fn open_store(
+    dir: &Path,
+    city: &str,
+) -> Result<Arc<dyn crate::store::Store>, crate::store::StoreError> {
+    crate::upgrade::open(dir, city, crate::store::StoreOptions::default())
+}
+
 pub(crate) fn request<T>(root: &Path, city: &str, msg: T) -> tonic::Request<T> {
     let der = lianluo_certs::read_cert_der(&root.join(format!("pki/{city}/users/coordinator.pem")))
         .expect("user cert");
@@ -127,10 +134,7 @@ async fn stopped_node(root: &Path) -> (Config, Vec<Record>, String) {
     let cfg = load(&write_config(root, "hezhou", "data"));
     let state = crate::server::open_state(cfg.clone()).await.expect("state");
     let made = fill(root, &state).await;
-    let views = state
-        .store
-        .records(&RecordQuery::default())
-        .expect("records");
+    let views = crate::render::all(state.store.as_ref(), crate::state::today()).expect("records");
     assert_eq!(views.len(), made.len());
     let log_id = state.store.meta().log_id.clone();
     state.flusher.shutdown().await.expect("shutdown");
@@ -139,8 +143,8 @@ async fn stopped_node(root: &Path) -> (Config, Vec<Record>, String) {
 }
 
 fn views_of(cfg: &Config) -> (Vec<Record>, String, u64) {
-    let store = crate::store::open_sled(&cfg.data_dir, &cfg.city).expect("open");
-    let views = store.records(&RecordQuery::default()).expect("records");
+    let store = open_store(&cfg.data_dir, &cfg.city).expect("open");
+    let views = crate::render::all(store.as_ref(), crate::state::today()).expect("records");
     (
         views,
         store.meta().log_id.clone(),
@@ -175,7 +179,7 @@ async fn backup_restore_into_a_fresh_dir_gives_the_same_records_and_a_new_log_id
     assert_eq!(new_log_id, restored.log_id);
     assert_eq!(last_seq, 3);
     // The backup's signer certificates are kept in the new store.
-    let kept = crate::store::open_sled(&fresh.data_dir, "hezhou")
+    let kept = open_store(&fresh.data_dir, "hezhou")
         .expect("open")
         .signer_certs()
         .expect("certs");
@@ -193,19 +197,17 @@ async fn backup_restore_into_a_fresh_dir_gives_the_same_records_and_a_new_log_id
     let state = crate::server::open_state(fresh)
         .await
         .expect("restored node opens");
-    let rec = state
-        .store
-        .record(&views[1].id)
-        .expect("read")
-        .expect("present");
-    assert_eq!(rec.status, views[1].status);
+    let id = crate::domain::RecordId::parse(&views[1].id).expect("id");
+    let rec = state.store.record(&id).expect("read").expect("present");
+    let rec = rec.state.expect("state");
+    assert_eq!(rec.status_str(), views[1].status);
 }
 
 #[tokio::test]
 async fn backup_refuses_a_running_node_and_restore_refuses_another_city() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (cfg, _, _) = stopped_node(tmp.path()).await;
-    let running = crate::store::open_sled(&cfg.data_dir, &cfg.city).expect("hold the lock");
+    let running = open_store(&cfg.data_dir, &cfg.city).expect("hold the lock");
     let out = tmp.path().join("b");
     let e = backup(&cfg, &out, &BackupOptions::default()).expect_err("locked");
     assert!(e.to_string().contains("stop the node first"), "{e}");
@@ -236,7 +238,7 @@ async fn restore_moves_a_non_empty_dir_aside_only_with_force() {
     assert!(e.to_string().contains("--force"), "{e}");
     assert_eq!(views_of(&cfg).1, log_id, "data dir untouched");
 
-    let running = crate::store::open_sled(&cfg.data_dir, &cfg.city).expect("lock");
+    let running = open_store(&cfg.data_dir, &cfg.city).expect("lock");
     let e = restore(&cfg, &out, &RestoreOptions { force: true }).expect_err("running");
     assert!(matches!(e, BackupError::NodeRunning { .. }), "{e}");
     drop(running);
@@ -248,7 +250,7 @@ async fn restore_moves_a_non_empty_dir_aside_only_with_force() {
         .expect("name")
         .to_string_lossy()
         .starts_with("data.before-restore-"));
-    let old = crate::store::open_sled(&aside, "hezhou").expect("old data kept");
+    let old = open_store(&aside, "hezhou").expect("old data kept");
     assert_eq!(old.meta().log_id, log_id);
     let (back, new_log_id, _) = views_of(&cfg);
     assert_eq!(back, views);
@@ -345,7 +347,7 @@ async fn backup_reports_events_whose_signer_certificate_is_missing() {
     // Certificates the store kept (learnt from peers) are included without being named.
     let hezhou =
         lianluo_certs::read_cert_der(&tmp.path().join("pki/hezhou/signer.pem")).expect("cert");
-    crate::store::open_sled(&cfg.data_dir, "hezhou")
+    open_store(&cfg.data_dir, "hezhou")
         .expect("open")
         .add_signer_certs(&[hezhou])
         .expect("keep");

@@ -114,10 +114,15 @@ disputes and activities can name the station with --station ID.
 Statuses: active → closed."
     )]
     Station(StationCommand),
-    /// Show one record with its full, verified history.
+    /// Show one record with its full history (each event's signature was verified when
+    /// it reached this node; --verify checks every one again now).
     Show {
         /// Record id, e.g. hezhou-01J….
         id: String,
+        /// Check every event's signature again now, with the signer certificates the
+        /// node knows (a ✗ then means it does not verify today).
+        #[arg(long)]
+        verify: bool,
     },
     /// List records visible to this node, with filters.
     List(ListArgs),
@@ -152,8 +157,8 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
         ClientCommand::Dispute(c) => write(&mut client, build::dispute(c), ctx, ep).await,
         ClientCommand::Activity(c) => write(&mut client, build::activity(c), ctx, ep).await,
         ClientCommand::Station(c) => write(&mut client, build::station(c), ctx, ep).await,
-        ClientCommand::Show { id } => {
-            let record = rpc(client.get(GetRequest { id }))
+        ClientCommand::Show { id, verify } => {
+            let record = rpc(client.get(GetRequest { id, verify }))
                 .await
                 .map_err(|s| output::status_error(&s, ep))?;
             print_record(&record, ctx)
@@ -209,9 +214,12 @@ async fn add_partner(
     ep: &str,
 ) -> anyhow::Result<Record> {
     let id = req.record_id.clone();
-    let current = rpc(client.get(GetRequest { id: id.clone() }))
-        .await
-        .map_err(|s| output::status_error(&s, ep))?;
+    let current = rpc(client.get(GetRequest {
+        id: id.clone(),
+        verify: false,
+    }))
+    .await
+    .map_err(|s| output::status_error(&s, ep))?;
     build::check_kind(&id, &current.kind, kind).map_err(|e| anyhow!(e))?;
     rpc(client.act(req))
         .await

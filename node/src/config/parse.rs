@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use toml::{Table, Value};
 
-use super::raw::{RawApi, RawConfig, RawFederation, RawHttp, RawLimits, RawLog, RawPeer, RawTls};
+use super::raw::{
+    RawApi, RawConfig, RawFederation, RawHttp, RawLimits, RawLog, RawPeer, RawStore, RawTls,
+};
 use super::Problem;
 
 const TOP: &[&str] = &[
@@ -22,6 +24,7 @@ const TOP: &[&str] = &[
     "users",
     "log",
     "limits",
+    "store",
 ];
 const API: &[&str] = &["listen"];
 const FEDERATION: &[&str] = &["listen", "max_stream_secs"];
@@ -38,6 +41,7 @@ const TLS: &[&str] = &[
 const PEER: &[&str] = &["city", "address"];
 const LOG: &[&str] = &["format", "level"];
 const LIMITS: &[&str] = &["max_request_bytes"];
+const STORE: &[&str] = &["cache_mb"];
 
 /// What a file path value is called in messages.
 const PATH: &str = "a string (a file path)";
@@ -65,6 +69,7 @@ pub fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Problem> {
         users: w.users(table.get("users")),
         log: w.log(&table),
         limits: w.limits(&table),
+        store: w.store(&table),
     };
     Ok((raw, w.problems))
 }
@@ -311,6 +316,13 @@ impl Walker {
                 "limits.max_request_bytes",
                 t.and_then(|t| t.get("max_request_bytes")),
             ),
+        }
+    }
+
+    fn store(&mut self, top: &Table) -> RawStore {
+        let t = self.section(top, "store", STORE);
+        RawStore {
+            cache_mb: self.integer("store.cache_mb", t.and_then(|t| t.get("cache_mb"))),
         }
     }
 }

@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub users: BTreeMap<String, String>,
     pub log: RawLog,
     pub limits: RawLimits,
+    pub store: RawStore,
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +70,11 @@ pub struct RawLog {
 #[derive(Debug, Default)]
 pub struct RawLimits {
     pub max_request_bytes: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+pub struct RawStore {
+    pub cache_mb: Option<i64>,
 }
 
 /// Validated listen addresses.
@@ -177,6 +183,7 @@ impl RawConfig {
         let users = self.user_roles(&mut c);
         let log_format = self.log_format(&mut c);
         let max_request_bytes = self.max_request_bytes(&mut c);
+        let store_cache_mb = self.store_cache_mb(&mut c);
         let config = Config {
             source: source.to_path_buf(),
             city,
@@ -193,6 +200,7 @@ impl RawConfig {
             log_format,
             log_level: self.log.level.unwrap_or_else(|| "info".into()),
             max_request_bytes,
+            store_cache_mb,
         };
         (config, c.problems)
     }
@@ -297,6 +305,21 @@ impl RawConfig {
                     format!("{n}: must be between 1024 and 67108864"),
                 );
                 DEFAULT_MAX_REQUEST_BYTES
+            }
+        }
+    }
+
+    fn store_cache_mb(&self, c: &mut Checker<'_>) -> u64 {
+        let default = crate::store::DEFAULT_CACHE_MB;
+        match self.store.cache_mb {
+            None => default,
+            Some(n @ 8..=65_536) => n.unsigned_abs(),
+            Some(n) => {
+                c.problem(
+                    "store.cache_mb",
+                    format!("{n}: must be between 8 and 65536 (MiB; default {default})"),
+                );
+                default
             }
         }
     }

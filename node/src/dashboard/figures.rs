@@ -1,6 +1,10 @@
 //! One city's figures from the records it originated (see `CityFigures` in
 //! dashboard.proto for what each figure counts), and their sum over cities.
 //!
+//! A node reads its own figures from the counters its store keeps incrementally
+//! ([`local_figures`], see `projection::counters`); [`compute`] counts them from records
+//! instead, the reference the counters are tested against.
+//!
 //! A joint record counts once, at its origin, so the federation's total is the sum of
 //! the cities' figures. Dates compare in the federation's calendar (UTC+8): record times
 //! are RFC 3339 UTC and are converted with [`crate::domain::local_date`]; activity dates
@@ -14,14 +18,11 @@ use time::OffsetDateTime;
 
 use crate::domain::{local_date, refresh_overdue, rfc3339};
 use crate::error::NodeError;
+use crate::projection::counters::{self, CounterKey};
 use crate::state::NodeState;
-use crate::store::RecordQuery;
 
 #[cfg(test)]
 mod tests;
-
-/// Records read from the store per chunk while computing figures.
-const SCAN_CHUNK: usize = 512;
 
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> u64 {
@@ -42,38 +43,39 @@ pub fn check_year(year: u32) -> Result<(), NodeError> {
     }
 }
 
-/// This node's city's figures for `year`, computed off the async runtime.
-///
-/// The store is scanned in chunks inside one blocking task, so memory stays bounded by a
-/// chunk whatever the number of records.
+/// This node's city's figures for `year`, read from the counters the store keeps with
+/// every change (a scan of the counters, whose number grows with the years and statuses,
+/// not with the records).
 pub async fn local_figures(state: &NodeState, year: u32) -> Result<CityFigures, NodeError> {
     check_year(year)?;
-    let store = state.store.clone();
-    let city = state.config.city.clone();
     let now = now_ms();
-    let mut figures = tokio::task::spawn_blocking(move || {
-        let mut tally = Tally::new(&city, year, now);
-        let mut after = None;
-        loop {
-            let q = RecordQuery {
-                after_id: after.take(),
-                limit: SCAN_CHUNK,
-                ..RecordQuery::default()
-            };
-            let chunk = store.records(&q)?;
-            for rec in &chunk {
-                tally.add(rec);
-            }
-            match chunk.last() {
-                Some(last) if chunk.len() == SCAN_CHUNK => after = Some(last.id.clone()),
-                _ => return Ok::<_, NodeError>(tally.finish()),
-            }
-        }
-    })
-    .await
-    .map_err(|e| NodeError::Internal(format!("figures task failed: {e}")))??;
+    let counters = crate::service::blocking(state, |s| s.counters()).await?;
+    let mut figures = from_counters(&state.config.city, year, now, &counters);
     figures.computed_at = rfc3339(now);
     Ok(figures)
+}
+
+/// `city`'s figures for `year` as of `now_ms` from its stored counters (encoded).
+pub fn from_counters(
+    city: &str,
+    year: u32,
+    now_ms: u64,
+    counters: &[(Vec<u8>, i64)],
+) -> CityFigures {
+    let decoded = counters.iter().filter_map(|(k, v)| {
+        let key = CounterKey::decode(k);
+        if key.is_none() {
+            tracing::warn!(key = ?k, "unknown figure counter skipped");
+        }
+        key.map(|k| (k, *v))
+    });
+    counters::figures(
+        city,
+        year,
+        resolved_year(year, now_ms),
+        local_date(now_ms),
+        decoded,
+    )
 }
 
 /// The figures of `city` over `records` (those it did not originate are skipped), for

@@ -1,11 +1,12 @@
 //! Joint station activities: `planned` → `held` (reported) or `cancelled`, both final.
 
-use lianluo_proto::{change::Kind as K, ActivityKind, ActivityPlanned, ActivityView};
+use lianluo_proto::{change::Kind as K, ActivityKind, ActivityPlanned, ActivityView, Deputy};
+use serde::{Deserialize, Serialize};
 
 use super::record::{require, Ctx, Status};
 
 /// Activity status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ActivityStatus {
     Planned,
     Held,
@@ -34,26 +35,86 @@ pub(crate) fn activity_kind_str(k: ActivityKind) -> &'static str {
     }
 }
 
-/// An activity's state during the fold.
-pub(super) struct Activity {
+/// The kind of a station activity, as the store keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Kind {
+    Unspecified,
+    JointInspection,
+    JointResearch,
+    ConstituentReception,
+    JointTraining,
+    Other,
+}
+
+impl Kind {
+    fn from_proto(k: i32) -> Self {
+        match ActivityKind::try_from(k).unwrap_or(ActivityKind::Unspecified) {
+            ActivityKind::Unspecified => Kind::Unspecified,
+            ActivityKind::JointInspection => Kind::JointInspection,
+            ActivityKind::JointResearch => Kind::JointResearch,
+            ActivityKind::ConstituentReception => Kind::ConstituentReception,
+            ActivityKind::JointTraining => Kind::JointTraining,
+            ActivityKind::Other => Kind::Other,
+        }
+    }
+
+    fn to_proto(self) -> ActivityKind {
+        match self {
+            Kind::Unspecified => ActivityKind::Unspecified,
+            Kind::JointInspection => ActivityKind::JointInspection,
+            Kind::JointResearch => ActivityKind::JointResearch,
+            Kind::ConstituentReception => ActivityKind::ConstituentReception,
+            Kind::JointTraining => ActivityKind::JointTraining,
+            Kind::Other => ActivityKind::Other,
+        }
+    }
+
+    /// The read-model name, e.g. `joint_inspection` (empty when unspecified).
+    pub fn as_str(self) -> &'static str {
+        activity_kind_str(self.to_proto())
+    }
+}
+
+/// A deputy who attended a held activity: a person of a city.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(crate) struct Attendee {
+    pub city: String,
+    pub name: String,
+}
+
+/// An activity's state: what the fold keeps and the store holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Activity {
     pub status: ActivityStatus,
-    view: ActivityView,
+    pub kind: Kind,
+    pub station_id: String,
+    pub date: String,
+    pub place: String,
+    pub description: String,
+    pub held_on: String,
+    pub deputies: Vec<Attendee>,
+    pub opinions_collected: u32,
+    pub problems_solved: u32,
+    pub report: String,
+    pub cancel_reason: String,
 }
 
 impl Activity {
     /// `activity_planned` → `planned`.
     pub fn create(c: &ActivityPlanned) -> Self {
-        let kind = ActivityKind::try_from(c.activity_kind).unwrap_or(ActivityKind::Unspecified);
         Activity {
             status: ActivityStatus::Planned,
-            view: ActivityView {
-                activity_kind: activity_kind_str(kind).to_owned(),
-                station_id: c.station_id.clone(),
-                date: c.date.clone(),
-                place: c.place.clone(),
-                description: c.description.clone(),
-                ..ActivityView::default()
-            },
+            kind: Kind::from_proto(c.activity_kind),
+            station_id: c.station_id.clone(),
+            date: c.date.clone(),
+            place: c.place.clone(),
+            description: c.description.clone(),
+            held_on: String::new(),
+            deputies: Vec::new(),
+            opinions_collected: 0,
+            problems_solved: 0,
+            report: String::new(),
+            cancel_reason: String::new(),
         }
     }
 
@@ -63,7 +124,7 @@ impl Activity {
     }
 
     /// Applies an activity change (origin only, from `planned`).
-    pub fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+    pub(super) fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
         match change {
             K::ActivityReported(c) => {
                 ctx.origin_only("report the activity")?;
@@ -73,11 +134,18 @@ impl Activity {
                     self.status,
                     &[ActivityStatus::Planned],
                 )?;
-                self.view.held_on.clone_from(&c.held_on);
-                self.view.deputies.clone_from(&c.deputies);
-                self.view.opinions_collected = c.opinions_collected;
-                self.view.problems_solved = c.problems_solved;
-                self.view.report.clone_from(&c.report);
+                self.held_on.clone_from(&c.held_on);
+                self.deputies = c
+                    .deputies
+                    .iter()
+                    .map(|d| Attendee {
+                        city: d.city.clone(),
+                        name: d.name.clone(),
+                    })
+                    .collect();
+                self.opinions_collected = c.opinions_collected;
+                self.problems_solved = c.problems_solved;
+                self.report.clone_from(&c.report);
                 self.status = ActivityStatus::Held;
             }
             K::ActivityCancelled(c) => {
@@ -88,7 +156,7 @@ impl Activity {
                     self.status,
                     &[ActivityStatus::Planned],
                 )?;
-                self.view.cancel_reason.clone_from(&c.reason);
+                self.cancel_reason.clone_from(&c.reason);
                 self.status = ActivityStatus::Cancelled;
             }
             other => {
@@ -103,6 +171,25 @@ impl Activity {
 
     /// The read-model view.
     pub fn view(&self) -> ActivityView {
-        self.view.clone()
+        ActivityView {
+            activity_kind: self.kind.as_str().to_owned(),
+            station_id: self.station_id.clone(),
+            date: self.date.clone(),
+            place: self.place.clone(),
+            description: self.description.clone(),
+            held_on: self.held_on.clone(),
+            deputies: self
+                .deputies
+                .iter()
+                .map(|d| Deputy {
+                    city: d.city.clone(),
+                    name: d.name.clone(),
+                })
+                .collect(),
+            opinions_collected: self.opinions_collected,
+            problems_solved: self.problems_solved,
+            report: self.report.clone(),
+            cancel_reason: self.cancel_reason.clone(),
+        }
     }
 }

@@ -5,11 +5,12 @@
 use lianluo_proto::{
     change::Kind as K, DisputeCheck, DisputeReported, DisputeView, MediationSession,
 };
+use serde::{Deserialize, Serialize};
 
 use super::record::{require, Ctx, Status};
 
 /// Dispute status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum DisputeStatus {
     Reported,
     Mediating,
@@ -40,10 +41,42 @@ impl Status for DisputeStatus {
     }
 }
 
-/// A dispute's state during the fold.
-pub(super) struct Dispute {
+/// One mediation session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Session {
+    pub date: String,
+    pub place: String,
+    pub attendees: Vec<String>,
+    pub summary: String,
+    pub recorded_by: String,
+}
+
+/// One check of an agreement in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Check {
+    pub date: String,
+    pub passed: bool,
+    pub note: String,
+    pub city: String,
+}
+
+/// A dispute's state: what the fold keeps and the store holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Dispute {
     pub status: DisputeStatus,
-    view: DisputeView,
+    pub description: String,
+    pub location: String,
+    pub parties: Vec<String>,
+    pub area_mu: f64,
+    pub station_id: String,
+    pub sessions: Vec<Session>,
+    pub agreement: String,
+    /// Cities that confirmed the current agreement.
+    pub confirmed_by: Vec<String>,
+    pub in_force: bool,
+    pub checks: Vec<Check>,
+    pub escalated_to: String,
+    pub outcome_note: String,
 }
 
 impl Dispute {
@@ -51,14 +84,18 @@ impl Dispute {
     pub fn create(c: &DisputeReported) -> Self {
         Dispute {
             status: D::Reported,
-            view: DisputeView {
-                description: c.description.clone(),
-                location: c.location.clone(),
-                parties: c.parties.clone(),
-                area_mu: c.area_mu,
-                station_id: c.station_id.clone(),
-                ..DisputeView::default()
-            },
+            description: c.description.clone(),
+            location: c.location.clone(),
+            parties: c.parties.clone(),
+            area_mu: c.area_mu,
+            station_id: c.station_id.clone(),
+            sessions: Vec::new(),
+            agreement: String::new(),
+            confirmed_by: Vec::new(),
+            in_force: false,
+            checks: Vec::new(),
+            escalated_to: String::new(),
+            outcome_note: String::new(),
         }
     }
 
@@ -83,7 +120,7 @@ impl Dispute {
     }
 
     /// Applies a dispute change, or says why it is not allowed (state unchanged).
-    pub fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+    pub(super) fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
         match change {
             K::DisputeSession(c) => {
                 require(
@@ -92,7 +129,7 @@ impl Dispute {
                     self.status,
                     &[D::Reported, D::Mediating],
                 )?;
-                self.view.sessions.push(MediationSession {
+                self.sessions.push(Session {
                     date: c.date.clone(),
                     place: c.place.clone(),
                     attendees: c.attendees.clone(),
@@ -108,8 +145,8 @@ impl Dispute {
                     self.status,
                     &[D::Mediating],
                 )?;
-                self.view.agreement.clone_from(&c.terms);
-                self.view.confirmed_by.clear();
+                self.agreement.clone_from(&c.terms);
+                self.confirmed_by.clear();
                 self.status = D::Agreed;
             }
             K::DisputeConfirmed(_) => self.confirm(ctx)?,
@@ -120,7 +157,7 @@ impl Dispute {
                     self.status,
                     &[D::InForce, D::Checked],
                 )?;
-                self.view.checks.push(DisputeCheck {
+                self.checks.push(Check {
                     date: c.date.clone(),
                     passed: c.passed,
                     note: c.note.clone(),
@@ -135,19 +172,19 @@ impl Dispute {
 
     fn confirm(&mut self, ctx: &Ctx<'_>) -> Result<(), String> {
         require("confirm", "dispute", self.status, &[D::Agreed])?;
-        if self.view.confirmed_by.iter().any(|c| c == ctx.author) {
+        if self.confirmed_by.iter().any(|c| c == ctx.author) {
             return Err(format!(
                 "{} has already confirmed the agreement",
                 ctx.author
             ));
         }
-        self.view.confirmed_by.push(ctx.author.to_owned());
+        self.confirmed_by.push(ctx.author.to_owned());
         let all = ctx
             .participants
             .iter()
-            .all(|p| self.view.confirmed_by.contains(p));
+            .all(|p| self.confirmed_by.contains(p));
         if all {
-            self.view.in_force = true;
+            self.in_force = true;
             self.status = D::InForce;
         }
         Ok(())
@@ -158,19 +195,19 @@ impl Dispute {
         match change {
             K::DisputeResolved(c) => {
                 require("resolve", "dispute", self.status, &[D::Checked])?;
-                if let Some(last) = self.view.checks.last().filter(|c| !c.passed) {
+                if let Some(last) = self.checks.last().filter(|c| !c.passed) {
                     return Err(format!(
                         "cannot resolve: the last check ({}, by {}) did not pass; record a passing check first",
                         last.date, last.city
                     ));
                 }
-                self.view.outcome_note.clone_from(&c.note);
+                self.outcome_note.clone_from(&c.note);
                 self.status = D::Resolved;
             }
             K::DisputeFailed(c) => {
                 let allowed = [D::Reported, D::Mediating, D::Agreed, D::InForce, D::Checked];
                 require("mark as failed", "dispute", self.status, &allowed)?;
-                self.view.outcome_note.clone_from(&c.reason);
+                self.outcome_note.clone_from(&c.reason);
                 self.status = D::Failed;
             }
             K::DisputeEscalated(c) => {
@@ -180,8 +217,8 @@ impl Dispute {
                     self.status,
                     &[D::Mediating, D::Failed],
                 )?;
-                self.view.escalated_to.clone_from(&c.to);
-                self.view.outcome_note.clone_from(&c.reason);
+                self.escalated_to.clone_from(&c.to);
+                self.outcome_note.clone_from(&c.reason);
                 self.status = D::Escalated;
             }
             K::DisputeWithdrawn(c) => {
@@ -192,7 +229,7 @@ impl Dispute {
                     self.status,
                     &[D::Reported, D::Mediating],
                 )?;
-                self.view.outcome_note.clone_from(&c.reason);
+                self.outcome_note.clone_from(&c.reason);
                 self.status = D::Withdrawn;
             }
             other => {
@@ -207,6 +244,38 @@ impl Dispute {
 
     /// The read-model view.
     pub fn view(&self) -> DisputeView {
-        self.view.clone()
+        DisputeView {
+            description: self.description.clone(),
+            location: self.location.clone(),
+            parties: self.parties.clone(),
+            area_mu: self.area_mu,
+            station_id: self.station_id.clone(),
+            sessions: self
+                .sessions
+                .iter()
+                .map(|s| MediationSession {
+                    date: s.date.clone(),
+                    place: s.place.clone(),
+                    attendees: s.attendees.clone(),
+                    summary: s.summary.clone(),
+                    recorded_by: s.recorded_by.clone(),
+                })
+                .collect(),
+            agreement: self.agreement.clone(),
+            confirmed_by: self.confirmed_by.clone(),
+            in_force: self.in_force,
+            checks: self
+                .checks
+                .iter()
+                .map(|c| DisputeCheck {
+                    date: c.date.clone(),
+                    passed: c.passed,
+                    note: c.note.clone(),
+                    city: c.city.clone(),
+                })
+                .collect(),
+            escalated_to: self.escalated_to.clone(),
+            outcome_note: self.outcome_note.clone(),
+        }
     }
 }

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lianluo_proto::HistoryEntry;
 
-use super::record::State;
+use super::record::RecordState;
 use super::view::{history_entry, render};
-use super::{FoldEvent, Folded};
+use super::{FoldEvent, Folded, Step};
 
 /// Sort key of an event among those ready at the same time.
 type Key<'a> = (u64, u32, &'a str);
@@ -154,9 +154,10 @@ fn heads(by_id: &BTreeMap<&str, &FoldEvent>) -> Vec<String> {
 
 #[derive(Default)]
 struct Folder {
-    state: Option<State>,
+    state: Option<RecordState>,
     history: Vec<HistoryEntry>,
     rejected: BTreeMap<String, String>,
+    steps: Vec<Step>,
 }
 
 impl Folder {
@@ -166,29 +167,41 @@ impl Folder {
         } else {
             match &mut self.state {
                 Some(state) => state.apply(ev),
-                None => State::create(ev).map(|s| self.state = Some(s)),
+                None => RecordState::create(ev).map(|s| self.state = Some(s)),
             }
         };
         match result {
-            Ok(()) => self.history.push(history_entry(ev, None)),
+            Ok(()) => {
+                self.history.push(history_entry(ev, None));
+                self.steps.push(Step {
+                    id: ev.id.clone(),
+                    rejected: None,
+                });
+            }
             Err(reason) => self.reject(ev, reason),
         }
     }
 
     fn reject(&mut self, ev: &FoldEvent, reason: String) {
         self.history.push(history_entry(ev, Some(&reason)));
+        self.steps.push(Step {
+            id: ev.id.clone(),
+            rejected: Some(reason.clone()),
+        });
         self.rejected.insert(ev.id.clone(), reason);
     }
 
     fn finish(self, heads: Vec<String>) -> Folded {
-        let record = self
-            .state
-            .as_ref()
-            .map(|s| render(s, self.history, heads.clone()));
+        let record = self.state.as_ref().map(|s| {
+            let as_of = super::view::local_date(s.updated_ms);
+            render(s, self.history, heads.clone(), as_of)
+        });
         Folded {
             record,
             rejected: self.rejected,
             heads,
+            state: self.state,
+            steps: self.steps,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! to the kind's state machine.
 
 use lianluo_proto::{change::Kind as K, RecordKind};
+use serde::{Deserialize, Serialize};
 
 use super::activity::Activity;
 use super::dispute::Dispute;
@@ -15,7 +16,7 @@ use super::{
 };
 
 /// A kind's status enum: a stable lowercase snake_case name.
-pub(super) trait Status: Copy + PartialEq {
+pub(crate) trait Status: Copy + PartialEq {
     /// The status name as it appears in the read model, e.g. `in_progress`.
     fn as_str(self) -> &'static str;
 }
@@ -68,7 +69,8 @@ impl Ctx<'_> {
 }
 
 /// The kind-specific part of a record's state.
-pub(super) enum KindState {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum KindState {
     Station(Station),
     Suggestion(Suggestion),
     Dispute(Dispute),
@@ -113,6 +115,16 @@ impl KindState {
         }
     }
 
+    /// The record kind.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            KindState::Station(_) => RecordKind::Station,
+            KindState::Suggestion(_) => RecordKind::Suggestion,
+            KindState::Dispute(_) => RecordKind::Dispute,
+            KindState::Activity(_) => RecordKind::Activity,
+        }
+    }
+
     /// True in a final status (no participant may be added).
     fn is_final(&self) -> bool {
         match self {
@@ -124,19 +136,23 @@ impl KindState {
     }
 }
 
-/// One record's state while its events are folded.
-pub(super) struct State {
-    pub id: String,
-    pub kind: RecordKind,
-    pub origin: String,
-    pub participants: Vec<String>,
+/// One record's state: what the fold computes from its events, and what the store keeps
+/// per record (so a new event is applied to it without reading the history again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordState {
+    pub(crate) id: String,
+    pub(crate) origin: String,
+    /// All participant cities, origin first, in the order they joined.
+    pub(crate) participants: Vec<String>,
+    /// How many of `participants` the creation named (the rest were added later).
+    pub(crate) founders: u32,
     /// Number of applied events.
-    pub version: u64,
-    pub title: String,
-    pub created_ms: u64,
+    pub(crate) version: u64,
+    pub(crate) title: String,
+    pub(crate) created_ms: u64,
     /// Latest HLC wall time among applied events.
-    pub updated_ms: u64,
-    pub body: KindState,
+    pub(crate) updated_ms: u64,
+    pub(crate) body: KindState,
 }
 
 fn wall_ms(ev: &FoldEvent) -> u64 {
@@ -147,9 +163,9 @@ fn kind_label(kind: i32) -> &'static str {
     RecordKind::try_from(kind).map_or("unspecified", kind_str)
 }
 
-impl State {
+impl RecordState {
     /// Starts a record from its creation event, or says why the event cannot create it.
-    pub fn create(ev: &FoldEvent) -> Result<State, String> {
+    pub fn create(ev: &FoldEvent) -> Result<RecordState, String> {
         let b = &ev.body;
         let msg = b.change.as_ref().filter(|c| is_creation(c));
         let (Some(msg), Some(change)) = (msg, msg.and_then(|c| c.kind.as_ref())) else {
@@ -186,11 +202,11 @@ impl State {
         check_participants(origin, &b.participants)?;
         let (body, title) = KindState::create(change, wall_ms(ev))
             .ok_or_else(|| "record not created yet: not a creation change".to_owned())?;
-        Ok(State {
+        Ok(RecordState {
             id: b.record_id.clone(),
-            kind,
             origin: origin.to_owned(),
             participants: b.participants.clone(),
+            founders: u32::try_from(b.participants.len()).unwrap_or(u32::MAX),
             version: 1,
             title,
             created_ms: wall_ms(ev),
@@ -232,13 +248,14 @@ impl State {
         if is_creation(change) {
             return Err("record already created".to_owned());
         }
-        let kind_s = article(kind_str(self.kind));
-        if b.kind != self.kind as i32 {
+        let kind = self.kind();
+        let kind_s = article(kind_str(kind));
+        if b.kind != kind as i32 {
             let label = kind_label(b.kind);
             return Err(format!("kind is `{label}`, but the record is {kind_s}"));
         }
         let ck = kind_of(k);
-        if ck != RecordKind::Unspecified && ck != self.kind {
+        if ck != RecordKind::Unspecified && ck != kind {
             return Err(format!("{} does not apply to {kind_s}", kind_name(k)));
         }
         validate_change(change, false).map_err(|e| format!("invalid change: {e}"))?;
@@ -247,6 +264,37 @@ impl State {
             return Err(format!("{city} is not a participant"));
         }
         Ok(k)
+    }
+
+    /// The record kind.
+    pub fn kind(&self) -> RecordKind {
+        self.body.kind()
+    }
+
+    /// The record id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The origin city.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Participant cities, origin first.
+    pub fn participants(&self) -> &[String] {
+        &self.participants
+    }
+
+    /// Whether `city` was named by the creation (not added later).
+    pub fn founded_with(&self, city: &str) -> bool {
+        let n = usize::try_from(self.founders).unwrap_or(usize::MAX);
+        self.participants.iter().take(n).any(|p| p == city)
+    }
+
+    /// The current status name, e.g. `in_progress`.
+    pub fn status_str(&self) -> &'static str {
+        self.body.status()
     }
 
     fn add_participant(&mut self, author: &str, city: &str) -> Result<(), String> {
@@ -259,7 +307,7 @@ impl State {
         if self.body.is_final() {
             return Err(format!(
                 "cannot add a participant: {} is `{}`",
-                kind_str(self.kind),
+                kind_str(self.kind()),
                 self.body.status()
             ));
         }

@@ -1,11 +1,12 @@
 //! Joint deputy liaison stations: `active` → `closed` (final).
 
 use lianluo_proto::{change::Kind as K, StationRegistered, StationView};
+use serde::{Deserialize, Serialize};
 
 use super::record::{require, Ctx, Status};
 
 /// Station status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum StationStatus {
     Active,
     Closed,
@@ -20,10 +21,16 @@ impl Status for StationStatus {
     }
 }
 
-/// A station's state during the fold.
-pub(super) struct Station {
+/// A station's state: what the fold keeps and the store holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Station {
     pub status: StationStatus,
-    view: StationView,
+    pub name: String,
+    pub township: String,
+    pub county: String,
+    pub address: String,
+    pub note: String,
+    pub closed_reason: String,
 }
 
 impl Station {
@@ -31,14 +38,12 @@ impl Station {
     pub fn create(c: &StationRegistered) -> Self {
         Station {
             status: StationStatus::Active,
-            view: StationView {
-                name: c.name.clone(),
-                township: c.township.clone(),
-                county: c.county.clone(),
-                address: c.address.clone(),
-                note: c.note.clone(),
-                closed_reason: String::new(),
-            },
+            name: c.name.clone(),
+            township: c.township.clone(),
+            county: c.county.clone(),
+            address: c.address.clone(),
+            note: c.note.clone(),
+            closed_reason: String::new(),
         }
     }
 
@@ -48,13 +53,13 @@ impl Station {
     }
 
     /// Applies a station change (origin only `station_closed`, from `active`).
-    pub fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+    pub(super) fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
         match change {
             K::StationClosed(c) => {
                 ctx.origin_only("close the station")?;
                 require("close", "station", self.status, &[StationStatus::Active])?;
                 self.status = StationStatus::Closed;
-                self.view.closed_reason.clone_from(&c.reason);
+                self.closed_reason.clone_from(&c.reason);
                 Ok(())
             }
             other => Err(format!(
@@ -66,6 +71,13 @@ impl Station {
 
     /// The read-model view.
     pub fn view(&self) -> StationView {
-        self.view.clone()
+        StationView {
+            name: self.name.clone(),
+            township: self.township.clone(),
+            county: self.county.clone(),
+            address: self.address.clone(),
+            note: self.note.clone(),
+            closed_reason: self.closed_reason.clone(),
+        }
     }
 }

@@ -6,11 +6,13 @@ use lianluo_proto::{
     change::Kind as K, Rating, SuggestionPart, SuggestionRated, SuggestionSubmitted, SuggestionView,
 };
 
+use serde::{Deserialize, Serialize};
+
 use super::record::{require, Ctx, Status};
 use super::validate::parse_date;
 
 /// Suggestion status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum SuggestionStatus {
     Submitted,
     Dispatched,
@@ -61,7 +63,7 @@ impl SuggestionStatus {
 const WORKING: [S; 4] = [S::Dispatched, S::InProgress, S::Reopened, S::CarriedOver];
 
 /// Status of one city's part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum PartStatus {
     Dispatched,
     Answered,
@@ -85,26 +87,52 @@ impl PartStatus {
     }
 }
 
-struct Part {
-    city: String,
-    unit: String,
-    deadline: String,
-    status: PartStatus,
-    progress: Vec<String>,
-    answer: String,
+/// The proposers' rating of a suggestion (满意 / 基本满意 / 不满意).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Grade {
+    Satisfied,
+    BasicallySatisfied,
+    Unsatisfied,
 }
 
-/// A suggestion's state during the fold.
-pub(super) struct Suggestion {
+impl Grade {
+    /// The read-model name, e.g. `basically_satisfied`.
+    pub fn as_str(self) -> &'static str {
+        rating_str(self.to_proto())
+    }
+
+    fn to_proto(self) -> Rating {
+        match self {
+            Grade::Satisfied => Rating::Satisfied,
+            Grade::BasicallySatisfied => Rating::BasicallySatisfied,
+            Grade::Unsatisfied => Rating::Unsatisfied,
+        }
+    }
+}
+
+/// One city's part of a suggestion: its handling unit, deadline and answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Part {
+    pub city: String,
+    pub unit: String,
+    pub deadline: String,
+    pub status: PartStatus,
+    pub progress: Vec<String>,
+    pub answer: String,
+}
+
+/// A suggestion's state: what the fold keeps and the store holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Suggestion {
     pub status: SuggestionStatus,
-    body: String,
-    proposers: Vec<String>,
-    station_id: String,
-    year: u32,
-    parts: Vec<Part>,
-    rating: Option<Rating>,
-    rating_comment: String,
-    carried_over_to: Vec<u32>,
+    pub body: String,
+    pub proposers: Vec<String>,
+    pub station_id: String,
+    pub year: u32,
+    pub parts: Vec<Part>,
+    pub rating: Option<Grade>,
+    pub rating_comment: String,
+    pub carried_over_to: Vec<u32>,
 }
 
 impl Suggestion {
@@ -129,7 +157,7 @@ impl Suggestion {
     }
 
     /// Applies a suggestion change, or says why it is not allowed (state unchanged).
-    pub fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+    pub(super) fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
         match change {
             K::SuggestionDispatched(c) => {
                 let allowed = [
@@ -218,13 +246,17 @@ impl Suggestion {
     /// Records a rating: satisfied / basically satisfied → `rated`; unsatisfied reopens.
     fn rate(&mut self, c: &SuggestionRated) -> Result<(), String> {
         let rating = match Rating::try_from(c.rating) {
-            Ok(r @ (Rating::Satisfied | Rating::BasicallySatisfied)) => {
+            Ok(Rating::Satisfied) => {
                 self.status = S::Rated;
-                r
+                Grade::Satisfied
+            }
+            Ok(Rating::BasicallySatisfied) => {
+                self.status = S::Rated;
+                Grade::BasicallySatisfied
             }
             Ok(Rating::Unsatisfied) => {
                 self.reopen();
-                Rating::Unsatisfied
+                Grade::Unsatisfied
             }
             Ok(Rating::Unspecified) | Err(_) => {
                 return Err("cannot rate: the rating is not specified".to_owned())
@@ -298,6 +330,19 @@ impl Suggestion {
         }
     }
 
+    /// The earliest deadline among parts not answered yet, while the suggestion is not
+    /// rated or closed (the view's `next_deadline`): it is overdue once this is past.
+    pub fn open_deadline(&self) -> Option<time::Date> {
+        if matches!(self.status, S::Rated | S::Closed) {
+            return None;
+        }
+        self.parts
+            .iter()
+            .filter(|p| p.status != PartStatus::Answered)
+            .filter_map(|p| parse_date(&p.deadline))
+            .min()
+    }
+
     /// The read-model view, with overdue flags as of `today`.
     pub fn view(&self, today: time::Date) -> SuggestionView {
         let mut v = SuggestionView {
@@ -306,7 +351,11 @@ impl Suggestion {
             station_id: self.station_id.clone(),
             year: self.year,
             parts: self.parts.iter().map(part_view).collect(),
-            rating: self.rating.map(rating_str).unwrap_or_default().to_owned(),
+            rating: self
+                .rating
+                .map(Grade::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             rating_comment: self.rating_comment.clone(),
             carried_over_to: self.carried_over_to.clone(),
             overdue: false,

@@ -2,15 +2,15 @@
 //! and `*_table`: every change in every status against an explicit transition table), the
 //! fold tests (ordering, creation checks, determinism property) and the validation tests.
 
-mod activity;
+pub(crate) mod activity;
 mod activity_table;
-mod dispute;
+pub(crate) mod dispute;
 mod dispute_table;
-mod folding;
+pub(crate) mod folding;
 mod machine;
-mod station;
+pub(crate) mod station;
 mod station_table;
-mod suggestion;
+pub(crate) mod suggestion;
 mod suggestion_more;
 mod suggestion_table;
 mod validate;
@@ -21,7 +21,7 @@ use prost::Message;
 use super::{fold, kind_of, FoldEvent, Folded};
 
 /// 2026-03-01T00:00:00Z in Unix milliseconds.
-pub(super) const T0: u64 = 1_772_323_200_000;
+pub(crate) const T0: u64 = 1_772_323_200_000;
 /// One day in milliseconds.
 pub(super) const DAY: u64 = 86_400_000;
 
@@ -35,7 +35,7 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A verified event whose id is the SHA-256 of its encoded body.
-pub(super) fn event(body: EventBody) -> FoldEvent {
+pub(crate) fn event(body: EventBody) -> FoldEvent {
     FoldEvent {
         id: sha256_hex(&body.encode_to_vec()),
         body,
@@ -46,7 +46,7 @@ pub(super) fn event(body: EventBody) -> FoldEvent {
 /// Builds the events of one record: a creation, then acts whose parents are the current
 /// heads (sequential) or given explicitly (concurrent). The clock advances one minute per
 /// event unless set with [`Rec::at`].
-pub(super) struct Rec {
+pub(crate) struct Rec {
     pub id: String,
     pub kind: RecordKind,
     pub events: Vec<FoldEvent>,
@@ -56,7 +56,12 @@ pub(super) struct Rec {
 impl Rec {
     /// A record created by `origin` with `partners`, at [`T0`].
     pub fn new(origin: &str, partners: &[&str], change: K) -> Rec {
-        let id = format!("{origin}-{}", ulid::Ulid::from_parts(T0, 7));
+        Rec::numbered(7, origin, partners, change)
+    }
+
+    /// Like [`Rec::new`], with the record id's random part `n` (distinct records).
+    pub fn numbered(n: u128, origin: &str, partners: &[&str], change: K) -> Rec {
+        let id = format!("{origin}-{}", ulid::Ulid::from_parts(T0, n));
         let kind = kind_of(&change);
         let mut participants = vec![origin.to_owned()];
         participants.extend(partners.iter().map(|p| (*p).to_owned()));

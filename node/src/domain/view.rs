@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::offset;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::record::{KindState, State};
+use super::record::{KindState, RecordState};
 use super::suggestion::{mark_overdue, SuggestionStatus};
 use super::{change_type, kind_str, FoldEvent};
 
@@ -49,12 +49,17 @@ pub fn refresh_overdue(record: &mut Record, today: time::Date) {
     }
 }
 
-/// Renders the folded state as a record; `as_of` is the date overdue flags are computed for.
-pub(super) fn render(state: &State, history: Vec<HistoryEntry>, heads: Vec<String>) -> Record {
-    let as_of = local_date(state.updated_ms);
+/// Renders a record's state as the read model, with `history` and `heads` as given;
+/// `as_of` is the date the overdue flags are computed for.
+pub fn render(
+    state: &RecordState,
+    history: Vec<HistoryEntry>,
+    heads: Vec<String>,
+    as_of: time::Date,
+) -> Record {
     let mut r = Record {
         id: state.id.clone(),
-        kind: kind_str(state.kind).to_owned(),
+        kind: kind_str(state.kind()).to_owned(),
         status: state.body.status().to_owned(),
         origin: state.origin.clone(),
         participants: state.participants.clone(),
@@ -76,7 +81,7 @@ pub(super) fn render(state: &State, history: Vec<HistoryEntry>, heads: Vec<Strin
 }
 
 /// The history entry of an event; `reason` is `None` when it was applied.
-pub(super) fn history_entry(ev: &FoldEvent, reason: Option<&str>) -> HistoryEntry {
+pub fn history_entry(ev: &FoldEvent, reason: Option<&str>) -> HistoryEntry {
     let b = &ev.body;
     let change = b.change.clone().unwrap_or_default();
     HistoryEntry {

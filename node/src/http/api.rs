@@ -4,7 +4,7 @@
 //!
 //! - `GET /api/overview?deadline_ms=&year=&abort_on_partial=` → `OverviewResponse`
 //! - `GET /api/peers` → `PeersResponse` (this node's link to each peer)
-//! - `GET /api/records?kind=&status=&city=&station_id=&text=&overdue=&page_size=&page_token=`
+//! - `GET /api/records?kind=&status=&city=&station_id=&text=&overdue=&updated_since=&year=&page_size=&page_token=`
 //!   → `ListResponse`
 //! - `GET /api/records/{id}` → `Record` with its full, re-verified history
 
@@ -128,6 +128,8 @@ const LIST_PARAMS: &[&str] = &[
     "station_id",
     "text",
     "overdue",
+    "updated_since",
+    "year",
     "page_size",
     "page_token",
 ];
@@ -143,6 +145,8 @@ fn list_request(raw: Option<&str>) -> Result<ListRequest, NodeError> {
         page_size: q.number("page_size")?,
         page_token: q.text("page_token"),
         station_id: q.text("station_id"),
+        updated_since: q.text("updated_since"),
+        year: q.number("year")?,
     })
 }
 

@@ -1,7 +1,8 @@
 //! The sink's decisions for one batch, without I/O beyond store reads: screen each event
-//! (duplicate, signature, record id), order the acceptable ones parents first together
-//! with the peer's events still waiting, fold every touched record to see whether this
-//! city takes part in it, and settle what is left: wait or refuse.
+//! (duplicate, signature, record id; `screen.rs`), order the acceptable ones parents first
+//! together with the peer's events still waiting, apply each touched record's events to
+//! its stored state (`crate::ingest`) to see whether this city takes part in it, and
+//! settle what is left: wait or refuse.
 //!
 //! A serving peer's log holds an event's parents before the event, visible to the same
 //! cities, so once a batch covers an event's seq (`covered_seq`), a parent still missing
@@ -11,14 +12,17 @@
 //! record), and the rest of the group comes in the peer's next part. So the peer's cursor
 //! always moves to `covered_seq`, and nothing waits on another peer.
 
+mod screen;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use lianluo_federation::envelope::{event_id, SignerDirectory};
-use lianluo_proto::{EventBody, Record, SignedEvent, SyncEvent};
+use lianluo_federation::envelope::SignerDirectory;
+use lianluo_proto::SyncEvent;
 
-use super::{fold_inputs, PENDING_MAX};
-use crate::domain::{self, FoldEvent};
-use crate::store::{Commit, Cursor, NewEvent, Store, StoreError};
+use super::PENDING_MAX;
+use crate::domain::{EventId, RecordId};
+use crate::ingest::{self, Incoming};
+use crate::store::{Commit, Cursor, RecordWrite, Store, StoreError};
 
 /// A verified event from a peer, with where it sits in that peer's log.
 #[derive(Debug, Clone)]
@@ -27,12 +31,16 @@ pub(super) struct Candidate {
     pub log_id: String,
     /// Its seq in that log.
     pub seq: u64,
-    /// Event id.
-    pub id: String,
-    /// The envelope as received.
-    pub signed: SignedEvent,
-    /// The verified, decoded body.
-    pub body: EventBody,
+    /// Its record.
+    pub record: RecordId,
+    /// The event, verified.
+    pub event: Incoming,
+}
+
+impl Candidate {
+    fn id(&self) -> EventId {
+        self.event.id
+    }
 }
 
 /// Events waiting for the rest of a split group, per peer city, in arrival order.
@@ -51,13 +59,13 @@ pub(super) struct Batch<'a> {
     /// The id of the peer's log entry at `covered_seq`.
     pub covered_event_id: &'a str,
     /// The events, in the peer's log order.
-    pub events: Vec<SyncEvent>,
+    pub events: &'a [SyncEvent],
 }
 
 /// The outcome of planning one batch.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
-    /// Events, record views and cursor to commit as one.
+    /// Events, record writes and cursor to commit as one.
     pub commit: Commit,
     /// Events of the batch already held (or repeated in it).
     pub duplicates: usize,
@@ -71,33 +79,66 @@ pub(super) struct Plan {
     pub cursor_seq: u64,
 }
 
-/// Plans `batch` against the store and the events already `pending`.
-pub(super) fn plan(
+/// The events of a batch that are new and verify: what [`plan`] decides on, with the
+/// peer's waiting events.
+pub(super) struct Screened {
+    plan: Plan,
+    candidates: Vec<Candidate>,
+}
+
+impl Screened {
+    /// The records of the batch's new events and of `peer`'s waiting ones (to lock
+    /// before [`plan`]).
+    pub fn records(&self, pending: &Pending, peer: &str) -> Vec<RecordId> {
+        let waiting = pending.get(peer).into_iter().flatten();
+        let set: BTreeSet<&RecordId> = self
+            .candidates
+            .iter()
+            .chain(waiting)
+            .map(|c| &c.record)
+            .collect();
+        set.into_iter().cloned().collect()
+    }
+}
+
+/// Drops what is held and verifies the rest of `batch`: CPU work that needs no lock.
+pub(super) fn screen(
     store: &dyn Store,
     signers: &SignerDirectory,
-    pending: &Pending,
-    batch: Batch<'_>,
-) -> Result<Plan, StoreError> {
+    batch: &Batch<'_>,
+) -> Result<Screened, StoreError> {
     let mut plan = Plan::default();
     let mut known = Known::new(store);
-    let fresh = screen(signers, &mut known, &batch, &mut plan)?;
-    let candidates = with_waiting(pending, &batch, fresh);
-    let decided = decide(store, signers, batch.own, &mut known, candidates)?;
+    let candidates = screen::screen(signers, &mut known, batch, &mut plan)?;
+    Ok(Screened { plan, candidates })
+}
+
+/// Plans `batch` (screened) against the store and the events already `pending`. The
+/// caller holds the locks of every record in [`Screened::records`].
+pub(super) fn plan(
+    store: &dyn Store,
+    pending: &Pending,
+    batch: Batch<'_>,
+    screened: Screened,
+) -> Result<Plan, StoreError> {
+    let Screened {
+        mut plan,
+        candidates,
+    } = screened;
+    let candidates = with_waiting(pending, &batch, candidates);
+    let mut known = Known::new(store);
+    let decided = decide(store, batch.own, &mut known, candidates)?;
     let waiting = settle(&batch, &mut known, decided.left, &mut plan)?;
     plan.pending_from_peer = waiting.len();
     plan.pending = others_waiting(pending, batch.peer, &known.accepted);
     if !waiting.is_empty() {
         plan.pending.insert(batch.peer.to_owned(), waiting);
     }
-    plan.commit.records = decided.records;
+    plan.commit.records = decided.writes;
     plan.commit.events = decided
         .accepted
-        .into_iter()
-        .map(|c| NewEvent {
-            id: c.id,
-            record_id: c.body.record_id,
-            signed: c.signed,
-        })
+        .iter()
+        .map(|c| c.event.to_new_event(&c.record))
         .collect();
     // Whatever waits is past `covered_seq`, so the cursor never stays behind it.
     plan.cursor_seq = batch.covered_seq;
@@ -113,10 +154,10 @@ pub(super) fn plan(
 }
 
 /// Which event ids are held: stored, or accepted earlier in this plan.
-struct Known<'s> {
+pub(super) struct Known<'s> {
     store: &'s dyn Store,
-    stored: HashMap<String, bool>,
-    accepted: BTreeSet<String>,
+    stored: HashMap<EventId, bool>,
+    accepted: BTreeSet<EventId>,
 }
 
 impl<'s> Known<'s> {
@@ -128,23 +169,27 @@ impl<'s> Known<'s> {
         }
     }
 
-    fn has(&mut self, id: &str) -> Result<bool, StoreError> {
+    fn has(&mut self, id: &EventId) -> Result<bool, StoreError> {
         if self.accepted.contains(id) {
             return Ok(true);
         }
         if let Some(&s) = self.stored.get(id) {
             return Ok(s);
         }
-        let s = self.store.event(id)?.is_some();
-        self.stored.insert(id.to_owned(), s);
+        let s = self.store.has_event(id)?;
+        self.stored.insert(*id, s);
         Ok(s)
     }
 
-    /// The smallest parent not held, if any.
+    /// The smallest parent not held, if any (as written in the event).
     fn missing_parent(&mut self, parents: &[String]) -> Result<Option<String>, StoreError> {
         let mut missing: Option<&String> = None;
         for p in parents {
-            if !self.has(p)? && missing.is_none_or(|m| p < m) {
+            let held = match EventId::parse(p) {
+                Some(id) => self.has(&id)?,
+                None => false,
+            };
+            if !held && missing.is_none_or(|m| p < m) {
                 missing = Some(p);
             }
         }
@@ -152,55 +197,7 @@ impl<'s> Known<'s> {
     }
 }
 
-/// Drops duplicates and refuses what does not verify or names no valid record id.
-fn screen(
-    signers: &SignerDirectory,
-    known: &mut Known<'_>,
-    batch: &Batch<'_>,
-    plan: &mut Plan,
-) -> Result<Vec<Candidate>, StoreError> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for ev in &batch.events {
-        let Some(signed) = &ev.event else {
-            refuse(plan, batch.peer, "(none)", "the batch entry has no event");
-            continue;
-        };
-        let id = event_id(&signed.body);
-        // Only a verified copy counts as seen: a forged copy of an event (same body, bad
-        // signature) must not shadow the genuine one behind it.
-        if seen.contains(&id) || known.has(&id)? {
-            plan.duplicates += 1;
-            continue;
-        }
-        let verified = match signers.verify(signed) {
-            Ok(v) => v,
-            Err(e) => {
-                refuse(plan, batch.peer, &id, &e.to_string());
-                continue;
-            }
-        };
-        if domain::record_origin(&verified.body.record_id).is_none() {
-            let reason = format!(
-                "record_id {:?} is not <city>-<ULID>",
-                verified.body.record_id.escape_debug().to_string()
-            );
-            refuse(plan, batch.peer, &id, &reason);
-            continue;
-        }
-        seen.insert(id.clone());
-        out.push(Candidate {
-            log_id: batch.log_id.to_owned(),
-            seq: ev.seq,
-            id,
-            signed: signed.clone(),
-            body: verified.body,
-        });
-    }
-    Ok(out)
-}
-
-fn refuse(plan: &mut Plan, peer: &str, event: &str, reason: &str) {
+pub(super) fn refuse(plan: &mut Plan, peer: &str, event: &str, reason: &str) {
     plan.rejected += 1;
     tracing::warn!(peer, event, "rejected event from peer: {reason}");
 }
@@ -208,12 +205,12 @@ fn refuse(plan: &mut Plan, peer: &str, event: &str, reason: &str) {
 /// The peer's events still waiting from the same log (earlier parts of a group come first
 /// in the log), then the batch's own; a waiting event sent again counts once.
 fn with_waiting(pending: &Pending, batch: &Batch<'_>, fresh: Vec<Candidate>) -> Vec<Candidate> {
-    let fresh_ids: BTreeSet<&str> = fresh.iter().map(|c| c.id.as_str()).collect();
+    let fresh_ids: BTreeSet<EventId> = fresh.iter().map(Candidate::id).collect();
     let mut out: Vec<Candidate> = pending
         .get(batch.peer)
         .into_iter()
         .flatten()
-        .filter(|c| c.log_id == batch.log_id && !fresh_ids.contains(c.id.as_str()))
+        .filter(|c| c.log_id == batch.log_id && !fresh_ids.contains(&c.id()))
         .cloned()
         .collect();
     out.extend(fresh);
@@ -221,14 +218,14 @@ fn with_waiting(pending: &Pending, batch: &Batch<'_>, fresh: Vec<Candidate>) -> 
 }
 
 /// Other peers' waiting events, less those this batch stored.
-fn others_waiting(pending: &Pending, peer: &str, accepted: &BTreeSet<String>) -> Pending {
+fn others_waiting(pending: &Pending, peer: &str, accepted: &BTreeSet<EventId>) -> Pending {
     pending
         .iter()
         .filter(|(p, _)| p.as_str() != peer)
         .map(|(p, waiting)| {
             let rest: Vec<Candidate> = waiting
                 .iter()
-                .filter(|c| !accepted.contains(&c.id))
+                .filter(|c| !accepted.contains(&c.id()))
                 .cloned()
                 .collect();
             (p.clone(), rest)
@@ -241,7 +238,7 @@ fn others_waiting(pending: &Pending, peer: &str, accepted: &BTreeSet<String>) ->
 enum Why {
     /// A parent is not held.
     Blocked,
-    /// Its record, folded with it, does not list this city as a participant.
+    /// Its record, with it applied, does not list this city as a participant.
     NotParticipant,
 }
 
@@ -250,29 +247,28 @@ enum Why {
 struct Decided {
     /// Accepted events, parents before children.
     accepted: Vec<Candidate>,
-    /// The folded views of the records they belong to.
-    records: Vec<Record>,
+    /// The writes of the records they belong to.
+    writes: Vec<RecordWrite>,
     /// Events not accepted, with why.
     left: Vec<(Candidate, Why)>,
 }
 
-/// Per record: accepts the candidates whose parents are held, then folds the record over
-/// its stored events and those. The record's events are kept only when the folded view
+/// Per record: accepts the candidates whose parents are held, then applies them to the
+/// record's stored state. The record's events are kept only when the resulting state
 /// lists `own` as a participant: an event naming `own` (a creation, `participant_added`)
-/// counts only if the fold applies it, so a peer cannot make us take a record by relaying
-/// an event the fold refuses.
+/// counts only if it is applied, so a peer cannot make us take a record by relaying an
+/// event the fold refuses.
 fn decide(
     store: &dyn Store,
-    signers: &SignerDirectory,
     own: &str,
     known: &mut Known<'_>,
     candidates: Vec<Candidate>,
 ) -> Result<Decided, StoreError> {
-    let mut groups: Vec<(String, Vec<Candidate>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(RecordId, Vec<Candidate>)> = Vec::new();
+    let mut index: HashMap<RecordId, usize> = HashMap::new();
     for c in candidates {
-        let i = *index.entry(c.body.record_id.clone()).or_insert_with(|| {
-            groups.push((c.body.record_id.clone(), Vec::new()));
+        let i = *index.entry(c.record.clone()).or_insert_with(|| {
+            groups.push((c.record.clone(), Vec::new()));
             groups.len() - 1
         });
         groups[i].1.push(c);
@@ -285,18 +281,20 @@ fn decide(
         if accepted.is_empty() {
             continue;
         }
-        match fold_with(store, signers, &rid, &accepted)? {
-            Some(record) if record.participants.iter().any(|p| p == own) => {
-                out.records.push(record);
-                out.accepted.extend(accepted);
+        let events: Vec<Incoming> = accepted.iter().map(|c| c.event.clone()).collect();
+        let advanced = ingest::advance(store, own, &rid, &events)?;
+        if advanced
+            .state()
+            .is_some_and(|s| s.participants().iter().any(|p| p == own))
+        {
+            out.writes.push(advanced.write);
+            out.accepted.extend(accepted);
+        } else {
+            for c in &accepted {
+                known.accepted.remove(&c.id());
             }
-            _ => {
-                for c in &accepted {
-                    known.accepted.remove(&c.id);
-                }
-                out.left
-                    .extend(accepted.into_iter().map(|c| (c, Why::NotParticipant)));
-            }
+            out.left
+                .extend(accepted.into_iter().map(|c| (c, Why::NotParticipant)));
         }
     }
     Ok(out)
@@ -314,12 +312,12 @@ fn order(
         let mut progress = false;
         let mut rest = Vec::new();
         for c in queue {
-            if known.has(&c.id)? {
+            if known.has(&c.id())? {
                 // Stored meanwhile (a waiting event another peer delivered).
                 continue;
             }
-            if known.missing_parent(&c.body.parents)?.is_none() {
-                known.accepted.insert(c.id.clone());
+            if known.missing_parent(&c.event.body.parents)?.is_none() {
+                known.accepted.insert(c.id());
                 accepted.push(c);
                 progress = true;
             } else {
@@ -331,22 +329,6 @@ fn order(
             return Ok((accepted, queue));
         }
     }
-}
-
-/// The view of record `rid` folded over its stored events and `accepted`.
-fn fold_with(
-    store: &dyn Store,
-    signers: &SignerDirectory,
-    rid: &str,
-    accepted: &[Candidate],
-) -> Result<Option<Record>, StoreError> {
-    let mut inputs = fold_inputs(signers, &store.record_events(rid)?);
-    inputs.extend(accepted.iter().map(|c| FoldEvent {
-        id: c.id.clone(),
-        body: c.body.clone(),
-        verified: true,
-    }));
-    Ok(domain::fold(&inputs).record)
 }
 
 /// Events past `covered_seq` wait for the peer's next part (up to [`PENDING_MAX`] per
@@ -367,24 +349,23 @@ fn settle(
                     "{PENDING_MAX} events from this peer already wait for the rest of seq {}",
                     c.seq
                 );
-                refuse(plan, batch.peer, &c.id, &reason);
+                refuse(plan, batch.peer, &c.id().hex(), &reason);
             }
             continue;
         }
         match why {
             Why::NotParticipant => {
-                let reason = format!(
-                    "{} does not participate in record {}",
-                    batch.own, c.body.record_id
-                );
-                refuse(plan, batch.peer, &c.id, &reason);
+                let reason = format!("{} does not participate in record {}", batch.own, c.record);
+                refuse(plan, batch.peer, &c.id().hex(), &reason);
             }
             Why::Blocked => {
-                let parent = known.missing_parent(&c.body.parents)?.unwrap_or_default();
+                let parent = known
+                    .missing_parent(&c.event.body.parents)?
+                    .unwrap_or_default();
                 plan.rejected += 1;
                 tracing::warn!(
                     peer = batch.peer,
-                    event = %c.id,
+                    event = %c.id(),
                     parent = %parent,
                     covered = batch.covered_seq,
                     "rejected event from peer: its parent is missing although the peer \

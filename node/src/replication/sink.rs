@@ -134,16 +134,36 @@ impl SyncSink for NodeSink {
             }
         }
         let had_events = !batch.events.is_empty();
-        let guard = self.state.write_lock.lock().await;
+        let peer_city = peer.as_str().to_owned();
+        // Verifying is CPU work on the blocking pool; it needs no lock.
+        let (batch, screened) = {
+            let state = self.state.clone();
+            let city = peer_city.clone();
+            tokio::task::spawn_blocking(move || {
+                let screened = apply::screen(
+                    state.store.as_ref(),
+                    &state.signers,
+                    &batch_view(&state.config.city, &city, &batch),
+                )
+                .map_err(store_error)?;
+                Ok::<_, SyncError>((batch, screened))
+            })
+            .await
+            .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??
+        };
+        let records = screened.records(&lock(&self.pending), &peer_city);
+        // Only the records this batch touches wait for each other; client writes to
+        // other records go on.
+        let guards = self.state.records.lock_all(records).await;
         let state = self.state.clone();
         let pending = self.pending.clone();
-        let city = peer.as_str().to_owned();
         let applied = tokio::task::spawn_blocking(move || {
-            apply_blocking(&state, &pending, &city, batch, &certs).map_err(store_error)
+            apply_blocking(&state, &pending, &peer_city, batch, screened, &certs)
+                .map_err(store_error)
         })
         .await
         .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??;
-        drop(guard);
+        drop(guards);
         if applied.committed {
             // Acknowledged means durable: the events and the cursor survive a crash.
             self.state
@@ -168,6 +188,18 @@ impl SyncSink for NodeSink {
     }
 }
 
+/// The batch as the planner reads it.
+fn batch_view<'a>(own: &'a str, peer: &'a str, batch: &'a SyncBatch) -> apply::Batch<'a> {
+    apply::Batch {
+        own,
+        peer,
+        log_id: &batch.log_id,
+        covered_seq: batch.covered_seq,
+        covered_event_id: &batch.covered_event_id,
+        events: &batch.events,
+    }
+}
+
 impl NodeSink {
     fn count(&self, peer: &str, applied: &Applied) {
         let mut counters = lock(&self.counters);
@@ -182,28 +214,21 @@ impl NodeSink {
 }
 
 /// Keeps the peer's signer certificates, plans the batch under the pending lock, commits
-/// it, then replaces the pending set.
-/// The caller holds the node's write lock, so folds see every committed event.
+/// it, then replaces the pending set. The caller holds the locks of the batch's records.
 fn apply_blocking(
     state: &NodeState,
     pending: &Mutex<Pending>,
     peer: &str,
     batch: SyncBatch,
+    screened: apply::Screened,
     certs: &[Vec<u8>],
 ) -> Result<Applied, crate::store::StoreError> {
     let store: &dyn Store = state.store.as_ref();
     // Kept before the commit, so events that need them never outlive them in a crash.
     store.add_signer_certs(certs)?;
     let mut pending = lock(pending);
-    let input = apply::Batch {
-        own: &state.config.city,
-        peer,
-        log_id: &batch.log_id,
-        covered_seq: batch.covered_seq,
-        covered_event_id: &batch.covered_event_id,
-        events: batch.events,
-    };
-    let mut plan = apply::plan(store, &state.signers, &pending, input)?;
+    let input = batch_view(&state.config.city, peer, &batch);
+    let mut plan = apply::plan(store, &pending, input, screened)?;
     let stored_cursor = store.cursor(peer)?;
     let unchanged = plan.commit.events.is_empty()
         && plan.commit.cursor.as_ref().map(|(_, c)| c) == stored_cursor.as_ref();

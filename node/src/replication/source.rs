@@ -9,8 +9,9 @@ use lianluo_proto::{change::Kind, EventBody, SignedEvent};
 use prost::Message;
 
 use super::{blocking, store_error};
+use crate::domain::RecordId;
 use crate::state::NodeState;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredEvent};
 
 /// The serving side of replication over a node's state.
 #[derive(Clone)]
@@ -56,7 +57,10 @@ impl SyncSource for NodeSource {
         };
         blocking(&self.state.store, move |store| {
             let entries = store.log_after(after, 1).map_err(store_error)?;
-            Ok(entries.into_iter().find(|e| e.seq == seq).map(|e| e.id))
+            Ok(entries
+                .into_iter()
+                .find(|e| e.seq == seq)
+                .map(|e| e.id.hex()))
         })
         .await
     }
@@ -102,7 +106,7 @@ pub(crate) fn read_for(
     }
     let span = usize::try_from(up_to - after).unwrap_or(usize::MAX);
     let entries = store.log_after(after, limit.min(span))?;
-    let mut visible: HashMap<String, Option<u64>> = HashMap::new();
+    let mut visible: HashMap<RecordId, Option<u64>> = HashMap::new();
     for entry in entries {
         if entry.seq > up_to {
             break;
@@ -118,7 +122,7 @@ pub(crate) fn read_for(
         let (seq, record_id) = (entry.seq, entry.record_id.clone());
         batch.events.push((seq, entry.signed));
         if seq == added_at && added_at > 0 {
-            for earlier in store.record_events(&record_id)? {
+            for earlier in record_events(store, &record_id)? {
                 if earlier.seq < seq {
                     batch.events.push((seq, earlier.signed));
                 }
@@ -131,45 +135,55 @@ pub(crate) fn read_for(
     Ok(batch)
 }
 
-/// Whether `city` may see record `record_id` (its stored view lists `city`), and if so
+/// Whether `city` may see record `record_id` (its stored state lists `city`), and if so
 /// from which seq its events are served at their own seqs: 0 when the creation lists
 /// `city`, else the seq of the last `participant_added(city)` (cached per read).
 fn visibility(
     store: &dyn Store,
-    cache: &mut HashMap<String, Option<u64>>,
-    record_id: &str,
+    cache: &mut HashMap<RecordId, Option<u64>>,
+    record_id: &RecordId,
     city: &str,
 ) -> Result<Option<u64>, StoreError> {
     if let Some(&v) = cache.get(record_id) {
         return Ok(v);
     }
-    let listed = store
-        .record(record_id)?
-        .is_some_and(|r| r.participants.iter().any(|p| p == city));
-    let v = if listed {
-        let events = store.record_events(record_id)?;
-        let created_with = events.iter().any(|e| created_with(&e.signed, city));
-        let added_at = events
-            .iter()
-            .filter(|e| adds_city(&e.signed, city))
-            .map(|e| e.seq)
-            .max();
-        Some(if created_with {
-            0
-        } else {
-            added_at.unwrap_or(0)
-        })
-    } else {
-        None
+    let state = store.record(record_id)?.and_then(|e| e.state);
+    let v = match state {
+        Some(s) if s.participants().iter().any(|p| p == city) => {
+            if s.founded_with(city) {
+                Some(0)
+            } else {
+                // Only for a city added after the creation: read the record's events.
+                let added_at = record_events(store, record_id)?
+                    .iter()
+                    .filter(|e| adds_city(&e.signed, city))
+                    .map(|e| e.seq)
+                    .max();
+                Some(added_at.unwrap_or(0))
+            }
+        }
+        _ => None,
     };
-    cache.insert(record_id.to_owned(), v);
+    cache.insert(record_id.clone(), v);
     Ok(v)
 }
 
-/// Whether the event is a creation listing `city` among its participants.
-fn created_with(signed: &SignedEvent, city: &str) -> bool {
-    EventBody::decode(signed.body.as_slice())
-        .is_ok_and(|b| b.participants.iter().any(|p| p == city))
+/// A record's events in log order.
+fn record_events(store: &dyn Store, record_id: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut events = store
+        .history(record_id)?
+        .into_iter()
+        .map(|step| {
+            store.event(&step.event)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "history of {record_id} names missing event {}",
+                    step.event
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    events.sort_by_key(|e| e.seq);
+    Ok(events)
 }
 
 /// Whether the event is `participant_added` naming `city`.

@@ -204,9 +204,19 @@ impl Node {
         self.sink.apply(&from.peer, batch).await.unwrap()
     }
 
-    /// The stored record view.
+    /// The record as the API renders it, with its history.
     pub fn record(&self, id: &str) -> Option<Record> {
-        self.state.store.record(id).unwrap()
+        let id = crate::domain::RecordId::parse(id).unwrap();
+        let store = self.state.store.as_ref();
+        let entry = store.record(&id).unwrap()?;
+        crate::render::full(store, &id, &entry, crate::state::today(), None).unwrap()
+    }
+
+    /// The ids of the events this node holds of a record (its history).
+    pub fn record_events(&self, id: &str) -> Vec<crate::domain::EventId> {
+        let id = crate::domain::RecordId::parse(id).unwrap();
+        let steps = self.state.store.history(&id).unwrap();
+        steps.into_iter().map(|s| s.event).collect()
     }
 
     /// Signs `body` with this node's signer.

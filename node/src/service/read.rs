@@ -1,13 +1,14 @@
-//! The read path: get one record (with its verified history) and list records with
-//! filters and pagination. Overdue flags are recomputed for today on every read.
+//! The read path: get one record (with its history) and list records with filters and
+//! pagination ([`list`], planned in `list.rs` over the indexes). Overdue flags are as of
+//! today on every read.
 
-use lianluo_proto::{ListRequest, ListResponse, Record};
+use lianluo_proto::{ListRequest, ListResponse, Record, RecordKind};
 
+use super::list::{self, Filters};
 use super::write::blocking;
-use crate::domain;
+use crate::domain::{self, RecordId};
 use crate::error::NodeError;
 use crate::state::{today, NodeState};
-use crate::store::RecordQuery;
 
 /// Default and largest page sizes of `List`.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -39,17 +40,31 @@ fn check_status(kind: Option<&str>, status: &str) -> Result<(), NodeError> {
 
 /// One record with its full history.
 pub async fn get(state: &NodeState, id: &str) -> Result<Record, NodeError> {
+    get_checked(state, id, false).await
+}
+
+/// One record with its full history; with `verify`, every event's signature is checked
+/// again now (see `GetRequest.verify`).
+pub async fn get_checked(state: &NodeState, id: &str, verify: bool) -> Result<Record, NodeError> {
     if id.trim().is_empty() {
         return Err(NodeError::invalid("id", "missing; pass the record's id"));
     }
-    // Re-verify the history on read so `verified` reflects the signer certificates
-    // known now, not when the record was last written.
-    let (_, folded) = super::write::load_history(state, id).await?;
-    let mut rec = folded
-        .record
-        .ok_or_else(|| NodeError::Internal(format!("record {id} has no valid creation event")))?;
-    domain::refresh_overdue(&mut rec, today());
-    Ok(rec)
+    let rid = RecordId::parse(id).map_err(|_| NodeError::NotFound(id.to_string()))?;
+    let signers = verify.then(|| state.signers.clone());
+    let rendered = blocking(state, move |s| {
+        let Some(entry) = s.record(&rid)? else {
+            return Ok(None);
+        };
+        crate::render::full(s, &rid, &entry, today(), signers.as_deref()).map(Some)
+    })
+    .await?;
+    match rendered {
+        None => Err(NodeError::NotFound(id.to_string())),
+        Some(None) => Err(NodeError::Internal(format!(
+            "record {id} has no valid creation event"
+        ))),
+        Some(Some(rec)) => Ok(rec),
+    }
 }
 
 /// A page of records matching the filters, without history.
@@ -91,53 +106,22 @@ pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, N
             ))
         }
     } as usize;
-    collect_page(state, &req, kind, page_size).await
-}
-
-/// Scans records in id order from the page token, in chunks off the runtime, until a
-/// page of matches is full or the records run out.
-async fn collect_page(
-    state: &NodeState,
-    req: &ListRequest,
-    kind: Option<&str>,
-    page_size: usize,
-) -> Result<ListResponse, NodeError> {
-    const CHUNK: usize = 512;
-    let today = today();
-    let mut records = Vec::new();
-    let mut after = non_empty(&req.page_token).map(str::to_string);
-    loop {
-        let q = RecordQuery {
-            kind: kind.map(str::to_string),
-            status: non_empty(&req.status).map(str::to_string),
-            after_id: after.clone(),
-            limit: CHUNK,
-        };
-        let batch = blocking(state, move |s| s.records(&q)).await?;
-        let exhausted = batch.len() < CHUNK;
-        for mut rec in batch {
-            after = Some(rec.id.clone());
-            domain::refresh_overdue(&mut rec, today);
-            if matches(&rec, req) {
-                rec.history.clear();
-                records.push(rec);
-                if records.len() == page_size {
-                    let next_page_token = after.unwrap_or_default();
-                    return Ok(ListResponse {
-                        records,
-                        next_page_token,
-                    });
-                }
-            }
-        }
-        if exhausted {
-            let next_page_token = String::new();
-            return Ok(ListResponse {
-                records,
-                next_page_token,
-            });
-        }
-    }
+    let filters = Filters {
+        kind: kind.and_then(domain::parse_kind),
+        status: non_empty(&req.status).map(str::to_owned),
+        city: non_empty(&req.city).map(str::to_owned),
+        station: non_empty(&req.station_id).map(str::to_owned),
+        overdue: req.overdue,
+        text: non_empty(&req.text).map(str::to_owned),
+        updated_since: updated_since(&req.updated_since)?,
+        year: year(req.year, kind.and_then(domain::parse_kind))?,
+        today: today(),
+    };
+    let token = non_empty(&req.page_token).map(str::to_owned);
+    blocking(state, move |s| {
+        Ok(list::page(s, &filters, token.as_deref(), page_size))
+    })
+    .await?
 }
 
 fn non_empty(s: &str) -> Option<&str> {
@@ -145,37 +129,30 @@ fn non_empty(s: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
-fn matches(rec: &Record, req: &ListRequest) -> bool {
-    if let Some(c) = non_empty(&req.city) {
-        if !rec.participants.iter().any(|p| p == c) {
-            return false;
-        }
-    }
-    if req.overdue && !rec.suggestion.as_ref().is_some_and(|s| s.overdue) {
-        return false;
-    }
-    if let Some(t) = non_empty(&req.text) {
-        if !rec.title.contains(t) {
-            return false;
-        }
-    }
-    if let Some(st) = non_empty(&req.station_id) {
-        if station_of(rec) != Some(st) {
-            return false;
-        }
-    }
-    true
+/// Parses `updated_since` (RFC 3339) into Unix ms.
+fn updated_since(s: &str) -> Result<Option<u64>, NodeError> {
+    let Some(s) = non_empty(s) else {
+        return Ok(None);
+    };
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| {
+            NodeError::invalid(
+                "updated_since",
+                format!("{s:?} is not an RFC 3339 time ({e}); e.g. 2026-05-23T08:00:00+08:00"),
+            )
+        })?;
+    let ms = t.unix_timestamp_nanos() / 1_000_000;
+    Ok(Some(u64::try_from(ms).unwrap_or(0)))
 }
 
-fn station_of(rec: &Record) -> Option<&str> {
-    let s = if let Some(x) = &rec.suggestion {
-        &x.station_id
-    } else if let Some(x) = &rec.dispute {
-        &x.station_id
-    } else if let Some(x) = &rec.activity {
-        &x.station_id
-    } else {
-        return None;
-    };
-    Some(s.as_str())
+/// Checks the `year` filter (0: none).
+fn year(year: u32, _kind: Option<RecordKind>) -> Result<Option<u16>, NodeError> {
+    match year {
+        0 => Ok(None),
+        y if (2000..=2100).contains(&y) => Ok(u16::try_from(y).ok()),
+        y => Err(NodeError::invalid(
+            "year",
+            format!("{y} is out of range; use 2000–2100, or 0 for all years"),
+        )),
+    }
 }

@@ -7,10 +7,11 @@ use lianluo_proto::change::Kind;
 use lianluo_proto::{ActRequest, Change, CreateRequest, EventBody, Record, RecordKind};
 
 use super::auth::Caller;
-use crate::domain::{self, FoldEvent};
+use crate::domain::{self, EventId, RecordId};
 use crate::error::NodeError;
+use crate::ingest::{self, Incoming};
 use crate::state::{today, NodeState};
-use crate::store::{Commit, NewEvent, Store};
+use crate::store::{Commit, Store};
 
 /// Longest accepted client request id.
 pub const REQUEST_ID_MAX_CHARS: usize = 128;
@@ -30,7 +31,7 @@ pub async fn create(
     check_station(state, &change).await?;
     let key = format!("{}\u{0}{}", caller.user, req.request_id);
 
-    let guard = state.write_lock.lock().await;
+    let guard = state.requests.lock(key.clone()).await;
     if let Some(existing) = blocking(state, {
         let key = key.clone();
         move |s| s.request(&key)
@@ -41,14 +42,14 @@ pub async fn create(
         // A retry: answer with the record the first call created (once it is durable).
         let head = blocking(state, |s| s.last_seq()).await?;
         state.flush_through(head).await?;
-        return super::read::get(state, &existing).await;
+        return super::read::get(state, existing.as_str()).await;
     }
     let city = state.config.city.clone();
-    let record_id = format!("{city}-{}", ulid::Ulid::new());
+    let record_id = RecordId::new_at(&city);
     let mut participants = vec![city.clone()];
     participants.extend(req.partners.iter().cloned());
     let body = EventBody {
-        record_id: record_id.clone(),
+        record_id: record_id.to_string(),
         kind: kind as i32,
         author_city: city,
         author_user: caller.user.clone(),
@@ -58,7 +59,7 @@ pub async fn create(
         request_id: req.request_id.clone(),
         change: Some(change),
     };
-    let (record, seq) = apply(state, Vec::new(), body, Some((key, record_id))).await?;
+    let (record, seq) = apply(state, &record_id, body, Some((key, record_id.clone()))).await?;
     drop(guard);
     state.flush_through(seq).await?;
     Ok(record)
@@ -77,16 +78,26 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
             "missing; pass the record's id",
         ));
     }
-    let guard = state.write_lock.lock().await;
-    let (history, current) = load_history(state, &req.record_id).await?;
-    let record = current.record.as_ref().ok_or_else(|| {
+    let record_id =
+        RecordId::parse(&req.record_id).map_err(|_| NodeError::NotFound(req.record_id.clone()))?;
+    let guard = state.records.lock(record_id.clone()).await;
+    let entry = blocking(state, {
+        let id = record_id.clone();
+        move |s| s.record(&id)
+    })
+    .await?
+    .ok_or_else(|| NodeError::NotFound(req.record_id.clone()))?;
+    let current = entry.state.as_ref().ok_or_else(|| {
         NodeError::Internal(format!("record {} has no valid creation", req.record_id))
     })?;
-    let kind = check_kind(record, kind, &change)?;
-    let parent_hlcs: Vec<_> = history
+    let kind = check_kind(current, kind, &change)?;
+    let parent_hlcs: Vec<lianluo_proto::Hlc> = entry
+        .heads
         .iter()
-        .filter(|e| current.heads.contains(&e.id))
-        .filter_map(|e| e.body.hlc)
+        .map(|h| lianluo_proto::Hlc {
+            wall_ms: h.wall_ms,
+            counter: h.counter,
+        })
         .collect();
     let body = EventBody {
         record_id: req.record_id.clone(),
@@ -94,104 +105,89 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         author_city: state.config.city.clone(),
         author_user: caller.user.clone(),
         hlc: Some(state.clock.tick(parent_hlcs.iter())),
-        parents: current.heads.clone(),
+        parents: entry.heads.iter().map(|h| h.id.hex()).collect(),
         participants: Vec::new(),
         request_id: String::new(),
         change: Some(change),
     };
-    let (record, seq) = apply(state, history, body, None).await?;
+    let (record, seq) = apply(state, &record_id, body, None).await?;
     drop(guard);
     state.flush_through(seq).await?;
     Ok(record)
 }
 
-/// The record's stored history, decoded and verified, and its fold.
-pub(super) async fn load_history(
-    state: &NodeState,
-    record_id: &str,
-) -> Result<(Vec<FoldEvent>, domain::Folded), NodeError> {
-    let id = record_id.to_string();
-    let signers = state.signers.clone();
-    // Verifying every signature and folding is CPU work: keep it off the runtime.
-    let loaded = blocking(state, move |s| {
-        let stored = s.record_events(&id)?;
-        let history = crate::replication::fold_inputs(&signers, &stored);
-        let folded = domain::fold(&history);
-        Ok((history, folded))
-    })
-    .await?;
-    if loaded.0.is_empty() {
-        return Err(NodeError::NotFound(record_id.to_string()));
-    }
-    Ok(loaded)
-}
-
 /// The kind the change is made as: the record's own for `participant_added` (which
 /// applies to any kind), else the change's, which must match the record's.
-fn check_kind(record: &Record, kind: RecordKind, change: &Change) -> Result<RecordKind, NodeError> {
+fn check_kind(
+    record: &domain::RecordState,
+    kind: RecordKind,
+    change: &Change,
+) -> Result<RecordKind, NodeError> {
     let kind = if kind == RecordKind::Unspecified {
-        domain::parse_kind(&record.kind).ok_or_else(|| {
-            NodeError::Internal(format!("record {} has kind {:?}", record.id, record.kind))
-        })?
+        record.kind()
     } else {
         kind
     };
-    if record.kind != domain::kind_str(kind) {
+    if record.kind() != kind {
         return Err(NodeError::invalid(
             "change",
             format!(
                 "{} applies to a {}, but {} is a {}",
                 domain::change_type(change),
                 domain::kind_str(kind),
-                record.id,
-                record.kind
+                record.id(),
+                domain::kind_str(record.kind())
             ),
         ));
     }
     Ok(kind)
 }
 
-/// Signs `body`, folds it onto `history` and commits it unless the fold rejects it.
-/// Must be called with the write lock held; the caller flushes afterwards (through the
-/// returned log seq).
+/// Signs `body`, applies it to the record's stored state and commits it unless it is
+/// rejected. Must be called with the record's lock held; the caller flushes afterwards
+/// (through the returned log seq).
 async fn apply(
     state: &NodeState,
-    mut history: Vec<FoldEvent>,
+    record_id: &RecordId,
     body: EventBody,
-    request: Option<(String, String)>,
+    request: Option<(String, RecordId)>,
 ) -> Result<(Record, u64), NodeError> {
     let signed = state
         .signer
         .sign(&body)
         .map_err(|e| NodeError::Internal(format!("cannot sign the event: {e}")))?;
-    let id = lianluo_federation::envelope::event_id(&signed.body);
-    let record_id = body.record_id.clone();
-    history.push(FoldEvent {
-        id: id.clone(),
+    let incoming = Incoming {
+        id: EventId::of_body(&signed.body),
+        signed,
         body,
         verified: true,
-    });
-    let folded = domain::fold(&history);
-    if let Some(reason) = folded.rejected.get(&id) {
-        return Err(NodeError::Precondition(reason.clone()));
-    }
-    let mut record = folded
-        .record
-        .ok_or_else(|| NodeError::Internal("fold produced no record".into()))?;
-    let commit = Commit {
-        events: vec![NewEvent {
-            id,
-            record_id,
-            signed,
-        }],
-        records: vec![record.clone()],
-        request,
-        cursor: None,
     };
-    let seqs = blocking(state, move |s| s.commit(commit)).await?;
-    let seq = seqs.last().copied().unwrap_or_default();
-    domain::refresh_overdue(&mut record, today());
-    Ok((record, seq))
+    let own = state.config.city.clone();
+    let rid = record_id.clone();
+    let applied = blocking(state, move |s| {
+        let advanced = ingest::advance(s, &own, &rid, std::slice::from_ref(&incoming))?;
+        if let Some(reason) = advanced.rejected(&incoming.id) {
+            return Ok(Err(reason.to_owned()));
+        }
+        let entry = advanced.write.entry.clone();
+        let commit = Commit {
+            events: vec![incoming.to_new_event(&rid)],
+            records: vec![advanced.write],
+            request,
+            cursor: None,
+        };
+        let seqs = s.commit(commit)?;
+        let record = crate::render::full(s, &rid, &entry, today(), None)?;
+        Ok(Ok((record, seqs.last().copied().unwrap_or_default())))
+    })
+    .await?;
+    match applied {
+        Ok((Some(record), seq)) => Ok((record, seq)),
+        Ok((None, _)) => Err(NodeError::Internal(
+            "the record has no valid creation".into(),
+        )),
+        Err(reason) => Err(NodeError::Precondition(reason)),
+    }
 }
 
 /// Cities named inside a change must be cities of this federation: a participant
@@ -226,25 +222,32 @@ async fn check_station(state: &NodeState, change: &Change) -> Result<(), NodeErr
     if id.is_empty() {
         return Ok(());
     }
-    let key = id.clone();
-    let Some(station) = blocking(state, move |s| s.record(&key)).await? else {
-        return Err(NodeError::invalid(
+    let missing = || {
+        NodeError::invalid(
             field,
             format!(
                 "no record {id} at this node; pass a station's id (`lianluo list --kind station`)"
             ),
-        ));
+        )
     };
-    if station.kind != "station" {
+    let key = RecordId::parse(id).map_err(|_| missing())?;
+    let entry = blocking(state, move |s| s.record(&key)).await?;
+    let Some(station) = entry.and_then(|e| e.state) else {
+        return Err(missing());
+    };
+    if station.kind() != RecordKind::Station {
         return Err(NodeError::invalid(
             field,
-            format!("{id} is a {}, not a station", station.kind),
+            format!(
+                "{id} is a {}, not a station",
+                domain::kind_str(station.kind())
+            ),
         ));
     }
-    if station.status != "active" {
+    if station.status_str() != "active" {
         return Err(NodeError::Precondition(format!(
             "{field}: station {id} is `{}`; records can only be attached to an active station",
-            station.status
+            station.status_str()
         )));
     }
     Ok(())

@@ -30,6 +30,9 @@ impl Request {
     }
 }
 
+/// What a flush runs (the store's [`Store::flush`]).
+pub type FlushFn = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
+
 /// Shares flushes of a [`Store`] among concurrent callers.
 pub struct Flusher {
     requests: mpsc::UnboundedSender<Request>,
@@ -41,10 +44,15 @@ impl Flusher {
     /// Starts the flusher task (in the `store_flusher` tracing span) on the current tokio
     /// runtime. Must be called from within a runtime.
     pub fn spawn(store: Arc<dyn Store>) -> Flusher {
+        Self::spawn_fn(Arc::new(move || store.flush()))
+    }
+
+    /// Like [`Flusher::spawn`], running `flush` for each shared flush.
+    pub fn spawn_fn(flush: FlushFn) -> Flusher {
         let (requests, rx) = mpsc::unbounded_channel();
         let flushes = Arc::new(AtomicU64::new(0));
         let span = tracing::info_span!("store_flusher");
-        let task = tokio::spawn(run(store, rx, Arc::clone(&flushes)).instrument(span));
+        let task = tokio::spawn(run(flush, rx, Arc::clone(&flushes)).instrument(span));
         Flusher {
             requests,
             flushes,
@@ -86,11 +94,7 @@ impl Flusher {
     }
 }
 
-async fn run(
-    store: Arc<dyn Store>,
-    mut rx: mpsc::UnboundedReceiver<Request>,
-    flushes: Arc<AtomicU64>,
-) {
+async fn run(store: FlushFn, mut rx: mpsc::UnboundedReceiver<Request>, flushes: Arc<AtomicU64>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
@@ -117,9 +121,9 @@ async fn run(
     }
 }
 
-async fn flush_once(store: &Arc<dyn Store>, flushes: &AtomicU64) -> Result<(), StoreError> {
-    let store = Arc::clone(store);
-    let result = tokio::task::spawn_blocking(move || store.flush())
+async fn flush_once(flush: &FlushFn, flushes: &AtomicU64) -> Result<(), StoreError> {
+    let flush = Arc::clone(flush);
+    let result = tokio::task::spawn_blocking(move || flush())
         .await
         .unwrap_or_else(|e| Err(StoreError::Io(format!("the flush task failed: {e}"))));
     flushes.fetch_add(1, Ordering::SeqCst);

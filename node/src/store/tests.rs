@@ -1,12 +1,19 @@
 //! Tests of the store contract on real sled databases in temporary directories.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use lianluo_proto::{Record, SignedEvent};
+use lianluo_proto::{change::Kind as K, Change, EventBody, Hlc, RecordKind, SignedEvent};
 
 use super::*;
+use crate::domain::{EventId, FoldEvent, RecordState};
+use crate::projection::{Delta, IndexTerm};
 
 mod open;
+
+pub(super) fn open(dir: &Path) -> Arc<dyn Store> {
+    open_sled(dir, "hezhou", StoreOptions::default()).expect("open store")
+}
 
 fn signed(text: &str) -> SignedEvent {
     SignedEvent {
@@ -16,74 +23,131 @@ fn signed(text: &str) -> SignedEvent {
     }
 }
 
-fn event_id(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn new_event(record_id: &str, text: &str) -> NewEvent {
+pub(super) fn new_event(record_id: &RecordId, text: &str) -> NewEvent {
     NewEvent {
-        id: event_id(text),
-        record_id: record_id.to_string(),
+        id: EventId::of_body(text.as_bytes()),
+        record_id: record_id.clone(),
+        verified: true,
         signed: signed(text),
     }
 }
 
-fn record(id: &str, kind: &str, status: &str, title: &str) -> Record {
-    Record {
-        id: id.to_string(),
-        kind: kind.to_string(),
-        status: status.to_string(),
-        origin: "hezhou".to_string(),
-        participants: vec!["hezhou".to_string(), "qingyuan".to_string()],
-        title: title.to_string(),
-        version: 1,
-        ..Record::default()
-    }
-}
-
-fn events_only(events: Vec<NewEvent>) -> Commit {
+pub(super) fn events_only(events: Vec<NewEvent>) -> Commit {
     Commit {
         events,
         ..Commit::default()
     }
 }
 
-fn ids(records: &[Record]) -> Vec<&str> {
-    records.iter().map(|r| r.id.as_str()).collect()
+pub(super) fn rid(n: u8) -> RecordId {
+    let id = format!(
+        "hezhou-{}",
+        ulid::Ulid::from_parts(1_772_323_200_000, u128::from(n))
+    );
+    RecordId::parse(&id).expect("record id")
 }
 
-fn query(
-    kind: Option<&str>,
-    status: Option<&str>,
-    after: Option<&str>,
-    limit: usize,
-) -> RecordQuery {
-    RecordQuery {
-        kind: kind.map(str::to_string),
-        status: status.map(str::to_string),
-        after_id: after.map(str::to_string),
-        limit,
+/// A suggestion's state, made by its creation event.
+fn suggestion(id: &RecordId, title: &str) -> RecordState {
+    let body = EventBody {
+        record_id: id.to_string(),
+        kind: RecordKind::Suggestion as i32,
+        author_city: "hezhou".into(),
+        author_user: "clerk".into(),
+        hlc: Some(Hlc {
+            wall_ms: 1_772_323_200_000,
+            counter: 0,
+        }),
+        parents: Vec::new(),
+        participants: vec!["hezhou".into(), "qingyuan".into()],
+        request_id: String::new(),
+        change: Some(Change {
+            kind: Some(K::SuggestionSubmitted(lianluo_proto::SuggestionSubmitted {
+                title: title.into(),
+                body: "内容".into(),
+                proposers: vec!["王代表".into()],
+                ..Default::default()
+            })),
+        }),
+    };
+    let ev = FoldEvent {
+        id: "00".repeat(32),
+        body,
+        verified: true,
+    };
+    RecordState::create(&ev).expect("a valid creation")
+}
+
+/// The write of a record going from `old` to `new`, appending `steps` to its history.
+fn write(
+    id: &RecordId,
+    old: Option<&RecordState>,
+    new: &RecordState,
+    old_len: u32,
+    steps: &[&NewEvent],
+) -> RecordWrite {
+    let steps: Vec<HistoryStep> = steps
+        .iter()
+        .map(|e| HistoryStep {
+            event: e.id,
+            rejected: None,
+        })
+        .collect();
+    let heads = steps.last().map(|s| Head {
+        id: s.event,
+        wall_ms: 1,
+        counter: 0,
+    });
+    RecordWrite {
+        id: id.clone(),
+        entry: RecordEntry {
+            state: Some(new.clone()),
+            heads: heads.into_iter().collect(),
+            steps: old_len + u32::try_from(steps.len()).expect("few steps"),
+        },
+        history: HistoryWrite {
+            from: old_len,
+            steps,
+            old_len,
+        },
+        delta: Delta::between(old, Some(new), "hezhou"),
     }
+}
+
+/// The records listed under an index term, in order.
+fn listed(store: &dyn Store, term: &IndexTerm) -> Vec<RecordId> {
+    let start = term.encode();
+    let mut end = start.clone();
+    end.push(0xff);
+    store
+        .index_range(
+            std::ops::Bound::Included(start),
+            std::ops::Bound::Excluded(end),
+            100,
+        )
+        .expect("index")
+        .into_iter()
+        .map(|h| h.record)
+        .collect()
 }
 
 #[test]
 fn store_commit_then_reopen_finds_everything() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rid = "hezhou-01J0000000000000000000000A";
-    let (e1, e2) = (new_event(rid, "创建"), new_event(rid, "派单"));
-    let rec = record(rid, "suggestion", "dispatched", "关于修建跨省道路的建议");
+    let id = rid(1);
+    let (e1, e2) = (new_event(&id, "创建"), new_event(&id, "派单"));
+    let state = suggestion(&id, "关于修建跨省道路的建议");
     let cursor = Cursor {
         log_id: "cd".repeat(16),
         seq: 42,
         event_id: "ab".repeat(32),
     };
-    let store = open_sled(dir.path(), "hezhou").expect("open");
+    let store = open(dir.path());
     let seqs = store
         .commit(Commit {
             events: vec![e1.clone(), e2.clone()],
-            records: vec![rec.clone()],
-            request: Some(("req-1".into(), rid.into())),
+            records: vec![write(&id, None, &state, 0, &[&e1, &e2])],
+            request: Some(("req-1".into(), id.clone())),
             cursor: Some(("qingyuan".into(), cursor.clone())),
         })
         .expect("commit");
@@ -92,23 +156,25 @@ fn store_commit_then_reopen_finds_everything() {
     let meta = store.meta().clone();
     drop(store);
 
-    let store = open_sled(dir.path(), "hezhou").expect("reopen");
+    let store = open(dir.path());
     assert_eq!(store.meta(), &meta);
     let got = store.event(&e2.id).expect("event").expect("present");
-    assert_eq!(
-        (got.seq, got.record_id.as_str(), &got.signed),
-        (2, rid, &e2.signed)
-    );
-    assert_eq!(store.event(&event_id("missing")), Ok(None));
-    let history: Vec<_> = store
-        .record_events(rid)
+    assert_eq!((got.seq, &got.record_id, &got.signed), (2, &id, &e2.signed));
+    assert!(got.verified);
+    assert_eq!(store.event(&EventId::of_body(b"missing")), Ok(None));
+    assert_eq!(store.has_event(&e1.id), Ok(true));
+    let history: Vec<EventId> = store
+        .history(&id)
         .expect("history")
         .into_iter()
-        .map(|e| e.id)
+        .map(|s| s.event)
         .collect();
-    assert_eq!(history, vec![e1.id.clone(), e2.id.clone()]);
-    assert_eq!(store.record(rid), Ok(Some(rec.clone())));
-    assert_eq!(store.records(&RecordQuery::default()), Ok(vec![rec]));
+    assert_eq!(history, vec![e1.id, e2.id]);
+    let entry = store.record(&id).expect("record").expect("present");
+    assert_eq!(entry.state.as_ref(), Some(&state));
+    assert_eq!(entry.steps, 2);
+    let all = store.records_after(None, 10).expect("records");
+    assert_eq!(all.len(), 1);
     assert_eq!(store.last_seq(), Ok(2));
     let log: Vec<_> = store
         .log_after(0, 10)
@@ -117,12 +183,16 @@ fn store_commit_then_reopen_finds_everything() {
         .map(|e| (e.seq, e.id))
         .collect();
     assert_eq!(log, vec![(1, e1.id), (2, e2.id)]);
-    assert_eq!(store.request("req-1"), Ok(Some(rid.to_string())));
+    assert_eq!(store.request("req-1"), Ok(Some(id.clone())));
     assert_eq!(store.cursor("qingyuan"), Ok(Some(cursor)));
     assert!(store.size_on_disk().expect("size") > 0);
+    assert_eq!(
+        listed(store.as_ref(), &IndexTerm::City("qingyuan".into())),
+        vec![id.clone()]
+    );
     // New events continue the sequence after a reopen.
     assert_eq!(
-        store.commit(events_only(vec![new_event(rid, "答复")])),
+        store.commit(events_only(vec![new_event(&id, "答复")])),
         Ok(vec![3])
     );
 }
@@ -130,12 +200,9 @@ fn store_commit_then_reopen_finds_everything() {
 #[test]
 fn store_known_events_are_skipped_not_logged_twice() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
-    let (a, b, c) = (
-        new_event("r-1", "a"),
-        new_event("r-1", "b"),
-        new_event("r-1", "c"),
-    );
+    let store = open(dir.path());
+    let r = rid(1);
+    let (a, b, c) = (new_event(&r, "a"), new_event(&r, "b"), new_event(&r, "c"));
     assert_eq!(
         store.commit(events_only(vec![a.clone(), b.clone()])),
         Ok(vec![1, 2])
@@ -148,14 +215,13 @@ fn store_known_events_are_skipped_not_logged_twice() {
     assert_eq!(store.commit(events_only(vec![b, a.clone()])), Ok(vec![]));
     assert_eq!(store.last_seq(), Ok(3));
     assert_eq!(store.log_after(0, 100).expect("log").len(), 3);
-    assert_eq!(store.record_events("r-1").expect("history").len(), 3);
     assert_eq!(store.event(&a.id).expect("event").map(|e| e.seq), Some(1));
 }
 
 #[test]
 fn store_seqs_are_dense_and_increasing_under_concurrent_commits() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
+    let store = open(dir.path());
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let store = Arc::clone(&store);
@@ -163,8 +229,8 @@ fn store_seqs_are_dense_and_increasing_under_concurrent_commits() {
                 let mut mine = Vec::new();
                 for i in 0..25 {
                     let evs = vec![
-                        new_event("r-1", &format!("{t}/{i}/x")),
-                        new_event("r-2", &format!("{t}/{i}/y")),
+                        new_event(&rid(1), &format!("{t}/{i}/x")),
+                        new_event(&rid(2), &format!("{t}/{i}/y")),
                     ];
                     let seqs = store.commit(events_only(evs)).expect("commit");
                     assert_eq!(seqs.len(), 2);
@@ -198,265 +264,223 @@ fn store_seqs_are_dense_and_increasing_under_concurrent_commits() {
     assert_eq!(page, (151..=157).collect::<Vec<_>>());
     assert_eq!(store.log_after(200, 10), Ok(vec![]));
     assert_eq!(store.log_after(u64::MAX, 10), Ok(vec![]));
-    let r1: Vec<u64> = store
-        .record_events("r-1")
-        .expect("history")
-        .iter()
-        .map(|e| e.seq)
-        .collect();
-    assert_eq!(r1.len(), 100);
+}
+
+#[test]
+fn store_index_and_counters_follow_a_record_through_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let id = rid(3);
+    let e1 = new_event(&id, "创建");
+    let before = suggestion(&id, "边界道路");
+    store
+        .commit(Commit {
+            events: vec![e1.clone()],
+            records: vec![write(&id, None, &before, 0, &[&e1])],
+            ..Commit::default()
+        })
+        .expect("commit");
+    let submitted = IndexTerm::KindStatus(RecordKind::Suggestion, "submitted".into());
+    assert_eq!(listed(store.as_ref(), &submitted), vec![id.clone()]);
+    assert_eq!(
+        listed(store.as_ref(), &IndexTerm::Gram("边界".into())),
+        vec![id.clone()]
+    );
+    let counters: BTreeMap<Vec<u8>, i64> =
+        store.counters().expect("counters").into_iter().collect();
     assert!(
-        r1.windows(2).all(|w| w[0] < w[1]),
-        "record events in seq order"
+        !counters.is_empty(),
+        "a city's own record counts in its figures"
     );
-}
 
-#[test]
-fn store_records_filter_by_kind_and_status_and_page_by_id() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
-    let all = vec![
-        record("hezhou-05", "suggestion", "submitted", "五"),
-        record("hezhou-01", "suggestion", "dispatched", "一"),
-        record("hezhou-03", "dispute", "reported", "三"),
-        record("hezhou-02", "suggestion", "submitted", "二"),
-        record("hezhou-04", "station", "active", "四"),
-        record("hezhou-06", "dispute", "submitted", "六"),
-    ];
+    // The title changes: its grams move, the old ones go.
+    let mut after = before.clone();
+    after.title = "山林纠纷".into();
+    let e2 = new_event(&id, "改");
     store
         .commit(Commit {
-            records: all,
+            events: vec![e2.clone()],
+            records: vec![write(&id, Some(&before), &after, 1, &[&e2])],
             ..Commit::default()
         })
         .expect("commit");
-    let run = |q: RecordQuery| store.records(&q).expect("records");
+    assert!(listed(store.as_ref(), &IndexTerm::Gram("边界".into())).is_empty());
     assert_eq!(
-        ids(&run(query(None, None, None, 100))),
-        [
-            "hezhou-01",
-            "hezhou-02",
-            "hezhou-03",
-            "hezhou-04",
-            "hezhou-05",
-            "hezhou-06"
-        ]
+        listed(store.as_ref(), &IndexTerm::Gram("山林".into())),
+        vec![id.clone()]
     );
-    assert_eq!(
-        ids(&run(query(Some("suggestion"), None, None, 100))),
-        ["hezhou-01", "hezhou-02", "hezhou-05"]
-    );
-    assert_eq!(
-        ids(&run(query(
-            Some("suggestion"),
-            Some("submitted"),
-            None,
-            100
-        ))),
-        ["hezhou-02", "hezhou-05"]
-    );
-    assert_eq!(
-        ids(&run(query(None, Some("submitted"), None, 100))),
-        ["hezhou-02", "hezhou-05", "hezhou-06"]
-    );
-    assert!(run(query(Some("activity"), None, None, 100)).is_empty());
-    assert!(run(query(Some("suggestion"), Some("submit"), None, 100)).is_empty());
-    // Paging: at most `limit`, strictly after `after_id`.
-    assert_eq!(
-        ids(&run(query(None, None, None, 2))),
-        ["hezhou-01", "hezhou-02"]
-    );
-    assert_eq!(
-        ids(&run(query(None, None, Some("hezhou-02"), 2))),
-        ["hezhou-03", "hezhou-04"]
-    );
-    assert_eq!(
-        ids(&run(query(Some("suggestion"), None, Some("hezhou-01"), 1))),
-        ["hezhou-02"]
-    );
-    assert_eq!(
-        ids(&run(query(Some("suggestion"), None, Some("hezhou-05"), 10))),
-        Vec::<&str>::new()
-    );
-    assert!(run(query(None, None, None, 0)).is_empty());
+    assert_eq!(store.history(&id).expect("history").len(), 2);
+    let again: BTreeMap<Vec<u8>, i64> = store.counters().expect("counters").into_iter().collect();
+    assert_eq!(again, counters, "the same status counts the same");
 }
 
 #[test]
-fn store_index_follows_status_changes() {
+fn store_a_history_rewrite_removes_stale_steps() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
-    let submitted = record("hezhou-1", "suggestion", "submitted", "t");
+    let store = open(dir.path());
+    let id = rid(4);
+    let state = suggestion(&id, "标题");
+    let evs: Vec<NewEvent> = (0..3).map(|i| new_event(&id, &format!("e{i}"))).collect();
+    let refs: Vec<&NewEvent> = evs.iter().collect();
     store
         .commit(Commit {
-            records: vec![submitted.clone()],
+            events: evs.clone(),
+            records: vec![write(&id, None, &state, 0, &refs)],
             ..Commit::default()
         })
         .expect("commit");
-    let dispatched = Record {
-        status: "dispatched".into(),
-        version: 2,
-        ..submitted.clone()
+    let mut shorter = write(&id, Some(&state), &state, 0, &[&evs[2], &evs[0]]);
+    shorter.history.old_len = 3;
+    store
+        .commit(Commit {
+            records: vec![shorter],
+            ..Commit::default()
+        })
+        .expect("rewrite");
+    let steps: Vec<EventId> = store
+        .history(&id)
+        .expect("history")
+        .into_iter()
+        .map(|s| s.event)
+        .collect();
+    assert_eq!(steps, vec![evs[2].id, evs[0].id]);
+}
+
+#[test]
+fn store_distinct_members_keep_their_set_size_and_zero_counters_go() {
+    use crate::projection::counters::{CounterKey, MemberKey};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let member = |name: &str| MemberKey {
+        scope: 2026,
+        city: "hezhou".into(),
+        name: name.into(),
     };
-    store
-        .commit(Commit {
-            records: vec![dispatched.clone()],
+    let id = rid(5);
+    let state = suggestion(&id, "t");
+    let commit = |members: &[(&str, i64)]| {
+        let mut w = write(&id, Some(&state), &state, 0, &[]);
+        w.delta.members = members.iter().map(|(n, d)| (member(n), *d)).collect();
+        Commit {
+            records: vec![w],
             ..Commit::default()
-        })
-        .expect("commit");
-    let count = |kind: Option<&str>, status: Option<&str>| {
+        }
+    };
+    let size = |store: &dyn Store| -> i64 {
+        let key = CounterKey::Deputies { scope: 2026 }.encode();
         store
-            .records(&query(kind, status, None, 10))
-            .expect("records")
-            .len()
-    };
-    assert_eq!(count(Some("suggestion"), Some("submitted")), 0);
-    assert_eq!(count(None, Some("submitted")), 0);
-    assert_eq!(
-        store.records(&query(Some("suggestion"), Some("dispatched"), None, 10)),
-        Ok(vec![dispatched.clone()])
-    );
-    assert_eq!(count(Some("suggestion"), None), 1);
-    // Two upserts of one record in one commit: only the last state is indexed.
-    let answered = Record {
-        status: "answered".into(),
-        ..dispatched.clone()
-    };
-    let closed = Record {
-        status: "closed".into(),
-        ..dispatched
+            .counters()
+            .expect("counters")
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, v)| v)
     };
     store
-        .commit(Commit {
-            records: vec![answered, closed.clone()],
-            ..Commit::default()
-        })
+        .commit(commit(&[("王", 1), ("李", 1)]))
         .expect("commit");
-    assert_eq!(count(None, Some("dispatched")), 0);
-    assert_eq!(count(None, Some("answered")), 0);
+    assert_eq!(size(store.as_ref()), 2);
+    store.commit(commit(&[("王", 1)])).expect("commit");
     assert_eq!(
-        store.records(&query(None, Some("closed"), None, 10)),
-        Ok(vec![closed])
+        size(store.as_ref()),
+        2,
+        "a second attendance is the same deputy"
     );
-    assert_eq!(count(None, None), 1);
+    store
+        .commit(commit(&[("王", -1), ("李", -1)]))
+        .expect("commit");
+    assert_eq!(size(store.as_ref()), 1, "王 still attends once");
+    store.commit(commit(&[("王", -1)])).expect("commit");
+    assert_eq!(size(store.as_ref()), 0);
+    assert!(
+        store.members().expect("members").is_empty(),
+        "zero members are removed"
+    );
 }
 
 #[test]
 fn store_request_id_maps_to_its_record_and_is_never_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
+    let store = open(dir.path());
+    let (a, b) = (rid(6), rid(7));
     assert_eq!(store.request("req-7"), Ok(None));
     let first = Commit {
-        events: vec![new_event("hezhou-A", "create A")],
-        request: Some(("req-7".into(), "hezhou-A".into())),
+        events: vec![new_event(&a, "a")],
+        request: Some(("req-7".into(), a.clone())),
         ..Commit::default()
     };
-    store.commit(first.clone()).expect("commit");
-    assert_eq!(store.request("req-7"), Ok(Some("hezhou-A".to_string())));
-    // The same mapping again is harmless.
+    assert_eq!(store.commit(first.clone()), Ok(vec![1]));
+    assert_eq!(store.request("req-7"), Ok(Some(a.clone())));
+    // The same key for the same record is harmless (and the known event is skipped).
     assert_eq!(store.commit(first), Ok(vec![]));
-    // A second create under the same key is refused as a whole.
-    let racing = Commit {
-        events: vec![new_event("hezhou-B", "create B")],
-        records: vec![record("hezhou-B", "station", "active", "B")],
-        request: Some(("req-7".into(), "hezhou-B".into())),
+    // The same key for another record is refused and nothing of the commit is written.
+    let second = Commit {
+        events: vec![new_event(&b, "b")],
+        request: Some(("req-7".into(), b.clone())),
         ..Commit::default()
     };
-    let err = store.commit(racing).expect_err("refused");
     assert_eq!(
-        err,
-        StoreError::DuplicateRequest {
+        store.commit(second),
+        Err(StoreError::DuplicateRequest {
             key: "req-7".into(),
-            record_id: "hezhou-A".into()
-        }
+            record_id: a.to_string()
+        })
     );
     assert_eq!(store.last_seq(), Ok(1));
-    assert_eq!(store.record("hezhou-B"), Ok(None));
-    assert_eq!(store.request("req-7"), Ok(Some("hezhou-A".to_string())));
+    assert_eq!(store.request("req-7"), Ok(Some(a)));
 }
 
 #[test]
 fn store_cursor_round_trips_and_is_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
+    let store = open(dir.path());
     assert_eq!(store.cursor("yongzhou"), Ok(None));
     let first = Cursor {
-        log_id: "11".repeat(16),
-        seq: 9,
-        event_id: "ef".repeat(32),
+        log_id: "aa".repeat(16),
+        seq: 10,
+        event_id: String::new(),
     };
-    store
-        .commit(Commit {
-            cursor: Some(("yongzhou".into(), first.clone())),
-            ..Commit::default()
-        })
-        .expect("commit");
+    let commit = Commit {
+        cursor: Some(("yongzhou".into(), first.clone())),
+        ..Commit::default()
+    };
+    store.commit(commit).expect("commit");
     assert_eq!(store.cursor("yongzhou"), Ok(Some(first)));
     assert_eq!(store.cursor("qingyuan"), Ok(None));
     let reset = Cursor {
-        log_id: "22".repeat(16),
+        log_id: "bb".repeat(16),
         seq: 0,
         event_id: String::new(),
     };
-    store
-        .commit(Commit {
-            cursor: Some(("yongzhou".into(), reset.clone())),
-            ..Commit::default()
-        })
-        .expect("commit");
+    let commit = Commit {
+        cursor: Some(("yongzhou".into(), reset.clone())),
+        ..Commit::default()
+    };
+    store.commit(commit).expect("commit");
     assert_eq!(store.cursor("yongzhou"), Ok(Some(reset)));
 }
 
 #[test]
 fn store_chinese_text_round_trips_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let title = "关于加快贺州—清远—永州跨省断头路建设的建议（湘粤桂三省区毗邻地区）🚧";
-    let rid = "hezhou-01J00000000000000000000ZZ";
-    let rec = Record {
-        history: vec![lianluo_proto::HistoryEntry {
-            summary: title.into(),
-            ..Default::default()
-        }],
-        ..record(rid, "suggestion", "submitted", title)
-    };
-    let ev = new_event(rid, title);
-    let store = open_sled(dir.path(), "hezhou").expect("open");
+    let store = open(dir.path());
+    let id = rid(8);
+    let title = "湘粤桂三省（区）交界三界顶山林权属纠纷——“麦岭”𠀀";
+    let ev = new_event(&id, title);
+    let state = suggestion(&id, title);
     store
         .commit(Commit {
             events: vec![ev.clone()],
-            records: vec![rec],
+            records: vec![write(&id, None, &state, 0, &[&ev])],
             ..Commit::default()
         })
         .expect("commit");
     store.flush().expect("flush");
     drop(store);
-    let store = open_sled(dir.path(), "hezhou").expect("reopen");
-    let back = store.record(rid).expect("record").expect("present");
+    let store = open(dir.path());
+    let back = store.record(&id).expect("read").expect("present");
+    let back = back.state.expect("state");
     assert_eq!(back.title, title);
     assert_eq!(back.title.chars().count(), title.chars().count());
-    assert_eq!(back.history[0].summary, title);
-    assert_eq!(
-        store
-            .records(&query(Some("suggestion"), None, None, 1))
-            .expect("list")[0]
-            .title,
-        title
-    );
     let stored = store.event(&ev.id).expect("event").expect("present");
     assert_eq!(String::from_utf8(stored.signed.body).expect("utf-8"), title);
-}
-
-#[test]
-fn store_refuses_ids_that_break_the_key_layout() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open_sled(dir.path(), "hezhou").expect("open");
-    let bad = Commit {
-        records: vec![record("hezhou-1\0x", "station", "active", "t")],
-        ..Commit::default()
-    };
-    let err = store.commit(bad).expect_err("refused");
-    assert!(
-        matches!(err, StoreError::Invalid { ref field, .. } if field == "record id"),
-        "{err}"
-    );
-    assert!(!err.is_unavailable());
-    assert_eq!(store.records(&RecordQuery::default()), Ok(vec![]));
 }

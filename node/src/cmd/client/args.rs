@@ -396,6 +396,15 @@ pub struct ListArgs {
     /// Only records attached to this station record id.
     #[arg(long = "station", value_name = "ID")]
     pub station: Option<String>,
+    /// Only records changed at or after this time (RFC 3339, e.g.
+    /// 2026-05-23T08:00:00+08:00); they are listed oldest change first.
+    #[arg(long, value_name = "TIME")]
+    pub updated_since: Option<String>,
+    /// Only records of this year as the figures count them (suggestions of that congress
+    /// year or carried over into it, disputes reported in it, activities held in it,
+    /// stations registered by its end).
+    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(u32).range(2000..=2100))]
+    pub year: Option<u32>,
     /// Page size, 1–500 (the node's default is 100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
     pub limit: Option<u32>,

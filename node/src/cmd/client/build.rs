@@ -273,6 +273,8 @@ pub fn list(args: &ListArgs) -> ListRequest {
         page_size: args.limit.unwrap_or(0),
         page_token: args.page_token.clone().unwrap_or_default(),
         station_id: args.station.clone().unwrap_or_default(),
+        updated_since: args.updated_since.clone().unwrap_or_default(),
+        year: args.year.unwrap_or(0),
     }
 }
 

@@ -250,7 +250,7 @@ fn client_station_commands() {
 #[test]
 fn client_show_list_whoami_parse() {
     assert!(
-        matches!(parse(&["show", "hezhou-01X"]), Ok(ClientCommand::Show { id }) if id == "hezhou-01X")
+        matches!(parse(&["show", "hezhou-01X"]), Ok(ClientCommand::Show { id, verify: false }) if id == "hezhou-01X")
     );
     assert!(matches!(parse(&["whoami"]), Ok(ClientCommand::Whoami)));
     let Ok(ClientCommand::List(a)) = parse(&[

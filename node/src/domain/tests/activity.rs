@@ -7,7 +7,7 @@ use lianluo_proto::{
 use super::station::add;
 use super::{status_ok, Rec};
 
-pub(super) fn planned() -> K {
+pub(crate) fn planned() -> K {
     K::ActivityPlanned(ActivityPlanned {
         title: "三地代表联合视察省际道路".into(),
         activity_kind: ActivityKind::JointInspection as i32,
@@ -18,7 +18,7 @@ pub(super) fn planned() -> K {
     })
 }
 
-pub(super) fn reported() -> K {
+pub(crate) fn reported() -> K {
     K::ActivityReported(ActivityReported {
         held_on: "2026-04-16".into(),
         deputies: vec![

@@ -8,7 +8,7 @@ use lianluo_proto::{
 use super::station::add;
 use super::{status_ok, Rec};
 
-pub(super) fn reported() -> K {
+pub(crate) fn reported() -> K {
     K::DisputeReported(DisputeReported {
         title: "黄田镇与连山县交界山林权属纠纷".into(),
         description: "两村对界址认定存在分歧。".into(),

@@ -271,7 +271,7 @@ fn scenario() -> Vec<FoldEvent> {
 
 /// A random DAG of suggestion events at three cities (plus an outsider), with clocks that
 /// may collide or even run backwards.
-fn arb_events() -> impl Strategy<Value = Vec<FoldEvent>> {
+pub(crate) fn arb_events() -> impl Strategy<Value = Vec<FoldEvent>> {
     let step = (
         0..4usize,
         0..7usize,

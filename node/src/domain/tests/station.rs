@@ -6,7 +6,7 @@ use lianluo_proto::{
 
 use super::{status_ok, Rec, T0};
 
-pub(super) fn registered() -> K {
+pub(crate) fn registered() -> K {
     K::StationRegistered(StationRegistered {
         name: "湘粤桂三省（区）毗邻地区人大代表联络站".into(),
         township: "黄田镇".into(),
@@ -16,13 +16,13 @@ pub(super) fn registered() -> K {
     })
 }
 
-pub(super) fn close(reason: &str) -> K {
+pub(crate) fn close(reason: &str) -> K {
     K::StationClosed(StationClosed {
         reason: reason.into(),
     })
 }
 
-pub(super) fn add(city: &str) -> K {
+pub(crate) fn add(city: &str) -> K {
     K::ParticipantAdded(ParticipantAdded { city: city.into() })
 }
 

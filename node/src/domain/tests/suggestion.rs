@@ -7,7 +7,7 @@ use lianluo_proto::{
 
 use super::{status_ok, Rec, T0};
 
-pub(super) fn submitted(year: u32) -> K {
+pub(crate) fn submitted(year: u32) -> K {
     K::SuggestionSubmitted(SuggestionSubmitted {
         title: "关于打通贺州—清远省际断头路的建议".into(),
         body: "建议三地联合推进县乡道路连通。".into(),
@@ -17,18 +17,18 @@ pub(super) fn submitted(year: u32) -> K {
     })
 }
 
-pub(super) fn dispatch(unit: &str, deadline: &str) -> K {
+pub(crate) fn dispatch(unit: &str, deadline: &str) -> K {
     K::SuggestionDispatched(SuggestionDispatched {
         unit: unit.into(),
         deadline: deadline.into(),
     })
 }
 
-pub(super) fn progress(note: &str) -> K {
+pub(crate) fn progress(note: &str) -> K {
     K::SuggestionProgress(SuggestionProgress { note: note.into() })
 }
 
-pub(super) fn answer(text: &str) -> K {
+pub(crate) fn answer(text: &str) -> K {
     K::SuggestionAnswered(SuggestionAnswered {
         answer: text.into(),
     })
@@ -41,7 +41,7 @@ pub(super) fn rate(r: Rating) -> K {
     })
 }
 
-pub(super) fn close() -> K {
+pub(crate) fn close() -> K {
     K::SuggestionClosed(SuggestionClosed {
         note: String::new(),
     })

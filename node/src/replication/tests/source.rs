@@ -97,7 +97,7 @@ async fn replication_source_serves_earlier_events_to_an_added_participant() {
         .log_after(0, 10)
         .unwrap()
         .into_iter()
-        .map(|e| e.id)
+        .map(|e| e.id.hex())
         .collect();
     assert_eq!(ids, [log[2].clone(), log[0].clone(), log[1].clone()]);
     let first = body_of(batch.events[0].event.as_ref().unwrap());

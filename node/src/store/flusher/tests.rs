@@ -6,10 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Flusher;
-use crate::store::{
-    open_sled, Commit, Cursor, RecordQuery, Store, StoreError, StoreMeta, StoredEvent,
-};
-use lianluo_proto::Record;
+use crate::domain::RecordId;
+use crate::store::{open_sled, Commit, Store, StoreError, StoreOptions};
 
 /// The real sled store, with flushes numbered as they start and slowed down a little so
 /// that callers overlap with a running flush.
@@ -20,13 +18,11 @@ struct Instrumented {
     completed: AtomicU64,
 }
 
-impl Store for Instrumented {
-    fn meta(&self) -> &StoreMeta {
-        self.inner.meta()
-    }
+impl Instrumented {
     fn commit(&self, commit: Commit) -> Result<Vec<u64>, StoreError> {
         self.inner.commit(commit)
     }
+
     fn flush(&self) -> Result<(), StoreError> {
         let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
         std::thread::sleep(Duration::from_millis(3));
@@ -34,43 +30,10 @@ impl Store for Instrumented {
         self.completed.fetch_max(number, Ordering::SeqCst);
         Ok(())
     }
-    fn event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError> {
-        self.inner.event(id)
-    }
-    fn record_events(&self, record_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.record_events(record_id)
-    }
-    fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        self.inner.record(id)
-    }
-    fn records(&self, q: &RecordQuery) -> Result<Vec<Record>, StoreError> {
-        self.inner.records(q)
-    }
-    fn log_after(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.log_after(after_seq, limit)
-    }
-    fn last_seq(&self) -> Result<u64, StoreError> {
-        self.inner.last_seq()
-    }
-    fn request(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.inner.request(key)
-    }
-    fn cursor(&self, peer: &str) -> Result<Option<Cursor>, StoreError> {
-        self.inner.cursor(peer)
-    }
-    fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.inner.size_on_disk()
-    }
-    fn signer_certs(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.inner.signer_certs()
-    }
-    fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError> {
-        self.inner.add_signer_certs(certs)
-    }
 }
 
 fn instrumented(dir: &std::path::Path) -> Arc<Instrumented> {
-    let inner = open_sled(dir, "hezhou").expect("open store");
+    let inner = open_sled(dir, "hezhou", StoreOptions::default()).expect("open store");
     Arc::new(Instrumented {
         inner,
         started: AtomicU64::new(0),
@@ -78,19 +41,24 @@ fn instrumented(dir: &std::path::Path) -> Arc<Instrumented> {
     })
 }
 
+fn flusher_of(store: &Arc<Instrumented>) -> Flusher {
+    let store = store.clone();
+    Flusher::spawn_fn(Arc::new(move || store.flush()))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_flusher_concurrent_callers_share_flushes_that_start_after_them() {
     const CALLERS: u64 = 200;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = instrumented(dir.path());
-    let flusher = Arc::new(Flusher::spawn(store.clone()));
+    let flusher = Arc::new(flusher_of(&store));
     let mut tasks = Vec::new();
     for i in 0..CALLERS {
         let (store, flusher) = (store.clone(), flusher.clone());
         tasks.push(tokio::spawn(async move {
             let key = format!("req-{i}");
             let commit = Commit {
-                request: Some((key, format!("hezhou-{i}"))),
+                request: Some((key, RecordId::new_at("hezhou"))),
                 ..Commit::default()
             };
             store.commit(commit).expect("commit");
@@ -120,7 +88,7 @@ async fn store_flusher_concurrent_callers_share_flushes_that_start_after_them() 
 async fn store_flusher_shutdown_flushes_once_more_then_refuses() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = instrumented(dir.path());
-    let flusher = Flusher::spawn(store.clone());
+    let flusher = flusher_of(&store);
     flusher.flush().await.expect("flush");
     assert_eq!(flusher.flushes(), 1);
     flusher.shutdown().await.expect("shutdown");
@@ -134,9 +102,10 @@ async fn store_flusher_shutdown_flushes_once_more_then_refuses() {
 async fn store_flusher_dropped_handle_still_flushes_and_data_survives_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = instrumented(dir.path());
-    let flusher = Flusher::spawn(store.clone());
+    let flusher = flusher_of(&store);
+    let id = RecordId::new_at("hezhou");
     let commit = Commit {
-        request: Some(("k".into(), "hezhou-1".into())),
+        request: Some(("k".into(), id.clone())),
         ..Commit::default()
     };
     store.commit(commit).expect("commit");
@@ -156,6 +125,6 @@ async fn store_flusher_dropped_handle_still_flushes_and_data_survives_reopen() {
     );
     assert_eq!(store.completed.load(Ordering::SeqCst), 2);
     drop(store);
-    let reopened = open_sled(dir.path(), "hezhou").expect("reopen");
-    assert_eq!(reopened.request("k"), Ok(Some("hezhou-1".to_string())));
+    let reopened = open_sled(dir.path(), "hezhou", StoreOptions::default()).expect("reopen");
+    assert_eq!(reopened.request("k"), Ok(Some(id)));
 }

@@ -3,8 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{events_only, new_event};
-use crate::store::{open_sled, StoreError, SCHEMA_VERSION};
+use super::{events_only, new_event, rid};
+use crate::store::{open_sled as open_with, Store, StoreError, StoreOptions, SCHEMA_VERSION};
+
+fn open_sled(dir: &Path, city: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    open_with(dir, city, StoreOptions::default())
+}
 
 /// Every file under `dir` with its contents and modification time.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
@@ -33,7 +37,7 @@ fn store_refuses_a_dir_of_another_city_and_leaves_it_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open_sled(dir.path(), "hezhou").expect("open");
     store
-        .commit(events_only(vec![new_event("hezhou-1", "e")]))
+        .commit(events_only(vec![new_event(&rid(1), "e")]))
         .expect("commit");
     store.flush().expect("flush");
     drop(store);
@@ -132,7 +136,10 @@ fn store_refuses_newer_schema_and_a_note_without_database() {
     drop(open_sled(dir.path(), "hezhou").expect("open"));
     let note = dir.path().join("lianluo-data.toml");
     let text = std::fs::read_to_string(&note).expect("note");
-    let newer = text.replace("schema_version = 1", "schema_version = 7");
+    let newer = text.replace(
+        &format!("schema_version = {SCHEMA_VERSION}"),
+        "schema_version = 7",
+    );
     assert_ne!(newer, text);
     std::fs::write(&note, newer).expect("write note");
     let err = open_sled(dir.path(), "hezhou").err().expect("refused");

@@ -62,6 +62,13 @@ impl Records for Fake {
             next_page_token: next,
         }))
     }
+    type WatchStream = tokio_stream::Empty<Result<lianluo_proto::WatchResponse, Status>>;
+    async fn watch(
+        &self,
+        _: Request<lianluo_proto::WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        Err(Status::unimplemented("the fake node does not watch"))
+    }
     async fn who_am_i(
         &self,
         r: Request<WhoAmIRequest>,
@@ -186,6 +193,7 @@ async fn client_connects_with_a_demo_profile_and_maps_errors() {
     let e = run(
         ClientCommand::Show {
             id: "hezhou-9".into(),
+            verify: false,
         },
         &ctx,
     )
@@ -288,6 +296,8 @@ fn list_args() -> ListArgs {
         overdue: false,
         text: None,
         station: None,
+        updated_since: None,
+        year: None,
         limit: None,
         page_token: None,
         all: false,

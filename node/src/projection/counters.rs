@@ -1,0 +1,369 @@
+//! Figure counters: what one record of this city adds to its figures, and the figures
+//! read back from the summed counters (see `CityFigures` in dashboard.proto for what each
+//! figure means).
+//!
+//! A record counts in the scope of every year it belongs to and in scope 0 (all years),
+//! as the figures define it: suggestions in their congress year and each year they were
+//! carried over to, disputes in the year reported, activities in the year of their day.
+//! Stations are counted by registration year, and a year's figures add up every year up
+//! to it ("registered on or before its end"). What depends on today (overdue) is kept by
+//! deadline date and summed up to today when read; distinct deputies are kept as a set
+//! per scope whose size the store maintains ([`MemberKey`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lianluo_proto::CityFigures;
+
+use super::index::{activity_day, date_code};
+use crate::domain::{ActivityStatus, KindState, RecordState, StationStatus, Status};
+
+/// One counter. `scope` is a year, or 0 for all years.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CounterKey {
+    /// Stations by status, by registration year.
+    Station { year: u16, status: String },
+    /// Suggestions by status.
+    SuggestionStatus { scope: u16, status: String },
+    /// Suggestions shared with another city.
+    SuggestionJoint { scope: u16 },
+    /// Rated suggestions by rating.
+    SuggestionRating { scope: u16, rating: String },
+    /// Unfinished suggestions by the earliest deadline of their unanswered parts
+    /// (yyyymmdd): overdue ones are those before today.
+    SuggestionDeadline { scope: u16, date: u32 },
+    /// Disputes by status.
+    DisputeStatus { scope: u16, status: String },
+    /// Disputes resolved, by the year of the resolution.
+    DisputeResolved { year: u16 },
+    /// Activities by status.
+    ActivityStatus { scope: u16, status: String },
+    /// Held activities by kind.
+    ActivityKind { scope: u16, kind: String },
+    /// Held activities by month ("YYYY-MM").
+    ActivityMonth { scope: u16, month: String },
+    /// Deputy attendances (one per deputy per held activity).
+    Attendances { scope: u16 },
+    /// Opinions collected in held activities.
+    Opinions { scope: u16 },
+    /// Problems solved in held activities.
+    Problems { scope: u16 },
+    /// Distinct deputies of held activities: the size of the scope's deputy set.
+    Deputies { scope: u16 },
+}
+
+/// A deputy in a scope's set of distinct deputies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MemberKey {
+    /// The year, or 0.
+    pub scope: u16,
+    /// The deputy's city.
+    pub city: String,
+    /// The deputy's name.
+    pub name: String,
+}
+
+impl MemberKey {
+    /// The member's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = self.scope.to_be_bytes().to_vec();
+        out.extend_from_slice(self.city.as_bytes());
+        out.push(0);
+        out.extend_from_slice(self.name.as_bytes());
+        out
+    }
+
+    /// The counter of its set's size.
+    pub fn set_size(&self) -> CounterKey {
+        CounterKey::Deputies { scope: self.scope }
+    }
+}
+
+// Tags of the encoded counter keys: stable on disk.
+const T_STATION: u8 = 1;
+const T_SG_STATUS: u8 = 2;
+const T_SG_JOINT: u8 = 3;
+const T_SG_RATING: u8 = 4;
+const T_SG_DEADLINE: u8 = 5;
+const T_DP_STATUS: u8 = 6;
+const T_DP_RESOLVED: u8 = 7;
+const T_AC_STATUS: u8 = 8;
+const T_AC_KIND: u8 = 9;
+const T_AC_MONTH: u8 = 10;
+const T_ATTEND: u8 = 11;
+const T_OPINIONS: u8 = 12;
+const T_PROBLEMS: u8 = 13;
+const T_DEPUTIES: u8 = 14;
+
+impl CounterKey {
+    /// The key's bytes: scope (or year), tag, then the name if any.
+    pub fn encode(&self) -> Vec<u8> {
+        use CounterKey as C;
+        let (scope, tag, name): (u16, u8, &[u8]) = match self {
+            C::Station { year, status } => (*year, T_STATION, status.as_bytes()),
+            C::SuggestionStatus { scope, status } => (*scope, T_SG_STATUS, status.as_bytes()),
+            C::SuggestionJoint { scope } => (*scope, T_SG_JOINT, b""),
+            C::SuggestionRating { scope, rating } => (*scope, T_SG_RATING, rating.as_bytes()),
+            C::SuggestionDeadline { scope, date } => {
+                let mut out = scope.to_be_bytes().to_vec();
+                out.push(T_SG_DEADLINE);
+                out.extend_from_slice(&date.to_be_bytes());
+                return out;
+            }
+            C::DisputeStatus { scope, status } => (*scope, T_DP_STATUS, status.as_bytes()),
+            C::DisputeResolved { year } => (*year, T_DP_RESOLVED, b""),
+            C::ActivityStatus { scope, status } => (*scope, T_AC_STATUS, status.as_bytes()),
+            C::ActivityKind { scope, kind } => (*scope, T_AC_KIND, kind.as_bytes()),
+            C::ActivityMonth { scope, month } => (*scope, T_AC_MONTH, month.as_bytes()),
+            C::Attendances { scope } => (*scope, T_ATTEND, b""),
+            C::Opinions { scope } => (*scope, T_OPINIONS, b""),
+            C::Problems { scope } => (*scope, T_PROBLEMS, b""),
+            C::Deputies { scope } => (*scope, T_DEPUTIES, b""),
+        };
+        let mut out = scope.to_be_bytes().to_vec();
+        out.push(tag);
+        out.extend_from_slice(name);
+        out
+    }
+
+    /// Decodes [`CounterKey::encode`]; `None` for bytes it never writes.
+    pub fn decode(bytes: &[u8]) -> Option<CounterKey> {
+        use CounterKey as C;
+        let scope = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
+        let tag = *bytes.get(2)?;
+        let rest = bytes.get(3..)?;
+        let name = || String::from_utf8(rest.to_vec()).ok();
+        Some(match tag {
+            T_STATION => C::Station {
+                year: scope,
+                status: name()?,
+            },
+            T_SG_STATUS => C::SuggestionStatus {
+                scope,
+                status: name()?,
+            },
+            T_SG_JOINT => C::SuggestionJoint { scope },
+            T_SG_RATING => C::SuggestionRating {
+                scope,
+                rating: name()?,
+            },
+            T_SG_DEADLINE => C::SuggestionDeadline {
+                scope,
+                date: u32::from_be_bytes(rest.try_into().ok()?),
+            },
+            T_DP_STATUS => C::DisputeStatus {
+                scope,
+                status: name()?,
+            },
+            T_DP_RESOLVED => C::DisputeResolved { year: scope },
+            T_AC_STATUS => C::ActivityStatus {
+                scope,
+                status: name()?,
+            },
+            T_AC_KIND => C::ActivityKind {
+                scope,
+                kind: name()?,
+            },
+            T_AC_MONTH => C::ActivityMonth {
+                scope,
+                month: name()?,
+            },
+            T_ATTEND => C::Attendances { scope },
+            T_OPINIONS => C::Opinions { scope },
+            T_PROBLEMS => C::Problems { scope },
+            T_DEPUTIES => C::Deputies { scope },
+            _ => return None,
+        })
+    }
+}
+
+/// What one record adds to the counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contributions {
+    /// Counters and amounts.
+    pub counters: Vec<(CounterKey, i64)>,
+    /// Members of distinct-deputy sets.
+    pub members: Vec<(MemberKey, i64)>,
+}
+
+/// What `state` adds to `own`'s figures (nothing unless `own` originated it).
+pub fn contributions(state: &RecordState, own: &str) -> Contributions {
+    let mut c = Contributions::default();
+    if state.origin() != own {
+        return c;
+    }
+    let status = state.status_str().to_owned();
+    let created_year = year_u16(crate::domain::local_date(state.created_ms).year());
+    match &state.body {
+        KindState::Station(_) => {
+            // A station with an unrepresentable creation year counts in all-years only.
+            let year = created_year.unwrap_or(u16::MAX);
+            c.counters.push((CounterKey::Station { year, status }, 1));
+        }
+        KindState::Suggestion(s) => {
+            let years = s.carried_over_to.iter().copied().chain([s.year]);
+            for scope in scopes(years.filter_map(|y| u16::try_from(y).ok())) {
+                suggestion(&mut c, scope, state, s);
+            }
+        }
+        KindState::Dispute(_) => {
+            for scope in scopes(created_year) {
+                let status = status.clone();
+                c.counters
+                    .push((CounterKey::DisputeStatus { scope, status }, 1));
+            }
+            if status == "resolved" {
+                let resolved = year_u16(crate::domain::local_date(state.updated_ms).year());
+                if let Some(year) = resolved {
+                    c.counters.push((CounterKey::DisputeResolved { year }, 1));
+                }
+            }
+        }
+        KindState::Activity(a) => {
+            let year = activity_day(a).get(..4).and_then(|y| y.parse::<u16>().ok());
+            for scope in scopes(year) {
+                activity(&mut c, scope, a);
+            }
+        }
+    }
+    c
+}
+
+/// Scope 0 and the given years, without repeats.
+fn scopes(years: impl IntoIterator<Item = u16>) -> BTreeSet<u16> {
+    std::iter::once(0).chain(years).collect()
+}
+
+fn year_u16(y: i32) -> Option<u16> {
+    u16::try_from(y).ok().filter(|y| *y != 0)
+}
+
+fn suggestion(
+    c: &mut Contributions,
+    scope: u16,
+    state: &RecordState,
+    s: &crate::domain::Suggestion,
+) {
+    let status = s.status.as_str().to_owned();
+    c.counters
+        .push((CounterKey::SuggestionStatus { scope, status }, 1));
+    if state.participants().len() > 1 {
+        c.counters.push((CounterKey::SuggestionJoint { scope }, 1));
+    }
+    if let Some(g) = s.rating {
+        let rating = g.as_str().to_owned();
+        c.counters
+            .push((CounterKey::SuggestionRating { scope, rating }, 1));
+    }
+    if let Some(d) = s.open_deadline() {
+        let date = date_code(d);
+        c.counters
+            .push((CounterKey::SuggestionDeadline { scope, date }, 1));
+    }
+}
+
+fn activity(c: &mut Contributions, scope: u16, a: &crate::domain::Activity) {
+    let status = a.status.as_str().to_owned();
+    c.counters
+        .push((CounterKey::ActivityStatus { scope, status }, 1));
+    if a.status != ActivityStatus::Held {
+        return;
+    }
+    let kind = a.kind.as_str().to_owned();
+    c.counters
+        .push((CounterKey::ActivityKind { scope, kind }, 1));
+    if let Some(month) = a.held_on.get(..7) {
+        let month = month.to_owned();
+        c.counters
+            .push((CounterKey::ActivityMonth { scope, month }, 1));
+    }
+    let present: BTreeSet<(&str, &str)> = a
+        .deputies
+        .iter()
+        .map(|d| (d.city.as_str(), d.name.as_str()))
+        .collect();
+    let n = i64::try_from(present.len()).unwrap_or(i64::MAX);
+    c.counters.push((CounterKey::Attendances { scope }, n));
+    c.counters.push((
+        CounterKey::Opinions { scope },
+        i64::from(a.opinions_collected),
+    ));
+    c.counters
+        .push((CounterKey::Problems { scope }, i64::from(a.problems_solved)));
+    for (city, name) in present {
+        let member = MemberKey {
+            scope,
+            city: city.to_owned(),
+            name: name.to_owned(),
+        };
+        c.members.push((member, 1));
+    }
+}
+
+/// `city`'s figures for `year` (0: all years) as of `today`, from its summed counters.
+/// `resolved_year` is the year `disputes_resolved_in_year` is about.
+pub fn figures(
+    city: &str,
+    year: u32,
+    resolved_year: u32,
+    today: time::Date,
+    counters: impl IntoIterator<Item = (CounterKey, i64)>,
+) -> CityFigures {
+    let mut f = CityFigures {
+        city: city.to_owned(),
+        year,
+        resolved_year,
+        ..CityFigures::default()
+    };
+    let scope = u16::try_from(year).unwrap_or(u16::MAX);
+    let today = date_code(today);
+    for (key, n) in counters {
+        let n = u64::try_from(n).unwrap_or(0);
+        add(&mut f, &key, n, scope, today);
+    }
+    f
+}
+
+fn add(f: &mut CityFigures, key: &CounterKey, n: u64, scope: u16, today: u32) {
+    use CounterKey as C;
+    let bump = |m: &mut BTreeMap<String, u64>, k: &str| *m.entry(k.to_owned()).or_default() += n;
+    match key {
+        C::Station { year, status } if scope == 0 || *year <= scope => {
+            if status != StationStatus::Closed.as_str() {
+                f.stations += n;
+            }
+            bump(&mut f.stations_by_status, status);
+        }
+        C::DisputeResolved { year } if u32::from(*year) == f.resolved_year => {
+            f.disputes_resolved_in_year += n;
+        }
+        C::SuggestionStatus { scope: s, status } if *s == scope => {
+            f.suggestions += n;
+            bump(&mut f.suggestions_by_status, status);
+        }
+        C::SuggestionJoint { scope: s } if *s == scope => f.joint_suggestions += n,
+        C::SuggestionRating { scope: s, rating } if *s == scope => bump(&mut f.ratings, rating),
+        C::SuggestionDeadline { scope: s, date } if *s == scope && *date < today => {
+            f.suggestions_overdue += n;
+        }
+        C::DisputeStatus { scope: s, status } if *s == scope => {
+            f.disputes += n;
+            bump(&mut f.disputes_by_status, status);
+        }
+        C::ActivityStatus { scope: s, status } if *s == scope => {
+            f.activities += n;
+            bump(&mut f.activities_by_status, status);
+        }
+        C::ActivityKind { scope: s, kind } if *s == scope => bump(&mut f.activities_by_kind, kind),
+        C::ActivityMonth { scope: s, month } if *s == scope => {
+            bump(&mut f.activities_by_month, month);
+        }
+        C::Attendances { scope: s } if *s == scope => f.deputy_attendances += n,
+        C::Opinions { scope: s } if *s == scope => f.opinions_collected += n,
+        C::Problems { scope: s } if *s == scope => f.problems_solved += n,
+        C::Deputies { scope: s } if *s == scope => f.deputies += n,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

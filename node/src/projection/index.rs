@@ -1,0 +1,234 @@
+//! Index terms: every way `List` can find a record without scanning the store.
+//!
+//! A term is encoded so that no term's bytes are a prefix of another's (fixed widths or a
+//! `\0` terminator; ids, names and titles never contain `\0`), so the entries of one term
+//! form one contiguous key range, ordered by record id after it. The store appends the
+//! record id to the term (see `store::keys`).
+
+use lianluo_proto::RecordKind;
+
+use crate::domain::{KindState, RecordState};
+
+/// One index term of a record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IndexTerm {
+    /// Its kind.
+    Kind(RecordKind),
+    /// Its kind and status.
+    KindStatus(RecordKind, String),
+    /// Its status name (some names are shared by kinds, e.g. `closed`).
+    Status(String),
+    /// A participant city.
+    City(String),
+    /// The station it is attached to (suggestions, disputes, activities).
+    Station(String),
+    /// A suggestion with an unanswered part: the earliest such part's deadline. Overdue
+    /// suggestions are the range of deadlines before today.
+    OpenDeadline(time::Date),
+    /// A year the record counts in, per kind: a station's registration year, a
+    /// suggestion's congress year and each year it was carried over to, a dispute's
+    /// report year, an activity's year.
+    Year(RecordKind, u16),
+    /// Its last change (Unix ms of the latest applied event).
+    Updated(u64),
+    /// Two consecutive characters of the title (or its last character alone): a
+    /// substring search looks up one gram of the text and checks the titles it lists.
+    Gram(String),
+}
+
+const KIND: u8 = b'K';
+const KIND_STATUS: u8 = b'S';
+const STATUS: u8 = b's';
+const CITY: u8 = b'c';
+const STATION: u8 = b't';
+const DEADLINE: u8 = b'd';
+const YEAR: u8 = b'y';
+const UPDATED: u8 = b'u';
+const GRAM: u8 = b'g';
+
+impl IndexTerm {
+    /// The term's bytes (without the record id the store appends).
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            IndexTerm::Kind(k) => vec![KIND, kind_byte(*k)],
+            IndexTerm::KindStatus(k, s) => terminated(&[KIND_STATUS, kind_byte(*k)], s),
+            IndexTerm::Status(s) => terminated(&[STATUS], s),
+            IndexTerm::City(c) => terminated(&[CITY], c),
+            IndexTerm::Station(s) => terminated(&[STATION], s),
+            IndexTerm::OpenDeadline(d) => {
+                let mut out = vec![DEADLINE];
+                out.extend_from_slice(&date_code(*d).to_be_bytes());
+                out
+            }
+            IndexTerm::Year(k, y) => {
+                let mut out = vec![YEAR, kind_byte(*k)];
+                out.extend_from_slice(&y.to_be_bytes());
+                out
+            }
+            IndexTerm::Updated(ms) => {
+                let mut out = vec![UPDATED];
+                out.extend_from_slice(&ms.to_be_bytes());
+                out
+            }
+            IndexTerm::Gram(g) => terminated(&[GRAM], g),
+        }
+    }
+}
+
+/// The start of every `OpenDeadline` term (for a range up to a date).
+pub fn deadline_prefix() -> Vec<u8> {
+    vec![DEADLINE]
+}
+
+/// The start of every `Updated` term.
+pub fn updated_prefix() -> Vec<u8> {
+    vec![UPDATED]
+}
+
+/// The start of the `Gram` terms of grams beginning with `c` (a one-character search).
+pub fn gram_prefix(c: char) -> Vec<u8> {
+    let mut out = vec![GRAM];
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    out
+}
+
+/// The start of the `Year` terms of one kind.
+pub fn year_prefix(kind: RecordKind) -> Vec<u8> {
+    vec![YEAR, kind_byte(kind)]
+}
+
+fn terminated(head: &[u8], s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head.len() + s.len() + 1);
+    out.extend_from_slice(head);
+    out.extend_from_slice(s.as_bytes());
+    out.push(0);
+    out
+}
+
+fn kind_byte(k: RecordKind) -> u8 {
+    // Stable on disk: the proto enum's numbers (station 1 … activity 4).
+    u8::try_from(k as i32).unwrap_or(0)
+}
+
+/// A date as the number yyyymmdd, which sorts like the date.
+pub fn date_code(d: time::Date) -> u32 {
+    let year = u32::try_from(d.year()).unwrap_or(0);
+    year * 10_000 + u32::from(u8::from(d.month())) * 100 + u32::from(d.day())
+}
+
+/// The grams of a title: each pair of consecutive characters, and the last character
+/// alone, without repeats.
+pub fn grams(title: &str) -> Vec<String> {
+    let chars: Vec<char> = title.chars().collect();
+    let mut out: Vec<String> = (0..chars.len())
+        .map(|i| chars[i..chars.len().min(i + 2)].iter().collect())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The gram a one-character search finds a title under: the gram at the character's
+/// first place in the title, so each title is listed once.
+pub fn first_gram(title: &str, c: char) -> Option<String> {
+    let chars: Vec<char> = title.chars().collect();
+    let i = chars.iter().position(|x| *x == c)?;
+    Some(chars[i..chars.len().min(i + 2)].iter().collect())
+}
+
+/// Every term a record is listed under.
+pub fn terms(state: &RecordState) -> Vec<IndexTerm> {
+    let kind = state.kind();
+    let status = state.status_str();
+    let mut out = vec![
+        IndexTerm::Kind(kind),
+        IndexTerm::KindStatus(kind, status.to_owned()),
+        IndexTerm::Status(status.to_owned()),
+        IndexTerm::Updated(state.updated_ms),
+    ];
+    out.extend(state.participants().iter().cloned().map(IndexTerm::City));
+    if let Some(station) = station_of(state).filter(|s| !s.is_empty()) {
+        out.push(IndexTerm::Station(station.to_owned()));
+    }
+    if let KindState::Suggestion(s) = &state.body {
+        out.extend(s.open_deadline().map(IndexTerm::OpenDeadline));
+    }
+    out.extend(years(state).into_iter().map(|y| IndexTerm::Year(kind, y)));
+    out.extend(grams(&state.title).into_iter().map(IndexTerm::Gram));
+    out
+}
+
+/// The station a record is attached to, if its kind has one.
+pub fn station_of(state: &RecordState) -> Option<&str> {
+    match &state.body {
+        KindState::Station(_) => None,
+        KindState::Suggestion(s) => Some(&s.station_id),
+        KindState::Dispute(d) => Some(&d.station_id),
+        KindState::Activity(a) => Some(&a.station_id),
+    }
+}
+
+/// The years a record is indexed under (see [`IndexTerm::Year`]).
+pub fn years(state: &RecordState) -> Vec<u16> {
+    let created = || year_u16(crate::domain::local_date(state.created_ms).year());
+    let mut out: Vec<u16> = match &state.body {
+        KindState::Station(_) | KindState::Dispute(_) => created().into_iter().collect(),
+        KindState::Suggestion(s) => std::iter::once(s.year)
+            .chain(s.carried_over_to.iter().copied())
+            .filter_map(|y| u16::try_from(y).ok())
+            .collect(),
+        KindState::Activity(a) => activity_day(a)
+            .get(..4)
+            .and_then(|y| y.parse::<u16>().ok())
+            .into_iter()
+            .collect(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The day an activity counts on: when it was held, else when it is planned.
+pub(crate) fn activity_day(a: &crate::domain::Activity) -> &str {
+    if a.held_on.is_empty() {
+        &a.date
+    } else {
+        &a.held_on
+    }
+}
+
+fn year_u16(y: i32) -> Option<u16> {
+    u16::try_from(y).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_index_terms_are_prefix_free_and_ordered() {
+        let a = IndexTerm::City("he".into()).encode();
+        let b = IndexTerm::City("hezhou".into()).encode();
+        assert!(
+            !b.starts_with(&a),
+            "a city's term must not cover a longer city's"
+        );
+        let d1 = time::macros::date!(2026 - 01 - 31);
+        let d2 = time::macros::date!(2026 - 02 - 01);
+        assert!(IndexTerm::OpenDeadline(d1).encode() < IndexTerm::OpenDeadline(d2).encode());
+        assert!(IndexTerm::Updated(255).encode() < IndexTerm::Updated(256).encode());
+        assert!(IndexTerm::Gram("边界".into())
+            .encode()
+            .starts_with(&gram_prefix('边')));
+    }
+
+    #[test]
+    fn projection_grams_cover_every_substring_start_once() {
+        assert_eq!(grams("边界边界"), vec!["界", "界边", "边界"]);
+        assert_eq!(grams(""), Vec::<String>::new());
+        assert_eq!(first_gram("湘桂边界", '边').as_deref(), Some("边界"));
+        assert_eq!(first_gram("湘桂边界", '界').as_deref(), Some("界"));
+        assert_eq!(first_gram("湘桂", 'x'), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! Screening a batch from a peer: drop events already held, verify every signature —
+//! in parallel across the machine's cores, since verification is most of the CPU a
+//! catch-up costs — and refuse what does not verify or names no valid record id.
+
+use std::collections::BTreeSet;
+
+use lianluo_federation::envelope::{SignerDirectory, VerifiedEvent};
+use lianluo_proto::SyncEvent;
+
+use super::{refuse, Batch, Candidate, Known, Plan};
+use crate::domain::{EventId, RecordId};
+use crate::ingest::Incoming;
+use crate::store::StoreError;
+
+/// Below this many events a batch is verified on the calling thread.
+const PARALLEL_FROM: usize = 32;
+
+/// The batch's events that are new here and verify, in the batch's order.
+pub(super) fn screen(
+    signers: &SignerDirectory,
+    known: &mut Known<'_>,
+    batch: &Batch<'_>,
+    plan: &mut Plan,
+) -> Result<Vec<Candidate>, StoreError> {
+    let mut todo: Vec<(&SyncEvent, EventId)> = Vec::with_capacity(batch.events.len());
+    for ev in batch.events {
+        let Some(signed) = &ev.event else {
+            refuse(plan, batch.peer, "(none)", "the batch entry has no event");
+            continue;
+        };
+        let id = EventId::of_body(&signed.body);
+        if known.has(&id)? {
+            plan.duplicates += 1;
+            continue;
+        }
+        todo.push((ev, id));
+    }
+    let checked = verify_all(signers, &todo);
+    // Only a verified copy counts as seen: a forged copy of an event (same body, bad
+    // signature) must not shadow the genuine one behind it.
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(todo.len());
+    for ((ev, id), result) in todo.into_iter().zip(checked) {
+        let verified = match result {
+            Ok(v) => v,
+            Err(reason) => {
+                refuse(plan, batch.peer, &id.hex(), &reason);
+                continue;
+            }
+        };
+        if seen.contains(&id) {
+            plan.duplicates += 1;
+            continue;
+        }
+        let record = match RecordId::parse(&verified.body.record_id) {
+            Ok(r) => r,
+            Err(_) => {
+                let reason = format!(
+                    "record_id {:?} is not <city>-<ULID>",
+                    verified.body.record_id.escape_debug().to_string()
+                );
+                refuse(plan, batch.peer, &id.hex(), &reason);
+                continue;
+            }
+        };
+        seen.insert(id);
+        let Some(signed) = ev.event.clone() else {
+            continue;
+        };
+        out.push(Candidate {
+            log_id: batch.log_id.to_owned(),
+            seq: ev.seq,
+            record,
+            event: Incoming {
+                id,
+                signed,
+                body: verified.body,
+                verified: true,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Verifies each event (strictly: signer known, not revoked, valid at the event's time),
+/// spreading the work over the available cores.
+fn verify_all(
+    signers: &SignerDirectory,
+    todo: &[(&SyncEvent, EventId)],
+) -> Vec<Result<VerifiedEvent, String>> {
+    let one = |(ev, _): &(&SyncEvent, EventId)| -> Result<VerifiedEvent, String> {
+        let signed = ev.event.as_ref().ok_or("the batch entry has no event")?;
+        signers.verify(signed).map_err(|e| e.to_string())
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if cores < 2 || todo.len() < PARALLEL_FROM {
+        return todo.iter().map(one).collect();
+    }
+    let per = todo.len().div_ceil(cores);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = todo
+            .chunks(per)
+            .map(|part| {
+                let handle = scope.spawn(move || part.iter().map(one).collect::<Vec<_>>());
+                (part.len(), handle)
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|(len, p)| {
+                p.join()
+                    .unwrap_or_else(|_| vec![Err("signature check panicked".to_owned()); len])
+            })
+            .collect()
+    })
+}

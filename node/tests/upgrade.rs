@@ -1,0 +1,137 @@
+//! A data dir written by the schema-1 build (`tests/fixtures/schema1-hezhou.tar.gz`: the
+//! demo's sample data at Hezhou, replicated from Qingyuan and Yongzhou) upgrades in place
+//! and keeps every record with its whole history, the log, the peers' cursors and the
+//! client request ids; opening it again changes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lianluo_node::domain::RecordId;
+use lianluo_node::store::{self, Store, StoreOptions, SCHEMA_VERSION};
+use serde_json::Value;
+
+/// The date the fixture's expected answers were taken (overdue flags depend on it).
+const FIXTURE_DAY: time::Date = time::macros::date!(2026 - 12 - 07);
+
+/// Unpacks the fixture into a temp dir; returns (temp dir, fixture dir).
+fn unpack() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let archive =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-hezhou.tar.gz");
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(tmp.path())
+        .status()
+        .expect("run tar");
+    assert!(
+        status.success(),
+        "tar failed to unpack {}",
+        archive.display()
+    );
+    let dir = tmp.path().join("schema1-hezhou");
+    (tmp, dir)
+}
+
+fn json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("read fixture json");
+    serde_json::from_str(&text).expect("fixture json")
+}
+
+fn open(data: &Path) -> std::sync::Arc<dyn Store> {
+    lianluo_node::upgrade::open(data, "hezhou", StoreOptions::default()).expect("open and upgrade")
+}
+
+#[test]
+fn a_schema1_data_dir_upgrades_in_place_and_keeps_every_record_history_and_cursor() {
+    let (_tmp, dir) = unpack();
+    let data = dir.join("data");
+    // What schema 1 holds besides the records: the client request ids.
+    let requests = {
+        let old = store::open_sled(&data, "hezhou", StoreOptions::default()).expect("open");
+        let legacy = old.legacy().expect("a schema-1 data dir is seen as one");
+        legacy.requests().expect("requests")
+    };
+    assert!(!requests.is_empty(), "the demo's creates left request ids");
+
+    let store = open(&data);
+    assert!(store.legacy().is_none());
+    assert_eq!(store.meta().schema_version, SCHEMA_VERSION);
+    let note = std::fs::read_to_string(data.join("lianluo-data.toml")).expect("note");
+    assert!(
+        note.contains(&format!("schema_version = {SCHEMA_VERSION}")),
+        "{note}"
+    );
+
+    let expected = json(&dir.join("records.json"));
+    let expected = expected.as_array().expect("records");
+    let mut events = 0;
+    for want in expected {
+        let id = RecordId::parse(want["id"].as_str().expect("id")).expect("record id");
+        let entry = store.record(&id).expect("read").expect("record kept");
+        let got = lianluo_node::render::full(store.as_ref(), &id, &entry, FIXTURE_DAY, None)
+            .expect("render")
+            .expect("a valid record");
+        let got = serde_json::to_value(&got).expect("json");
+        assert_eq!(&got, want, "record {id} differs after the upgrade");
+        events += want["history"].as_array().map_or(0, Vec::len);
+    }
+    assert_eq!(
+        store.records_after(None, 1000).expect("records").len(),
+        expected.len()
+    );
+
+    // The log keeps every event at its seq: peers' cursors into it stay valid.
+    assert_eq!(store.last_seq(), Ok(events as u64));
+    let log = store.log_after(0, 10_000).expect("log");
+    assert_eq!(log.len(), events);
+    assert!(log.iter().enumerate().all(|(i, e)| e.seq == i as u64 + 1));
+
+    for peer in json(&dir.join("peers.json")).as_array().expect("peers") {
+        let city = peer["city"].as_str().expect("city");
+        let cursor = store.cursor(city).expect("cursor").expect("cursor kept");
+        assert_eq!(
+            cursor.log_id,
+            peer["cursor_log_id"].as_str().expect("log id")
+        );
+        assert_eq!(Some(cursor.seq), peer["cursor_seq"].as_u64());
+    }
+    for (key, record) in &requests {
+        assert_eq!(
+            store.request(key),
+            Ok(Some(record.clone())),
+            "request {key:?}"
+        );
+    }
+    assert!(!store.signer_certs().expect("certs").is_empty());
+
+    // Figures count from the upgraded counters as from the records.
+    let counters = store.counters().expect("counters");
+    assert!(
+        !counters.is_empty(),
+        "the upgrade fills the figure counters"
+    );
+
+    // Opening the upgraded dir again changes nothing.
+    let log_id = store.meta().log_id.clone();
+    drop(store);
+    let again = reopen(&data);
+    assert_eq!(again.meta().log_id, log_id);
+    assert_eq!(again.last_seq(), Ok(events as u64));
+}
+
+/// Reopens a data dir whose previous handle was just dropped (sled releases its lock
+/// from a background thread, so the first attempts may find it still held).
+fn reopen(data: &Path) -> std::sync::Arc<dyn Store> {
+    for _ in 0..100 {
+        match lianluo_node::upgrade::open(data, "hezhou", StoreOptions::default()) {
+            Ok(s) => return s,
+            Err(store::StoreError::Locked { .. }) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("reopen: {e}"),
+        }
+    }
+    panic!("the data dir stayed locked");
+}
