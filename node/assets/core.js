@@ -1,7 +1,7 @@
 // Lianluo web dashboard, shared part: the page's language and words (t, label, from
 // labels.js and words.js), DOM helpers (build, h, s, add, link), time and format helpers
-// (when, paren, ago, cityNames), requests to the node's JSON API (api, optional, fail) and
-// the header bar. Exported on window.Lianluo for overview.js, records.js and app.js. Text
+// (when, paren, ago, cityNames), requests to the node's JSON API (api, optional, fail),
+// live updates from its change stream (live) and the header bar. Exported on window.Lianluo for overview.js, records.js and app.js. Text
 // is only ever set with textContent, never parsed as HTML; fail() sets <body data-error>.
 "use strict";
 
@@ -111,6 +111,37 @@
     });
   }
 
+  // ---- live updates ----
+
+  // Follows the node's changes (/api/watch, server-sent events) and calls onChange with
+  // the changed records (without history) once they stop arriving for a moment. The
+  // browser reconnects by itself, resuming after the last change it saw.
+  // <body data-live="1"> while connected.
+  function live(onChange) {
+    if (!window.EventSource) return;
+    let pending = [];
+    let timer = null;
+    const source = new EventSource("/api/watch");
+    source.addEventListener("open", function () { document.body.dataset.live = "1"; });
+    source.addEventListener("error", function () { document.body.dataset.live = "0"; });
+    source.addEventListener("change", function (e) {
+      let w = null;
+      try {
+        w = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      if (!w.records || !w.records.length) return;
+      pending = pending.concat(w.records);
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        const changed = pending;
+        pending = [];
+        onChange(changed);
+      }, 300);
+    });
+  }
+
   // ---- header ----
 
   function header(path) {
@@ -137,6 +168,6 @@
     L: L, LABELS: LABELS, t: t, label: label,
     build: build, h: h, s: s, add: add, link: link,
     when: when, paren: paren, ago: ago, cityNames: cityNames,
-    api: api, optional: optional, fail: fail, header: header,
+    api: api, optional: optional, fail: fail, header: header, live: live,
   };
 })();

@@ -1,5 +1,6 @@
 //! Subcommands of the `lianluo` binary.
 
+pub mod admin;
 pub mod backup;
 pub mod client;
 pub mod demo;

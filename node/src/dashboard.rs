@@ -82,11 +82,23 @@ pub async fn overview(
     let deadline = validate(&req)?;
     let started = tokio::time::Instant::now();
     let dash = &state.dashboard;
+    // The deadline bounds the whole answer, this node's own figures included.
     let (local, answers) = tokio::join!(
-        local_figures(state, req.year),
+        tokio::time::timeout(deadline, local_figures(state, req.year)),
         dash.peers.fetch(req.year, deadline, req.abort_on_partial)
     );
-    let local = local?;
+    let local = match local {
+        Ok(figures) => Some(figures?),
+        Err(_) => None,
+    };
+    if req.abort_on_partial && local.is_none() {
+        return Err(NodeError::Unavailable(format!(
+            "overview is partial and abort_on_partial was asked: {} (this node) timeout \
+             (its own figures took longer than {} ms); retry later",
+            state.config.city,
+            deadline.as_millis()
+        )));
+    }
     for a in &answers {
         if let Ok(f) = &a.result {
             dash.last_known
@@ -98,14 +110,7 @@ pub async fn overview(
         return Err(NodeError::Unavailable(abort_message(&answers)));
     }
     let links = crate::service::node::peer_states(state);
-    let mut cities = vec![CityOverview {
-        city: state.config.city.clone(),
-        outcome: "ok".into(),
-        figures: Some(local),
-        elapsed_ms: millis(started.elapsed()),
-        local: true,
-        ..CityOverview::default()
-    }];
+    let mut cities = vec![local_entry(state, local, started.elapsed(), deadline)];
     cities.extend(
         answers
             .iter()
@@ -123,6 +128,34 @@ pub async fn overview(
         )),
         cities,
     })
+}
+
+/// This node's entry: its figures, or a timeout when they missed the deadline.
+fn local_entry(
+    state: &NodeState,
+    figures: Option<CityFigures>,
+    elapsed: Duration,
+    deadline: Duration,
+) -> CityOverview {
+    let (outcome, error) = match &figures {
+        Some(_) => ("ok", String::new()),
+        None => (
+            "timeout",
+            format!(
+                "this node's own figures took longer than the deadline ({} ms)",
+                deadline.as_millis()
+            ),
+        ),
+    };
+    CityOverview {
+        city: state.config.city.clone(),
+        outcome: outcome.into(),
+        figures,
+        error,
+        elapsed_ms: millis(elapsed),
+        local: true,
+        ..CityOverview::default()
+    }
 }
 
 /// A peer's entry: its fresh figures, or its last known ones (stale), or how it failed;

@@ -41,23 +41,51 @@ mod https_tests;
 /// Content type of the Prometheus text format.
 pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// What every handler gets: the node, and whether it is ready.
+/// What every handler gets: the node, whether it is ready, and the shutdown signal that
+/// ends long-lived answers (`/api/watch`).
 #[derive(Clone)]
 struct Http {
     node: Arc<NodeState>,
     ready: Arc<AtomicBool>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// The routes, for embedding or testing (without the login that [`serve`] adds in
 /// `http.tls` mode).
 pub fn router(node: Arc<NodeState>, ready: Arc<AtomicBool>) -> Router {
+    router_until(node, ready, None)
+}
+
+/// The routes, with streams that end when `stop` turns true.
+fn router_until(
+    node: Arc<NodeState>,
+    ready: Arc<AtomicBool>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::routes())
         .merge(pages::routes())
-        .with_state(Http { node, ready })
+        .with_state(Http { node, ready, stop })
+}
+
+/// A shutdown future as a signal many may wait for (see [`stopped`]).
+fn signal(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Completes when `rx` turns true (or its sender is gone).
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await;
 }
 
 /// Serves the routes on `listener` until `shutdown` completes: plain HTTP, or HTTPS with
@@ -71,8 +99,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     match node.config.http_security {
         HttpSecurity::Plain => {
-            axum::serve(listener, router(node, ready))
-                .with_graceful_shutdown(shutdown)
+            let stop = signal(shutdown);
+            axum::serve(listener, router_until(node, ready, Some(stop.clone())))
+                .with_graceful_shutdown(stopped(stop))
                 .await
         }
         HttpSecurity::MutualTls => https::serve(listener, node, ready, shutdown).await,

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod locks;
 pub mod metrics;
 pub mod projection;
+pub mod recount;
 pub mod render;
 pub mod replication;
 pub mod server;

@@ -42,6 +42,9 @@ enum Command {
     Backup(cmd::backup::BackupArgs),
     /// Restore a stopped node's data from a backup file.
     Restore(cmd::backup::RestoreArgs),
+    /// Maintenance of a stopped node's data (recount the figures).
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCommand),
     #[command(flatten)]
     Client(cmd::client::ClientCommand),
 }
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Config(c) => cmd::node::check(c, cli.json),
         Command::Backup(a) => cmd::backup::run_backup(a, cli.json),
         Command::Restore(a) => cmd::backup::run_restore(a, cli.json),
+        Command::Admin(c) => cmd::admin::run(c, cli.json),
         other => runtime().and_then(|rt| {
             rt.block_on(async move {
                 match other {
@@ -69,7 +73,8 @@ fn main() -> ExitCode {
                     Command::Tls(_)
                     | Command::Config(_)
                     | Command::Backup(_)
-                    | Command::Restore(_) => Ok(()),
+                    | Command::Restore(_)
+                    | Command::Admin(_) => Ok(()),
                 }
             })
         }),

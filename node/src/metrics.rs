@@ -34,6 +34,8 @@ pub struct NodeFacts {
     pub durable_seq: u64,
     /// Bytes on disk (`None` when the store could not be read).
     pub store_size: Option<u64>,
+    /// Open `Records.Watch` streams (gRPC and `/api/watch`).
+    pub watch_streams: u64,
 }
 
 impl NodeFacts {
@@ -56,6 +58,9 @@ impl NodeFacts {
                 .size_on_disk()
                 .map_err(|e| warn("the store size", &e))
                 .ok(),
+            watch_streams: state
+                .watch_streams
+                .load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -165,6 +170,11 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             "Bytes the store uses on disk.",
             node.store_size,
         ),
+        (
+            "lianluo_watch_streams",
+            "Open change streams (Records.Watch and /api/watch), e.g. live dashboards.",
+            Some(node.watch_streams),
+        ),
     ];
     for (name, help, value) in node_gauges {
         head(
@@ -232,6 +242,7 @@ mod tests {
             last_seq: Some(42),
             durable_seq: 40,
             store_size: None,
+            watch_streams: 2,
         }
     }
 
@@ -273,6 +284,7 @@ mod tests {
             "lianluo_events_rejected_total{peer=\"qingyuan\"} 2",
             "lianluo_log_last_seq 42",
             "lianluo_log_durable_seq 40",
+            "lianluo_watch_streams 2",
             "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
             "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
         ] {
@@ -292,7 +304,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 10);
+        assert_eq!(text.matches("# HELP ").count(), 11);
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod sink;
 mod source;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use lianluo_federation::sync::SyncError;
 

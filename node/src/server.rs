@@ -144,6 +144,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         tls,
         dashboard,
         rpc_metrics: crate::metrics::RpcMetrics::new(),
+        watch_streams: std::sync::atomic::AtomicU64::new(0),
     });
     // Peers' signer certificates kept from earlier runs, so shared history verifies
     // before any peer reconnects.

@@ -8,7 +8,7 @@ pub mod limits;
 mod list;
 pub mod node;
 pub mod read;
-mod watch;
+pub mod watch;
 mod write;
 
 use std::sync::Arc;

@@ -43,6 +43,8 @@ pub struct NodeState {
     pub dashboard: crate::dashboard::Dashboard,
     /// gRPC calls on both listeners by service, method and code, for `/metrics`.
     pub rpc_metrics: crate::metrics::RpcMetrics,
+    /// Open change streams (`Records.Watch`, `/api/watch`), for `/metrics`.
+    pub watch_streams: std::sync::atomic::AtomicU64,
 }
 
 impl NodeState {

@@ -7,6 +7,11 @@
 //! request failed; [`Browser::page`] requires the first and refuses the second. With
 //! `LIANLUO_TEST_SCREENSHOTS=DIR` it also writes a PNG of every page it loads there.
 //!
+//! Pages are loaded in virtual time (Chromium fast-forwards timers and waits for every
+//! request), with the page's live updates off (`live=0`): an open change stream would
+//! hold virtual time still. [`Browser::open_live`] instead keeps a page open in real time,
+//! live updates on, and lets the test read it while it changes the node's data.
+//!
 //! Chromium is `$LIANLUO_CHROMIUM`, else `chromium`, `chromium-browser`,
 //! `google-chrome` or `google-chrome-stable` on `PATH`. Without it, [`Browser::for_test`]
 //! skips the test with a loud message, unless `LIANLUO_REQUIRE_BROWSER=1` (CI), which
@@ -23,6 +28,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::eventually;
+
+pub mod live;
 
 /// Longest a page may take to load, run and be dumped.
 pub const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -111,7 +118,8 @@ impl Browser {
     /// The DOM of `url` after its scripts ran, in `profile` (which keeps localStorage
     /// between pages).
     pub fn dump_dom_in(&self, profile: &Profile, url: &str) -> Result<String> {
-        let out = self.run(profile, &["--dump-dom".to_string(), url.to_string()])?;
+        let url = drawn_once(url);
+        let out = self.run(profile, &["--dump-dom".to_string(), url.clone()])?;
         if !out.contains("<html") {
             bail!("chromium dumped no document for {url}: {out}");
         }
@@ -150,12 +158,18 @@ impl Browser {
         Ok(page)
     }
 
+    /// `url` kept open in real time with its live updates on, driven over the DevTools
+    /// protocol (see [`live`]).
+    pub fn open_live(&self, url: &str) -> Result<live::LivePage> {
+        live::LivePage::open(&self.bin, url)
+    }
+
     /// A PNG of `url` at 1400×1000 (the page may be taller), written to `png`.
     pub fn screenshot(&self, url: &str, png: &Path) -> Result<()> {
         let args = [
             format!("--screenshot={}", png.display()),
             "--window-size=1400,1000".to_string(),
-            url.to_string(),
+            drawn_once(url),
         ];
         self.run(&Profile::new()?, &args)?;
         if !png.is_file() {
@@ -204,6 +218,12 @@ impl Browser {
         }
         Ok(out)
     }
+}
+
+/// `url` with the page's live updates off (see the module docs).
+fn drawn_once(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}live=0")
 }
 
 /// Reads a child's pipe to the end on a thread (so a full pipe never blocks it).

@@ -416,3 +416,43 @@ fn dashboard_pages_show_the_apis_figures_labels_and_history_in_chromium() -> Res
     check_partial(&browser, &base, &http)?;
     no_panics(&fed)
 }
+
+/// Title of the record made while the page is open.
+const LIVE_TITLE: &str = "页面打开后新增的建议";
+
+#[test]
+fn dashboard_pages_redraw_themselves_when_records_change() -> Result<()> {
+    let Some(browser) = Browser::for_test("dashboard_web")? else {
+        return Ok(());
+    };
+    let fed = Federation::init()?;
+    let hz = fed.start("hezhou")?;
+    let cli = hz.cli("coordinator");
+    create_suggestion(&cli, "页面打开前的建议", &[])?;
+    let http = hz
+        .http
+        .clone()
+        .context("hezhou's node announces its http address")?;
+    let mut page = browser.open_live(&format!("http://{http}/records"))?;
+    // Drawn, and following the node's changes.
+    page.wait_until("document.body.dataset.live === '1'", REPL)?;
+    let before = page.dom()?;
+    ensure!(!before.shows_text(LIVE_TITLE), "shown before it was made");
+    let made = create_suggestion(&cli, LIVE_TITLE, &[])?;
+    page.wait_until("Number(document.body.dataset.refreshes || 0) >= 1", REPL)?;
+    let after = page.dom()?;
+    ensure!(
+        after.shows_text(LIVE_TITLE),
+        "record {made} made while the page was open is not shown: {}",
+        after.html
+    );
+    ensure!(
+        after
+            .first("body")
+            .and_then(|b| b.attr("data-error"))
+            .is_none(),
+        "{}",
+        after.html
+    );
+    no_panics(&fed)
+}

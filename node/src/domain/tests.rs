@@ -11,7 +11,7 @@ mod machine;
 pub(crate) mod station;
 mod station_table;
 pub(crate) mod suggestion;
-mod suggestion_more;
+pub(crate) mod suggestion_more;
 mod suggestion_table;
 mod validate;
 
@@ -23,7 +23,7 @@ use super::{fold, kind_of, FoldEvent, Folded};
 /// 2026-03-01T00:00:00Z in Unix milliseconds.
 pub(crate) const T0: u64 = 1_772_323_200_000;
 /// One day in milliseconds.
-pub(super) const DAY: u64 = 86_400_000;
+pub(crate) const DAY: u64 = 86_400_000;
 
 /// Lowercase hex SHA-256, as event ids are.
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
@@ -61,6 +61,11 @@ impl Rec {
 
     /// Like [`Rec::new`], with the record id's random part `n` (distinct records).
     pub fn numbered(n: u128, origin: &str, partners: &[&str], change: K) -> Rec {
+        Rec::created(n, T0, origin, partners, change)
+    }
+
+    /// Like [`Rec::numbered`], created at `wall_ms`.
+    pub fn created(n: u128, wall_ms: u64, origin: &str, partners: &[&str], change: K) -> Rec {
         let id = format!("{origin}-{}", ulid::Ulid::from_parts(T0, n));
         let kind = kind_of(&change);
         let mut participants = vec![origin.to_owned()];
@@ -69,7 +74,7 @@ impl Rec {
             id,
             kind,
             events: Vec::new(),
-            clock: T0,
+            clock: wall_ms,
         };
         let mut body = rec.body(origin, Vec::new(), change);
         body.participants = participants;

@@ -6,10 +6,16 @@
 //! - `GET /api/peers` → `PeersResponse` (this node's link to each peer)
 //! - `GET /api/records?kind=&status=&city=&station_id=&text=&overdue=&updated_since=&year=&page_size=&page_token=`
 //!   → `ListResponse`
-//! - `GET /api/records/{id}` → `Record` with its full, re-verified history
+//! - `GET /api/records/{id}?verify=` → `Record` with its full history (`verify=true`
+//!   checks every signature again now)
+//! - `GET /api/watch?since=` → a `text/event-stream` of `WatchResponse`s (event `change`,
+//!   id = the cursor): the records changed after `since`, then live; without `since` (or
+//!   a `Last-Event-ID` from a reconnecting browser) it starts at the node's current
+//!   position, so a page only hears of what changes while it is open
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -30,6 +36,7 @@ pub(super) fn routes() -> Router<Http> {
         .route("/api/peers", get(peers))
         .route("/api/records", get(records))
         .route("/api/records/{id}", get(record))
+        .route("/api/watch", get(watch))
         .route("/api/{*rest}", get(unknown))
 }
 
@@ -162,18 +169,53 @@ async fn record(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(e) = Query::parse(raw.as_deref(), &[]) {
-        return node_error(&e);
-    }
-    answer(crate::service::read::get(&http.node, &id).await)
+    let verify = match Query::parse(raw.as_deref(), &["verify"]).and_then(|q| q.flag("verify")) {
+        Ok(v) => v,
+        Err(e) => return node_error(&e),
+    };
+    answer(crate::service::read::get_checked(&http.node, &id, verify).await)
+}
+
+/// `/api/watch`: the node's changes as server-sent events (see the module docs).
+async fn watch(State(http): State<Http>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let asked = Query::parse(raw.as_deref(), &["since"]).and_then(|q| q.whole::<u64>("since"));
+    let since = match asked {
+        Ok(since) => since,
+        Err(e) => return node_error(&e),
+    };
+    // A reconnecting EventSource sends the id of the last event it saw.
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let since = resumed
+        .or(since)
+        .unwrap_or_else(|| *http.node.durable.borrow());
+    let stream = crate::service::watch::start(http.node.clone(), since, http.stop.clone());
+    let events = tokio_stream::StreamExt::map(stream, |r| {
+        let event = match r {
+            Ok(w) => match serde_json::to_string(&w) {
+                Ok(data) => Event::default()
+                    .event("change")
+                    .id(w.cursor.to_string())
+                    .data(data),
+                Err(e) => Event::default().event("failed").data(e.to_string()),
+            },
+            Err(status) => Event::default().event("failed").data(status.message()),
+        };
+        Ok::<_, std::convert::Infallible>(event)
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response()
 }
 
 async fn unknown(Path(rest): Path<String>) -> Response {
     error(
         StatusCode::NOT_FOUND,
         &format!(
-            "no API route /api/{rest}; the API has /api/overview, /api/peers, /api/records \
-             and /api/records/{{id}}"
+            "no API route /api/{rest}; the API has /api/overview, /api/peers, /api/records, \
+             /api/records/{{id}} and /api/watch"
         ),
     )
 }

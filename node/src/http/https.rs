@@ -142,22 +142,16 @@ pub(super) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let local = listener.local_addr()?;
-    // One signal stops both the acceptor and the server.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
+    // One signal stops the acceptor, the server and its streams.
+    let stop_rx = super::signal(shutdown);
+    let stopped = super::stopped;
     let incoming = tls_incoming(listener, node.tls.api.clone(), stopped(stop_rx.clone()));
     let listener = TlsListener {
         incoming: Box::pin(incoming),
         local,
         max_age: node.config.max_stream,
     };
-    let app = super::router(node.clone(), ready)
+    let app = super::router_until(node.clone(), ready, Some(stop_rx.clone()))
         .layer(axum::middleware::from_fn_with_state(node, require_role));
     axum::serve(
         listener,

@@ -46,11 +46,16 @@ impl Query {
 
     /// A whole number; 0 when absent or empty.
     pub(super) fn number(&self, name: &str) -> Result<u32, NodeError> {
+        self.whole(name).map(Option::unwrap_or_default)
+    }
+
+    /// A whole number, `None` when absent or empty.
+    pub(super) fn whole<N: std::str::FromStr>(&self, name: &str) -> Result<Option<N>, NodeError> {
         let v = self.text(name);
         if v.is_empty() {
-            return Ok(0);
+            return Ok(None);
         }
-        v.parse().map_err(|_| {
+        v.parse().map(Some).map_err(|_| {
             NodeError::invalid(
                 name,
                 format!("{v:?} is not a whole number; write digits only, e.g. {name}=2026"),

@@ -29,7 +29,7 @@ use crate::service::RecordsService;
 use crate::state::NodeState;
 
 /// A node under test.
-pub(super) struct Node {
+pub(crate) struct Node {
     pub state: Arc<NodeState>,
     pub source: NodeSource,
     pub sink: NodeSink,
@@ -40,7 +40,7 @@ pub(super) struct Node {
 }
 
 /// Nodes of a federation of `cities`, each listing the others as peers.
-pub(super) struct Fed {
+pub(crate) struct Fed {
     dir: TempDir,
     cities: Vec<String>,
     pub nodes: BTreeMap<String, Node>,

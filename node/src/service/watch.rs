@@ -4,6 +4,7 @@
 //! is now, and waits for the durable head to move; a quiet stream sends an empty response
 //! every [`HEARTBEAT`] so the client knows it is alive.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +49,7 @@ async fn run(
     tx: mpsc::Sender<Result<WatchResponse, Status>>,
     mut stop: Option<watch::Receiver<bool>>,
 ) {
+    let _open = Open::count(&state);
     let mut head = state.durable.subscribe();
     let mut cursor = since;
     if cursor > *head.borrow() {
@@ -96,6 +98,22 @@ async fn run(
     }
 }
 
+/// Counts an open stream in the node's metrics while it lives.
+struct Open(Arc<NodeState>);
+
+impl Open {
+    fn count(state: &Arc<NodeState>) -> Open {
+        state.watch_streams.fetch_add(1, Ordering::Relaxed);
+        Open(state.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.watch_streams.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Completes when the node shuts down; never without a shutdown signal.
 async fn stopping(stop: Option<&mut watch::Receiver<bool>>) {
     match stop {
@@ -140,3 +158,6 @@ async fn changes(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

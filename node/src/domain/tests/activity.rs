@@ -37,7 +37,7 @@ pub(crate) fn reported() -> K {
     })
 }
 
-pub(super) fn cancelled() -> K {
+pub(crate) fn cancelled() -> K {
     K::ActivityCancelled(ActivityCancelled {
         reason: "汛期道路中断".into(),
     })

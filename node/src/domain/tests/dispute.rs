@@ -19,7 +19,7 @@ pub(crate) fn reported() -> K {
     })
 }
 
-pub(super) fn session(place: &str) -> K {
+pub(crate) fn session(place: &str) -> K {
     K::DisputeSession(DisputeSession {
         date: "2026-03-10".into(),
         place: place.into(),
@@ -28,17 +28,17 @@ pub(super) fn session(place: &str) -> K {
     })
 }
 
-pub(super) fn agreed(terms: &str) -> K {
+pub(crate) fn agreed(terms: &str) -> K {
     K::DisputeAgreed(DisputeAgreed {
         terms: terms.into(),
     })
 }
 
-pub(super) fn confirm() -> K {
+pub(crate) fn confirm() -> K {
     K::DisputeConfirmed(DisputeConfirmed::default())
 }
 
-pub(super) fn check(passed: bool) -> K {
+pub(crate) fn check(passed: bool) -> K {
     K::DisputeChecked(DisputeChecked {
         date: "2026-06-01".into(),
         passed,
@@ -46,26 +46,26 @@ pub(super) fn check(passed: bool) -> K {
     })
 }
 
-pub(super) fn resolve() -> K {
+pub(crate) fn resolve() -> K {
     K::DisputeResolved(DisputeResolved {
         note: "界桩已立".into(),
     })
 }
 
-pub(super) fn failed() -> K {
+pub(crate) fn failed() -> K {
     K::DisputeFailed(DisputeFailed {
         reason: "一方反悔".into(),
     })
 }
 
-pub(super) fn escalate() -> K {
+pub(crate) fn escalate() -> K {
     K::DisputeEscalated(DisputeEscalated {
         to: "省人民政府".into(),
         reason: "调解未成".into(),
     })
 }
 
-pub(super) fn withdraw() -> K {
+pub(crate) fn withdraw() -> K {
     K::DisputeWithdrawn(DisputeWithdrawn::default())
 }
 

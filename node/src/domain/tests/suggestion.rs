@@ -34,7 +34,7 @@ pub(crate) fn answer(text: &str) -> K {
     })
 }
 
-pub(super) fn rate(r: Rating) -> K {
+pub(crate) fn rate(r: Rating) -> K {
     K::SuggestionRated(SuggestionRated {
         rating: r as i32,
         comment: "代表意见".into(),

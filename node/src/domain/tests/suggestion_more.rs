@@ -9,13 +9,13 @@ use super::suggestion::{answer, answered, dispatch, dispatched, progress, rate, 
 use super::{status_ok, Rec, DAY, T0};
 use crate::domain::{local_date, refresh_overdue};
 
-pub(super) fn reopen() -> K {
+pub(crate) fn reopen() -> K {
     K::SuggestionReopened(SuggestionReopened {
         reason: "群众反映仍未解决".into(),
     })
 }
 
-pub(super) fn carry(to_year: u32) -> K {
+pub(crate) fn carry(to_year: u32) -> K {
     K::SuggestionCarriedOver(SuggestionCarriedOver {
         to_year,
         reason: "跨年度办理".into(),

@@ -1,0 +1,216 @@
+//! For random records of every kind at three cities, with random acts (allowed or not),
+//! dates across three years and concurrent branches: the counters kept incrementally
+//! equal a recount from the events, and the figures they give equal the figures counted
+//! record by record (`dashboard::figures::compute`, the reference) for every year. A
+//! counter that drifts is found and fixed.
+
+use lianluo_proto::change::Kind as K;
+use lianluo_proto::{ActivityKind, ActivityPlanned, Deputy, Rating};
+use proptest::prelude::*;
+use prost::Message;
+
+use super::recount;
+use crate::dashboard::figures::{compute, from_counters};
+use crate::domain::tests::suggestion_more::{carry, reopen};
+use crate::domain::tests::{activity, dispute, station, suggestion, Rec, DAY, T0};
+use crate::domain::{EventId, FoldEvent};
+use crate::ingest::{self, Incoming};
+use crate::store::{open_sled, StoreOptions};
+
+const CITIES: [&str; 3] = ["hezhou", "qingyuan", "yongzhou"];
+/// 2026-06-15T04:00:00Z: figures are asked for as of this day.
+const NOW: u64 = T0 + 106 * DAY + 4 * 3_600_000;
+
+/// One generated record: kind, origin, partner mask, creation day offset, acts.
+type Spec = (usize, usize, u8, u64, Vec<(usize, usize, u64, u8)>);
+
+fn arb_spec() -> impl Strategy<Value = Spec> {
+    let act = (0..10usize, 0..3usize, 0..800u64, any::<u8>());
+    (
+        0..4usize,
+        0..3usize,
+        any::<u8>(),
+        0..900u64,
+        prop::collection::vec(act, 0..8),
+    )
+}
+
+fn creation(kind: usize, day: u64, bits: u8) -> K {
+    let year = 2025 + (day / 365) as u32;
+    match kind {
+        0 => station::registered(),
+        1 => suggestion::submitted(if bits & 1 == 0 { 0 } else { year }),
+        2 => dispute::reported(),
+        _ => K::ActivityPlanned(ActivityPlanned {
+            title: "联合视察".into(),
+            activity_kind: ActivityKind::JointResearch as i32,
+            station_id: String::new(),
+            date: format!("{year}-0{}-1{}", 1 + bits % 9, bits % 10),
+            place: "江华".into(),
+            description: String::new(),
+        }),
+    }
+}
+
+fn act(kind: usize, which: usize, day: u64, bits: u8) -> K {
+    let date = |d: u64| {
+        let t = time::Date::from_calendar_date(2025, time::Month::January, 1)
+            .map(|s| s + time::Duration::days(d as i64))
+            .unwrap_or(time::Date::MIN);
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
+    match (kind, which % 5) {
+        (0, 0) => station::close("撤并"),
+        (0, _) => station::add(CITIES[usize::from(bits) % 3]),
+        (1, 0) => suggestion::dispatch("交通运输局", &date(day)),
+        (1, 1) => suggestion::answer("已答复"),
+        (1, 2) => suggestion::rate(match bits % 3 {
+            0 => Rating::Satisfied,
+            1 => Rating::BasicallySatisfied,
+            _ => Rating::Unsatisfied,
+        }),
+        (1, 3) if bits.is_multiple_of(2) => reopen(),
+        (1, 3) => carry(2026 + u32::from(bits % 3)),
+        (1, _) => suggestion::close(),
+        (2, 0) => dispute::session("联络站"),
+        (2, 1) => dispute::agreed("以山脊为界"),
+        (2, 2) => dispute::confirm(),
+        (2, 3) => dispute::check(!bits.is_multiple_of(4)),
+        (2, _) if bits.is_multiple_of(3) => dispute::withdraw(),
+        (2, _) => dispute::resolve(),
+        (_, 0) if bits.is_multiple_of(5) => activity::cancelled(),
+        (_, _) => K::ActivityReported(lianluo_proto::ActivityReported {
+            held_on: date(day),
+            deputies: (0..(bits % 4))
+                .map(|i| Deputy {
+                    name: format!("代表{}", (bits / 4 + i) % 5),
+                    city: CITIES[usize::from(i) % 3].into(),
+                })
+                .collect(),
+            opinions_collected: u32::from(bits % 7),
+            problems_solved: u32::from(bits % 3),
+            report: String::new(),
+        }),
+    }
+}
+
+fn build(n: usize, spec: &Spec) -> Rec {
+    let (kind, origin, mask, day, acts) = spec;
+    let partners: Vec<&str> = CITIES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != *origin && mask & (1 << i) != 0)
+        .map(|(_, c)| *c)
+        .collect();
+    let created = T0 + (day % 700) * DAY - 300 * DAY;
+    let change = creation(*kind, *day, *mask);
+    let mut rec = Rec::created(n as u128, created, CITIES[*origin], &partners, change);
+    for (which, author, d, bits) in acts {
+        let heads = rec.heads();
+        // Now and then an act made concurrently with the last one.
+        let parents = if bits.is_multiple_of(7) && rec.events.len() > 1 {
+            rec.events[rec.events.len() - 2..rec.events.len() - 1]
+                .iter()
+                .map(|e| e.id.clone())
+                .collect()
+        } else {
+            heads
+        };
+        rec.at(T0 + d * DAY - 300 * DAY);
+        rec.act_on(CITIES[*author], parents, act(*kind, *which, *d, *bits));
+    }
+    rec
+}
+
+fn incoming(ev: &FoldEvent) -> Incoming {
+    Incoming {
+        id: EventId::parse(&ev.id).expect("id"),
+        signed: lianluo_proto::SignedEvent {
+            body: ev.body.encode_to_vec(),
+            signature: vec![0x30],
+            signer_cert_sha256: "ab".repeat(32),
+        },
+        body: ev.body.clone(),
+        verified: true,
+    }
+}
+
+fn check(specs: &[Spec]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open_sled(dir.path(), "hezhou", StoreOptions::default()).expect("open");
+    for (n, spec) in specs.iter().enumerate() {
+        let rec = build(n, spec);
+        // Each record in two commits, so counters move step by step.
+        let (first, rest) = rec.events.split_at(rec.events.len().min(2));
+        for part in [first, rest] {
+            let planned = ingest::plan(
+                store.as_ref(),
+                "hezhou",
+                part.iter().map(incoming).collect(),
+            )
+            .expect("plan");
+            store.commit(planned.commit).expect("commit");
+        }
+    }
+    let r = recount(store.as_ref(), "hezhou", false).expect("recount");
+    assert!(r.clean(), "{r:?}");
+    let today = crate::domain::local_date(NOW);
+    let records = crate::render::all(store.as_ref(), today).expect("records");
+    let counters = store.counters().expect("counters");
+    for year in [0, 2024, 2025, 2026, 2027] {
+        let mut got = from_counters("hezhou", year, NOW, &counters);
+        let want = compute("hezhou", year, NOW, &records);
+        got.computed_at = want.computed_at.clone();
+        assert_eq!(got, want, "figures of {year}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn recount_equals_the_incremental_counters_and_figures_equal_a_count_of_records(
+        specs in prop::collection::vec(arb_spec(), 1..12)
+    ) {
+        check(&specs);
+    }
+}
+
+#[test]
+fn recount_finds_a_counter_that_drifted_and_fixes_it() {
+    let specs: Vec<Spec> = vec![
+        (1, 0, 0b010, 400, vec![(0, 0, 420, 1), (0, 1, 421, 2)]),
+        (3, 0, 0b100, 410, vec![(1, 0, 430, 7)]),
+        (0, 0, 0, 10, vec![]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open_sled(dir.path(), "hezhou", StoreOptions::default()).expect("open");
+    for (n, spec) in specs.iter().enumerate() {
+        let events = build(n, spec).events.iter().map(incoming).collect();
+        let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
+        store.commit(planned.commit).expect("commit");
+    }
+    assert!(recount(store.as_ref(), "hezhou", false)
+        .expect("recount")
+        .clean());
+    let mut counters: std::collections::BTreeMap<Vec<u8>, i64> =
+        store.counters().expect("c").into_iter().collect();
+    let members = store.members().expect("m").into_iter().collect();
+    let (k, v) = counters.iter_mut().next().expect("a counter");
+    let key = k.clone();
+    *v += 5;
+    store.replace_counters(counters, members).expect("drift");
+    let found = recount(store.as_ref(), "hezhou", false).expect("recount");
+    assert_eq!(found.differences.len(), 1, "{found:?}");
+    assert_eq!(
+        found.differences[0].stored - found.differences[0].recounted,
+        5
+    );
+    assert!(!found.fixed);
+    let fixed = recount(store.as_ref(), "hezhou", true).expect("fix");
+    assert!(fixed.fixed);
+    assert!(recount(store.as_ref(), "hezhou", false)
+        .expect("again")
+        .clean());
+    assert!(store.counters().expect("c").iter().any(|(k, _)| *k == key));
+}
