@@ -148,7 +148,7 @@ impl fmt::Display for UserIdentity {
 /// The SPIFFE id of a DER certificate, checked to belong to `trust_domain`. The
 /// certificate must already be verified (TLS handshake or [`verify_issued_by`]).
 pub fn spiffe_id_from_cert(der: &[u8], trust_domain: &str) -> Result<SpiffeId, IdentityError> {
-    let id = SpiffeId::from_cert_der(der).map_err(|e| IdentityError::Certificate(e.to_string()))?;
+    let id = parsed_id(der)?;
     if id.trust_domain() != trust_domain {
         return Err(IdentityError::WrongTrustDomain {
             id: id.to_string(),
@@ -156,6 +156,31 @@ pub fn spiffe_id_from_cert(der: &[u8], trust_domain: &str) -> Result<SpiffeId, I
             expected: trust_domain.to_string(),
         });
     }
+    Ok(id)
+}
+
+/// Certificates whose id was read lately (a client sends its certificate once per
+/// connection, then makes many calls on it); forgotten all at once when full.
+static IDS: std::sync::Mutex<Option<std::collections::HashMap<Vec<u8>, SpiffeId>>> =
+    std::sync::Mutex::new(None);
+
+/// Most certificates [`IDS`] remembers.
+const IDS_MAX: usize = 1024;
+
+/// The SPIFFE id in a certificate, parsed once per certificate seen lately: parsing X.509
+/// costs more than a whole authenticated no-op call otherwise.
+fn parsed_id(der: &[u8]) -> Result<SpiffeId, IdentityError> {
+    let lock = || IDS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(id) = lock().as_ref().and_then(|m| m.get(der)) {
+        return Ok(id.clone());
+    }
+    let id = SpiffeId::from_cert_der(der).map_err(|e| IdentityError::Certificate(e.to_string()))?;
+    let mut ids = lock();
+    let map = ids.get_or_insert_with(std::collections::HashMap::new);
+    if map.len() >= IDS_MAX {
+        map.clear();
+    }
+    map.insert(der.to_vec(), id.clone());
     Ok(id)
 }
 

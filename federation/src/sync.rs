@@ -10,6 +10,7 @@
 //! reporting into a [`PeerRegistry`] read by the API, CLI and metrics. Reconnect delays:
 //! [`backoff_delay`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lianluo_proto::{CityFigures, SignedEvent, SyncBatch};
@@ -115,8 +116,14 @@ pub trait SyncSink: Send + Sync + 'static {
     /// The durable cursor for `peer`, if any.
     async fn cursor(&self, peer: &PeerCity) -> Result<Option<Cursor>, SyncError>;
     /// Verifies and applies `batch` from `peer`; stores accepted events and the new
-    /// cursor in one atomic, flushed write.
-    async fn apply(&self, peer: &PeerCity, batch: SyncBatch) -> Result<ApplyReport, SyncError>;
+    /// cursor in one atomic write, durable before the events are served to anyone.
+    async fn apply(&self, peer: &PeerCity, batch: Arc<SyncBatch>)
+        -> Result<ApplyReport, SyncError>;
+
+    /// Says that `batch` is the next one `apply` will get from `peer`, while the one
+    /// before it is still being applied: a sink may start the work that does not depend
+    /// on the earlier batch (checking signatures) so the two overlap. Optional.
+    fn prepare(&self, _peer: &PeerCity, _batch: &Arc<SyncBatch>) {}
 }
 
 /// Tunables of the protocol.
@@ -140,7 +147,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            batch_size: 256,
+            batch_size: 1024,
             heartbeat: Duration::from_secs(2),
             max_stream_age: Duration::from_secs(300),
             min_backoff: Duration::from_millis(200),

@@ -41,7 +41,8 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    fn fold_event(&self) -> FoldEvent {
+    /// The event as the fold takes it.
+    pub fn fold_event(&self) -> FoldEvent {
         FoldEvent {
             id: self.id.hex(),
             body: self.body.clone(),
@@ -216,6 +217,8 @@ fn refold(store: &dyn Store, record: &RecordId, new: &[Incoming]) -> Result<Refo
         state: folded.state,
         heads,
         steps: u32::try_from(steps.len()).unwrap_or(u32::MAX),
+        // The store lays out the history (`HistoryWrite`).
+        tail: Vec::new(),
     };
     Ok(Refolded {
         entry,

@@ -20,7 +20,7 @@ pub use layer::{Metered, MeteredBody, RpcMetricsLayer};
 pub use rpc::{code_name, Call, Port, RpcMetrics, BUCKETS, OTHER};
 
 /// What [`render_parts`] shows about the node itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeFacts {
     /// The node's city.
     pub city: String,
@@ -36,6 +36,8 @@ pub struct NodeFacts {
     pub store_size: Option<u64>,
     /// Open `Records.Watch` streams (gRPC and `/api/watch`).
     pub watch_streams: u64,
+    /// The group commit's flushes so far.
+    pub flushes: crate::store::FlushTotals,
 }
 
 impl NodeFacts {
@@ -61,6 +63,7 @@ impl NodeFacts {
             watch_streams: state
                 .watch_streams
                 .load(std::sync::atomic::Ordering::Relaxed),
+            flushes: state.flusher.totals(),
         }
     }
 }
@@ -189,6 +192,34 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             let _ = writeln!(out, "{name} {v}");
         }
     }
+    let flush_counters = [
+        (
+            "lianluo_store_flushes_total",
+            "Flushes that made acknowledged writes durable (each shared by its callers).",
+            node.flushes.flushes.to_string(),
+        ),
+        (
+            "lianluo_store_flushed_writes_total",
+            "Writes acknowledged after a shared flush (divided by the flushes: the group size).",
+            node.flushes.callers.to_string(),
+        ),
+        (
+            "lianluo_store_flush_seconds_total",
+            "Time spent flushing (divided by the flushes: the mean flush time).",
+            format!("{:.6}", node.flushes.seconds),
+        ),
+    ];
+    for (name, help, value) in flush_counters {
+        head(
+            &mut out,
+            &Family {
+                name,
+                kind: "counter",
+                help,
+            },
+        );
+        let _ = writeln!(out, "{name} {value}");
+    }
     head(
         &mut out,
         &Family {
@@ -243,6 +274,11 @@ mod tests {
             durable_seq: 40,
             store_size: None,
             watch_streams: 2,
+            flushes: crate::store::FlushTotals {
+                flushes: 4,
+                callers: 10,
+                seconds: 0.5,
+            },
         }
     }
 
@@ -285,6 +321,9 @@ mod tests {
             "lianluo_log_last_seq 42",
             "lianluo_log_durable_seq 40",
             "lianluo_watch_streams 2",
+            "lianluo_store_flushes_total 4",
+            "lianluo_store_flushed_writes_total 10",
+            "lianluo_store_flush_seconds_total 0.500000",
             "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
             "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
         ] {
@@ -304,7 +343,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 11);
+        assert_eq!(text.matches("# HELP ").count(), 14);
     }
 
     #[test]

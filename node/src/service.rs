@@ -5,7 +5,7 @@
 pub mod auth;
 pub mod dashboard;
 pub mod limits;
-mod list;
+pub mod list;
 pub mod node;
 pub mod read;
 pub mod watch;

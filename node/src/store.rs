@@ -34,7 +34,7 @@ mod sled;
 mod tests;
 mod values;
 
-pub use flusher::Flusher;
+pub use flusher::{FlushTotals, Flusher};
 pub use values::Migrate;
 
 /// Version of the on-disk layout this build writes. Version 1 (the API record with its
@@ -119,7 +119,16 @@ pub struct RecordEntry {
     pub heads: Vec<Head>,
     /// Number of history steps (events) of the record.
     pub steps: u32,
+    /// The latest history steps (fewer than [`HISTORY_CHUNK`]); earlier ones are kept in
+    /// chunks of that many. Kept by the store: a [`RecordWrite`] says what changes in
+    /// [`RecordWrite::history`], whatever its entry's tail holds.
+    pub tail: Vec<HistoryStep>,
 }
+
+/// History steps are kept with the record's entry, and moved into a chunk of their own
+/// when this many have gathered: an event rewrites its record's entry anyway, so its step
+/// costs no write of its own, and the entry never grows past this many steps.
+pub const HISTORY_CHUNK: usize = 64;
 
 /// One event in a record's history, in fold order: applied, or rejected with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +141,8 @@ pub struct HistoryStep {
 
 /// Which history steps a record write sets: steps `from..from + steps.len()`, and any
 /// older steps from there up to `old_len` are removed (a re-fold may shorten nothing, but
-/// a write never leaves stale steps behind).
+/// a write never leaves stale steps behind). `from` is `old_len` (steps appended) or 0
+/// (the history rewritten).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HistoryWrite {
     /// First position written.

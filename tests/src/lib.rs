@@ -2,12 +2,14 @@
 //! disk. A [`Federation`] is a temp dir set up by `lianluo demo --init-only`, with every
 //! node listening on port 0 and every directed federation link running through a
 //! [`LinkProxy`] the test can cut, heal or reroute; [`NodeProc`] runs one node and is
-//! killed on drop; [`Cli`] drives the real binary as a coordinator would.
+//! killed on drop; [`Cli`] drives the real binary as a coordinator would, and [`grpc`]
+//! speaks the client API directly when a test writes thousands of records.
 
 pub mod browser;
 pub mod check;
 pub mod fake_peer;
 pub mod federation;
+pub mod grpc;
 pub mod node;
 pub mod proxy;
 

@@ -132,6 +132,11 @@ impl NodeProc {
         Ok(path)
     }
 
+    /// The demo dir the node runs under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The profile of this city's `role` user.
     pub fn profile(&self, role: &str) -> PathBuf {
         self.root

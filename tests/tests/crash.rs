@@ -93,3 +93,74 @@ fn every_acknowledged_write_survives_sigkill() -> Result<()> {
     assert_eq!(n, 33, "no record lost and none duplicated");
     Ok(())
 }
+
+/// Events written at Hezhou while Qingyuan is down: 100,000 with `LIANLUO_LONG=1` (the
+/// long fault runs), fewer in the default suite.
+fn catch_up_events() -> usize {
+    if std::env::var("LIANLUO_LONG").is_ok_and(|v| v == "1") {
+        100_000
+    } else {
+        5_000
+    }
+}
+
+/// A gauge of `node`'s `/metrics` (`None` while it does not answer).
+fn gauge(node: &lianluo_tests::NodeProc, name: &str) -> Option<u64> {
+    let http = node.http.as_deref()?;
+    let (_, text) = lianluo_tests::browser::http_get(http, "/metrics").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn a_node_killed_during_catch_up_resumes_without_gaps_or_duplicates() -> Result<()> {
+    use std::time::Duration;
+    let fed = Federation::init()?;
+    let hz = fed.start("hezhou")?;
+    let n = catch_up_events();
+    let rt = tokio::runtime::Runtime::new()?;
+    let made = rt.block_on(async {
+        let ch = lianluo_tests::grpc::channel(&hz, "coordinator").await?;
+        lianluo_tests::grpc::create_suggestions(ch, n, &["qingyuan"], 16).await
+    })?;
+    anyhow::ensure!(made.len() == n);
+    let head = lianluo_tests::eventually(Duration::from_secs(30), "hezhou's log durable", || {
+        gauge(&hz, "lianluo_log_durable_seq").filter(|s| *s == n as u64)
+    })?;
+
+    // Qingyuan starts catching up; it is killed once it holds some but not all.
+    let mut qy = fed.start("qingyuan")?;
+    let at_kill = lianluo_tests::eventually_every(
+        Duration::from_secs(300),
+        Duration::from_millis(10),
+        "qingyuan part way through the catch-up",
+        || gauge(&qy, "lianluo_log_last_seq").filter(|s| *s >= head / 10),
+    )?;
+    qy.kill();
+    anyhow::ensure!(
+        at_kill < head,
+        "qingyuan caught up ({at_kill} of {head}) before it could be killed"
+    );
+
+    let qy = fed.start("qingyuan")?;
+    lianluo_tests::eventually(Duration::from_secs(600), "qingyuan caught up", || {
+        gauge(&qy, "lianluo_log_last_seq").filter(|s| *s >= head)
+    })?;
+    // Every event exactly once: a duplicate would take a seq of its own, a gap leave a
+    // record out.
+    let settled = gauge(&qy, "lianluo_log_last_seq").unwrap_or_default();
+    anyhow::ensure!(
+        settled == head,
+        "qingyuan holds {settled} events, hezhou wrote {head}"
+    );
+    let listed = lianluo_tests::check::list_all(&qy.cli("viewer"))?;
+    let missing: Vec<&String> = made.iter().filter(|id| !listed.contains_key(*id)).collect();
+    anyhow::ensure!(
+        missing.is_empty() && listed.len() == n,
+        "{} of {n} records missing at qingyuan (first: {:?}); it lists {}",
+        missing.len(),
+        missing.first(),
+        listed.len()
+    );
+    Ok(())
+}

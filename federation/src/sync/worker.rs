@@ -159,36 +159,35 @@ impl Worker {
         }
     }
 
-    /// Opens a stream from our durable cursor and applies batches until it ends.
+    /// Opens a stream from our durable cursor and applies batches until it ends. The next
+    /// batch is read while one is applied, and handed to the sink to prepare (check its
+    /// signatures) meanwhile.
     async fn stream(&mut self) -> Result<SessionEnd, SessionEnd> {
         let (mut stream, mut position) = self.open().await?;
-        let peer = self.peer.clone();
-        let idle = self.settings.idle_timeout;
+        let ahead = ReadAhead {
+            peer: self.peer.clone(),
+            sink: self.sink.clone(),
+            idle: self.settings.idle_timeout,
+            shutdown: self.shutdown.clone(),
+        };
+        let mut next = ahead.read(&mut stream).await?;
         let mut received = false;
         loop {
-            let next = tokio::select! {
-                _ = stopping(&mut self.shutdown) => return Err(SessionEnd::Shutdown),
-                next = tokio::time::timeout(idle, stream.message()) => next,
-            };
-            let batch = next
-                .map_err(|_| {
-                    SessionEnd::Failed(format!(
-                        "no batch or heartbeat from {peer} for {idle:?}; the stream is dead"
-                    ))
-                })?
-                .map_err(|status| SessionEnd::Failed(describe(&status)))?;
-            match batch {
-                Some(batch) => {
-                    received = true;
-                    self.handle(batch, &mut position).await?;
-                }
-                None if received => return Ok(SessionEnd::Rotated),
-                None => {
-                    return Err(SessionEnd::Failed(format!(
-                        "{peer} ended the stream without sending a batch"
+            let Some(batch) = next.take() else {
+                return if received {
+                    Ok(SessionEnd::Rotated)
+                } else {
+                    Err(SessionEnd::Failed(format!(
+                        "{} ended the stream without sending a batch",
+                        self.peer
                     )))
-                }
-            }
+                };
+            };
+            received = true;
+            let (handled, following) =
+                tokio::join!(self.handle(batch, &mut position), ahead.read(&mut stream));
+            handled?;
+            next = following?;
         }
     }
 
@@ -236,7 +235,7 @@ impl Worker {
     /// Applies one batch (skipping heartbeats that move nothing) and records the state.
     async fn handle(
         &mut self,
-        batch: SyncBatch,
+        batch: Arc<SyncBatch>,
         position: &mut Position,
     ) -> Result<(), SessionEnd> {
         let head = batch.head_seq;
@@ -283,6 +282,44 @@ impl Worker {
             s.events_rejected += applied.1;
         });
         Ok(())
+    }
+}
+
+/// Reads the next batch of a stream (within the idle timeout, unless the node stops)
+/// and hands it to the sink to prepare.
+struct ReadAhead {
+    peer: PeerCity,
+    sink: Arc<dyn SyncSink>,
+    idle: std::time::Duration,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl ReadAhead {
+    async fn read(
+        &self,
+        stream: &mut Streaming<SyncBatch>,
+    ) -> Result<Option<Arc<SyncBatch>>, SessionEnd> {
+        let mut shutdown = self.shutdown.clone();
+        let idle = self.idle;
+        let next = tokio::select! {
+            _ = stopping(&mut shutdown) => return Err(SessionEnd::Shutdown),
+            next = tokio::time::timeout(idle, stream.message()) => next,
+        };
+        let batch = next
+            .map_err(|_| {
+                SessionEnd::Failed(format!(
+                    "no batch or heartbeat from {} for {idle:?}; the stream is dead",
+                    self.peer
+                ))
+            })?
+            .map_err(|status| SessionEnd::Failed(describe(&status)))?;
+        Ok(batch.map(|b| {
+            let b = Arc::new(b);
+            if !b.events.is_empty() {
+                self.sink.prepare(&self.peer, &b);
+            }
+            b
+        }))
     }
 }
 

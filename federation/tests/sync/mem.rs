@@ -182,7 +182,12 @@ impl SyncSink for MemSink {
         Ok(self.state.lock().unwrap().cursor.clone())
     }
 
-    async fn apply(&self, peer: &PeerCity, batch: SyncBatch) -> Result<ApplyReport, SyncError> {
+    async fn apply(
+        &self,
+        peer: &PeerCity,
+        batch: std::sync::Arc<SyncBatch>,
+    ) -> Result<ApplyReport, SyncError> {
+        let batch = std::sync::Arc::unwrap_or_clone(batch);
         let mut state = self.state.lock().unwrap();
         let mut report = ApplyReport::default();
         state.batches += 1;

@@ -12,12 +12,9 @@ use crate::domain::{KindState, RecordState};
 /// One index term of a record.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum IndexTerm {
-    /// Its kind.
-    Kind(RecordKind),
-    /// Its kind and status.
+    /// Its kind and status. A kind alone is the range of its statuses
+    /// ([`kind_prefix`]); a status alone, the term of each kind that has it.
     KindStatus(RecordKind, String),
-    /// Its status name (some names are shared by kinds, e.g. `closed`).
-    Status(String),
     /// A participant city.
     City(String),
     /// The station it is attached to (suggestions, disputes, activities).
@@ -29,16 +26,16 @@ pub enum IndexTerm {
     /// suggestion's congress year and each year it was carried over to, a dispute's
     /// report year, an activity's year.
     Year(RecordKind, u16),
-    /// Its last change (Unix ms of the latest applied event).
-    Updated(u64),
+    /// The day (UTC+8) of its last change: records changed since a time are the days
+    /// from that time's on (checked to the millisecond on the records). By day, not by
+    /// millisecond, so acts on a record the same day leave its entry where it is.
+    UpdatedDay(time::Date),
     /// Two consecutive characters of the title (or its last character alone): a
     /// substring search looks up one gram of the text and checks the titles it lists.
     Gram(String),
 }
 
-const KIND: u8 = b'K';
 const KIND_STATUS: u8 = b'S';
-const STATUS: u8 = b's';
 const CITY: u8 = b'c';
 const STATION: u8 = b't';
 const DEADLINE: u8 = b'd';
@@ -50,9 +47,7 @@ impl IndexTerm {
     /// The term's bytes (without the record id the store appends).
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            IndexTerm::Kind(k) => vec![KIND, kind_byte(*k)],
-            IndexTerm::KindStatus(k, s) => terminated(&[KIND_STATUS, kind_byte(*k)], s),
-            IndexTerm::Status(s) => terminated(&[STATUS], s),
+            IndexTerm::KindStatus(k, s) => terminated(&kind_prefix(*k), s),
             IndexTerm::City(c) => terminated(&[CITY], c),
             IndexTerm::Station(s) => terminated(&[STATION], s),
             IndexTerm::OpenDeadline(d) => {
@@ -65,14 +60,19 @@ impl IndexTerm {
                 out.extend_from_slice(&y.to_be_bytes());
                 out
             }
-            IndexTerm::Updated(ms) => {
+            IndexTerm::UpdatedDay(d) => {
                 let mut out = vec![UPDATED];
-                out.extend_from_slice(&ms.to_be_bytes());
+                out.extend_from_slice(&date_code(*d).to_be_bytes());
                 out
             }
             IndexTerm::Gram(g) => terminated(&[GRAM], g),
         }
     }
+}
+
+/// The start of the `KindStatus` terms of one kind (every status of it).
+pub fn kind_prefix(kind: RecordKind) -> Vec<u8> {
+    vec![KIND_STATUS, kind_byte(kind)]
 }
 
 /// The start of every `OpenDeadline` term (for a range up to a date).
@@ -142,10 +142,8 @@ pub fn terms(state: &RecordState) -> Vec<IndexTerm> {
     let kind = state.kind();
     let status = state.status_str();
     let mut out = vec![
-        IndexTerm::Kind(kind),
         IndexTerm::KindStatus(kind, status.to_owned()),
-        IndexTerm::Status(status.to_owned()),
-        IndexTerm::Updated(state.updated_ms),
+        IndexTerm::UpdatedDay(crate::domain::local_date(state.updated_ms)),
     ];
     out.extend(state.participants().iter().cloned().map(IndexTerm::City));
     if let Some(station) = station_of(state).filter(|s| !s.is_empty()) {
@@ -217,7 +215,11 @@ mod tests {
         let d1 = time::macros::date!(2026 - 01 - 31);
         let d2 = time::macros::date!(2026 - 02 - 01);
         assert!(IndexTerm::OpenDeadline(d1).encode() < IndexTerm::OpenDeadline(d2).encode());
-        assert!(IndexTerm::Updated(255).encode() < IndexTerm::Updated(256).encode());
+        let (day, next) = (d1, d2);
+        assert!(IndexTerm::UpdatedDay(day).encode() < IndexTerm::UpdatedDay(next).encode());
+        assert!(IndexTerm::KindStatus(RecordKind::Dispute, "agreed".into())
+            .encode()
+            .starts_with(&kind_prefix(RecordKind::Dispute)));
         assert!(IndexTerm::Gram("边界".into())
             .encode()
             .starts_with(&gram_prefix('边')));

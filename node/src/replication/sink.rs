@@ -34,6 +34,14 @@ pub struct NodeSink {
     pub state: Arc<NodeState>,
     pending: Arc<Mutex<Pending>>,
     counters: Mutex<BTreeMap<String, PeerCounters>>,
+    /// Per peer: the next batch being checked ahead of its apply ([`SyncSink::prepare`]).
+    prepared: Mutex<BTreeMap<String, Prepared>>,
+}
+
+/// A batch whose signatures are being checked while the one before it is applied.
+struct Prepared {
+    batch: Arc<SyncBatch>,
+    screened: tokio::task::JoinHandle<Result<apply::Screened, SyncError>>,
 }
 
 impl NodeSink {
@@ -46,6 +54,7 @@ impl NodeSink {
             state,
             pending: Arc::default(),
             counters: Mutex::default(),
+            prepared: Mutex::default(),
         }
     }
 
@@ -118,39 +127,20 @@ impl SyncSink for NodeSink {
         }))
     }
 
-    async fn apply(&self, peer: &PeerCity, mut batch: SyncBatch) -> Result<ApplyReport, SyncError> {
+    async fn apply(
+        &self,
+        peer: &PeerCity,
+        batch: Arc<SyncBatch>,
+    ) -> Result<ApplyReport, SyncError> {
         if batch.log_id.is_empty() {
             return Err(SyncError::Protocol(format!(
                 "batch from {peer} has no log_id; the peer must send its log id in every batch"
             )));
         }
-        let mut certs = Vec::new();
-        for der in std::mem::take(&mut batch.signer_certs) {
-            match self.state.signers.add_cert(&der) {
-                Ok(_) => certs.push(der),
-                Err(e) => {
-                    tracing::warn!(peer = %peer, "signer certificate from peer not added: {e}")
-                }
-            }
-        }
+        let certs = self.add_certs(peer, &batch);
         let had_events = !batch.events.is_empty();
         let peer_city = peer.as_str().to_owned();
-        // Verifying is CPU work on the blocking pool; it needs no lock.
-        let (batch, screened) = {
-            let state = self.state.clone();
-            let city = peer_city.clone();
-            tokio::task::spawn_blocking(move || {
-                let screened = apply::screen(
-                    state.store.as_ref(),
-                    &state.signers,
-                    &batch_view(&state.config.city, &city, &batch),
-                )
-                .map_err(store_error)?;
-                Ok::<_, SyncError>((batch, screened))
-            })
-            .await
-            .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??
-        };
+        let screened = self.screened(&peer_city, &batch).await?;
         let records = screened.records(&lock(&self.pending), &peer_city);
         // Only the records this batch touches wait for each other; client writes to
         // other records go on.
@@ -158,18 +148,23 @@ impl SyncSink for NodeSink {
         let state = self.state.clone();
         let pending = self.pending.clone();
         let applied = tokio::task::spawn_blocking(move || {
-            apply_blocking(&state, &pending, &peer_city, batch, screened, &certs)
+            apply_blocking(&state, &pending, &peer_city, &batch, screened, &certs)
                 .map_err(store_error)
         })
         .await
         .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??;
         drop(guards);
         if applied.committed {
-            // Acknowledged means durable: the events and the cursor survive a crash.
-            self.state
-                .flush_through(applied.last_seq)
-                .await
-                .map_err(store_error)?;
+            // The events and the cursor are committed together, so a crash before the
+            // flush loses both and the peer sends them again. The next batch need not
+            // wait: the events are served on only once the flush made them durable.
+            let state = self.state.clone();
+            let last = applied.last_seq;
+            tokio::spawn(async move {
+                if let Err(e) = state.flush_through(last).await {
+                    tracing::error!("flushing a batch from a peer failed: {e}");
+                }
+            });
         }
         self.count(peer.as_str(), &applied);
         let r = applied.report;
@@ -186,6 +181,59 @@ impl SyncSink for NodeSink {
         }
         Ok(r)
     }
+
+    fn prepare(&self, peer: &PeerCity, batch: &Arc<SyncBatch>) {
+        self.add_certs(peer, batch);
+        let (state, city, b) = (self.state.clone(), peer.as_str().to_owned(), batch.clone());
+        let screened = tokio::task::spawn_blocking(move || screen(&state, &city, &b));
+        let prepared = Prepared {
+            batch: batch.clone(),
+            screened,
+        };
+        lock(&self.prepared).insert(peer.as_str().to_owned(), prepared);
+    }
+}
+
+impl NodeSink {
+    /// Adds the batch's signer certificates to the directory; returns those it took.
+    fn add_certs(&self, peer: &PeerCity, batch: &SyncBatch) -> Vec<Vec<u8>> {
+        let mut certs = Vec::new();
+        for der in &batch.signer_certs {
+            match self.state.signers.add_cert(der) {
+                Ok(_) => certs.push(der.clone()),
+                Err(e) => {
+                    tracing::warn!(peer = %peer, "signer certificate from peer not added: {e}")
+                }
+            }
+        }
+        certs
+    }
+
+    /// The batch's new events with their signatures checked: prepared ahead when the
+    /// worker said this batch was next, else now.
+    async fn screened(
+        &self,
+        peer: &str,
+        batch: &Arc<SyncBatch>,
+    ) -> Result<apply::Screened, SyncError> {
+        let ahead = lock(&self.prepared).remove(peer);
+        if let Some(p) = ahead.filter(|p| Arc::ptr_eq(&p.batch, batch)) {
+            return p
+                .screened
+                .await
+                .map_err(|e| SyncError::Store(format!("signature check failed: {e}")))?;
+        }
+        let (state, city, b) = (self.state.clone(), peer.to_owned(), batch.clone());
+        tokio::task::spawn_blocking(move || screen(&state, &city, &b))
+            .await
+            .map_err(|e| SyncError::Store(format!("signature check failed: {e}")))?
+    }
+}
+
+/// Drops what is held and checks the signatures of the rest of a batch.
+fn screen(state: &NodeState, peer: &str, batch: &SyncBatch) -> Result<apply::Screened, SyncError> {
+    let view = batch_view(&state.config.city, peer, batch);
+    apply::screen(state.store.as_ref(), &state.signers, &view).map_err(store_error)
 }
 
 /// The batch as the planner reads it.
@@ -219,7 +267,7 @@ fn apply_blocking(
     state: &NodeState,
     pending: &Mutex<Pending>,
     peer: &str,
-    batch: SyncBatch,
+    batch: &SyncBatch,
     screened: apply::Screened,
     certs: &[Vec<u8>],
 ) -> Result<Applied, crate::store::StoreError> {
@@ -227,7 +275,7 @@ fn apply_blocking(
     // Kept before the commit, so events that need them never outlive them in a crash.
     store.add_signer_certs(certs)?;
     let mut pending = lock(pending);
-    let input = batch_view(&state.config.city, peer, &batch);
+    let input = batch_view(&state.config.city, peer, batch);
     let mut plan = apply::plan(store, &pending, input, screened)?;
     let stored_cursor = store.cursor(peer)?;
     let unchanged = plan.commit.events.is_empty()

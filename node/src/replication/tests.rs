@@ -201,7 +201,12 @@ impl Node {
         from: &Node,
         batch: SyncBatch,
     ) -> lianluo_federation::sync::ApplyReport {
-        self.sink.apply(&from.peer, batch).await.unwrap()
+        let report = self.sink.apply(&from.peer, Arc::new(batch)).await.unwrap();
+        // The sink flushes in the background; the tests read on at once (serving what was
+        // applied needs it durable).
+        let head = self.state.store.last_seq().unwrap();
+        self.state.flush_through(head).await.unwrap();
+        report
     }
 
     /// The record as the API renders it, with its history.

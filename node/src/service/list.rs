@@ -38,16 +38,16 @@ pub struct Filters {
     pub today: time::Date,
 }
 
-/// Where a scan reads: an index range, or the records themselves by id.
+/// Where a scan reads: index ranges (disjoint, in key order), or the records themselves
+/// by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Plan {
     Index {
         /// One letter naming the driver, so a token is only used with the filters it
         /// came from.
         tag: char,
-        start: Vec<u8>,
-        /// Exclusive.
-        end: Vec<u8>,
+        /// (start, exclusive end) of each range.
+        ranges: Vec<(Vec<u8>, Vec<u8>)>,
     },
     Records,
 }
@@ -69,11 +69,30 @@ fn term_range(tag: char, term: &IndexTerm) -> Plan {
 }
 
 fn prefix_range(tag: char, prefix: Vec<u8>) -> Plan {
+    one(tag, after_prefix(&prefix), prefix)
+}
+
+fn one(tag: char, end: Vec<u8>, start: Vec<u8>) -> Plan {
     Plan::Index {
         tag,
-        end: after_prefix(&prefix),
-        start: prefix,
+        ranges: vec![(start, end)],
     }
+}
+
+/// The `KindStatus` terms of every kind that has `status` (e.g. `closed`: stations and
+/// suggestions), in key order.
+fn status_ranges(status: &str) -> Plan {
+    let mut ranges: Vec<(Vec<u8>, Vec<u8>)> = crate::domain::STATUSES
+        .iter()
+        .filter(|(_, statuses)| statuses.contains(&status))
+        .filter_map(|(kind, _)| crate::domain::parse_kind(kind))
+        .map(|k| {
+            let t = IndexTerm::KindStatus(k, status.to_owned()).encode();
+            (t.clone(), after_prefix(&t))
+        })
+        .collect();
+    ranges.sort();
+    Plan::Index { tag: 's', ranges }
 }
 
 fn plan(f: &Filters) -> Plan {
@@ -92,35 +111,25 @@ fn plan(f: &Filters) -> Plan {
     }
     if f.overdue {
         let end = IndexTerm::OpenDeadline(f.today).encode();
-        let start = index::deadline_prefix();
-        return Plan::Index {
-            tag: 'd',
-            start,
-            end,
-        };
+        return one('d', end, index::deadline_prefix());
     }
     if let Some(since) = f.updated_since {
-        let start = IndexTerm::Updated(since).encode();
-        let end = after_prefix(&index::updated_prefix());
-        return Plan::Index {
-            tag: 'u',
-            start,
-            end,
-        };
+        let start = IndexTerm::UpdatedDay(crate::domain::local_date(since)).encode();
+        return one('u', after_prefix(&index::updated_prefix()), start);
     }
     if let Some(c) = &f.city {
         return term_range('c', &IndexTerm::City(c.clone()));
     }
     match (f.kind, &f.status, f.year) {
         (Some(k), Some(s), _) => term_range('S', &IndexTerm::KindStatus(k, s.clone())),
-        (None, Some(s), _) => term_range('s', &IndexTerm::Status(s.clone())),
-        (Some(RecordKind::Station), None, Some(y)) => Plan::Index {
-            tag: 'y',
-            start: index::year_prefix(RecordKind::Station),
-            end: IndexTerm::Year(RecordKind::Station, y.saturating_add(1)).encode(),
-        },
+        (None, Some(s), _) => status_ranges(s),
+        (Some(RecordKind::Station), None, Some(y)) => one(
+            'y',
+            IndexTerm::Year(RecordKind::Station, y.saturating_add(1)).encode(),
+            index::year_prefix(RecordKind::Station),
+        ),
         (Some(k), None, Some(y)) => term_range('y', &IndexTerm::Year(k, y)),
-        (Some(k), None, None) => term_range('k', &IndexTerm::Kind(k)),
+        (Some(k), None, None) => prefix_range('k', index::kind_prefix(k)),
         (None, None, _) => Plan::Records,
     }
 }
@@ -244,18 +253,27 @@ fn read_chunk(
                 .map(|(id, e)| (id.as_str().as_bytes().to_vec(), id, Some(e)))
                 .collect())
         }
-        Plan::Index { start, end, .. } => {
-            let start = match after {
-                Some(a) => Bound::Excluded(a.to_vec()),
-                None => Bound::Included(start.clone()),
-            };
-            let hits = store.index_range(start, Bound::Excluded(end.clone()), CHUNK)?;
-            hits.into_iter()
-                .map(|h| {
+        Plan::Index { ranges, .. } => {
+            let mut out = Vec::new();
+            // The ranges not yet passed, the first from after the position in it.
+            for (start, end) in ranges {
+                if after.is_some_and(|a| a >= end.as_slice()) {
+                    continue;
+                }
+                let start = match after {
+                    Some(a) if a >= start.as_slice() => Bound::Excluded(a.to_vec()),
+                    _ => Bound::Included(start.clone()),
+                };
+                let left = CHUNK - out.len();
+                for h in store.index_range(start, Bound::Excluded(end.clone()), left)? {
                     let entry = store.record(&h.record)?;
-                    Ok((h.key, h.record, entry))
-                })
-                .collect()
+                    out.push((h.key, h.record, entry));
+                }
+                if out.len() == CHUNK {
+                    break;
+                }
+            }
+            Ok(out)
         }
     }
 }
@@ -289,9 +307,12 @@ fn decode_token(plan: &Plan, token: &str) -> Result<Vec<u8>, NodeError> {
         .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|_| bad())?;
-    // A token must point inside the plan's range.
-    if let Plan::Index { start, end, .. } = plan {
-        if pos.as_slice() < start.as_slice() || pos.as_slice() >= end.as_slice() {
+    // A token must point inside one of the plan's ranges.
+    if let Plan::Index { ranges, .. } = plan {
+        let inside = |(start, end): &(Vec<u8>, Vec<u8>)| {
+            pos.as_slice() >= start.as_slice() && pos.as_slice() < end.as_slice()
+        };
+        if !ranges.iter().any(inside) {
             return Err(bad());
         }
     }

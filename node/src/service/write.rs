@@ -170,6 +170,7 @@ async fn apply(
             return Ok(Err(reason.to_owned()));
         }
         let entry = advanced.write.entry.clone();
+        let created = advanced.write.history.old_len == 0;
         let commit = Commit {
             events: vec![incoming.to_new_event(&rid)],
             records: vec![advanced.write],
@@ -177,7 +178,16 @@ async fn apply(
             cursor: None,
         };
         let seqs = s.commit(commit)?;
-        let record = crate::render::full(s, &rid, &entry, today(), None)?;
+        let record = if created {
+            // A new record's history is this one event: no need to read it back.
+            let step = crate::domain::history_entry(&incoming.fold_event(), None);
+            crate::render::summary(&rid, &entry, today()).map(|mut r| {
+                r.history = vec![step];
+                r
+            })
+        } else {
+            crate::render::full(s, &rid, &entry, today(), None)?
+        };
         Ok(Ok((record, seqs.last().copied().unwrap_or_default())))
     })
     .await?;

@@ -36,8 +36,29 @@ pub type FlushFn = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 /// Shares flushes of a [`Store`] among concurrent callers.
 pub struct Flusher {
     requests: mpsc::UnboundedSender<Request>,
-    flushes: Arc<AtomicU64>,
+    stats: Arc<Stats>,
     task: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Totals of the flushes run so far, for `/metrics`.
+#[derive(Debug, Default)]
+struct Stats {
+    flushes: AtomicU64,
+    /// Callers answered (every acknowledged write is one).
+    callers: AtomicU64,
+    /// Time spent flushing, in microseconds.
+    micros: AtomicU64,
+}
+
+/// What [`Flusher::totals`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FlushTotals {
+    /// Flushes run.
+    pub flushes: u64,
+    /// Callers they answered.
+    pub callers: u64,
+    /// Seconds spent flushing.
+    pub seconds: f64,
 }
 
 impl Flusher {
@@ -50,12 +71,12 @@ impl Flusher {
     /// Like [`Flusher::spawn`], running `flush` for each shared flush.
     pub fn spawn_fn(flush: FlushFn) -> Flusher {
         let (requests, rx) = mpsc::unbounded_channel();
-        let flushes = Arc::new(AtomicU64::new(0));
+        let stats = Arc::new(Stats::default());
         let span = tracing::info_span!("store_flusher");
-        let task = tokio::spawn(run(flush, rx, Arc::clone(&flushes)).instrument(span));
+        let task = tokio::spawn(run(flush, rx, Arc::clone(&stats)).instrument(span));
         Flusher {
             requests,
-            flushes,
+            stats,
             task: Mutex::new(Some(task)),
         }
     }
@@ -90,18 +111,30 @@ impl Flusher {
 
     /// Number of flushes run so far (each may have answered many callers).
     pub fn flushes(&self) -> u64 {
-        self.flushes.load(Ordering::SeqCst)
+        self.stats.flushes.load(Ordering::SeqCst)
+    }
+
+    /// Flushes, callers answered and time spent so far.
+    pub fn totals(&self) -> FlushTotals {
+        FlushTotals {
+            flushes: self.stats.flushes.load(Ordering::Relaxed),
+            callers: self.stats.callers.load(Ordering::Relaxed),
+            seconds: self.stats.micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
     }
 }
 
-async fn run(store: FlushFn, mut rx: mpsc::UnboundedReceiver<Request>, flushes: Arc<AtomicU64>) {
+async fn run(store: FlushFn, mut rx: mpsc::UnboundedReceiver<Request>, stats: Arc<Stats>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
         let stop = batch.iter().any(|r| matches!(r, Request::Shutdown(_)));
-        let result = flush_once(&store, &flushes).await;
+        let result = flush_once(&store, &stats).await;
+        stats
+            .callers
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         tracing::trace!(callers = batch.len(), ok = result.is_ok(), "store flushed");
         for request in batch {
             request.answer(result.clone());
@@ -116,17 +149,20 @@ async fn run(store: FlushFn, mut rx: mpsc::UnboundedReceiver<Request>, flushes: 
         }
     }
     // Every handle was dropped without shutdown: still leave the store durable.
-    if let Err(e) = flush_once(&store, &flushes).await {
+    if let Err(e) = flush_once(&store, &stats).await {
         tracing::error!(error = %e, "final store flush failed");
     }
 }
 
-async fn flush_once(flush: &FlushFn, flushes: &AtomicU64) -> Result<(), StoreError> {
+async fn flush_once(flush: &FlushFn, stats: &Stats) -> Result<(), StoreError> {
     let flush = Arc::clone(flush);
+    let started = std::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || flush())
         .await
         .unwrap_or_else(|e| Err(StoreError::Io(format!("the flush task failed: {e}"))));
-    flushes.fetch_add(1, Ordering::SeqCst);
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    stats.micros.fetch_add(micros, Ordering::Relaxed);
+    stats.flushes.fetch_add(1, Ordering::SeqCst);
     if let Err(e) = &result {
         tracing::error!(error = %e, "store flush failed");
     }

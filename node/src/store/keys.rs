@@ -5,11 +5,11 @@
 //! | key                                     | value                                  |
 //! |-----------------------------------------|----------------------------------------|
 //! | `meta/<name>`                           | data dir identity                      |
-//! | `E/<event id, 32 bytes>`                | `EventValue` (seq, record, envelope)   |
-//! | `L/<seq u64 BE>`                        | event id (32 bytes)                    |
-//! | `R/<record id>`                         | `RecordEntry` (typed state, heads)     |
-//! | `H/<record id>\0<step u32 BE>`          | `HistoryStep` (event id, outcome)      |
-//! | `X/<index term><record id><id length>`  | (empty)                                |
+//! | `E/<event id, 32 bytes>`                | its seq (u64 BE)                       |
+//! | `L/<seq u64 BE>`                        | `EventValue` (id, record, envelope)    |
+//! | `R/<record id>`                         | `RecordEntry` (state, heads, last steps)|
+//! | `H/<record id>\0<chunk u32 BE>`         | `HistoryChunk` (64 earlier steps)      |
+//! | `X/<index term><record id><id length>`  | `Chunk`: the term's records from this one on (up to 128) |
 //! | `N/<counter key>`                       | i64 BE (zero counters are removed)     |
 //! | `M/<member key>`                        | i64 BE (a distinct set's member count) |
 //! | `Q/<idempotency key>`                   | record id                              |
@@ -17,8 +17,9 @@
 //! | `S/<cert sha256 hex>`                   | signer certificate (DER)               |
 //!
 //! Big-endian numbers sort numerically, so the log and a record's history scan in order.
-//! Index terms are prefix-free (see `projection::index`), so one term's entries are one
-//! range, ordered by record id; the id's length is the entry's last byte. Schema 1 used
+//! Index terms are prefix-free (see `projection::index`), so one term's chunks are one
+//! range, ordered by record id; the id's length is the key's last byte (see
+//! `sled/postings.rs`). Schema 1 used
 //! the lowercase prefixes listed in [`LEGACY_PREFIXES`], which the upgrade removes.
 
 use super::StoreError;
@@ -73,8 +74,8 @@ pub(super) fn history_prefix(id: &RecordId) -> Vec<u8> {
     join(&[HISTORY, id.as_str().as_bytes(), b"\0"])
 }
 
-pub(super) fn history(id: &RecordId, step: u32) -> Vec<u8> {
-    join(&[&history_prefix(id), &step.to_be_bytes()])
+pub(super) fn history(id: &RecordId, chunk: u32) -> Vec<u8> {
+    join(&[&history_prefix(id), &chunk.to_be_bytes()])
 }
 
 /// The index entry of `term` for `record`: term, id, then the id's length.
@@ -83,15 +84,6 @@ pub(super) fn index(term: &[u8], record: &RecordId) -> Vec<u8> {
     // Record ids are at most 32 + 1 + 26 bytes (city, dash, ULID).
     let len = u8::try_from(id.len()).unwrap_or(u8::MAX);
     join(&[INDEX, term, id, &[len]])
-}
-
-/// The record id at the end of an index entry's key (without the `X/` prefix).
-pub(super) fn index_record(entry: &[u8]) -> Result<RecordId, StoreError> {
-    let bad = || StoreError::Corrupt("an index entry has no valid record id".to_owned());
-    let (&len, rest) = entry.split_last().ok_or_else(bad)?;
-    let start = rest.len().checked_sub(usize::from(len)).ok_or_else(bad)?;
-    let id = std::str::from_utf8(&rest[start..]).map_err(|_| bad())?;
-    RecordId::parse(id).map_err(|_| bad())
 }
 
 pub(super) fn counter(key: &[u8]) -> Vec<u8> {
@@ -133,12 +125,6 @@ pub(super) fn decode_str(what: &str, bytes: &[u8]) -> Result<String, StoreError>
         .map_err(|_| StoreError::Corrupt(format!("{what} is not valid UTF-8")))
 }
 
-/// Decodes a 32-byte event id value.
-pub(super) fn decode_event_id(what: &str, bytes: &[u8]) -> Result<EventId, StoreError> {
-    EventId::from_slice(bytes)
-        .ok_or_else(|| StoreError::Corrupt(format!("{what} is not a 32-byte event id")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,16 +136,6 @@ mod tests {
         let a = RecordId::new_at("hezhou");
         assert!(history(&a, 9) < history(&a, 10));
         assert!(history(&a, 0).starts_with(&history_prefix(&a)));
-    }
-
-    #[test]
-    fn store_keys_index_entries_give_back_their_record() {
-        let id = RecordId::new_at("qingyuan");
-        let key = index(b"c\x00hezhou\x00", &id);
-        assert!(key.starts_with(INDEX));
-        assert_eq!(index_record(&key[INDEX.len()..]), Ok(id));
-        assert!(index_record(b"").is_err());
-        assert!(index_record(b"\x05ab").is_err());
     }
 
     #[test]

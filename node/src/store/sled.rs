@@ -19,8 +19,10 @@ use crate::domain::{EventId, RecordId};
 
 mod commit;
 mod durable;
+mod group;
 mod legacy;
 mod open;
+mod postings;
 
 /// Sub-directory of the data dir that holds the sled database.
 const DB_DIR: &str = "db";
@@ -39,6 +41,8 @@ pub(super) struct SledStore {
     legacy: AtomicBool,
     /// The data dir (for the identity note).
     dir: std::path::PathBuf,
+    /// Concurrent commits, merged into shared batches.
+    group: group::Queue,
 }
 
 fn engine(e: ::sled::Error) -> StoreError {
@@ -69,22 +73,16 @@ impl SledStore {
         self.db.get(key).map_err(engine)
     }
 
+    /// An event by id: its seq from the id index, then its log entry.
     fn load_event(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
-        let Some(bytes) = self.get(&keys::event(id))? else {
+        let Some(seq) = self.get(&keys::event(id))? else {
             return Ok(None);
         };
-        let v: EventValue = values::decode(&format_args!("event {id}"), &bytes)?;
-        Ok(Some(StoredEvent {
-            seq: v.seq,
-            id: *id,
-            record_id: v.record_id,
-            verified: v.verified,
-            signed: lianluo_proto::SignedEvent {
-                body: v.body,
-                signature: v.signature,
-                signer_cert_sha256: v.signer_cert_sha256,
-            },
-        }))
+        let seq = keys::decode_u64(&format!("seq of event {id}"), &seq)?;
+        let bytes = self.get(&keys::log(seq))?.ok_or_else(|| {
+            StoreError::Corrupt(format!("event {id} points at missing log entry {seq}"))
+        })?;
+        log_entry(seq, &bytes).map(Some)
     }
 
     fn load_record(&self, id: &RecordId) -> Result<Option<RecordEntry>, StoreError> {
@@ -127,17 +125,33 @@ impl SledStore {
     }
 }
 
+impl SledStore {
+    /// Applies a group of commits as one batch (see `group`): each commit's seqs, or why
+    /// it was refused; when the batch itself fails, every commit fails with it.
+    fn apply_group(&self, commits: &[Commit]) -> Vec<Result<Vec<u64>, StoreError>> {
+        let mut next_seq = self.write_lock();
+        let staged = commit::stage(self, commits, *next_seq).and_then(|s| {
+            self.db.apply_batch(s.batch).map_err(engine)?;
+            Ok((s.results, s.used))
+        });
+        match staged {
+            Ok((results, used)) => {
+                *next_seq += used;
+                results
+            }
+            Err(e) => commits.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+}
+
 impl Store for SledStore {
     fn meta(&self) -> &StoreMeta {
         &self.meta
     }
 
     fn commit(&self, commit: Commit) -> Result<Vec<u64>, StoreError> {
-        let mut next_seq = self.write_lock();
-        let (batch, seqs) = commit::stage(self, &commit, *next_seq)?;
-        self.db.apply_batch(batch).map_err(engine)?;
-        *next_seq += seqs.len() as u64;
-        Ok(seqs)
+        self.group
+            .commit(commit, |commits| self.apply_group(&commits))
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -161,11 +175,9 @@ impl Store for SledStore {
         self.range(keys::LOG, start, Bound::Unbounded)
             .take(limit)
             .map(|entry| {
-                let (_, id) = entry?;
-                let id = keys::decode_event_id("log entry", &id)?;
-                self.load_event(&id)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("the log points at missing event {id}"))
-                })
+                let (key, value) = entry?;
+                let seq = keys::decode_u64("log key", &key[keys::LOG.len()..])?;
+                log_entry(seq, &value)
             })
             .collect()
     }
@@ -181,10 +193,15 @@ impl Store for SledStore {
 
     fn history(&self, id: &RecordId) -> Result<Vec<HistoryStep>, StoreError> {
         let _visible = self.read_lock();
-        self.scan(&keys::history_prefix(id))?
-            .into_iter()
-            .map(|(_, v)| values::decode(&format_args!("history of {id}"), &v))
-            .collect()
+        let mut steps = Vec::new();
+        for (_, v) in self.scan(&keys::history_prefix(id))? {
+            let chunk: values::HistoryChunk = values::decode(&format_args!("history of {id}"), &v)?;
+            steps.extend(chunk.0);
+        }
+        if let Some(entry) = self.load_record(id)? {
+            steps.extend(entry.tail);
+        }
+        Ok(steps)
     }
 
     fn records_after(
@@ -215,15 +232,7 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<IndexHit>, StoreError> {
         let _visible = self.read_lock();
-        self.range(keys::INDEX, start, end)
-            .take(limit)
-            .map(|entry| {
-                let (key, _) = entry?;
-                let key = key[keys::INDEX.len()..].to_vec();
-                let record = keys::index_record(&key)?;
-                Ok(IndexHit { key, record })
-            })
-            .collect()
+        postings::range(self, start, end, limit)
     }
 
     fn counters(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
@@ -318,6 +327,22 @@ impl Store for SledStore {
             None
         }
     }
+}
+
+/// A log entry's event.
+fn log_entry(seq: u64, bytes: &[u8]) -> Result<StoredEvent, StoreError> {
+    let v: EventValue = values::decode(&format_args!("log entry {seq}"), bytes)?;
+    Ok(StoredEvent {
+        seq,
+        id: v.id,
+        record_id: v.record_id,
+        verified: v.verified,
+        signed: lianluo_proto::SignedEvent {
+            body: v.body,
+            signature: v.signature,
+            signer_cert_sha256: v.signer_cert_sha256,
+        },
+    })
 }
 
 /// Encodes a value for the batch.

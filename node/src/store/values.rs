@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{HistoryStep, RecordEntry, StoreError};
-use crate::domain::RecordId;
+use crate::domain::{EventId, RecordId};
 
 /// A stored type in a chain of versions.
 pub trait Migrate: Serialize + DeserializeOwned + Sized {
@@ -82,7 +82,11 @@ impl Migrate for RecordEntry {
     }
 }
 
-impl Migrate for HistoryStep {
+/// A full chunk of a record's earlier history steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct HistoryChunk(pub Vec<HistoryStep>);
+
+impl Migrate for HistoryChunk {
     const VERSION_MARKER: &'static [u8] = b"\x00LLh2";
     type Previous = NoPrevious;
     fn migrate(previous: NoPrevious) -> Self {
@@ -90,10 +94,10 @@ impl Migrate for HistoryStep {
     }
 }
 
-/// An event as stored under its id.
+/// An event as stored in the log, under its seq.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct EventValue {
-    pub seq: u64,
+    pub id: EventId,
     pub record_id: RecordId,
     pub verified: bool,
     #[serde(with = "serde_bytes_vec")]
@@ -215,7 +219,7 @@ mod tests {
     #[test]
     fn store_values_event_bytes_round_trip() {
         let v = EventValue {
-            seq: 7,
+            id: EventId::of_body(b"body"),
             record_id: RecordId::new_at("hezhou"),
             verified: true,
             body: vec![0, 1, 2, 255],

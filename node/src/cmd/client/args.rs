@@ -397,7 +397,8 @@ pub struct ListArgs {
     #[arg(long = "station", value_name = "ID")]
     pub station: Option<String>,
     /// Only records changed at or after this time (RFC 3339, e.g.
-    /// 2026-05-23T08:00:00+08:00); they are listed oldest change first.
+    /// 2026-05-23T08:00:00+08:00); they are listed by the day of their last change,
+    /// earliest first.
     #[arg(long, value_name = "TIME")]
     pub updated_since: Option<String>,
     /// Only records of this year as the figures count them (suggestions of that congress

@@ -12,9 +12,6 @@ use crate::domain::{EventId, RecordId};
 use crate::ingest::Incoming;
 use crate::store::StoreError;
 
-/// Below this many events a batch is verified on the calling thread.
-const PARALLEL_FROM: usize = 32;
-
 /// The batch's events that are new here and verify, in the batch's order.
 pub(super) fn screen(
     signers: &SignerDirectory,
@@ -82,35 +79,12 @@ pub(super) fn screen(
     Ok(out)
 }
 
-/// Verifies each event (strictly: signer known, not revoked, valid at the event's time),
-/// spreading the work over the available cores.
+/// Verifies each event of the batch (see [`crate::replication::verify_all`]).
 fn verify_all(
     signers: &SignerDirectory,
     todo: &[(&SyncEvent, EventId)],
 ) -> Vec<Result<VerifiedEvent, String>> {
-    let one = |(ev, _): &(&SyncEvent, EventId)| -> Result<VerifiedEvent, String> {
-        let signed = ev.event.as_ref().ok_or("the batch entry has no event")?;
-        signers.verify(signed).map_err(|e| e.to_string())
-    };
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    if cores < 2 || todo.len() < PARALLEL_FROM {
-        return todo.iter().map(one).collect();
-    }
-    let per = todo.len().div_ceil(cores);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = todo
-            .chunks(per)
-            .map(|part| {
-                let handle = scope.spawn(move || part.iter().map(one).collect::<Vec<_>>());
-                (part.len(), handle)
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|(len, p)| {
-                p.join()
-                    .unwrap_or_else(|_| vec![Err("signature check panicked".to_owned()); len])
-            })
-            .collect()
-    })
+    let events: Vec<Option<&lianluo_proto::SignedEvent>> =
+        todo.iter().map(|(ev, _)| ev.event.as_ref()).collect();
+    crate::replication::verify_all(signers, &events)
 }

@@ -6,6 +6,7 @@ use lianluo_proto::{
     SyncEvent,
 };
 use prost::Message;
+use std::sync::Arc;
 
 use super::{body_of, event_at, Fed};
 use crate::replication::PeerCounters;
@@ -253,7 +254,7 @@ async fn replication_sink_commits_the_cursor_of_an_empty_batch() {
 
     let mut no_log_id = batch;
     no_log_id.log_id.clear();
-    assert!(b.sink.apply(&a.peer, no_log_id).await.is_err());
+    assert!(b.sink.apply(&a.peer, Arc::new(no_log_id)).await.is_err());
 }
 
 #[tokio::test]

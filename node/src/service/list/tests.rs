@@ -240,7 +240,7 @@ fn list_every_filter_pages_through_exactly_the_matching_records() {
 }
 
 #[test]
-fn list_overdue_comes_most_overdue_first_and_updated_since_oldest_change_first() {
+fn list_overdue_comes_most_overdue_first_and_updated_since_earliest_day_first() {
     let recs = corpus();
     let (_dir, store, _) = store_of(&recs);
     let f = Filters {
@@ -266,11 +266,26 @@ fn list_overdue_comes_most_overdue_first_and_updated_since_oldest_change_first()
         ..filters()
     };
     let all = page_bounded(store.as_ref(), &since, None, 100, 5_000).expect("page");
-    let times: Vec<&str> = all.records.iter().map(|r| r.updated_at.as_str()).collect();
-    let mut sorted = times.clone();
+    let day = |r: &Record| {
+        let t = time::OffsetDateTime::parse(
+            &r.updated_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("rfc 3339");
+        t.to_offset(time::macros::offset!(+8)).date()
+    };
+    let days: Vec<time::Date> = all.records.iter().map(day).collect();
+    let mut sorted = days.clone();
     sorted.sort();
-    assert_eq!(times, sorted);
+    assert_eq!(days, sorted, "by the day of the last change");
     assert_eq!(all.records.len(), recs.len());
+    // Only records changed at or after the time, to the millisecond.
+    let later = Filters {
+        updated_since: Some(super::super::super::domain::tests::T0 + 60_000),
+        ..filters()
+    };
+    let changed = page_bounded(store.as_ref(), &later, None, 100, 5_000).expect("page");
+    assert!(!changed.records.is_empty() && changed.records.len() < recs.len());
 }
 
 #[test]

@@ -1,57 +1,98 @@
-//! Staging one [`Commit`] as one sled batch: new events and their log entries, record
-//! entries and history steps, index entries, counters and distinct-set members, the
-//! idempotency key and the peer cursor. Runs under the store's write lock, so the counter
-//! read-modify-writes of concurrent commits never interleave.
+//! Staging a group of [`Commit`]s as one sled batch: new events and their log entries,
+//! record entries and history steps, index entries, counters and distinct-set members,
+//! idempotency keys and peer cursors. Runs under the store's write lock, so the counter
+//! read-modify-writes never interleave; counters the commits share are written once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::super::keys;
-use super::super::values::{CursorValue, EventValue};
-use super::super::{Commit, RecordWrite, StoreError};
+use super::super::values::{CursorValue, EventValue, HistoryChunk};
+use super::super::{Commit, RecordEntry, RecordWrite, StoreError, HISTORY_CHUNK};
+use super::postings::Postings;
 use super::{encoded, engine, SledStore};
+use crate::domain::{EventId, RecordId};
 use crate::projection::MemberKey;
 
-/// The batch for `commit`, and the seqs given to its new events (from `next_seq` on).
-pub(super) fn stage(
-    store: &SledStore,
-    commit: &Commit,
-    next_seq: u64,
-) -> Result<(::sled::Batch, Vec<u64>), StoreError> {
-    let mut batch = ::sled::Batch::default();
-    let seqs = stage_events(store, &mut batch, commit, next_seq)?;
-    let mut counters: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
-    let mut members: BTreeMap<&MemberKey, i64> = BTreeMap::new();
-    for w in &commit.records {
-        stage_record(&mut batch, w);
-        for (k, d) in &w.delta.counters {
-            *counters.entry(k.clone()).or_default() += d;
-        }
-        for (m, d) in &w.delta.members {
-            *members.entry(m).or_default() += d;
-        }
-    }
-    stage_members(store, &mut batch, members, &mut counters)?;
-    stage_counters(store, &mut batch, counters)?;
-    stage_request(store, &mut batch, commit)?;
-    if let Some((peer, cursor)) = &commit.cursor {
-        let v = CursorValue {
-            log_id: cursor.log_id.clone(),
-            seq: cursor.seq,
-            event_id: cursor.event_id.clone(),
-        };
-        batch.insert(keys::cursor(peer), encoded(&v));
-    }
-    Ok((batch, seqs))
+/// A group of commits staged as one batch.
+pub(super) struct Staged {
+    pub batch: ::sled::Batch,
+    /// Each commit's seqs, or why it was refused (nothing of it was staged).
+    pub results: Vec<Result<Vec<u64>, StoreError>>,
+    /// How many seqs the group used.
+    pub used: u64,
 }
 
-/// Adds the events of a commit that are not stored yet; returns their seqs.
+/// The batch for a group of commits, in order.
+pub(super) fn stage(
+    store: &SledStore,
+    commits: &[Commit],
+    next_seq: u64,
+) -> Result<Staged, StoreError> {
+    let mut batch = ::sled::Batch::default();
+    let mut counters: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+    let mut members: BTreeMap<&MemberKey, i64> = BTreeMap::new();
+    let mut seen: HashSet<EventId> = HashSet::new();
+    let mut requests: HashMap<&str, &RecordId> = HashMap::new();
+    // Entries written earlier in the group (a record written twice builds on the first).
+    let mut entries: HashMap<RecordId, RecordEntry> = HashMap::new();
+    let mut postings = Postings::default();
+    let mut results = Vec::with_capacity(commits.len());
+    let mut seq = next_seq;
+    for commit in commits {
+        if let Err(e) = check_request(store, commit, &requests) {
+            results.push(Err(e));
+            continue;
+        }
+        let seqs = stage_events(store, &mut batch, commit, &mut seen, seq)?;
+        seq += seqs.len() as u64;
+        for w in &commit.records {
+            stage_record(store, &mut batch, w, &mut entries)?;
+            for term in &w.delta.remove {
+                postings.remove(term, &w.id);
+            }
+            for term in &w.delta.add {
+                postings.add(term, &w.id);
+            }
+            for (k, d) in &w.delta.counters {
+                *counters.entry(k.clone()).or_default() += d;
+            }
+            for (m, d) in &w.delta.members {
+                *members.entry(m).or_default() += d;
+            }
+        }
+        if let Some((key, record_id)) = &commit.request {
+            batch.insert(keys::request(key), record_id.as_str().as_bytes());
+            requests.insert(key, record_id);
+        }
+        if let Some((peer, cursor)) = &commit.cursor {
+            let v = CursorValue {
+                log_id: cursor.log_id.clone(),
+                seq: cursor.seq,
+                event_id: cursor.event_id.clone(),
+            };
+            batch.insert(keys::cursor(peer), encoded(&v));
+        }
+        results.push(Ok(seqs));
+    }
+    postings.stage(store, &mut batch)?;
+    stage_members(store, &mut batch, members, &mut counters)?;
+    stage_counters(store, &mut batch, counters)?;
+    Ok(Staged {
+        batch,
+        results,
+        used: seq - next_seq,
+    })
+}
+
+/// Adds the events of a commit that are neither stored nor staged earlier in the group;
+/// returns their seqs.
 fn stage_events(
     store: &SledStore,
     batch: &mut ::sled::Batch,
     commit: &Commit,
+    seen: &mut HashSet<EventId>,
     next_seq: u64,
 ) -> Result<Vec<u64>, StoreError> {
-    let mut seen = HashSet::new();
     let mut seqs = Vec::new();
     for ev in &commit.events {
         let key = keys::event(&ev.id);
@@ -60,38 +101,66 @@ fn stage_events(
         }
         let seq = next_seq + seqs.len() as u64;
         let v = EventValue {
-            seq,
+            id: ev.id,
             record_id: ev.record_id.clone(),
             verified: ev.verified,
             body: ev.signed.body.clone(),
             signature: ev.signed.signature.clone(),
             signer_cert_sha256: ev.signed.signer_cert_sha256.clone(),
         };
-        batch.insert(key, encoded(&v));
-        batch.insert(keys::log(seq), ev.id.as_bytes().as_slice());
+        batch.insert(key, &seq.to_be_bytes());
+        batch.insert(keys::log(seq), encoded(&v));
         seqs.push(seq);
     }
     Ok(seqs)
 }
 
-/// The record's entry, its history steps and its index entries.
-fn stage_record(batch: &mut ::sled::Batch, w: &RecordWrite) {
-    batch.insert(keys::record(&w.id), encoded(&w.entry));
+/// The record's entry with its history tail (full chunks of steps spilled to keys of
+/// their own).
+fn stage_record(
+    store: &SledStore,
+    batch: &mut ::sled::Batch,
+    w: &RecordWrite,
+    entries: &mut HashMap<RecordId, RecordEntry>,
+) -> Result<(), StoreError> {
+    let old = match entries.remove(&w.id) {
+        Some(e) => Some(e),
+        None => store.load_record(&w.id)?,
+    };
+    let (old_steps, old_tail) = old.map_or((0, Vec::new()), |e| (e.steps, e.tail));
     let h = &w.history;
-    let mut pos = h.from;
-    for step in &h.steps {
-        batch.insert(keys::history(&w.id, pos), encoded(step));
-        pos += 1;
+    if h.old_len != old_steps || (h.from != 0 && h.from != old_steps) {
+        return Err(StoreError::Invalid {
+            field: format!("history of {}", w.id),
+            reason: format!(
+                "steps from {} over {} stored ones (the store holds {old_steps})",
+                h.from, h.old_len
+            ),
+        });
     }
-    for stale in pos..h.old_len {
-        batch.remove(keys::history(&w.id, stale));
+    let chunk = HISTORY_CHUNK as u32;
+    let (base, mut steps) = if h.from == 0 {
+        for c in 0..old_steps / chunk {
+            batch.remove(keys::history(&w.id, c));
+        }
+        (0, h.steps.clone())
+    } else {
+        let base = old_steps - u32::try_from(old_tail.len()).unwrap_or(0);
+        (base, [old_tail, h.steps.clone()].concat())
+    };
+    let full = steps.len() / HISTORY_CHUNK;
+    let tail = steps.split_off(full * HISTORY_CHUNK);
+    for (i, c) in steps.chunks(HISTORY_CHUNK).enumerate() {
+        let n = base / chunk + u32::try_from(i).unwrap_or(u32::MAX);
+        batch.insert(keys::history(&w.id, n), encoded(&HistoryChunk(c.to_vec())));
     }
-    for term in &w.delta.remove {
-        batch.remove(keys::index(term, &w.id));
-    }
-    for term in &w.delta.add {
-        batch.insert(keys::index(term, &w.id), &[] as &[u8]);
-    }
+    let entry = RecordEntry {
+        tail,
+        ..w.entry.clone()
+    };
+    batch.insert(keys::record(&w.id), encoded(&entry));
+    entries.insert(w.id.clone(), entry);
+    Ok(())
 }
 
 /// Moves distinct-set members; a member appearing or leaving moves its set's size.
@@ -147,25 +216,30 @@ fn write_i64(batch: &mut ::sled::Batch, key: Vec<u8>, value: i64) {
     }
 }
 
-/// Adds the idempotency key, refusing one already taken by another record.
-fn stage_request(
+/// Refuses a commit whose idempotency key is taken by another record, stored or staged
+/// earlier in the group.
+fn check_request(
     store: &SledStore,
-    batch: &mut ::sled::Batch,
     commit: &Commit,
+    staged: &HashMap<&str, &RecordId>,
 ) -> Result<(), StoreError> {
     let Some((key, record_id)) = &commit.request else {
         return Ok(());
     };
-    let k = keys::request(key);
-    if let Some(existing) = store.db.get(&k).map_err(engine)? {
-        let existing = keys::decode_str("request id", &existing)?;
-        if existing != record_id.as_str() {
-            return Err(StoreError::DuplicateRequest {
-                key: key.clone(),
-                record_id: existing,
-            });
-        }
+    let taken = match staged.get(key.as_str()) {
+        Some(r) => Some((*r).to_string()),
+        None => store
+            .db
+            .get(keys::request(key))
+            .map_err(engine)?
+            .map(|v| keys::decode_str("request id", &v))
+            .transpose()?,
+    };
+    match taken {
+        Some(existing) if existing != record_id.as_str() => Err(StoreError::DuplicateRequest {
+            key: key.clone(),
+            record_id: existing,
+        }),
+        _ => Ok(()),
     }
-    batch.insert(k, record_id.as_str().as_bytes());
-    Ok(())
 }

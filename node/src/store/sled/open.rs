@@ -60,6 +60,7 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
         durable,
         legacy: AtomicBool::new(is_legacy),
         dir: dir.to_path_buf(),
+        group: Default::default(),
     })
 }
 
