@@ -59,6 +59,7 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     let (stream, verify) = limits(ctx, &fed, &a, head)?;
     let (m, b) = measure(&fed, port, written)?;
     check_after(report, &b)?;
+    note_disk(report, &fed, written);
     report.note(
         S,
         format!(
@@ -190,6 +191,22 @@ fn measure(fed: &Federation, port: u16, want: u64) -> Result<(Measured, NodeProc
         ready,
     };
     Ok((m, b))
+}
+
+/// Notes how many bytes each node's data dir holds per event right after the catch-up
+/// (every event is a new record here: the worst case for bytes per event).
+fn note_disk(report: &mut Report, fed: &Federation, events: u64) {
+    for city in [A, B] {
+        if let Ok(bytes) = crate::probe::disk_usage(&fed.data_dir(city)) {
+            report.note(
+                S,
+                format!(
+                    "{city}: {:.0} bytes on disk per event ({events} creations)",
+                    bytes as f64 / events.max(1) as f64
+                ),
+            );
+        }
+    }
 }
 
 /// After catch-up, B must report lag 0 and no rejected event.

@@ -127,8 +127,10 @@ pub struct RecordEntry {
 
 /// History steps are kept with the record's entry, and moved into a chunk of their own
 /// when this many have gathered: an event rewrites its record's entry anyway, so its step
-/// costs no write of its own, and the entry never grows past this many steps.
-pub const HISTORY_CHUNK: usize = 64;
+/// costs no write of its own, and the entry never grows past this many steps. Small,
+/// because the entry is rewritten whole on every event of its record (the same
+/// measurement as the postings' chunk size, docs/benchmarks.md).
+pub const HISTORY_CHUNK: usize = 16;
 
 /// One event in a record's history, in fold order: applied, or rejected with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -82,7 +82,9 @@ fn store_postings_split_full_chunks_and_page_from_inside_one() {
     let store = SledStore::open(dir.path(), "hezhou", StoreOptions::default()).expect("open");
     let term = TERMS[0];
     let mut p = Postings::default();
-    let n = u16::try_from(MAX_CHUNK * 3).expect("small");
+    // Enough entries for several chunks whatever MAX_CHUNK is, and for a
+    // page that starts well inside the list.
+    let n = u16::try_from((MAX_CHUNK * 3).max(400)).expect("small");
     for i in 0..n {
         p.add(term, &rid(i));
     }
