@@ -93,7 +93,11 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     let target = 0.5 * bind.rate;
     for (i, l) in [bind, stream, verify].into_iter().enumerate() {
         let row = Row::new(S, "catch-up rate", ours, Unit::PerSec).limit(l.rate, l.what);
-        report.push(if i == 0 { row.target(Cmp::Ge, target) } else { row })?;
+        report.push(if i == 0 {
+            row.target(Cmp::Ge, target)
+        } else {
+            row
+        })?;
     }
     if ctx.sizes.full {
         pg::compare(report, S, secs, written)?;
