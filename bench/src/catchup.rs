@@ -3,9 +3,10 @@
 //! Hezhou (A) and Qingyuan (B) start; B stops; A writes N events that B participates in
 //! (suggestions created at hezhou with partner qingyuan, then dispatched by hezhou: two
 //! events per record, both replicated to qingyuan). Then B starts and we time from B's
-//! process start until B has applied all N, read from B's `/metrics` counter
-//! `lianluo_events_applied_total{peer="hezhou"}` (B's HTTP port is fixed beforehand so it
-//! can be polled from the moment the process starts, every 10 ms).
+//! process start until B has applied all N and made them durable, read from B's
+//! `/metrics` (`lianluo_events_applied_total{peer="hezhou"}`, then
+//! `lianluo_log_durable_seq` reaching `lianluo_log_last_seq`; B's HTTP port is fixed
+//! beforehand so it can be polled from the moment the process starts, every 10 ms).
 //!
 //! Limits measured on the same N events before B starts (see [`limits`]): stream-only
 //! (A serving the Sync stream to B's certificate) and verify-only (all cores checking
@@ -20,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use lianluo_tests::{eventually, Federation, NodeProc};
 
 use crate::cluster::{free_port, user_channels};
-use crate::probe::{metric, sample_u64, scrape};
+use crate::probe::{sample_u64, scrape};
 use crate::report::{Cmp, Report, Row, Unit};
 use crate::stats::rate;
 use crate::{env, pg, Ctx};
@@ -64,7 +65,8 @@ pub fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
         S,
         format!(
             "{B} start → ready file {:.2} s of the {:.2} s; signal: {B}'s /metrics \
-             lianluo_events_applied_total{{peer=\"{A}\"}} ≥ {written}, polled every {} ms",
+             lianluo_events_applied_total{{peer=\"{A}\"}} ≥ {written} and \
+             lianluo_log_durable_seq ≥ lianluo_log_last_seq, polled every {} ms",
             m.ready.as_secs_f64(),
             m.total.as_secs_f64(),
             POLL.as_millis()
@@ -171,7 +173,25 @@ fn durable_head(node: &NodeProc) -> Result<u64> {
     })
 }
 
-/// Starts B and times it until it has applied `want` events from A.
+/// Whether the node at `addr` has applied `want` events (`series`) and made its whole
+/// log durable: the sink counts a batch as applied before its flush, which runs behind
+/// the next batch, so the clock stops only once the last one is durable too.
+fn caught_up(addr: &str, series: &str, want: u64) -> bool {
+    let Ok(text) = scrape(addr) else {
+        return false;
+    };
+    let n = |s: &str| sample_u64(&text, s).ok();
+    match (
+        n(series),
+        n("lianluo_log_last_seq"),
+        n("lianluo_log_durable_seq"),
+    ) {
+        (Some(applied), Some(last), Some(durable)) => applied >= want && durable >= last,
+        _ => false,
+    }
+}
+
+/// Starts B and times it until it has applied `want` events from A, durably.
 fn measure(fed: &Federation, port: u16, want: u64) -> Result<(Measured, NodeProc)> {
     let addr = format!("127.0.0.1:{port}");
     let series = format!("lianluo_events_applied_total{{peer=\"{A}\"}}");
@@ -179,7 +199,7 @@ fn measure(fed: &Federation, port: u16, want: u64) -> Result<(Measured, NodeProc
     let t0 = Instant::now();
     let poller = std::thread::spawn(move || -> Result<Instant> {
         loop {
-            if metric(&addr, &series).is_ok_and(|n| n >= want) {
+            if caught_up(&addr, &series, want) {
                 return Ok(Instant::now());
             }
             if t0.elapsed() > timeout {

@@ -36,6 +36,7 @@ pub use validate::{validate_change, ValidationError};
 pub use view::{history_entry, local_date, refresh_overdue, render, rfc3339};
 
 pub(crate) use activity::{Activity, ActivityStatus};
+pub(crate) use dispute::DisputeStatus;
 pub(crate) use record::{KindState, Status};
 pub(crate) use station::StationStatus;
 pub(crate) use suggestion::Suggestion;

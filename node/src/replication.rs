@@ -7,8 +7,10 @@
 //! city is not part of are dropped, duplicates are skipped by id, events whose parents
 //! the peer has not sent are refused once the peer's batch covers them (only a same-seq
 //! group split across batches waits for its next part), and accepted events, the records'
-//! new states and the peer's new cursor are committed together and flushed before the
-//! batch counts as applied. Only the records a batch touches are locked meanwhile.
+//! new states and the peer's new cursor are committed together in one atomic batch. The
+//! flush runs behind the next batch: a crash before it loses the events and the cursor
+//! together, so the peer sends them again, and events are served on (or shown) only once
+//! durable. Only the records a batch touches are locked meanwhile.
 //!
 //! The protocol mechanics (streams, heartbeats, reconnects) live in
 //! `lianluo_federation::sync`; this module only decides what is served and what is stored.

@@ -148,7 +148,10 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     });
     // Peers' signer certificates kept from earlier runs, so shared history verifies
     // before any peer reconnects.
-    crate::replication::restore_signer_certs(&state);
+    let restoring = state.clone();
+    tokio::task::spawn_blocking(move || crate::replication::restore_signer_certs(&restoring))
+        .await
+        .map_err(|e| ServeError::Serve(format!("loading stored signer certificates: {e}")))?;
     Ok(state)
 }
 

@@ -258,6 +258,9 @@ pub enum StoreError {
     /// The idempotency key is already taken by another record; nothing was written.
     #[error("request id {key} already created record {record_id}; return that record")]
     DuplicateRequest { key: String, record_id: String },
+    /// A value could not be encoded for storage (a bug: nothing was written).
+    #[error("cannot encode a value for storage: {0}; nothing was written, report this bug")]
+    Encode(String),
     /// The flusher has been shut down.
     #[error("the store is shutting down; retry against a running node")]
     ShutDown,

@@ -106,12 +106,26 @@ fn a_schema1_data_dir_upgrades_in_place_and_keeps_every_record_history_and_curso
     }
     assert!(!store.signer_certs().expect("certs").is_empty());
 
-    // Figures count from the upgraded counters as from the records.
-    let counters = store.counters().expect("counters");
-    assert!(
-        !counters.is_empty(),
-        "the upgrade fills the figure counters"
-    );
+    // The old build's List answered these records; the upgraded store holds them all.
+    let listed: std::collections::BTreeSet<String> = json(&dir.join("list.json"))
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    let held: std::collections::BTreeSet<String> = store
+        .records_after(None, 1000)
+        .expect("records")
+        .into_iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(listed, held);
+
+    // The figure counters the upgrade filled equal a recount from the events, and every
+    // record's stored state equals a re-fold of its events.
+    assert!(!store.counters().expect("counters").is_empty());
+    let recount = lianluo_node::recount::recount(store.as_ref(), "hezhou", false).expect("recount");
+    assert!(recount.clean(), "upgraded counters differ: {recount:?}");
 
     // Opening the upgraded dir again changes nothing.
     let log_id = store.meta().log_id.clone();

@@ -50,6 +50,15 @@ fn recount(path: &std::path::Path, fix: bool, json: bool) -> anyhow::Result<()> 
     } else {
         print!("{}", text(&r, &cfg.city));
     }
+    if !r.states_differ.is_empty() {
+        // --fix replaces counters only; a record's state is rebuilt by re-folding it.
+        bail!(
+            "{} records' stored state differs from their events (listed above); counters \
+             cannot fix that: make a backup (`lianluo backup`) and restore it into a fresh \
+             data dir (`lianluo restore`), which re-folds every record from its events",
+            r.states_differ.len()
+        );
+    }
     if !r.clean() && !r.fixed {
         bail!("the stored figures differ from the events; run again with --fix to replace them");
     }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use lianluo_proto::CityFigures;
 
 use super::index::{activity_day, date_code};
-use crate::domain::{ActivityStatus, KindState, RecordState, StationStatus, Status};
+use crate::domain::{ActivityStatus, DisputeStatus, KindState, RecordState, StationStatus, Status};
 
 /// One counter. `scope` is a year, or 0 for all years.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -205,13 +205,13 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
                 suggestion(&mut c, scope, state, s);
             }
         }
-        KindState::Dispute(_) => {
+        KindState::Dispute(d) => {
             for scope in scopes(created_year) {
                 let status = status.clone();
                 c.counters
                     .push((CounterKey::DisputeStatus { scope, status }, 1));
             }
-            if status == "resolved" {
+            if d.status == DisputeStatus::Resolved {
                 let resolved = year_u16(crate::domain::local_date(state.updated_ms).year());
                 if let Some(year) = resolved {
                     c.counters.push((CounterKey::DisputeResolved { year }, 1));

@@ -45,11 +45,10 @@ struct Prepared {
 }
 
 impl NodeSink {
-    /// A sink over `state` with nothing pending. Loads the signer certificates kept by
-    /// earlier runs into `state.signers` (see [`restore_signer_certs`]), so create it
-    /// when the node starts, before it serves.
+    /// A sink over `state` with nothing pending (`state.signers` already holds the signer
+    /// certificates kept by earlier runs: `open_state` loads them, see
+    /// [`restore_signer_certs`]).
     pub fn new(state: Arc<NodeState>) -> Self {
-        restore_signer_certs(&state);
         Self {
             state,
             pending: Arc::default(),
@@ -148,12 +147,13 @@ impl SyncSink for NodeSink {
         let state = self.state.clone();
         let pending = self.pending.clone();
         let applied = tokio::task::spawn_blocking(move || {
+            // Held until the commit is done, even if this future is dropped meanwhile.
+            let _guards = guards;
             apply_blocking(&state, &pending, &peer_city, &batch, screened, &certs)
                 .map_err(store_error)
         })
         .await
         .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??;
-        drop(guards);
         if applied.committed {
             // The events and the cursor are committed together, so a crash before the
             // flush loses both and the peer sends them again. The next batch need not

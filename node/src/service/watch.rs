@@ -1,8 +1,9 @@
 //! `Records.Watch`: the records that changed after a position of this node's log, then
 //! live. One task per stream reads the log in chunks (never past the durable head, so
 //! nothing sent can vanish in a crash), renders each changed record once per chunk as it
-//! is now, and waits for the durable head to move; a quiet stream sends an empty response
-//! every [`HEARTBEAT`] so the client knows it is alive.
+//! is now (sent once every event it shows is durable), and waits for the durable head to
+//! move; a quiet stream sends an empty response every [`HEARTBEAT`] so the client knows
+//! it is alive.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -60,7 +61,7 @@ async fn run(
     loop {
         let durable = *head.borrow_and_update();
         while cursor < durable {
-            let (resp, covered) = match changes(&state, cursor, durable).await {
+            let (resp, covered) = match next_chunk(&state, cursor, durable).await {
                 Ok(r) => r,
                 Err(e) => {
                     let _ = tx.send(Err(to_status(&e))).await;
@@ -125,13 +126,29 @@ async fn stopping(stop: Option<&mut watch::Receiver<bool>>) {
     }
 }
 
+/// The next response after `cursor`, once every event it shows is durable: a record is
+/// rendered as it is now, which may include an event newer than the chunk not yet
+/// flushed; then that is waited for, so nothing sent can vanish.
+async fn next_chunk(
+    state: &NodeState,
+    cursor: u64,
+    durable: u64,
+) -> Result<(WatchResponse, u64), NodeError> {
+    let (resp, covered, latest) = changes(state, cursor, durable).await?;
+    if latest > *state.durable.borrow() {
+        state.flush_through(latest).await?;
+    }
+    Ok((resp, covered))
+}
+
 /// The records changed by log entries after `after` (at most [`CHUNK`], none past
-/// `durable`), and the position reached.
+/// `durable`), the position reached, and the log's head after rendering (the states sent
+/// include no event past it).
 async fn changes(
     state: &NodeState,
     after: u64,
     durable: u64,
-) -> Result<(WatchResponse, u64), NodeError> {
+) -> Result<(WatchResponse, u64, u64), NodeError> {
     super::write::blocking(state, move |s| {
         let entries = s.log_after(after, CHUNK)?;
         let mut covered = after;
@@ -149,12 +166,15 @@ async fn changes(
                 records.extend(crate::render::summary(&id, &entry, today));
             }
         }
+        // Read after rendering: a commit the rendering saw has finished (it holds the
+        // store's write lock until its seqs are counted), so its seqs are at most this.
+        let latest = s.last_seq()?;
         let resp = WatchResponse {
             records,
             cursor: covered,
             caught_up: covered >= durable,
         };
-        Ok((resp, covered))
+        Ok((resp, covered, latest))
     })
     .await
 }

@@ -7,7 +7,7 @@ use lianluo_proto::change::Kind;
 use lianluo_proto::{ActRequest, Change, CreateRequest, EventBody, Record, RecordKind};
 
 use super::auth::Caller;
-use crate::domain::{self, EventId, RecordId};
+use crate::domain::{self, EventId, KindState, RecordId, StationStatus};
 use crate::error::NodeError;
 use crate::ingest::{self, Incoming};
 use crate::state::{today, NodeState};
@@ -59,8 +59,8 @@ pub async fn create(
         request_id: req.request_id.clone(),
         change: Some(change),
     };
-    let (record, seq) = apply(state, &record_id, body, Some((key, record_id.clone()))).await?;
-    drop(guard);
+    let request = Some((key, record_id.clone()));
+    let (record, seq) = apply(state, &record_id, body, request, guard).await?;
     state.flush_through(seq).await?;
     Ok(record)
 }
@@ -110,8 +110,7 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         request_id: String::new(),
         change: Some(change),
     };
-    let (record, seq) = apply(state, &record_id, body, None).await?;
-    drop(guard);
+    let (record, seq) = apply(state, &record_id, body, None, guard).await?;
     state.flush_through(seq).await?;
     Ok(record)
 }
@@ -144,13 +143,16 @@ fn check_kind(
 }
 
 /// Signs `body`, applies it to the record's stored state and commits it unless it is
-/// rejected. Must be called with the record's lock held; the caller flushes afterwards
-/// (through the returned log seq).
-async fn apply(
+/// rejected; the caller flushes afterwards (through the returned log seq). `held` is the
+/// record's (or request id's) lock: it is released when the storage task ends, not when
+/// this future is dropped, so a client that hangs up mid-call cannot let another write
+/// read the record before this one is committed.
+async fn apply<H: Send + 'static>(
     state: &NodeState,
     record_id: &RecordId,
     body: EventBody,
     request: Option<(String, RecordId)>,
+    held: H,
 ) -> Result<(Record, u64), NodeError> {
     let signed = state
         .signer
@@ -165,6 +167,7 @@ async fn apply(
     let own = state.config.city.clone();
     let rid = record_id.clone();
     let applied = blocking(state, move |s| {
+        let _held = held;
         let advanced = ingest::advance(s, &own, &rid, std::slice::from_ref(&incoming))?;
         if let Some(reason) = advanced.rejected(&incoming.id) {
             return Ok(Err(reason.to_owned()));
@@ -254,7 +257,7 @@ async fn check_station(state: &NodeState, change: &Change) -> Result<(), NodeErr
             ),
         ));
     }
-    if station.status_str() != "active" {
+    if !matches!(&station.body, KindState::Station(s) if s.status == StationStatus::Active) {
         return Err(NodeError::Precondition(format!(
             "{field}: station {id} is `{}`; records can only be attached to an active station",
             station.status_str()

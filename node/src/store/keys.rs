@@ -8,8 +8,8 @@
 //! | `E/<event id, 32 bytes>`                | its seq (u64 BE)                       |
 //! | `L/<seq u64 BE>`                        | `EventValue` (id, record, envelope)    |
 //! | `R/<record id>`                         | `RecordEntry` (state, heads, last steps)|
-//! | `H/<record id>\0<chunk u32 BE>`         | `HistoryChunk` (64 earlier steps)      |
-//! | `X/<index term><record id><id length>`  | `Chunk`: the term's records from this one on (up to 128) |
+//! | `H/<record id>\0<chunk u32 BE>`         | `HistoryChunk` (16 earlier steps)      |
+//! | `X/<index term><record id><id length>`  | `Chunk`: the term's records from this one on (up to 16) |
 //! | `N/<counter key>`                       | i64 BE (zero counters are removed)     |
 //! | `M/<member key>`                        | i64 BE (a distinct set's member count) |
 //! | `Q/<idempotency key>`                   | record id                              |

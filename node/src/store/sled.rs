@@ -128,7 +128,7 @@ impl SledStore {
 impl SledStore {
     /// Applies a group of commits as one batch (see `group`): each commit's seqs, or why
     /// it was refused; when the batch itself fails, every commit fails with it.
-    fn apply_group(&self, commits: &[Commit]) -> Vec<Result<Vec<u64>, StoreError>> {
+    pub(super) fn apply_group(&self, commits: &[Commit]) -> Vec<Result<Vec<u64>, StoreError>> {
         let mut next_seq = self.write_lock();
         let staged = commit::stage(self, commits, *next_seq).and_then(|s| {
             self.db.apply_batch(s.batch).map_err(engine)?;
@@ -346,6 +346,6 @@ fn log_entry(seq: u64, bytes: &[u8]) -> Result<StoredEvent, StoreError> {
 }
 
 /// Encodes a value for the batch.
-fn encoded<T: Migrate>(v: &T) -> Vec<u8> {
-    v.encode()
+fn encoded<T: Migrate>(v: &T) -> Result<Vec<u8>, StoreError> {
+    v.encode().map_err(|e| StoreError::Encode(e.to_string()))
 }

@@ -10,6 +10,7 @@ use crate::domain::{EventId, FoldEvent, RecordState};
 use crate::projection::{Delta, IndexTerm};
 
 mod batches;
+mod golden;
 mod open;
 
 pub(super) fn open(dir: &Path) -> Arc<dyn Store> {

@@ -29,14 +29,10 @@ pub trait Migrate: Serialize + DeserializeOwned + Sized {
     fn migrate(previous: Self::Previous) -> Self;
 
     /// The value's bytes: marker, then postcard.
-    fn encode(&self) -> Vec<u8> {
+    fn encode(&self) -> Result<Vec<u8>, postcard::Error> {
         let mut out = Self::VERSION_MARKER.to_vec();
-        // Postcard into a Vec cannot fail for these types (no maps with non-string keys,
-        // no unsized sequences); an empty value would be refused on read.
-        if let Ok(body) = postcard::to_allocvec(self) {
-            out.extend_from_slice(&body);
-        }
-        out
+        out.extend_from_slice(&postcard::to_allocvec(self)?);
+        Ok(out)
     }
 
     /// Decodes this version, or an older one migrated forward; `None` if no version of
@@ -198,7 +194,8 @@ mod tests {
         let old = NoteV1 {
             text: "贺州".into(),
         }
-        .encode();
+        .encode()
+        .unwrap();
         let migrated = Note::decode(&old).expect("v1 reads as v2");
         assert_eq!(
             migrated,
@@ -211,7 +208,7 @@ mod tests {
             text: "清远".into(),
             pinned: true,
         };
-        assert_eq!(Note::decode(&current.encode()), Some(current));
+        assert_eq!(Note::decode(&current.encode().unwrap()), Some(current));
         assert_eq!(Note::decode(b"\x00T9garbage"), None);
         assert_eq!(Note::decode(b""), None);
     }
@@ -226,6 +223,6 @@ mod tests {
             signature: vec![0x30; 72],
             signer_cert_sha256: "ab".repeat(32),
         };
-        assert_eq!(EventValue::decode(&v.encode()), Some(v));
+        assert_eq!(EventValue::decode(&v.encode().unwrap()), Some(v));
     }
 }

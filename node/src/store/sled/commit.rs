@@ -39,20 +39,22 @@ pub(super) fn stage(
     let mut results = Vec::with_capacity(commits.len());
     let mut seq = next_seq;
     for commit in commits {
-        if let Err(e) = check_request(store, commit, &requests) {
-            results.push(Err(e));
-            continue;
+        // A commit refused on its own merits is refused alone, before anything of it is
+        // staged; the other commits of the group go on. Engine failures fail the group.
+        match check_request(store, commit, &requests)
+            .and_then(|()| check_histories(store, commit, &mut entries))
+        {
+            Err(e @ (StoreError::DuplicateRequest { .. } | StoreError::Invalid { .. })) => {
+                results.push(Err(e));
+                continue;
+            }
+            r => r?,
         }
         let seqs = stage_events(store, &mut batch, commit, &mut seen, seq)?;
         seq += seqs.len() as u64;
         for w in &commit.records {
             stage_record(store, &mut batch, w, &mut entries)?;
-            for term in &w.delta.remove {
-                postings.remove(term, &w.id);
-            }
-            for term in &w.delta.add {
-                postings.add(term, &w.id);
-            }
+            postings.apply(w);
             for (k, d) in &w.delta.counters {
                 *counters.entry(k.clone()).or_default() += d;
             }
@@ -70,7 +72,7 @@ pub(super) fn stage(
                 seq: cursor.seq,
                 event_id: cursor.event_id.clone(),
             };
-            batch.insert(keys::cursor(peer), encoded(&v));
+            batch.insert(keys::cursor(peer), encoded(&v)?);
         }
         results.push(Ok(seqs));
     }
@@ -109,7 +111,7 @@ fn stage_events(
             signer_cert_sha256: ev.signed.signer_cert_sha256.clone(),
         };
         batch.insert(key, &seq.to_be_bytes());
-        batch.insert(keys::log(seq), encoded(&v));
+        batch.insert(keys::log(seq), encoded(&v)?);
         seqs.push(seq);
     }
     Ok(seqs)
@@ -128,16 +130,8 @@ fn stage_record(
         None => store.load_record(&w.id)?,
     };
     let (old_steps, old_tail) = old.map_or((0, Vec::new()), |e| (e.steps, e.tail));
+    check_history(w, old_steps)?;
     let h = &w.history;
-    if h.old_len != old_steps || (h.from != 0 && h.from != old_steps) {
-        return Err(StoreError::Invalid {
-            field: format!("history of {}", w.id),
-            reason: format!(
-                "steps from {} over {} stored ones (the store holds {old_steps})",
-                h.from, h.old_len
-            ),
-        });
-    }
     let chunk = HISTORY_CHUNK as u32;
     let (base, mut steps) = if h.from == 0 {
         for c in 0..old_steps / chunk {
@@ -152,14 +146,55 @@ fn stage_record(
     let tail = steps.split_off(full * HISTORY_CHUNK);
     for (i, c) in steps.chunks(HISTORY_CHUNK).enumerate() {
         let n = base / chunk + u32::try_from(i).unwrap_or(u32::MAX);
-        batch.insert(keys::history(&w.id, n), encoded(&HistoryChunk(c.to_vec())));
+        batch.insert(keys::history(&w.id, n), encoded(&HistoryChunk(c.to_vec()))?);
     }
     let entry = RecordEntry {
         tail,
         ..w.entry.clone()
     };
-    batch.insert(keys::record(&w.id), encoded(&entry));
+    batch.insert(keys::record(&w.id), encoded(&entry)?);
     entries.insert(w.id.clone(), entry);
+    Ok(())
+}
+
+/// Refuses a commit whose record writes do not build on the stored (or staged) history,
+/// loading the entries it will build on into `entries`.
+fn check_histories(
+    store: &SledStore,
+    commit: &Commit,
+    entries: &mut HashMap<RecordId, RecordEntry>,
+) -> Result<(), StoreError> {
+    for w in &commit.records {
+        let steps = match entries.get(&w.id) {
+            Some(e) => e.steps,
+            None => match store.load_record(&w.id)? {
+                Some(e) => {
+                    let steps = e.steps;
+                    entries.insert(w.id.clone(), e);
+                    steps
+                }
+                None => 0,
+            },
+        };
+        check_history(w, steps)?;
+    }
+    Ok(())
+}
+
+/// The write's history must start over (`from` 0) or continue right after the
+/// `old_steps` steps held.
+fn check_history(w: &RecordWrite, old_steps: u32) -> Result<(), StoreError> {
+    let h = &w.history;
+    if h.old_len != old_steps || (h.from != 0 && h.from != old_steps) {
+        return Err(StoreError::Invalid {
+            field: format!("history of {}", w.id),
+            reason: format!(
+                "steps from {} over {} stored ones (the store holds {old_steps}); \
+                 the record changed meanwhile, retry the call",
+                h.from, h.old_len
+            ),
+        });
+    }
     Ok(())
 }
 

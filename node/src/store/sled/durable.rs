@@ -50,6 +50,14 @@ impl Durable {
         self.sync_blobs()
     }
 
+    /// Makes the database directory's entries durable (its files' names, once created).
+    pub(super) fn sync_dir(&self) -> Result<(), StoreError> {
+        let dir = self.blobs.parent().unwrap_or(&self.blobs);
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("sync", dir, e))
+    }
+
     fn sync_blobs(&self) -> Result<(), StoreError> {
         let entries = match std::fs::read_dir(&self.blobs) {
             Ok(entries) => entries,
@@ -57,10 +65,12 @@ impl Durable {
             Err(e) => return Err(io("read", &self.blobs, e)),
         };
         let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        let mut present = HashSet::new();
         let mut new = false;
         for entry in entries {
             let entry = entry.map_err(|e| io("read", &self.blobs, e))?;
             let name = entry.file_name();
+            present.insert(name.clone());
             if synced.contains(&name) {
                 continue;
             }
@@ -74,6 +84,8 @@ impl Durable {
             synced.insert(name);
             new = true;
         }
+        // Blobs sled removed are forgotten, so the set stays as big as the directory.
+        synced.retain(|n| present.contains(n));
         if new {
             File::open(&self.blobs)
                 .and_then(|d| d.sync_all())

@@ -28,6 +28,7 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
     std::fs::create_dir_all(dir)
         .map_err(|e| StoreError::Io(format!("create data dir {}: {e}", dir.display())))?;
     let db = open_db(dir, &db_path, options)?;
+    let durable = durable::Durable::open(&db_path)?;
     let (meta, schema) = match read_meta(&db)? {
         Some(stored) => {
             let schema = stored.schema_version;
@@ -41,7 +42,7 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
                 datafile::FILE_NAME
             )))
         }
-        None => (initialize(dir, city, &db)?, SCHEMA_VERSION),
+        None => (initialize(dir, city, &db, &durable)?, SCHEMA_VERSION),
     };
     let is_legacy = schema < SCHEMA_VERSION;
     if is_legacy {
@@ -52,7 +53,6 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
         legacy::clear(&db, &keys::LEGACY_PREFIXES)?;
     }
     let next_seq = read_next_seq(&db)?;
-    let durable = durable::Durable::open(&db_path)?;
     Ok(SledStore {
         db,
         meta,
@@ -140,8 +140,14 @@ fn meta(file: &DataFile) -> StoreMeta {
     }
 }
 
-/// Gives a new database its identity: stored (and flushed) first, then the note.
-fn initialize(dir: &Path, city: &str, db: &::sled::Db) -> Result<StoreMeta, StoreError> {
+/// Gives a new database its identity: stored (and durable, files and directory entries)
+/// first, then the note; a crash in between leaves a database the next start adopts.
+fn initialize(
+    dir: &Path,
+    city: &str,
+    db: &::sled::Db,
+    durable: &durable::Durable,
+) -> Result<StoreMeta, StoreError> {
     let note = DataFile::create(city)?;
     let mut batch = ::sled::Batch::default();
     batch.insert(keys::META_CITY, note.city.as_bytes());
@@ -150,6 +156,8 @@ fn initialize(dir: &Path, city: &str, db: &::sled::Db) -> Result<StoreMeta, Stor
     batch.insert(keys::META_CREATED_AT, note.created_at.as_bytes());
     db.apply_batch(batch).map_err(engine)?;
     db.flush().map_err(engine)?;
+    durable.sync()?;
+    durable.sync_dir()?;
     datafile::write(dir, &note)?;
     Ok(note.meta())
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::keys;
 use super::super::values::{self, Migrate, NoPrevious};
-use super::super::{IndexHit, StoreError};
+use super::super::{IndexHit, RecordWrite, StoreError};
 use super::{encoded, engine, SledStore};
 use crate::domain::RecordId;
 
@@ -67,6 +67,16 @@ impl Postings {
         c.remove.insert(record.clone());
     }
 
+    /// Moves a record write's index entries: its terms removed, then those added.
+    pub(super) fn apply(&mut self, w: &RecordWrite) {
+        for term in &w.delta.remove {
+            self.remove(term, &w.id);
+        }
+        for term in &w.delta.add {
+            self.add(term, &w.id);
+        }
+    }
+
     /// Adds the rewritten chunks of every changed term to `batch`.
     pub(super) fn stage(
         self,
@@ -112,7 +122,7 @@ fn stage_term(
         }
     }
     for (old_key, ids) in chunks {
-        write_chunks(batch, term, &old_key, ids);
+        write_chunks(batch, term, &old_key, ids)?;
     }
     Ok(())
 }
@@ -154,7 +164,12 @@ fn chunk_for(
 
 /// Writes the chunk once keyed `old_key` (with `ids` now): removed when empty, re-keyed
 /// when its first record changed, split when over [`MAX_CHUNK`].
-fn write_chunks(batch: &mut ::sled::Batch, term: &[u8], old_key: &[u8], ids: Vec<RecordId>) {
+fn write_chunks(
+    batch: &mut ::sled::Batch,
+    term: &[u8],
+    old_key: &[u8],
+    ids: Vec<RecordId>,
+) -> Result<(), StoreError> {
     batch.remove(old_key);
     let size = if ids.len() > MAX_CHUNK {
         MAX_CHUNK / 2
@@ -163,8 +178,9 @@ fn write_chunks(batch: &mut ::sled::Batch, term: &[u8], old_key: &[u8], ids: Vec
     };
     for part in ids.chunks(size) {
         let key = keys::index(term, &part[0]);
-        batch.insert(key, encoded(&Chunk(part.to_vec())));
+        batch.insert(key, encoded(&Chunk(part.to_vec()))?);
     }
+    Ok(())
 }
 
 /// Chunks are loaded with the records of the term found at their key.

@@ -57,6 +57,37 @@ fn store_commits_applied_together_keep_their_own_results() {
 }
 
 #[test]
+fn store_a_commit_refused_in_a_group_leaves_the_others_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = super::super::sled::SledStore::open(dir.path(), "hezhou", StoreOptions::default())
+        .expect("open");
+    let (a, b, c) = (rid(60), rid(61), rid(62));
+    let plain = |id: &RecordId, text: &str| events_only(vec![new_event(id, text)]);
+    // b's write claims three stored steps the store does not hold.
+    let eb = new_event(&b, "eb");
+    let stale = Commit {
+        events: vec![eb.clone()],
+        records: vec![write(&b, None, &suggestion(&b, "b"), 3, &[&eb])],
+        ..Commit::default()
+    };
+    let results = store.apply_group(&[plain(&a, "ea"), stale, plain(&c, "ec")]);
+    assert_eq!(results[0], Ok(vec![1]));
+    assert!(
+        matches!(&results[1], Err(StoreError::Invalid { field, .. }) if field.contains(b.as_str())),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(results[2], Ok(vec![2]), "the log stays dense");
+    assert_eq!(
+        store.has_event(&eb.id),
+        Ok(false),
+        "nothing of it was staged"
+    );
+    assert_eq!(store.record(&b), Ok(None));
+    assert_eq!(store.last_seq(), Ok(2));
+}
+
+#[test]
 fn store_history_spills_into_chunks_and_reads_back_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
