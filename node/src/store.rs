@@ -290,6 +290,11 @@ pub trait Store: Send + Sync + 'static {
     fn event(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError>;
     /// Whether the event is held.
     fn has_event(&self, id: &EventId) -> Result<bool, StoreError>;
+    /// Whether the event is held, without waiting for a commit in progress (which may
+    /// hold it and not be counted yet). A pre-filter only: replication screens a batch
+    /// with it before checking signatures, so that check never waits for the commit of
+    /// the batch before; what is decided re-checks with [`Store::has_event`].
+    fn has_event_now(&self, id: &EventId) -> Result<bool, StoreError>;
     /// At most `limit` log entries with seq greater than `after_seq`, in seq order.
     fn log_after(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
     /// Highest seq in the log (0 when empty).

@@ -108,7 +108,7 @@ pub(super) fn screen(
     batch: &Batch<'_>,
 ) -> Result<Screened, StoreError> {
     let mut plan = Plan::default();
-    let mut known = Known::new(store);
+    let mut known = Known::screening(store);
     let candidates = screen::screen(signers, &mut known, batch, &mut plan)?;
     Ok(Screened { plan, candidates })
 }
@@ -158,6 +158,8 @@ pub(super) struct Known<'s> {
     store: &'s dyn Store,
     stored: HashMap<EventId, bool>,
     accepted: BTreeSet<EventId>,
+    /// Screening: ask the store without waiting for a commit in progress.
+    screening: bool,
 }
 
 impl<'s> Known<'s> {
@@ -166,6 +168,16 @@ impl<'s> Known<'s> {
             store,
             stored: HashMap::new(),
             accepted: BTreeSet::new(),
+            screening: false,
+        }
+    }
+
+    /// For screening a batch while the batch before it is committed (see
+    /// [`Store::has_event_now`]).
+    fn screening(store: &'s dyn Store) -> Self {
+        Self {
+            screening: true,
+            ..Self::new(store)
         }
     }
 
@@ -176,7 +188,11 @@ impl<'s> Known<'s> {
         if let Some(&s) = self.stored.get(id) {
             return Ok(s);
         }
-        let s = self.store.has_event(id)?;
+        let s = if self.screening {
+            self.store.has_event_now(id)?
+        } else {
+            self.store.has_event(id)?
+        };
         self.stored.insert(*id, s);
         Ok(s)
     }

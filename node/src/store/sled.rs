@@ -169,6 +169,11 @@ impl Store for SledStore {
         self.db.contains_key(keys::event(id)).map_err(engine)
     }
 
+    fn has_event_now(&self, id: &EventId) -> Result<bool, StoreError> {
+        // sled applies a batch atomically: an event is seen with its whole commit or not.
+        self.db.contains_key(keys::event(id)).map_err(engine)
+    }
+
     fn log_after(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let _visible = self.read_lock();
         let start = Bound::Excluded(after_seq.to_be_bytes().to_vec());
