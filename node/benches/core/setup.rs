@@ -175,15 +175,18 @@ pub fn record_with_history(history: usize) -> (tempfile::TempDir, Arc<dyn Store>
         clock: NOW,
     };
     commit(store.as_ref(), vec![first]);
-    if history > 1 {
-        let dispatch = K::SuggestionDispatched(lianluo_proto::SuggestionDispatched {
-            unit: "贺州市交通运输局".into(),
-            deadline: "2026-09-30".into(),
-        });
-        chain.push(store.as_ref(), dispatch);
-    }
-    for _ in 2..history {
+    for _ in 1..history {
         chain.append(store.as_ref());
+    }
+    (dir, store, chain)
+}
+
+/// A store holding one dispatched suggestion with `notes` progress notes (each kept in
+/// the record's state: the one part of a record's stored state that grows with events).
+pub fn record_with_notes(notes: usize) -> (tempfile::TempDir, Arc<dyn Store>, Chain) {
+    let (dir, store, mut chain) = record_with_history(2);
+    for _ in 0..notes {
+        chain.note(store.as_ref());
     }
     (dir, store, chain)
 }
@@ -203,8 +206,23 @@ impl Chain {
         commit(store, vec![ev]);
     }
 
-    /// Appends one progress note (applied to the stored state and committed).
+    /// Appends one applied act that leaves the state's size as it is: the suggestion
+    /// dispatched again, to a deadline that alternates.
     pub fn append(&mut self, store: &dyn Store) {
+        let deadline = if self.clock.is_multiple_of(2) {
+            "2026-09-30"
+        } else {
+            "2026-10-31"
+        };
+        let dispatch = K::SuggestionDispatched(lianluo_proto::SuggestionDispatched {
+            unit: "贺州市交通运输局".into(),
+            deadline: deadline.into(),
+        });
+        self.push(store, dispatch);
+    }
+
+    /// Appends one progress note (applied: the state keeps every note).
+    pub fn note(&mut self, store: &dyn Store) {
         let note = K::SuggestionProgress(lianluo_proto::SuggestionProgress { note: BODY.into() });
         self.push(store, note);
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// (what, our benchmark, the limit or old way, how the ratio reads).
-const PAIRS: [(&str, &str, &str, &str); 5] = [
+const PAIRS: [(&str, &str, &str, &str); 6] = [
     (
         "verify a 256-event batch",
         "verify/lianluo_sink_batch_256",
@@ -22,6 +22,12 @@ const PAIRS: [(&str, &str, &str, &str); 5] = [
         "act/lianluo_append/1000",
         "act/old_refold_1000",
         "time vs re-folding the history as every act did before (lower is better)",
+    ),
+    (
+        "progress note (100 notes, +1 per iteration)",
+        "act/lianluo_note_after_100_notes",
+        "act/lianluo_append/1",
+        "time vs an act on a 1-event record (the notes are in the state: known gap)",
     ),
     (
         "List page of 100 by city (20,000 records)",
