@@ -13,6 +13,10 @@ pub enum NodeError {
     /// No record with this id is stored at this node.
     #[error("record {0:?} not found at this node; check the id (`lianluo list` shows records)")]
     NotFound(String),
+    /// What the request would create exists already (e.g. its request id was used for
+    /// another record).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// The act is not allowed in the record's current state.
     #[error("{0}")]
     Precondition(String),
@@ -51,6 +55,7 @@ pub fn to_status(err: &NodeError) -> tonic::Status {
     match err {
         NodeError::Invalid(_) => Status::invalid_argument(msg),
         NodeError::NotFound(_) => Status::not_found(msg),
+        NodeError::AlreadyExists(_) => Status::already_exists(msg),
         NodeError::Precondition(_) => Status::failed_precondition(msg),
         NodeError::PermissionDenied(_) => Status::permission_denied(msg),
         NodeError::Unauthenticated(_) => Status::unauthenticated(msg),

@@ -324,7 +324,7 @@ fn roles_and_certificates_decide_who_may_do_what() -> Result<()> {
 }
 
 #[test]
-fn a_repeated_request_id_returns_the_first_record() -> Result<()> {
+fn a_repeated_request_id_returns_the_first_record_and_other_content_is_refused() -> Result<()> {
     let fed = Federation::init()?;
     let node = fed.start("hezhou")?;
     let cli = node.cli("coordinator");
@@ -343,6 +343,29 @@ fn a_repeated_request_id_returns_the_first_record() -> Result<()> {
     let a = cli.json(&args)?;
     let b = cli.json(&args)?;
     assert_eq!(a["id"], b["id"]);
+    assert_eq!(cli.json(&["list"])?.as_array().map(Vec::len), Some(1));
+
+    // The same request id with other content (another title; another kind of record)
+    // is refused naming the record it made, and nothing is created.
+    let id = a["id"].as_str().unwrap_or_default().to_owned();
+    let mut other_title = args;
+    other_title[3] = "三市代表联合调研";
+    let other_kind = [
+        "suggestion",
+        "create",
+        "--title",
+        "三市代表联合视察",
+        "--body",
+        "内容",
+        "--request-id",
+        "plan-2026-12-05",
+    ];
+    for other in [&other_title[..], &other_kind[..]] {
+        let err = cli.fails(other)?;
+        for want in ["already", "plan-2026-12-05", id.as_str(), "new request_id"] {
+            assert!(err.contains(want), "{want:?} not in: {err}");
+        }
+    }
     assert_eq!(cli.json(&["list"])?.as_array().map(Vec::len), Some(1));
     Ok(())
 }

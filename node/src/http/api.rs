@@ -78,6 +78,7 @@ pub(super) fn status_of(err: &NodeError) -> StatusCode {
     match err {
         NodeError::Invalid(_) => StatusCode::BAD_REQUEST,
         NodeError::NotFound(_) => StatusCode::NOT_FOUND,
+        NodeError::AlreadyExists(_) => StatusCode::CONFLICT,
         NodeError::Precondition(_) => StatusCode::CONFLICT,
         NodeError::PermissionDenied(_) => StatusCode::FORBIDDEN,
         NodeError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,

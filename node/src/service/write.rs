@@ -39,7 +39,9 @@ pub async fn create(
     .await?
     {
         drop(guard);
-        // A retry: answer with the record the first call created (once it is durable).
+        // A retry: answer with the record the first call created (once it is durable),
+        // unless the request id is reused for something else.
+        check_same_creation(state, &existing, &req.request_id, &change, &req.partners).await?;
         let head = blocking(state, |s| s.last_seq()).await?;
         state.flush_through(head).await?;
         return super::read::get(state, existing.as_str()).await;
@@ -63,6 +65,48 @@ pub async fn create(
     let (record, seq) = apply(state, &record_id, body, request, guard).await?;
     state.flush_through(seq).await?;
     Ok(record)
+}
+
+/// Refuses a create whose request id already made `existing` from other content (another
+/// change or other partners): a retry must send what the first call sent.
+async fn check_same_creation(
+    state: &NodeState,
+    existing: &RecordId,
+    request_id: &str,
+    change: &Change,
+    partners: &[String],
+) -> Result<(), NodeError> {
+    let id = existing.clone();
+    let first = blocking(state, move |s| {
+        let Some(step) = s.history(&id)?.into_iter().next() else {
+            return Ok(None);
+        };
+        Ok(s.event(&step.event)?.map(|e| e.signed.body))
+    })
+    .await?;
+    let body = first
+        .as_deref()
+        .and_then(|b| <EventBody as prost::Message>::decode(b).ok())
+        .ok_or_else(|| {
+            NodeError::Internal(format!("record {existing} has no readable creation event"))
+        })?;
+    let mut asked: Vec<&str> = partners.iter().map(String::as_str).collect();
+    let mut made: Vec<&str> = body
+        .participants
+        .iter()
+        .skip(1)
+        .map(String::as_str)
+        .collect();
+    asked.sort_unstable();
+    made.sort_unstable();
+    if body.change.as_ref() == Some(change) && asked == made {
+        return Ok(());
+    }
+    Err(NodeError::AlreadyExists(format!(
+        "request_id {request_id:?} already created record {existing} with other content; \
+         send a new request_id to create another record, or the same content to get \
+         {existing} back"
+    )))
 }
 
 /// Applies one change to an existing record.
