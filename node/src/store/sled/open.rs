@@ -65,6 +65,7 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
 }
 
 fn open_db(dir: &Path, db_path: &Path, options: StoreOptions) -> Result<::sled::Db, StoreError> {
+    remove_incomplete_snapshots(db_path)?;
     ::sled::Config::new()
         .path(db_path)
         .cache_capacity(options.cache_bytes)
@@ -77,6 +78,35 @@ fn open_db(dir: &Path, db_path: &Path, options: StoreOptions) -> Result<::sled::
             }
             other => engine(other),
         })
+}
+
+/// Removes snapshot files sled did not finish (`snap.<lsn>.generating`: written, synced,
+/// then renamed to `snap.<lsn>`). A crash or a full disk while sled writes one leaves it
+/// behind, and sled 0.34 would then read it as the newest snapshot and refuse the
+/// database as corrupt although every byte of data is intact. Without it sled uses the
+/// previous snapshot (or replays its log). sled 0.34 writes snapshots only while it
+/// opens a database, and a second process opening the same dir is refused by sled's
+/// lock right after, so no live snapshot is removed.
+fn remove_incomplete_snapshots(db_path: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(db_path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Io(format!("read {}: {e}", db_path.display()))),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let path = entry.path();
+            tracing::warn!(
+                file = %path.display(),
+                "removing an incomplete engine snapshot left by a crash; the data is intact"
+            );
+            std::fs::remove_file(&path)
+                .map_err(|e| StoreError::Io(format!("remove {}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
 }
 
 /// The identity stored in the database, if it has one.

@@ -182,3 +182,26 @@ fn store_refuses_a_dir_in_use() {
     );
     assert!(err.is_unavailable());
 }
+
+#[test]
+fn store_opens_after_a_crash_left_an_incomplete_engine_snapshot() {
+    // A node killed while sled wrote its start-up snapshot (or on a full disk) leaves an
+    // empty `snap.*.generating` file; the data is intact and must open as it was.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open_sled(dir.path(), "hezhou").expect("open");
+    store
+        .commit(events_only(vec![new_event(&rid(1), "kept")]))
+        .expect("commit");
+    store.flush().expect("flush");
+    let log_id = store.meta().log_id.clone();
+    drop(store);
+    let partial = dir
+        .path()
+        .join("db")
+        .join("snap.FFFFFFFFFFFFFFF0.generating");
+    std::fs::write(&partial, b"").expect("write a partial snapshot");
+    let store = open_sled(dir.path(), "hezhou").expect("opens despite the partial snapshot");
+    assert_eq!(store.meta().log_id, log_id);
+    assert_eq!(store.last_seq(), Ok(1));
+    assert!(!partial.exists(), "the incomplete snapshot is removed");
+}
