@@ -32,7 +32,7 @@ use lianluo_proto::{change, Change, EventBody, RecordKind};
 pub use fold::fold;
 pub use ids::{EventId, RecordId};
 pub use record::RecordState;
-pub use validate::{validate_change, ValidationError};
+pub use validate::{validate_change, validate_new_change, ValidationError};
 pub use view::{history_entry, local_date, refresh_overdue, render, rfc3339};
 
 pub(crate) use activity::{Activity, ActivityStatus};

@@ -191,6 +191,28 @@ fn bad_input_is_refused_with_the_field_named_and_changes_nothing() -> Result<()>
             ],
             "partners[0]",
         ),
+        (
+            vec![
+                "suggestion",
+                "create",
+                "--title",
+                "\u{200B}\u{200B}",
+                "--body",
+                "b",
+            ],
+            "suggestion_submitted.title: is required but shows nothing",
+        ),
+        (
+            vec![
+                "suggestion",
+                "create",
+                "--title",
+                "t",
+                "--body",
+                "\u{202E}txet",
+            ],
+            "suggestion_submitted.body: contains bidirectional control U+202E",
+        ),
         (vec!["suggestion", "close", &id], "`submitted`"),
         (
             vec![

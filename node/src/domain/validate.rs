@@ -36,6 +36,19 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> ValidationError {
 /// `creating = true` requires a creation variant (`station_registered`,
 /// `suggestion_submitted`, `dispute_reported`, `activity_planned`); `false` forbids one.
 pub fn validate_change(change: &Change, creating: bool) -> Result<RecordKind> {
+    validate(change, creating, false)
+}
+
+/// [`validate_change`] plus the rules for text a client sends now: a required field must
+/// show something (not only invisible characters such as zero-width spaces), and no text
+/// may carry bidirectional override or isolate controls (they make text display other
+/// than it reads). Not part of the fold: events signed before these rules keep folding
+/// as they did at every node.
+pub fn validate_new_change(change: &Change, creating: bool) -> Result<RecordKind> {
+    validate(change, creating, true)
+}
+
+fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind> {
     let Some(kind) = &change.kind else {
         return Err(err("change", "is required (set one change variant)"));
     };
@@ -50,7 +63,10 @@ pub fn validate_change(change: &Change, creating: bool) -> Result<RecordKind> {
             format!("{name} creates a record; use Create"),
         ));
     }
-    let f = Fields { prefix: name };
+    let f = Fields {
+        prefix: name,
+        strict,
+    };
     match kind {
         K::ParticipantAdded(c) => f.city("city", &c.city)?,
         K::StationRegistered(c) => {
@@ -166,6 +182,8 @@ fn validate_activity_reported(f: &Fields, c: &lianluo_proto::ActivityReported) -
 /// Field checks under one change's path prefix.
 struct Fields {
     prefix: &'static str,
+    /// Apply the rules for new client text too ([`validate_new_change`]).
+    strict: bool,
 }
 
 impl Fields {
@@ -196,6 +214,31 @@ impl Fields {
                     "contains control character U+{:04X} at character {pos}; remove it",
                     u32::from(c)
                 ),
+            ));
+        }
+        if self.strict {
+            self.check_visible(name, s, required)?;
+        }
+        Ok(())
+    }
+
+    /// The rules for new client text (see [`validate_new_change`]).
+    fn check_visible(&self, name: &str, s: &str, required: bool) -> Result {
+        if let Some((pos, c)) = s.chars().enumerate().find(|(_, c)| is_bidi_control(*c)) {
+            return Err(self.err(
+                name,
+                format!(
+                    "contains bidirectional control U+{:04X} at character {pos}, which makes \
+                     text display other than it reads; remove it",
+                    u32::from(c)
+                ),
+            ));
+        }
+        if required && s.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+            return Err(self.err(
+                name,
+                "is required but shows nothing (only spaces or invisible characters such \
+                 as zero-width spaces); write it out",
             ));
         }
         Ok(())
@@ -300,4 +343,34 @@ pub(crate) fn parse_date(s: &str) -> Option<time::Date> {
         return None;
     }
     time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Bidirectional embedding, override and isolate controls (U+202A–U+202E,
+/// U+2066–U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: zero-width and joiner characters, direction marks, word
+/// joiners and invisible operators, the byte-order mark, variation selectors, Hangul
+/// fillers and the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    ) || is_bidi_control(c)
 }

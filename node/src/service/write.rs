@@ -25,7 +25,7 @@ pub async fn create(
     let change = req
         .change
         .ok_or_else(|| NodeError::invalid("change", "missing; send the creation change"))?;
-    let kind = domain::validate_change(&change, true)?;
+    let kind = domain::validate_new_change(&change, true)?;
     check_request_id(&req.request_id)?;
     check_partners(state, &req.partners)?;
     check_station(state, &change).await?;
@@ -114,7 +114,7 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
     let change: Change = req
         .change
         .ok_or_else(|| NodeError::invalid("change", "missing; send the change to apply"))?;
-    let kind = domain::validate_change(&change, false)?;
+    let kind = domain::validate_new_change(&change, false)?;
     check_cities(state, &change)?;
     if req.record_id.trim().is_empty() {
         return Err(NodeError::invalid(

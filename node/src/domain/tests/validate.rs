@@ -331,3 +331,49 @@ fn dispute() -> DisputeReported {
     };
     d
 }
+
+#[test]
+fn new_text_must_show_something_and_carry_no_bidi_controls() {
+    use crate::domain::validate_new_change;
+    let new_error = |kind: K| {
+        validate_new_change(&ch(kind), true)
+            .expect_err("should be refused")
+            .to_string()
+    };
+    for invisible in [
+        "\u{200B}\u{200B}",
+        "\u{FEFF}",
+        " \u{2060}\u{200D} ",
+        "\u{3164}",
+    ] {
+        let k = suggestion_with(|s| s.title = invisible.into());
+        let e = new_error(k.clone());
+        assert!(e.starts_with("suggestion_submitted.title:"), "{e}");
+        assert!(e.contains("shows nothing"), "{e}");
+        // The fold keeps accepting what older nodes signed: it stays deterministic.
+        assert!(validate_change(&ch(k), true).is_ok());
+    }
+    for (field, edit) in [
+        (
+            "title",
+            suggestion_with(|s| s.title = "\u{202E}议建".into()),
+        ),
+        (
+            "body",
+            suggestion_with(|s| s.body = "正文\u{2066}x\u{2069}".into()),
+        ),
+    ] {
+        let e = new_error(edit);
+        assert!(
+            e.starts_with(&format!("suggestion_submitted.{field}:")),
+            "{e}"
+        );
+        assert!(e.contains("bidirectional control U+"), "{e}");
+    }
+    // Ordinary Chinese text with a zero-width joiner inside still passes.
+    let ok = suggestion_with(|s| s.title = "关于\u{200D}省际道路的建议".into());
+    assert_eq!(
+        validate_new_change(&ch(ok), true),
+        Ok(RecordKind::Suggestion)
+    );
+}
