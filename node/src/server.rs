@@ -296,6 +296,8 @@ async fn serve_api(
     health_reporter
         .set_serving::<RecordsServer<RecordsService>>()
         .await;
+    let max_request = cfg.max_request_bytes;
+    let health = health.max_decoding_message_size(max_request);
     // Advertise exactly what this port serves (Federation is on its own port).
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(lianluo_proto::FILE_DESCRIPTOR_SET)
@@ -306,12 +308,16 @@ async fn serve_api(
         .with_service_name("grpc.health.v1.Health")
         .with_service_name("grpc.reflection.v1.ServerReflection")
         .build_v1()
-        .map_err(|e| ServeError::Serve(e.to_string()))?;
+        .map_err(|e| ServeError::Serve(e.to_string()))?
+        .max_decoding_message_size(max_request);
+    // Every service takes the configured request limit (tonic's default is 4 MiB).
     let records =
         RecordsServer::new(RecordsService::new(state.clone()).with_shutdown(stop.clone()))
-            .max_decoding_message_size(cfg.max_request_bytes);
-    let node = NodeServer::new(NodeService::new(state.clone()));
-    let dashboard = DashboardServer::new(DashboardService::new(state.clone()));
+            .max_decoding_message_size(max_request);
+    let node =
+        NodeServer::new(NodeService::new(state.clone())).max_decoding_message_size(max_request);
+    let dashboard = DashboardServer::new(DashboardService::new(state.clone()))
+        .max_decoding_message_size(max_request);
     // Every connection is closed after this long and must handshake again, so a revoked
     // user certificate is cut off within the CRL reload interval plus this bound.
     let max_age = cfg.max_stream;
@@ -361,8 +367,12 @@ fn serve_federation(
         sync_settings(cfg),
         stop.clone(),
     )
-    .into_server();
+    .into_server()
+    .max_decoding_message_size(cfg.max_request_bytes);
     let max_age = cfg.max_stream;
+    let limit = crate::service::limits::SizeLimitLayer {
+        max_request_bytes: cfg.max_request_bytes,
+    };
     let metrics = state.rpc_metrics.layer(crate::metrics::Port::Federation);
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
@@ -372,6 +382,7 @@ fn serve_federation(
             .max_connection_age(max_age + CONNECTION_AGE_GRACE)
             .max_connection_age_grace(CONNECTION_AGE_GRACE)
             .layer(metrics)
+            .layer(limit)
             .add_service(service)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;

@@ -53,3 +53,110 @@ async fn an_oversized_request_is_resource_exhausted_and_changes_nothing() -> Res
     assert_eq!(ok.status, "submitted");
     Ok(())
 }
+
+/// A codec that sends and receives raw bytes, to send what no generated client would.
+#[derive(Clone, Copy, Default)]
+struct Raw;
+
+impl tonic::codec::Codec for Raw {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = Raw;
+    type Decoder = Raw;
+    fn encoder(&mut self) -> Raw {
+        Raw
+    }
+    fn decoder(&mut self) -> Raw {
+        Raw
+    }
+}
+
+impl tonic::codec::Encoder for Raw {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for Raw {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let n = bytes::Buf::remaining(src);
+        Ok(Some(bytes::Buf::copy_to_bytes(src, n).to_vec()))
+    }
+}
+
+/// Calls the unary method at `path` with `body` as its request bytes.
+async fn raw_call(
+    channel: tonic::transport::Channel,
+    path: &'static str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unknown(e.to_string()))?;
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(path);
+    grpc.unary(tonic::Request::new(body), path, Raw)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_service_refuses_undecodable_and_oversized_requests_as_the_callers_fault(
+) -> Result<()> {
+    lianluo_federation::install_crypto_provider();
+    let fed = Federation::init()?;
+    let node = fed.start("hezhou")?;
+    let pki = fed.dir().join("pki");
+    let tls = client_config(&TlsFiles {
+        cert: pki.join("hezhou/users/coordinator.pem"),
+        key: pki.join("hezhou/users/coordinator.key"),
+        ca: pki.join("root-ca.pem"),
+        crls: vec![],
+    })?;
+    let channel = connect(&format!("https://{}", node.api), tls).await?;
+    let methods = [
+        "/lianluo.v1.Records/Create",
+        "/lianluo.v1.Records/List",
+        "/lianluo.v1.Node/Peers",
+        "/lianluo.v1.Dashboard/Overview",
+        "/grpc.health.v1.Health/Check",
+    ];
+    for path in methods {
+        // Field 1, length-delimited, with a length that is not a valid varint.
+        let err = raw_call(channel.clone(), path, vec![0x0a, 0xff])
+            .await
+            .expect_err("garbage must be refused");
+        assert_eq!(err.code(), Code::InvalidArgument, "{path}: {err}");
+        assert!(
+            err.message().contains("not a valid protobuf"),
+            "{path}: {err}"
+        );
+        let err = raw_call(channel.clone(), path, vec![0; 3 << 20])
+            .await
+            .expect_err("3 MiB must be refused");
+        assert_eq!(err.code(), Code::ResourceExhausted, "{path}: {err}");
+        assert!(
+            err.message().contains("limits.max_request_bytes"),
+            "{path}: {err}"
+        );
+    }
+    let mut client = RecordsClient::new(channel);
+    let listed = client.list(ListRequest::default()).await?.into_inner();
+    assert!(
+        listed.records.is_empty(),
+        "a refused request created a record"
+    );
+    Ok(())
+}

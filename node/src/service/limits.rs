@@ -1,5 +1,7 @@
-//! Request-size limit errors as DESIGN §8 has them: tonic refuses an over-limit request
-//! with OUT_OF_RANGE; clients get RESOURCE_EXHAUSTED with a message that names the limit.
+//! Request errors as DESIGN §8 has them, for every service: tonic refuses an over-limit
+//! request with OUT_OF_RANGE, and a request that is not valid protobuf with INTERNAL (as
+//! if the node were at fault); clients get RESOURCE_EXHAUSTED with a message that names
+//! the limit, and INVALID_ARGUMENT saying the request does not decode.
 
 use std::task::{Context, Poll};
 
@@ -9,8 +11,11 @@ use tower::{Layer, Service};
 /// gRPC status codes on the wire.
 const OUT_OF_RANGE: &str = "11";
 const RESOURCE_EXHAUSTED: &str = "8";
+const INTERNAL: &str = "13";
+const INVALID_ARGUMENT: &str = "3";
 
-/// Rewrites tonic's "decoded message length too large" status.
+/// Rewrites tonic's "decoded message length too large" and "failed to decode Protobuf
+/// message" statuses.
 #[derive(Debug, Clone, Copy)]
 pub struct SizeLimitLayer {
     /// The configured limit, named in the message.
@@ -61,22 +66,32 @@ where
 
 fn rewrite<B>(resp: &mut Response<B>, max: usize) {
     let h = resp.headers_mut();
-    let too_large = h.get("grpc-status").is_some_and(|v| v == OUT_OF_RANGE)
-        && h.get("grpc-message")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|m| {
-                m.contains("message%20length%20too%20large")
-                    || m.contains("message length too large")
-            });
-    if !too_large {
+    let status = h.get("grpc-status").and_then(|v| v.to_str().ok());
+    let message = h.get("grpc-message").and_then(|v| v.to_str().ok());
+    let says = |text: &str| {
+        message.is_some_and(|m| m.contains(text) || m.contains(&text.replace(' ', "%20")))
+    };
+    // Spaces may go unencoded in grpc-message; these texts have no other special bytes.
+    let (code, msg) = if status == Some(OUT_OF_RANGE) && says("message length too large") {
+        (
+            RESOURCE_EXHAUSTED,
+            format!(
+                "request too large: this node accepts requests of at most {max} bytes \
+                 (limits.max_request_bytes); send less text or ask the node's admin"
+            ),
+        )
+    } else if status == Some(INTERNAL) && says("failed to decode Protobuf message") {
+        (
+            INVALID_ARGUMENT,
+            "the request is not a valid protobuf message for this method; check that the \
+             client uses this node's lianluo.v1 protos (reflection serves them)"
+                .to_owned(),
+        )
+    } else {
         return;
-    }
-    // Spaces may go unencoded in grpc-message; this text has no other special bytes.
-    let msg = format!(
-        "request too large: this node accepts requests of at most {max} bytes (limits.max_request_bytes); send less text or ask the node's admin"
-    );
+    };
     if let Ok(v) = HeaderValue::from_str(&msg) {
-        h.insert("grpc-status", HeaderValue::from_static(RESOURCE_EXHAUSTED));
+        h.insert("grpc-status", HeaderValue::from_static(code));
         h.insert("grpc-message", v);
     }
 }
