@@ -149,6 +149,8 @@ pub struct Config {
     pub log_level: String,
     /// Largest accepted gRPC request, in bytes.
     pub max_request_bytes: usize,
+    /// Connection limits of the HTTP listener (`[limits]`).
+    pub conn_limits: crate::http::conn::ConnLimits,
     /// Size of the store's page cache in MiB (`[store] cache_mb`): the main part of the
     /// node's memory.
     pub store_cache_mb: u64,

@@ -29,6 +29,8 @@ use crate::config::HttpSecurity;
 use crate::state::NodeState;
 
 mod api;
+pub mod conn;
+mod host;
 mod https;
 mod pages;
 mod query;
@@ -100,7 +102,13 @@ pub async fn serve(
     match node.config.http_security {
         HttpSecurity::Plain => {
             let stop = signal(shutdown);
-            axum::serve(listener, router_until(node, ready, Some(stop.clone())))
+            let local = listener.local_addr()?;
+            let limits = node.config.conn_limits;
+            let listener = conn::LimitedListener::new(listener, limits, node.http_conns.clone());
+            let app = router_until(node, ready, Some(stop.clone())).layer(
+                axum::middleware::from_fn_with_state(local, host::require_own_host),
+            );
+            axum::serve(listener, app)
                 .with_graceful_shutdown(stopped(stop))
                 .await
         }

@@ -73,6 +73,7 @@ pub fn render(state: &NodeState) -> String {
     let peers = crate::service::node::peer_states(state);
     let mut out = render_parts(&NodeFacts::read(state), &peers);
     state.rpc_metrics.render(&mut out);
+    state.http_conns.render(&mut out);
     out
 }
 

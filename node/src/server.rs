@@ -145,6 +145,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         dashboard,
         rpc_metrics: crate::metrics::RpcMetrics::new(),
         watch_streams: std::sync::atomic::AtomicU64::new(0),
+        http_conns: Arc::default(),
     });
     // Peers' signer certificates kept from earlier runs, so shared history verifies
     // before any peer reconnects.

@@ -45,6 +45,8 @@ pub struct NodeState {
     pub rpc_metrics: crate::metrics::RpcMetrics,
     /// Open change streams (`Records.Watch`, `/api/watch`), for `/metrics`.
     pub watch_streams: std::sync::atomic::AtomicU64,
+    /// The plain HTTP listener's connections, for `/metrics`.
+    pub http_conns: Arc<crate::http::conn::ConnStats>,
 }
 
 impl NodeState {

@@ -40,7 +40,12 @@ const TLS: &[&str] = &[
 ];
 const PEER: &[&str] = &["city", "address"];
 const LOG: &[&str] = &["format", "level"];
-const LIMITS: &[&str] = &["max_request_bytes"];
+const LIMITS: &[&str] = &[
+    "max_request_bytes",
+    "http_connections",
+    "connections_per_source",
+    "idle_secs",
+];
 const STORE: &[&str] = &["cache_mb"];
 
 /// What a file path value is called in messages.
@@ -311,11 +316,13 @@ impl Walker {
 
     fn limits(&mut self, top: &Table) -> RawLimits {
         let t = self.section(top, "limits", LIMITS);
+        let mut int =
+            |key: &str| self.integer(&format!("limits.{key}"), t.and_then(|t| t.get(key)));
         RawLimits {
-            max_request_bytes: self.integer(
-                "limits.max_request_bytes",
-                t.and_then(|t| t.get("max_request_bytes")),
-            ),
+            max_request_bytes: int("max_request_bytes"),
+            http_connections: int("http_connections"),
+            connections_per_source: int("connections_per_source"),
+            idle_secs: int("idle_secs"),
         }
     }
 

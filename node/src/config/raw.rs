@@ -11,6 +11,8 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
 
 /// `node.toml` as written, before validation. Every key is optional here so that
 /// validation can report all missing keys at once.
+mod limits;
+
 #[derive(Debug, Default)]
 pub struct RawConfig {
     pub city: Option<String>,
@@ -70,6 +72,9 @@ pub struct RawLog {
 #[derive(Debug, Default)]
 pub struct RawLimits {
     pub max_request_bytes: Option<i64>,
+    pub http_connections: Option<i64>,
+    pub connections_per_source: Option<i64>,
+    pub idle_secs: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -183,6 +188,7 @@ impl RawConfig {
         let users = self.user_roles(&mut c);
         let log_format = self.log_format(&mut c);
         let max_request_bytes = self.max_request_bytes(&mut c);
+        let conn_limits = self.limits.conn(&mut c);
         let store_cache_mb = self.store_cache_mb(&mut c);
         let config = Config {
             source: source.to_path_buf(),
@@ -200,6 +206,7 @@ impl RawConfig {
             log_format,
             log_level: self.log.level.unwrap_or_else(|| "info".into()),
             max_request_bytes,
+            conn_limits,
             store_cache_mb,
         };
         (config, c.problems)

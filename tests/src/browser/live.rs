@@ -133,15 +133,19 @@ impl LivePage {
         Ok(r["result"]["value"].clone())
     }
 
-    /// Polls `expression` every 100 ms until it is true, for at most `timeout`.
+    /// Polls `expression` every 100 ms until it is true, for at most `timeout`. An
+    /// expression that throws counts as not yet true (while the page loads,
+    /// `document.body` is still null); the last answer is in the timeout's error.
     pub fn wait_until(&mut self, expression: &str, timeout: Duration) -> Result<()> {
         let start = Instant::now();
         loop {
-            if self.eval(expression)? == json!(true) {
-                return Ok(());
-            }
+            let last = match self.eval(expression) {
+                Ok(serde_json::Value::Bool(true)) => return Ok(()),
+                Ok(v) => v.to_string(),
+                Err(e) => e.to_string(),
+            };
             if start.elapsed() > timeout {
-                bail!("timed out after {timeout:?} waiting for {expression}");
+                bail!("timed out after {timeout:?} waiting for {expression}; last: {last}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }

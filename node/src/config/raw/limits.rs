@@ -1,0 +1,72 @@
+//! `[limits]` of the connection listeners: how many connections, from one source, and
+//! how long one may sit idle.
+
+use std::time::Duration;
+
+use super::{Checker, RawLimits};
+use crate::http::conn::ConnLimits;
+
+/// Default of `limits.http_connections`: well under the usual 1,024 open files.
+pub const DEFAULT_HTTP_CONNECTIONS: usize = 256;
+/// Default of `limits.connections_per_source`.
+pub const DEFAULT_CONNECTIONS_PER_SOURCE: usize = 32;
+/// Default of `limits.idle_secs`.
+pub const DEFAULT_IDLE_SECS: u64 = 60;
+
+impl RawLimits {
+    /// The validated connection limits (defaults where unset).
+    pub(super) fn conn(&self, c: &mut Checker<'_>) -> ConnLimits {
+        let max = bounded(
+            c,
+            "limits.http_connections",
+            self.http_connections,
+            DEFAULT_HTTP_CONNECTIONS as u64,
+            1..=65_536,
+        );
+        let per_source = bounded(
+            c,
+            "limits.connections_per_source",
+            self.connections_per_source,
+            DEFAULT_CONNECTIONS_PER_SOURCE as u64,
+            1..=65_536,
+        );
+        let idle = bounded(
+            c,
+            "limits.idle_secs",
+            self.idle_secs,
+            DEFAULT_IDLE_SECS,
+            1..=86_400,
+        );
+        ConnLimits {
+            max: usize::try_from(max).unwrap_or(DEFAULT_HTTP_CONNECTIONS),
+            per_source: usize::try_from(per_source).unwrap_or(DEFAULT_CONNECTIONS_PER_SOURCE),
+            idle: Duration::from_secs(idle),
+        }
+    }
+}
+
+/// `value` when in `range`, else a problem naming `key` and the default.
+fn bounded(
+    c: &mut Checker<'_>,
+    key: &str,
+    value: Option<i64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> u64 {
+    match value.map(u64::try_from) {
+        None => default,
+        Some(Ok(n)) if range.contains(&n) => n,
+        Some(_) => {
+            c.problem(
+                key,
+                format!(
+                    "{}: must be between {} and {}",
+                    value.unwrap_or_default(),
+                    range.start(),
+                    range.end()
+                ),
+            );
+            default
+        }
+    }
+}
