@@ -2,13 +2,15 @@
 //! each, bounded in time and number) and yields authenticated [`TlsConn`]s for
 //! `tonic::transport::Server::serve_with_incoming_shutdown`.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::{pin, Pin};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -24,6 +26,10 @@ use super::{ReloadableServerConfig, TlsConnectInfo, HANDSHAKE_TIMEOUT};
 
 /// At most this many handshakes run at once; further connections wait in the backlog.
 const MAX_PENDING_HANDSHAKES: usize = 256;
+/// At most this many handshakes from one IP address run at once; a further connection
+/// from it is closed at once, so a flood of silent connections from one source holds only
+/// this many of [`MAX_PENDING_HANDSHAKES`] and other clients and peers still get in.
+pub const MAX_PENDING_PER_SOURCE: usize = 8;
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
@@ -143,6 +149,7 @@ async fn accept_loop(
 ) {
     let mut shutdown = pin!(shutdown);
     let permits = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
+    let sources = Sources::default();
     loop {
         let accepted = tokio::select! {
             biased;
@@ -152,12 +159,17 @@ async fn accept_loop(
         };
         match accepted {
             Ok((tcp, addr, permit)) => {
+                let Some(pending) = sources.admit(addr.ip()) else {
+                    // Closed at once (the permit goes back with it).
+                    sources.refused(addr);
+                    continue;
+                };
                 tokio::spawn(handshake(
                     tcp,
                     addr,
                     TlsAcceptor::from(config.current()),
                     tx.clone(),
-                    permit,
+                    (permit, pending),
                 ));
             }
             Err(e) => {
@@ -187,7 +199,7 @@ async fn handshake(
     addr: SocketAddr,
     acceptor: TlsAcceptor,
     tx: Sender,
-    _permit: Option<OwnedSemaphorePermit>,
+    _held: (Option<OwnedSemaphorePermit>, Pending),
 ) {
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!("cannot set TCP_NODELAY for {addr}: {e}");
@@ -209,4 +221,68 @@ async fn handshake(
             HANDSHAKE_TIMEOUT.as_secs()
         ),
     }
+}
+
+/// Handshakes pending per source address.
+#[derive(Default)]
+struct Sources {
+    pending: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// Connections closed over the per-source bound since the last warning.
+    refused: AtomicU64,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+impl Sources {
+    /// A place for one more handshake from `ip`, unless it has [`MAX_PENDING_PER_SOURCE`].
+    fn admit(&self, ip: IpAddr) -> Option<Pending> {
+        let mut pending = lock(&self.pending);
+        let n = pending.entry(ip).or_default();
+        if *n >= MAX_PENDING_PER_SOURCE {
+            return None;
+        }
+        *n += 1;
+        Some(Pending {
+            ip,
+            pending: self.pending.clone(),
+        })
+    }
+
+    /// Counts a refused connection; warns at most every 10 s, with the count.
+    fn refused(&self, addr: SocketAddr) {
+        let n = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut last = lock(&self.last_warning);
+        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            *last = Some(Instant::now());
+            self.refused.store(0, Ordering::Relaxed);
+            tracing::warn!(
+                peer = %addr,
+                "closed {n} connection(s) at once: {} already has {MAX_PENDING_PER_SOURCE} \
+                 tls handshakes pending (a flood of silent connections?)",
+                addr.ip()
+            );
+        }
+    }
+}
+
+/// One pending handshake's place in its source's count, given back when dropped.
+struct Pending {
+    ip: IpAddr,
+    pending: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut pending = lock(&self.pending);
+        if let Some(n) = pending.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                pending.remove(&self.ip);
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Plain counts: a panic elsewhere cannot leave them half-updated.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

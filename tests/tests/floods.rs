@@ -1,0 +1,191 @@
+//! Real nodes under floods of silent connections from one address (127.0.0.2), reopened
+//! as the node closes them: on the TLS ports other clients are still served at once (one
+//! source holds at most a few pending handshakes); on the plain HTTP listener other
+//! clients are served and silent connections are closed after `limits.idle_secs`; and an
+//! HTTP request naming another host (DNS rebinding) is refused without data.
+
+use std::io::Read as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use lianluo_tests::{eventually, Federation};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpSocket, TcpStream};
+
+/// A TCP connection to `to` from the loopback address `from`.
+async fn connect_from(from: &str, to: SocketAddr) -> Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(from.parse::<IpAddr>()?, 0))?;
+    Ok(socket.connect(to).await?)
+}
+
+/// `GET path` with `Host: host` from `from`; the whole answer.
+async fn get(from: &str, to: SocketAddr, host: &str, path: &str) -> Result<String> {
+    let mut s = connect_from(from, to).await?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut raw))
+        .await
+        .context("no answer within 5 s")??;
+    Ok(String::from_utf8_lossy(&raw).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_flood_from_one_address_neither_stops_others_nor_stays_open() -> Result<()> {
+    let fed = Federation::init()?;
+    let cfg = fed.node_config("hezhou");
+    let mut text = std::fs::read_to_string(&cfg)?;
+    text.push_str("\n[limits]\nidle_secs = 1\nconnections_per_source = 8\nhttp_connections = 64\n");
+    std::fs::write(&cfg, text)?;
+    let node = fed.start("hezhou")?;
+    let http: SocketAddr = node.http.as_deref().context("no http address")?.parse()?;
+
+    // 40 connections from 127.0.0.1 that never send a byte.
+    let mut flood = Vec::new();
+    for _ in 0..40 {
+        flood.push(connect_from("127.0.0.1", http).await?);
+    }
+    // Another address is served at once.
+    let ok = get("127.0.0.2", http, "localhost", "/healthz").await?;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+
+    // Every silent connection is closed: 32 at once (over the per-source limit), the
+    // other 8 after idle_secs.
+    let started = std::time::Instant::now();
+    for mut conn in flood {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut byte)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "a silent connection is still open after {:?}",
+            started.elapsed()
+        );
+    }
+
+    let metrics = get("127.0.0.2", http, "127.0.0.1", "/metrics").await?;
+    let closed = |reason: &str| {
+        let series = format!("lianluo_http_connections_closed_total{{reason=\"{reason}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&series)?.parse::<u64>().ok())
+    };
+    assert!(closed("connections_per_source") >= Some(32), "{metrics}");
+    assert!(closed("idle_secs") >= Some(8), "{metrics}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_for_another_host_gets_no_data() -> Result<()> {
+    let fed = Federation::init()?;
+    let node = fed.start("hezhou")?;
+    let http: SocketAddr = node.http.as_deref().context("no http address")?.parse()?;
+    let port = http.port();
+    let rebound = get(
+        "127.0.0.1",
+        http,
+        &format!("evil.example:{port}"),
+        "/api/records",
+    )
+    .await?;
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+    assert!(!rebound.contains("\"records\""), "{rebound}");
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let own = get("127.0.0.1", http, &host, "/api/records").await?;
+        assert!(own.starts_with("HTTP/1.1 200"), "{host}: {own}");
+    }
+    Ok(())
+}
+
+/// Keeps `n` silent connections from 127.0.0.2 open to `to`, reopening those the node
+/// closes, until dropped.
+struct Flood {
+    stop: Arc<AtomicBool>,
+    /// Connections opened so far.
+    opened: Arc<AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Flood {
+    fn start(to: SocketAddr, n: usize) -> Result<Flood> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let opened = Arc::new(AtomicUsize::new(0));
+        let (flag, count) = (stop.clone(), opened.clone());
+        let thread = std::thread::spawn(move || {
+            let mut open: Vec<std::net::TcpStream> = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                // Drop what the node closed (end of stream or an error); keep the rest.
+                open.retain_mut(|s| {
+                    let mut b = [0u8; 1];
+                    match s.read(&mut b) {
+                        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+                        Ok(got) => got > 0,
+                    }
+                });
+                while open.len() < n && !flag.load(Ordering::Relaxed) {
+                    let Ok(Ok(s)) = rt
+                        .block_on(connect_from("127.0.0.2", to))
+                        .map(|s| s.into_std())
+                    else {
+                        break;
+                    };
+                    count.fetch_add(1, Ordering::Relaxed);
+                    if s.set_nonblocking(true).is_ok() {
+                        open.push(s);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Ok(Flood {
+            stop,
+            opened,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Flood {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_silent_tls_flood_from_one_address_does_not_stop_other_clients() -> Result<()> {
+    let fed = Federation::init()?;
+    let node = fed.start("hezhou")?;
+    let api: SocketAddr = node.api.parse()?;
+    let flood = Flood::start(api, 600)?;
+    eventually(
+        Duration::from_secs(30),
+        "600 flood connections opened",
+        || (flood.opened.load(Ordering::Relaxed) >= 600).then_some(()),
+    )?;
+    let viewer = node.cli("viewer");
+    for _ in 0..3 {
+        let started = Instant::now();
+        let out = viewer.run(&["list"]);
+        let took = started.elapsed();
+        assert!(
+            out.status.success(),
+            "list failed during the flood: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Before the per-source bound: 2–10 s, or "cannot connect" at the CLI's 10 s.
+        assert!(
+            took < Duration::from_secs(2),
+            "list took {took:?} during the flood"
+        );
+    }
+    Ok(())
+}
