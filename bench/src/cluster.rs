@@ -18,12 +18,18 @@ use lianluo_tests::{Federation, NodeProc};
 use tonic::transport::Channel;
 
 /// A new three-city setup (see [`Federation::init`]), its dir registered for removal
-/// if the run is interrupted, with `--max-stream-secs` applied.
+/// if the run is interrupted, with `--max-stream-secs` applied and room for 64
+/// concurrent clients per user certificate.
 pub fn federation(ctx: &crate::Ctx) -> Result<Federation> {
     let fed = Federation::init()?;
     crate::cleanup::register(fed.dir());
     if let Some(secs) = ctx.sizes.max_stream_secs {
         fed.set_max_stream_secs(secs)?;
+    }
+    // Every benchmark client of a city uses the same certificate: up to 64 of them call
+    // at once, over the per-user default of 16 calls.
+    for city in lianluo_tests::CITIES {
+        fed.set_config(city, "limits", "calls_per_caller", "256")?;
     }
     Ok(fed)
 }

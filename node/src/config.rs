@@ -151,6 +151,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Connection limits of the HTTP listener (`[limits]`).
     pub conn_limits: crate::http::conn::ConnLimits,
+    /// Most calls at once from one caller on the client API (`limits.calls_per_caller`).
+    pub calls_per_caller: usize,
     /// Size of the store's page cache in MiB (`[store] cache_mb`): the main part of the
     /// node's memory.
     pub store_cache_mb: u64,

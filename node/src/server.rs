@@ -326,6 +326,7 @@ async fn serve_api(
         max_request_bytes: cfg.max_request_bytes,
     };
     let metrics = state.rpc_metrics.layer(crate::metrics::Port::Api);
+    let per_caller = crate::service::concurrency::CallerLimitLayer::new(cfg.calls_per_caller);
     let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
@@ -335,6 +336,7 @@ async fn serve_api(
             // Outside the size limit, so its rewritten status is what gets counted.
             .layer(metrics)
             .layer(limit)
+            .layer(per_caller)
             .add_service(health)
             .add_service(reflection)
             .add_service(records)

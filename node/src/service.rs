@@ -3,6 +3,7 @@
 //! check the role, then run the write or read path.
 
 pub mod auth;
+pub mod concurrency;
 pub mod dashboard;
 pub mod limits;
 pub mod list;

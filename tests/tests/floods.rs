@@ -37,10 +37,13 @@ async fn get(from: &str, to: SocketAddr, host: &str, path: &str) -> Result<Strin
 #[tokio::test(flavor = "multi_thread")]
 async fn a_silent_flood_from_one_address_neither_stops_others_nor_stays_open() -> Result<()> {
     let fed = Federation::init()?;
-    let cfg = fed.node_config("hezhou");
-    let mut text = std::fs::read_to_string(&cfg)?;
-    text.push_str("\n[limits]\nidle_secs = 1\nconnections_per_source = 8\nhttp_connections = 64\n");
-    std::fs::write(&cfg, text)?;
+    for (key, value) in [
+        ("idle_secs", "1"),
+        ("connections_per_source", "8"),
+        ("http_connections", "64"),
+    ] {
+        fed.set_config("hezhou", "limits", key, value)?;
+    }
     let node = fed.start("hezhou")?;
     let http: SocketAddr = node.http.as_deref().context("no http address")?.parse()?;
 

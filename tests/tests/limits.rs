@@ -160,3 +160,77 @@ async fn every_service_refuses_undecodable_and_oversized_requests_as_the_callers
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_users_burst_of_calls_is_bounded_and_others_are_served() -> Result<()> {
+    lianluo_federation::install_crypto_provider();
+    let fed = Federation::init()?;
+    fed.set_config("hezhou", "limits", "calls_per_caller", "4")?;
+    let node = fed.start("hezhou")?;
+    let channel_of = |user: &str| {
+        let pki = fed.dir().join("pki");
+        let tls = client_config(&TlsFiles {
+            cert: pki.join(format!("hezhou/users/{user}.pem")),
+            key: pki.join(format!("hezhou/users/{user}.key")),
+            ca: pki.join("root-ca.pem"),
+            crls: vec![],
+        });
+        let endpoint = format!("https://{}", node.api);
+        async move { Ok::<_, anyhow::Error>(connect(&endpoint, tls?).await?) }
+    };
+    let coordinator = RecordsClient::new(channel_of("coordinator").await?);
+    // Records to list, so that each List takes a while; created one at a time.
+    for i in 0..200 {
+        let mut c = coordinator.clone();
+        {
+            c.create(CreateRequest {
+                request_id: format!("burst-{i}"),
+                partners: vec![],
+                change: Some(Change {
+                    kind: Some(change::Kind::SuggestionSubmitted(SuggestionSubmitted {
+                        title: format!("关于第{i}条道路的建议"),
+                        body: "正文".repeat(200),
+                        ..Default::default()
+                    })),
+                }),
+            })
+            .await?;
+        }
+    }
+    let viewer = RecordsClient::new(channel_of("viewer").await?);
+    let list = |mut c: RecordsClient<tonic::transport::Channel>| async move {
+        c.list(ListRequest {
+            page_size: 200,
+            ..Default::default()
+        })
+        .await
+    };
+    let burst: Vec<_> = (0..40)
+        .map(|_| tokio::spawn(list(viewer.clone())))
+        .collect();
+    let others: Vec<_> = (0..3)
+        .map(|_| tokio::spawn(list(coordinator.clone())))
+        .collect();
+    let mut refused = 0;
+    for call in burst {
+        match call.await? {
+            Ok(r) => assert_eq!(r.into_inner().records.len(), 200),
+            Err(s) => {
+                assert_eq!(s.code(), Code::ResourceExhausted, "{s}");
+                assert!(s.message().contains("limits.calls_per_caller"), "{s}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        refused > 0,
+        "40 calls at once from one user were all let in"
+    );
+    for call in others {
+        let listed = call
+            .await?
+            .expect("another user is served during the burst");
+        assert_eq!(listed.into_inner().records.len(), 200);
+    }
+    Ok(())
+}

@@ -45,6 +45,7 @@ const LIMITS: &[&str] = &[
     "http_connections",
     "connections_per_source",
     "idle_secs",
+    "calls_per_caller",
 ];
 const STORE: &[&str] = &["cache_mb"];
 
@@ -323,6 +324,7 @@ impl Walker {
             http_connections: int("http_connections"),
             connections_per_source: int("connections_per_source"),
             idle_secs: int("idle_secs"),
+            calls_per_caller: int("calls_per_caller"),
         }
     }
 

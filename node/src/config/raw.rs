@@ -75,6 +75,7 @@ pub struct RawLimits {
     pub http_connections: Option<i64>,
     pub connections_per_source: Option<i64>,
     pub idle_secs: Option<i64>,
+    pub calls_per_caller: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -189,6 +190,7 @@ impl RawConfig {
         let log_format = self.log_format(&mut c);
         let max_request_bytes = self.max_request_bytes(&mut c);
         let conn_limits = self.limits.conn(&mut c);
+        let calls_per_caller = self.limits.calls_per_caller(&mut c);
         let store_cache_mb = self.store_cache_mb(&mut c);
         let config = Config {
             source: source.to_path_buf(),
@@ -207,6 +209,7 @@ impl RawConfig {
             log_level: self.log.level.unwrap_or_else(|| "info".into()),
             max_request_bytes,
             conn_limits,
+            calls_per_caller,
             store_cache_mb,
         };
         (config, c.problems)

@@ -78,6 +78,14 @@ viewer = "viewer"
 format = "text"
 level = "info"
 
+# Limits against overload (the defaults shown; README, config reference).
+[limits]
+# max_request_bytes = 1048576
+# calls_per_caller = 16
+# http_connections = 256
+# connections_per_source = 32
+# idle_secs = 60
+
 # The other cities' nodes (federation addresses).
 {peers}"#
         )

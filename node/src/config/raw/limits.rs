@@ -12,6 +12,8 @@ pub const DEFAULT_HTTP_CONNECTIONS: usize = 256;
 pub const DEFAULT_CONNECTIONS_PER_SOURCE: usize = 32;
 /// Default of `limits.idle_secs`.
 pub const DEFAULT_IDLE_SECS: u64 = 60;
+/// Default of `limits.calls_per_caller`.
+pub const DEFAULT_CALLS_PER_CALLER: usize = 16;
 
 impl RawLimits {
     /// The validated connection limits (defaults where unset).
@@ -42,6 +44,20 @@ impl RawLimits {
             per_source: usize::try_from(per_source).unwrap_or(DEFAULT_CONNECTIONS_PER_SOURCE),
             idle: Duration::from_secs(idle),
         }
+    }
+}
+
+impl RawLimits {
+    /// The validated `limits.calls_per_caller`.
+    pub(super) fn calls_per_caller(&self, c: &mut Checker<'_>) -> usize {
+        let n = bounded(
+            c,
+            "limits.calls_per_caller",
+            self.calls_per_caller,
+            DEFAULT_CALLS_PER_CALLER as u64,
+            1..=10_000,
+        );
+        usize::try_from(n).unwrap_or(DEFAULT_CALLS_PER_CALLER)
     }
 }
 

@@ -1,0 +1,140 @@
+//! At most `limits.calls_per_caller` calls at once from one caller (one client
+//! certificate) on the client API: a call over it gets RESOURCE_EXHAUSTED naming the
+//! limit at once, before any work. So one user, however many calls they open, holds only
+//! that many requests' memory and threads; other users are not slowed. A call counts
+//! until its answer starts (for `Watch`, until the stream is set up).
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use lianluo_federation::tls::TlsConnectInfo;
+use tonic::codegen::http::{Request, Response};
+use tower::{Layer, Service};
+
+/// Limits calls per caller; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct CallerLimitLayer {
+    per_caller: usize,
+    open: Arc<Mutex<HashMap<u64, usize>>>,
+}
+
+impl CallerLimitLayer {
+    /// At most `per_caller` calls at once from one client certificate.
+    pub fn new(per_caller: usize) -> Self {
+        Self {
+            per_caller,
+            open: Arc::default(),
+        }
+    }
+}
+
+impl<S> Layer<S> for CallerLimitLayer {
+    type Service = CallerLimit<S>;
+    fn layer(&self, inner: S) -> CallerLimit<S> {
+        CallerLimit {
+            inner,
+            limit: self.clone(),
+        }
+    }
+}
+
+/// See [`CallerLimitLayer`].
+#[derive(Debug, Clone)]
+pub struct CallerLimit<S> {
+    inner: S,
+    limit: CallerLimitLayer,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CallerLimit<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send + 'static>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let key = caller_key(req.extensions().get::<TlsConnectInfo>());
+        match self.limit.take(key) {
+            Some(slot) => {
+                let fut = self.inner.call(req);
+                Box::pin(async move {
+                    let answer = fut.await;
+                    drop(slot);
+                    answer
+                })
+            }
+            None => {
+                let n = self.limit.per_caller;
+                let status = tonic::Status::resource_exhausted(format!(
+                    "too many calls at once from this user: at most {n} \
+                     (limits.calls_per_caller); wait for earlier calls to finish"
+                ));
+                Box::pin(async move { Ok(status.into_http()) })
+            }
+        }
+    }
+}
+
+impl CallerLimitLayer {
+    fn take(&self, key: u64) -> Option<Slot> {
+        let mut open = lock(&self.open);
+        let n = open.entry(key).or_default();
+        if *n >= self.per_caller {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            key,
+            open: self.open.clone(),
+        })
+    }
+}
+
+/// One call's place in its caller's count, given back when dropped.
+struct Slot {
+    key: u64,
+    open: Arc<Mutex<HashMap<u64, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = lock(&self.open);
+        if let Some(n) = open.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// The caller: a hash of its client certificate (every call on this port has one).
+fn caller_key(info: Option<&TlsConnectInfo>) -> u64 {
+    let mut h = DefaultHasher::new();
+    if let Some(cert) = info
+        .and_then(|i| i.peer_certs.as_ref())
+        .and_then(|c| c.first())
+    {
+        cert.as_ref().hash(&mut h);
+    }
+    h.finish()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Plain counts: a panic elsewhere cannot leave them half-updated.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
