@@ -69,6 +69,18 @@ async fn a_silent_flood_from_one_address_neither_stops_others_nor_stays_open() -
         );
     }
 
+    // A quiet change stream is not idle: its keep-alives fit within idle_secs.
+    let mut watch = connect_from("127.0.0.2", http).await?;
+    let req = "GET /api/watch HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    watch.write_all(req.as_bytes()).await?;
+    let mut seen = Vec::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(read) = tokio::time::timeout_at(until, watch.read_buf(&mut seen)).await {
+        assert!(read? > 0, "the node closed a live change stream as idle");
+    }
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+
     let metrics = get("127.0.0.2", http, "127.0.0.1", "/metrics").await?;
     let closed = |reason: &str| {
         let series = format!("lianluo_http_connections_closed_total{{reason=\"{reason}\"}} ");
@@ -184,9 +196,10 @@ fn a_silent_tls_flood_from_one_address_does_not_stop_other_clients() -> Result<(
             "list failed during the flood: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Before the per-source bound: 2–10 s, or "cannot connect" at the CLI's 10 s.
+        // Before the per-source bound: 2–10 s, or "cannot connect" at the CLI's 10 s;
+        // after it, tens of milliseconds (5 s leaves room for a loaded machine).
         assert!(
-            took < Duration::from_secs(2),
+            took < Duration::from_secs(5),
             "list took {took:?} during the flood"
         );
     }

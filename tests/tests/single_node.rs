@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use lianluo_tests::{lianluo, Federation};
 use serde_json::Value;
 
@@ -369,7 +369,7 @@ fn a_repeated_request_id_returns_the_first_record_and_other_content_is_refused()
 
     // The same request id with other content (another title; another kind of record)
     // is refused naming the record it made, and nothing is created.
-    let id = a["id"].as_str().unwrap_or_default().to_owned();
+    let id = a["id"].as_str().context("the record's id")?.to_owned();
     let mut other_title = args;
     other_title[3] = "三市代表联合调研";
     let other_kind = [

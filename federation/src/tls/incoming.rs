@@ -235,6 +235,7 @@ struct Sources {
 impl Sources {
     /// A place for one more handshake from `ip`, unless it has [`MAX_PENDING_PER_SOURCE`].
     fn admit(&self, ip: IpAddr) -> Option<Pending> {
+        let ip = source_of(ip);
         let mut pending = lock(&self.pending);
         let n = pending.entry(ip).or_default();
         if *n >= MAX_PENDING_PER_SOURCE {
@@ -256,11 +257,24 @@ impl Sources {
             self.refused.store(0, Ordering::Relaxed);
             tracing::warn!(
                 peer = %addr,
-                "closed {n} connection(s) at once: {} already has {MAX_PENDING_PER_SOURCE} \
-                 tls handshakes pending (a flood of silent connections?)",
+                "closed {n} connection(s) at once in the last 10 s, the latest from {}: a \
+                 source may have {MAX_PENDING_PER_SOURCE} tls handshakes pending (a flood of \
+                 silent connections?)",
                 addr.ip()
             );
         }
+    }
+}
+
+/// The source a connection counts against: an IPv4 address (also when mapped into
+/// IPv6), or an IPv6 address's /64 network, which one host or site usually holds whole.
+fn source_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
     }
 }
 
@@ -285,4 +299,24 @@ impl Drop for Pending {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Plain counts: a panic elsewhere cannot leave them half-updated.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_of;
+
+    #[test]
+    fn a_source_is_an_ipv4_address_or_an_ipv6_slash_64() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("an address");
+        assert_eq!(source_of(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(source_of(ip("::ffff:203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(
+            source_of(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            source_of(ip("2001:db8:1:2::1"))
+        );
+        assert_ne!(
+            source_of(ip("2001:db8:1:2::1")),
+            source_of(ip("2001:db8:1:3::1"))
+        );
+    }
 }

@@ -353,7 +353,7 @@ fn is_bidi_control(c: char) -> bool {
 
 /// Characters that show nothing: zero-width and joiner characters, direction marks, word
 /// joiners and invisible operators, the byte-order mark, variation selectors, Hangul
-/// fillers and the soft hyphen.
+/// fillers, interlinear annotation marks, tag characters and the soft hyphen.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -372,5 +372,7 @@ fn is_invisible(c: char) -> bool {
             | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
             | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
     ) || is_bidi_control(c)
 }

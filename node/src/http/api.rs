@@ -206,8 +206,15 @@ async fn watch(State(http): State<Http>, headers: HeaderMap, RawQuery(raw): RawQ
         };
         Ok::<_, std::convert::Infallible>(event)
     });
+    // A keep-alive well within limits.idle_secs, so a quiet stream is never taken for an
+    // idle connection and closed.
+    let idle = http.node.config.conn_limits.idle;
+    let every = (idle / 2).clamp(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(15),
+    );
     Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .keep_alive(KeepAlive::new().interval(every))
         .into_response()
 }
 

@@ -78,7 +78,9 @@ async fn check_same_creation(
 ) -> Result<(), NodeError> {
     let id = existing.clone();
     let first = blocking(state, move |s| {
-        let Some(step) = s.history(&id)?.into_iter().next() else {
+        // The first applied step is the creation (nothing else applies before it); a
+        // parentless event from a peer may sort earlier but is rejected.
+        let Some(step) = s.history(&id)?.into_iter().find(|st| st.rejected.is_none()) else {
             return Ok(None);
         };
         Ok(s.event(&step.event)?.map(|e| e.signed.body))

@@ -142,7 +142,10 @@ impl LivePage {
             let last = match self.eval(expression) {
                 Ok(serde_json::Value::Bool(true)) => return Ok(()),
                 Ok(v) => v.to_string(),
-                Err(e) => e.to_string(),
+                // The script threw (the page is still loading); any other failure (the
+                // browser is gone) ends the wait.
+                Err(e) if e.to_string().contains(" threw: ") => e.to_string(),
+                Err(e) => return Err(e),
             };
             if start.elapsed() > timeout {
                 bail!("timed out after {timeout:?} waiting for {expression}; last: {last}");
