@@ -4,7 +4,9 @@
 use anyhow::Result;
 use lianluo_federation::tls::{client_config, connect, TlsFiles};
 use lianluo_proto::records_client::RecordsClient;
-use lianluo_proto::{change, Change, CreateRequest, ListRequest, SuggestionSubmitted};
+use lianluo_proto::{
+    change, Change, CreateRequest, ListRequest, SuggestionSubmitted, WatchRequest,
+};
 use lianluo_tests::Federation;
 use tonic::Code;
 
@@ -231,6 +233,54 @@ async fn one_users_burst_of_calls_is_bounded_and_others_are_served() -> Result<(
             .await?
             .expect("another user is served during the burst");
         assert_eq!(listed.into_inner().records.len(), 200);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_change_streams_count_against_the_callers_limit_until_closed() -> Result<()> {
+    lianluo_federation::install_crypto_provider();
+    let fed = Federation::init()?;
+    fed.set_config("hezhou", "limits", "calls_per_caller", "4")?;
+    let node = fed.start("hezhou")?;
+    let pki = fed.dir().join("pki");
+    let tls = client_config(&TlsFiles {
+        cert: pki.join("hezhou/users/viewer.pem"),
+        key: pki.join("hezhou/users/viewer.key"),
+        ca: pki.join("root-ca.pem"),
+        crls: vec![],
+    })?;
+    let viewer = RecordsClient::new(connect(&format!("https://{}", node.api), tls).await?);
+    let mut streams = Vec::new();
+    for _ in 0..4 {
+        let mut c = viewer.clone();
+        let mut s = c.watch(WatchRequest { since: 0 }).await?.into_inner();
+        // Open and answering (its first response says it has caught up).
+        s.message().await?;
+        streams.push(s);
+    }
+    let err = viewer
+        .clone()
+        .list(ListRequest::default())
+        .await
+        .expect_err("a fifth call while four streams are open");
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err}");
+    assert!(err.message().contains("limits.calls_per_caller"), "{err}");
+    drop(streams.pop());
+    // The closed stream's place comes back once the node has seen the client go.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match viewer.clone().list(ListRequest::default()).await {
+            Ok(_) => break,
+            Err(e) if e.code() == Code::ResourceExhausted => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the place never came back"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! certificate) on the client API: a call over it gets RESOURCE_EXHAUSTED naming the
 //! limit at once, before any work. So one user, however many calls they open, holds only
 //! that many requests' memory and threads; other users are not slowed. A call counts
-//! until its answer starts (for `Watch`, until the stream is set up).
+//! until its answer has been sent (a `Watch` stream for as long as it is open).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use http_body::{Body, Frame, SizeHint};
 use lianluo_federation::tls::TlsConnectInfo;
 use tonic::codegen::http::{Request, Response};
 use tower::{Layer, Service};
@@ -57,10 +58,9 @@ where
     S::Error: Send + 'static,
     ResBody: Default + Send + 'static,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<SlotBody<ResBody>>;
     type Error = S::Error;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send + 'static>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send + 'static>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -72,9 +72,11 @@ where
             Some(slot) => {
                 let fut = self.inner.call(req);
                 Box::pin(async move {
-                    let answer = fut.await;
-                    drop(slot);
-                    answer
+                    // The slot goes with the body: released once the answer is sent.
+                    Ok(fut.await?.map(|inner| SlotBody {
+                        inner: Box::pin(inner),
+                        _slot: Some(slot),
+                    }))
                 })
             }
             None => {
@@ -83,7 +85,12 @@ where
                     "too many calls at once from this user: at most {n} \
                      (limits.calls_per_caller); wait for earlier calls to finish"
                 ));
-                Box::pin(async move { Ok(status.into_http()) })
+                Box::pin(async move {
+                    Ok(status.into_http::<ResBody>().map(|inner| SlotBody {
+                        inner: Box::pin(inner),
+                        _slot: None,
+                    }))
+                })
             }
         }
     }
@@ -101,6 +108,34 @@ impl CallerLimitLayer {
             key,
             open: self.open.clone(),
         })
+    }
+}
+
+/// A response body holding its call's place in the count until it is dropped (sent, or
+/// abandoned by the client).
+pub struct SlotBody<B> {
+    // Boxed so this body is Unpin whatever `B` is.
+    inner: Pin<Box<B>>,
+    _slot: Option<Slot>,
+}
+
+impl<B: Body> Body for SlotBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        self.get_mut().inner.as_mut().poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
