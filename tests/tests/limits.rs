@@ -7,23 +7,29 @@ use lianluo_proto::records_client::RecordsClient;
 use lianluo_proto::{
     change, Change, CreateRequest, ListRequest, SuggestionSubmitted, WatchRequest,
 };
-use lianluo_tests::Federation;
+use lianluo_tests::{Federation, NodeProc};
+use tonic::transport::Channel;
 use tonic::Code;
+
+/// A new mutual-TLS channel to `node`'s client API as hezhou's `user`.
+async fn channel(fed: &Federation, node: &NodeProc, user: &str) -> Result<Channel> {
+    let pki = fed.dir().join("pki");
+    let tls = client_config(&TlsFiles {
+        cert: pki.join(format!("hezhou/users/{user}.pem")),
+        key: pki.join(format!("hezhou/users/{user}.key")),
+        ca: pki.join("root-ca.pem"),
+        crls: vec![],
+    })?;
+    Ok(connect(&format!("https://{}", node.api), tls).await?)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_request_is_resource_exhausted_and_changes_nothing() -> Result<()> {
     lianluo_federation::install_crypto_provider();
     let fed = Federation::init()?;
     let node = fed.start("hezhou")?;
-    let pki = fed.dir().join("pki");
-    let tls = client_config(&TlsFiles {
-        cert: pki.join("hezhou/users/coordinator.pem"),
-        key: pki.join("hezhou/users/coordinator.key"),
-        ca: pki.join("root-ca.pem"),
-        crls: vec![],
-    })?;
-    let channel = connect(&format!("https://{}", node.api), tls).await?;
-    let mut client = RecordsClient::new(channel).max_encoding_message_size(8 << 20);
+    let mut client = RecordsClient::new(channel(&fed, &node, "coordinator").await?)
+        .max_encoding_message_size(8 << 20);
     let submitted = |body: String| CreateRequest {
         request_id: "big-one".into(),
         partners: vec![],
@@ -120,14 +126,7 @@ async fn every_service_refuses_undecodable_and_oversized_requests_as_the_callers
     lianluo_federation::install_crypto_provider();
     let fed = Federation::init()?;
     let node = fed.start("hezhou")?;
-    let pki = fed.dir().join("pki");
-    let tls = client_config(&TlsFiles {
-        cert: pki.join("hezhou/users/coordinator.pem"),
-        key: pki.join("hezhou/users/coordinator.key"),
-        ca: pki.join("root-ca.pem"),
-        crls: vec![],
-    })?;
-    let channel = connect(&format!("https://{}", node.api), tls).await?;
+    let channel = channel(&fed, &node, "coordinator").await?;
     let methods = [
         "/lianluo.v1.Records/Create",
         "/lianluo.v1.Records/List",
@@ -169,18 +168,7 @@ async fn one_users_burst_of_calls_is_bounded_and_others_are_served() -> Result<(
     let fed = Federation::init()?;
     fed.set_config("hezhou", "limits", "calls_per_caller", "4")?;
     let node = fed.start("hezhou")?;
-    let channel_of = |user: &str| {
-        let pki = fed.dir().join("pki");
-        let tls = client_config(&TlsFiles {
-            cert: pki.join(format!("hezhou/users/{user}.pem")),
-            key: pki.join(format!("hezhou/users/{user}.key")),
-            ca: pki.join("root-ca.pem"),
-            crls: vec![],
-        });
-        let endpoint = format!("https://{}", node.api);
-        async move { Ok::<_, anyhow::Error>(connect(&endpoint, tls?).await?) }
-    };
-    let coordinator = RecordsClient::new(channel_of("coordinator").await?);
+    let coordinator = RecordsClient::new(channel(&fed, &node, "coordinator").await?);
     // Records to list, so that each List takes a while; created one at a time.
     for i in 0..200 {
         let mut c = coordinator.clone();
@@ -199,7 +187,7 @@ async fn one_users_burst_of_calls_is_bounded_and_others_are_served() -> Result<(
             .await?;
         }
     }
-    let viewer = RecordsClient::new(channel_of("viewer").await?);
+    let viewer = RecordsClient::new(channel(&fed, &node, "viewer").await?);
     let list = |mut c: RecordsClient<tonic::transport::Channel>| async move {
         c.list(ListRequest {
             page_size: 200,
@@ -243,14 +231,7 @@ async fn open_change_streams_count_against_the_callers_limit_until_closed() -> R
     let fed = Federation::init()?;
     fed.set_config("hezhou", "limits", "calls_per_caller", "4")?;
     let node = fed.start("hezhou")?;
-    let pki = fed.dir().join("pki");
-    let tls = client_config(&TlsFiles {
-        cert: pki.join("hezhou/users/viewer.pem"),
-        key: pki.join("hezhou/users/viewer.key"),
-        ca: pki.join("root-ca.pem"),
-        crls: vec![],
-    })?;
-    let viewer = RecordsClient::new(connect(&format!("https://{}", node.api), tls).await?);
+    let viewer = RecordsClient::new(channel(&fed, &node, "viewer").await?);
     let mut streams = Vec::new();
     for _ in 0..4 {
         let mut c = viewer.clone();
