@@ -265,3 +265,17 @@ async fn open_change_streams_count_against_the_callers_limit_until_closed() -> R
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_using_exactly_its_limit_is_never_refused() -> Result<()> {
+    lianluo_federation::install_crypto_provider();
+    let fed = Federation::init()?;
+    fed.set_config("hezhou", "limits", "calls_per_caller", "4")?;
+    let node = fed.start("hezhou")?;
+    let coordinator = channel(&fed, &node, "coordinator").await?;
+    // Four workers, each starting its next call as soon as the last one answered: a
+    // place must be free again by the time the client sees the answer.
+    let made = lianluo_tests::grpc::create_suggestions(coordinator, 1_000, &[], 4).await?;
+    assert_eq!(made.len(), 1_000);
+    Ok(())
+}

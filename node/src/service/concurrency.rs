@@ -75,7 +75,7 @@ where
                     // The slot goes with the body: released once the answer is sent.
                     Ok(fut.await?.map(|inner| SlotBody {
                         inner: Box::pin(inner),
-                        _slot: Some(slot),
+                        slot: Some(slot),
                     }))
                 })
             }
@@ -88,7 +88,7 @@ where
                 Box::pin(async move {
                     Ok(status.into_http::<ResBody>().map(|inner| SlotBody {
                         inner: Box::pin(inner),
-                        _slot: None,
+                        slot: None,
                     }))
                 })
             }
@@ -111,12 +111,12 @@ impl CallerLimitLayer {
     }
 }
 
-/// A response body holding its call's place in the count until it is dropped (sent, or
-/// abandoned by the client).
+/// A response body holding its call's place in the count until its status is sent (or
+/// it is dropped: the client went away).
 pub struct SlotBody<B> {
     // Boxed so this body is Unpin whatever `B` is.
     inner: Pin<Box<B>>,
-    _slot: Option<Slot>,
+    slot: Option<Slot>,
 }
 
 impl<B: Body> Body for SlotBody<B> {
@@ -127,7 +127,19 @@ impl<B: Body> Body for SlotBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        self.get_mut().inner.as_mut().poll_frame(cx)
+        let this = self.get_mut();
+        let polled = this.inner.as_mut().poll_frame(cx);
+        let last = match &polled {
+            Poll::Ready(Some(Ok(frame))) => frame.is_trailers(),
+            Poll::Ready(_) => true,
+            Poll::Pending => false,
+        };
+        if last {
+            // Given back as the status leaves, before the client can see it and send
+            // its next call (waiting for the body's drop would race with that call).
+            this.slot = None;
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
