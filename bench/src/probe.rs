@@ -3,29 +3,18 @@
 //! (`VmHWM` in /proc/<pid>/status) and its data dir's size on disk (allocated blocks,
 //! like `du`).
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
 /// One `GET /metrics` from `addr` (`host:port`); the body of a 200 answer.
 pub fn scrape(addr: &str) -> Result<String> {
-    let mut s = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let req = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    s.write_all(req.as_bytes())?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw)?;
-    let (head, body) = raw.split_once("\r\n\r\n").context("no HTTP header end")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        bail!(
-            "GET /metrics at {addr}: {}",
-            head.lines().next().unwrap_or(head)
-        );
+    let (status, body) = lianluo_tests::browser::http_get(addr, "/metrics")
+        .with_context(|| format!("GET /metrics at {addr}"))?;
+    if status != 200 {
+        bail!("GET /metrics at {addr}: HTTP {status}");
     }
-    Ok(body.to_string())
+    Ok(body)
 }
 
 /// The value of the sample `series` (name and labels exactly as rendered, e.g.

@@ -101,8 +101,9 @@ impl LimitedListener {
     /// A ticket for a connection from `ip`, or which limit refuses it.
     fn admit(&self, ip: IpAddr) -> Result<Ticket, &'static str> {
         let mut sources = self.stats.sources();
-        let total: usize = sources.values().sum();
-        if total >= self.limits.max {
+        // `open` only changes under this lock (here and in `Ticket::drop`).
+        let total = self.stats.open.load(Ordering::Relaxed);
+        if total >= self.limits.max as u64 {
             self.stats.over_total.fetch_add(1, Ordering::Relaxed);
             return Err("limits.http_connections");
         }
@@ -176,6 +177,7 @@ impl Drop for Ticket {
             }
         }
         self.stats.open.fetch_sub(1, Ordering::Relaxed);
+        drop(sources);
     }
 }
 

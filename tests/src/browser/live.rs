@@ -124,13 +124,22 @@ impl LivePage {
 
     /// The value of a JavaScript expression in the page.
     pub fn eval(&mut self, expression: &str) -> Result<Value> {
+        match self.try_eval(expression)? {
+            Ok(v) => Ok(v),
+            Err(e) => bail!("{expression} threw: {e}"),
+        }
+    }
+
+    /// The value of a JavaScript expression, or the exception it threw (inner `Err`);
+    /// the outer `Err` is a failure to talk to the browser.
+    fn try_eval(&mut self, expression: &str) -> Result<std::result::Result<Value, Value>> {
         let session = self.session.clone();
         let params = json!({ "expression": expression, "returnByValue": true });
         let r = self.call(Some(&session), "Runtime.evaluate", params)?;
-        if let Some(e) = r.get("exceptionDetails") {
-            bail!("{expression} threw: {e}");
-        }
-        Ok(r["result"]["value"].clone())
+        Ok(match r.get("exceptionDetails") {
+            Some(e) => Err(e.clone()),
+            None => Ok(r["result"]["value"].clone()),
+        })
     }
 
     /// Polls `expression` every 100 ms until it is true, for at most `timeout`. An
@@ -139,13 +148,12 @@ impl LivePage {
     pub fn wait_until(&mut self, expression: &str, timeout: Duration) -> Result<()> {
         let start = Instant::now();
         loop {
-            let last = match self.eval(expression) {
+            // A script that threw (the page is still loading) is retried; a failure to
+            // talk to the browser (it is gone) ends the wait.
+            let last = match self.try_eval(expression)? {
                 Ok(serde_json::Value::Bool(true)) => return Ok(()),
                 Ok(v) => v.to_string(),
-                // The script threw (the page is still loading); any other failure (the
-                // browser is gone) ends the wait.
-                Err(e) if e.to_string().contains(" threw: ") => e.to_string(),
-                Err(e) => return Err(e),
+                Err(e) => format!("threw: {e}"),
             };
             if start.elapsed() > timeout {
                 bail!("timed out after {timeout:?} waiting for {expression}; last: {last}");
