@@ -14,8 +14,10 @@ pub enum AdminCommand {
     /// Every record is folded again from its events; the figures it adds up to are
     /// compared with the counters the node kept as it went. Differences (and any record
     /// whose stored state differs from its events) are listed and the command exits with
-    /// status 1; with --fix the recounted counters replace the stored ones. The node must
-    /// be stopped (its data dir is locked while it runs).
+    /// status 1; with --fix the recounted counters replace the stored ones (a record whose
+    /// state differs is not fixed by that: the command still exits 1 and says to restore a
+    /// backup into a fresh data dir, which re-folds every record). The node must be
+    /// stopped (its data dir is locked while it runs).
     Recount {
         /// The node's config file.
         #[arg(long, value_name = "FILE")]
