@@ -156,6 +156,9 @@ pub struct Config {
     /// Size of the store's page cache in MiB (`[store] cache_mb`): the main part of the
     /// node's memory.
     pub store_cache_mb: u64,
+    /// `[store] reserve_mb`: free space (MiB) kept on the data dir's file system; writes
+    /// are refused below it (0: no check).
+    pub store_reserve_mb: u64,
 }
 
 impl Config {

@@ -6,8 +6,10 @@
 //! - `GET /api/overview`, `/api/peers`, `/api/records`, `/api/records/{id}`: JSON ([`api`]),
 //! - `GET /metrics`: Prometheus text exposition ([`crate::metrics`]),
 //! - `GET /healthz`: `200 ok` while the process serves HTTP at all (liveness),
-//! - `GET /readyz`: `200 ready` once the node serves its APIs, `503` before that and
-//!   while it shuts down (readiness; the node flips the flag it passes to [`serve`]).
+//! - `GET /readyz`: `200 ready` once the node serves its APIs, `503` before that, while
+//!   it shuts down (readiness; the node flips the flag it passes to [`serve`]) and while
+//!   the store refuses writes (free space below `[store] reserve_mb`, or writes stopped
+//!   after a storage fault), with the reason.
 //!
 //! On loopback it is plain HTTP without login (the config refuses plain HTTP anywhere
 //! else): whoever can reach the host's loopback can read it. With `http.tls = true` it is
@@ -136,11 +138,14 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(http): State<Http>) -> (StatusCode, &'static str) {
-    if http.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+async fn readyz(State(http): State<Http>) -> (StatusCode, String) {
+    if !http.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready".into());
+    }
+    // The store's last observed state: no i/o here.
+    match http.node.store.health().writable {
+        Ok(()) => (StatusCode::OK, "ready".into()),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}\n")),
     }
 }
 

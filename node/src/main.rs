@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Command::Restore(a) => cmd::backup::run_restore(a, cli.json),
         Command::Admin(c) => cmd::admin::run(c, cli.json),
         other => runtime().and_then(|rt| {
-            rt.block_on(async move {
+            let result = rt.block_on(async move {
                 match other {
                     Command::Node(a) => cmd::node::run(a).await,
                     Command::Demo(a) => cmd::demo::run(a).await,
@@ -76,7 +76,11 @@ fn main() -> ExitCode {
                     | Command::Restore(_)
                     | Command::Admin(_) => Ok(()),
                 }
-            })
+            });
+            // A storage call stuck in the kernel (a failing disk) must not keep the
+            // process from exiting: what was acknowledged is durable already.
+            rt.shutdown_timeout(EXIT_GRACE);
+            result
         }),
     };
     match result {
@@ -87,6 +91,9 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// How long the process waits at exit for blocking work still running.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

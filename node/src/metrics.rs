@@ -38,6 +38,8 @@ pub struct NodeFacts {
     pub watch_streams: u64,
     /// The group commit's flushes so far.
     pub flushes: crate::store::FlushTotals,
+    /// Whether the store takes writes, its free space and its reopens.
+    pub store_health: crate::store::StoreHealth,
 }
 
 impl NodeFacts {
@@ -64,6 +66,7 @@ impl NodeFacts {
                 .watch_streams
                 .load(std::sync::atomic::Ordering::Relaxed),
             flushes: state.flusher.totals(),
+            store_health: store.health(),
         }
     }
 }
@@ -179,6 +182,17 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             "Open change streams (Records.Watch and /api/watch), e.g. live dashboards.",
             Some(node.watch_streams),
         ),
+        (
+            "lianluo_store_writable",
+            "1 while the store takes writes; 0 when free space is below [store] reserve_mb \
+             or writes stopped after a storage fault (the node is then not ready).",
+            Some(u64::from(node.store_health.writable.is_ok())),
+        ),
+        (
+            "lianluo_store_free_bytes",
+            "Free bytes on the data dir's file system at the last reading (every second).",
+            node.store_health.free_bytes,
+        ),
     ];
     for (name, help, value) in node_gauges {
         head(
@@ -208,6 +222,11 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             "lianluo_store_flush_seconds_total",
             "Time spent flushing (divided by the flushes: the mean flush time).",
             format!("{:.6}", node.flushes.seconds),
+        ),
+        (
+            "lianluo_store_reopens_total",
+            "Times the store was reopened after a storage fault, once space returned.",
+            node.store_health.reopens.to_string(),
         ),
     ];
     for (name, help, value) in flush_counters {
@@ -280,6 +299,11 @@ mod tests {
                 callers: 10,
                 seconds: 0.5,
             },
+            store_health: crate::store::StoreHealth {
+                writable: Ok(()),
+                free_bytes: Some(1 << 30),
+                reopens: 1,
+            },
         }
     }
 
@@ -325,6 +349,9 @@ mod tests {
             "lianluo_store_flushes_total 4",
             "lianluo_store_flushed_writes_total 10",
             "lianluo_store_flush_seconds_total 0.500000",
+            "lianluo_store_writable 1",
+            "lianluo_store_free_bytes 1073741824",
+            "lianluo_store_reopens_total 1",
             "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
             "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
         ] {
@@ -344,7 +371,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 14);
+        assert_eq!(text.matches("# HELP ").count(), 17);
     }
 
     #[test]

@@ -18,6 +18,8 @@ use lianluo_proto::dashboard_server::DashboardServer;
 use lianluo_proto::node_server::NodeServer;
 use lianluo_proto::records_server::RecordsServer;
 use tokio::net::TcpListener;
+use tonic_health::pb::health_server::{Health, HealthServer};
+use tracing::Instrument;
 
 use crate::clock::HlcClock;
 use crate::config::Config;
@@ -26,8 +28,9 @@ use crate::service::dashboard::DashboardService;
 use crate::service::node::NodeService;
 use crate::service::RecordsService;
 use crate::state::NodeState;
-use crate::store::{self, Flusher};
+use crate::store::{self, Flusher, Store, StoreError};
 
+mod store_watch;
 mod tls;
 
 use tls::apply_signer_crls;
@@ -95,11 +98,19 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         .into());
     }
     let dir = config.data_dir.clone();
+    let data_dir = dir.clone();
     let city = config.city.clone();
     let options = config.store_options();
-    let store = tokio::task::spawn_blocking(move || crate::upgrade::open(&dir, &city, options))
-        .await
-        .map_err(|e| ServeError::Serve(e.to_string()))??;
+    let reserve = config.store_reserve_mb;
+    let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StoreError> {
+        let engine = crate::upgrade::open(&dir, &city, options)?;
+        let reopen: crate::store::Reopen =
+            Box::new(move || crate::store::open_sled(&dir, &city, options));
+        let guarded = crate::store::Guarded::new(engine, &data_dir, reserve, reopen);
+        Ok(Arc::new(guarded))
+    })
+    .await
+    .map_err(|e| ServeError::Serve(e.to_string()))??;
     let signer = EventSigner::load(
         &config.tls.signer_cert,
         &config.tls.signer_key,
@@ -193,8 +204,27 @@ pub async fn start(
     });
     let tls = state.tls.clone();
     tls.watch(&state, stop_rx.clone());
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<RecordsServer<RecordsService>>()
+        .await;
+    let watch = store_watch::run(state.clone(), health_reporter, stop_rx.clone());
     let mut tasks = vec![
-        serve_api(&state, api_listener, tls.api.clone(), stop_rx.clone()).await?,
+        tokio::spawn(
+            async move {
+                watch.await;
+                Ok(())
+            }
+            .instrument(tracing::info_span!("store_watch")),
+        ),
+        serve_api(
+            &state,
+            api_listener,
+            health,
+            tls.api.clone(),
+            stop_rx.clone(),
+        )
+        .await?,
         serve_federation(
             &state,
             fed_listener,
@@ -222,6 +252,9 @@ pub async fn start(
     Ok(RunningNode { bound, task })
 }
 
+/// How long a stopping node waits for its final flush.
+const FINAL_FLUSH: Duration = Duration::from_secs(10);
+
 /// Waits for every task of a stopping node, then makes the final flush.
 async fn supervise(state: Arc<NodeState>, tasks: Vec<Task>) -> Result<(), ServeError> {
     let mut result = Ok(());
@@ -234,8 +267,14 @@ async fn supervise(state: Arc<NodeState>, tasks: Vec<Task>) -> Result<(), ServeE
     }
     tracing::info!(city = %state.config.city, "shutting down: final flush");
     let _ = std::fs::remove_file(ready_file(&state.config));
-    if let Err(e) = state.flusher.shutdown().await {
-        tracing::error!("final flush failed: {e}");
+    match tokio::time::timeout(FINAL_FLUSH, state.flusher.shutdown()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!("final flush failed: {e}"),
+        // Only unacknowledged writes can be in it: every acknowledged one was flushed.
+        Err(_) => tracing::error!(
+            "the final flush did not end within {} s (is the disk failing?); stopping without it",
+            FINAL_FLUSH.as_secs()
+        ),
     }
     result
 }
@@ -289,14 +328,11 @@ fn node_files(cfg: &Config, ca: &std::path::Path, crls: Vec<PathBuf>) -> TlsFile
 async fn serve_api(
     state: &Arc<NodeState>,
     listener: TcpListener,
+    health: HealthServer<impl Health>,
     tls: ReloadableServerConfig,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Task, ServeError> {
     let cfg = &state.config;
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<RecordsServer<RecordsService>>()
-        .await;
     let max_request = cfg.max_request_bytes;
     let health = health.max_decoding_message_size(max_request);
     // Advertise exactly what this port serves (Federation is on its own port).

@@ -28,6 +28,7 @@ use crate::projection::Delta;
 
 mod datafile;
 mod flusher;
+mod guard;
 mod keys;
 mod sled;
 #[cfg(test)]
@@ -35,6 +36,7 @@ mod tests;
 mod values;
 
 pub use flusher::{FlushTotals, Flusher};
+pub use guard::{Guarded, Reopen};
 pub use values::Migrate;
 
 /// Version of the on-disk layout this build writes. Version 1 (the API record with its
@@ -70,6 +72,9 @@ impl Default for StoreOptions {
 
 /// Default size of the store cache in MiB (`[store] cache_mb`).
 pub const DEFAULT_CACHE_MB: u64 = 64;
+
+/// Default free space in MiB kept on the data dir's file system (`[store] reserve_mb`).
+pub const DEFAULT_RESERVE_MB: u64 = 64;
 
 /// An event to append to the log.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +254,27 @@ pub enum StoreError {
     /// A file system operation failed.
     #[error("storage i/o failed: {0}")]
     Io(String),
+    /// The data dir's file system is full.
+    #[error("no space left on the data dir's file system ({0}); free space there")]
+    Full(String),
+    /// Free space fell below `[store] reserve_mb`: writes are refused, reads go on.
+    #[error(
+        "the file system of data dir {} has {free_mib} MiB free, below [store] reserve_mb = \
+         {reserve_mib}: writes are refused until space is freed there (reads go on, and \
+         writes resume by themselves)",
+        dir.display()
+    )]
+    LowSpace {
+        dir: PathBuf,
+        free_mib: u64,
+        reserve_mib: u64,
+    },
+    /// A write could not be made durable: writes stay stopped until the store is reopened.
+    #[error(
+        "writes are stopped because one could not be made durable ({0}); free space or \
+         mend the disk under the data dir: the node reopens its storage by itself (reads go on)"
+    )]
+    Stopped(String),
     /// The storage engine failed.
     #[error("storage engine failed: {0}")]
     Sled(String),
@@ -272,8 +298,30 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            Self::Locked { .. } | Self::Io(_) | Self::Sled(_) | Self::ShutDown
+            Self::Locked { .. }
+                | Self::Io(_)
+                | Self::Full(_)
+                | Self::LowSpace { .. }
+                | Self::Stopped(_)
+                | Self::Sled(_)
+                | Self::ShutDown
         )
+    }
+
+    /// A file system error of `what` (e.g. "sync /path"): [`StoreError::Full`] when the
+    /// file system is full, [`StoreError::Io`] otherwise.
+    pub fn io(what: impl std::fmt::Display, e: &std::io::Error) -> Self {
+        use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+        match e.kind() {
+            StorageFull | QuotaExceeded => Self::Full(format!("{what}: {e}")),
+            _ => Self::Io(format!("{what}: {e}")),
+        }
+    }
+
+    /// Whether the storage failed underneath (disk full, i/o error, engine error), as
+    /// opposed to a refusal of the request itself.
+    fn is_storage_fault(&self) -> bool {
+        matches!(self, Self::Io(_) | Self::Full(_) | Self::Sled(_))
     }
 }
 
@@ -342,6 +390,33 @@ pub trait Store: Send + Sync + 'static {
     fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError>;
     /// The schema-1 content still to upgrade, if the data dir was written by schema 1.
     fn legacy(&self) -> Option<&dyn LegacyLayout>;
+    /// Whether writes are taken now, as last observed (cheap: no i/o).
+    fn health(&self) -> StoreHealth {
+        StoreHealth::default()
+    }
+    /// Periodic upkeep (see [`Guarded::maintain`]). Blocks.
+    fn maintain(&self) {}
+}
+
+/// What [`Store::health`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreHealth {
+    /// `Ok` when writes are taken; otherwise why they are refused.
+    pub writable: Result<(), StoreError>,
+    /// Free bytes on the data dir's file system at the last reading, when known.
+    pub free_bytes: Option<u64>,
+    /// Times the engine was reopened after a storage fault.
+    pub reopens: u64,
+}
+
+impl Default for StoreHealth {
+    fn default() -> Self {
+        Self {
+            writable: Ok(()),
+            free_bytes: None,
+            reopens: 0,
+        }
+    }
 }
 
 /// Opens the sled store in `dir` for `city`, creating the dir if needed.

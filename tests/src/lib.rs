@@ -12,6 +12,7 @@ pub mod federation;
 pub mod grpc;
 pub mod node;
 pub mod proxy;
+pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -47,7 +47,7 @@ const LIMITS: &[&str] = &[
     "idle_secs",
     "calls_per_caller",
 ];
-const STORE: &[&str] = &["cache_mb"];
+const STORE: &[&str] = &["cache_mb", "reserve_mb"];
 
 /// What a file path value is called in messages.
 const PATH: &str = "a string (a file path)";
@@ -332,6 +332,7 @@ impl Walker {
         let t = self.section(top, "store", STORE);
         RawStore {
             cache_mb: self.integer("store.cache_mb", t.and_then(|t| t.get("cache_mb"))),
+            reserve_mb: self.integer("store.reserve_mb", t.and_then(|t| t.get("reserve_mb"))),
         }
     }
 }

@@ -81,6 +81,7 @@ pub struct RawLimits {
 #[derive(Debug, Default)]
 pub struct RawStore {
     pub cache_mb: Option<i64>,
+    pub reserve_mb: Option<i64>,
 }
 
 /// Validated listen addresses.
@@ -192,6 +193,7 @@ impl RawConfig {
         let conn_limits = self.limits.conn(&mut c);
         let calls_per_caller = self.limits.calls_per_caller(&mut c);
         let store_cache_mb = self.store_cache_mb(&mut c);
+        let store_reserve_mb = self.store_reserve_mb(&mut c);
         let config = Config {
             source: source.to_path_buf(),
             city,
@@ -211,6 +213,7 @@ impl RawConfig {
             conn_limits,
             calls_per_caller,
             store_cache_mb,
+            store_reserve_mb,
         };
         (config, c.problems)
     }
@@ -328,6 +331,21 @@ impl RawConfig {
                 c.problem(
                     "store.cache_mb",
                     format!("{n}: must be between 8 and 65536 (MiB; default {default})"),
+                );
+                default
+            }
+        }
+    }
+
+    fn store_reserve_mb(&self, c: &mut Checker<'_>) -> u64 {
+        let default = crate::store::DEFAULT_RESERVE_MB;
+        match self.store.reserve_mb {
+            None => default,
+            Some(n @ 0..=1_048_576) => n.unsigned_abs(),
+            Some(n) => {
+                c.problem(
+                    "store.reserve_mb",
+                    format!("{n}: must be between 0 and 1048576 (MiB; default {default}, 0 turns the check off)"),
                 );
                 default
             }

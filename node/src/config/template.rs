@@ -86,6 +86,12 @@ level = "info"
 # connections_per_source = 32
 # idle_secs = 60
 
+# Storage (the defaults shown): the page cache in MiB, and the free space in MiB kept on
+# the data dir's file system (writes are refused below it until space is freed; 0: off).
+[store]
+# cache_mb = 64
+# reserve_mb = 64
+
 # The other cities' nodes (federation addresses).
 {peers}"#
         )

@@ -89,7 +89,7 @@ pub(super) fn write(dir: &Path, file: &DataFile) -> Result<(), StoreError> {
     let path = dir.join(FILE_NAME);
     let tmp = dir.join(format!("{FILE_NAME}.tmp"));
     let io = |what: &str, p: &Path, e: std::io::Error| {
-        StoreError::Io(format!("{what} {}: {e}", p.display()))
+        StoreError::io(format_args!("{what} {}", p.display()), &e)
     };
     let body = toml::to_string(file)
         .map_err(|e| StoreError::Io(format!("encode {}: {e}", path.display())))?;

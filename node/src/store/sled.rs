@@ -47,7 +47,7 @@ pub(super) struct SledStore {
 
 fn engine(e: ::sled::Error) -> StoreError {
     match e {
-        ::sled::Error::Io(e) => StoreError::Io(e.to_string()),
+        ::sled::Error::Io(e) => StoreError::io("storage engine", &e),
         ::sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
         other => StoreError::Sled(other.to_string()),
     }

@@ -23,7 +23,10 @@ pub fn status_error(status: &tonic::Status, endpoint: &str) -> anyhow::Error {
     } else {
         status.message().to_string()
     };
-    match hint(status.code(), endpoint) {
+    // A status the node sent has no source; one made by the client's transport (the
+    // connection failed) has: only then may the node be down.
+    let from_node = std::error::Error::source(status).is_none();
+    match hint(status.code(), from_node, endpoint) {
         Some(h) => anyhow::anyhow!("{message}\nhint: {h}"),
         None => anyhow::anyhow!("{message}"),
     }
@@ -48,9 +51,11 @@ retry safely with: --request-id {request_id}"
     }
 }
 
-fn hint(code: Code, endpoint: &str) -> Option<String> {
+fn hint(code: Code, from_node: bool, endpoint: &str) -> Option<String> {
     match code {
         Code::PermissionDenied => Some("your profile's role may not do this".to_string()),
+        // The node's own UNAVAILABLE says what is wrong (e.g. its disk is full).
+        Code::Unavailable if from_node => None,
         Code::Unavailable => Some(format!("is the node running at {endpoint}?")),
         Code::Unauthenticated => Some(
             "the node did not accept your certificate; check the profile's cert and key"
@@ -280,11 +285,19 @@ mod tests {
             e,
             "viewer may not act on records\nhint: your profile's role may not do this"
         );
-        let down = tonic::Status::unavailable("connection refused");
+        let mut down = tonic::Status::unavailable("connection refused");
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        down.set_source(std::sync::Arc::new(refused));
         let e = status_error(&down, "https://127.0.0.1:7101").to_string();
         assert!(
             e.ends_with("is the node running at https://127.0.0.1:7101?"),
             "{e}"
+        );
+        let full = tonic::Status::unavailable("the file system of data dir d has 1 MiB free");
+        let e = status_error(&full, "https://127.0.0.1:7101").to_string();
+        assert_eq!(
+            e, "the file system of data dir d has 1 MiB free",
+            "the node answered"
         );
         let e = create_error(&down, "https://h:1", "01REQ").to_string();
         assert!(e.contains("--request-id 01REQ"), "{e}");

@@ -24,7 +24,7 @@ pub(super) struct Durable {
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {
-    StoreError::Io(format!("{what} {}: {e}", path.display()))
+    StoreError::io(format_args!("{what} {}", path.display()), &e)
 }
 
 impl Durable {

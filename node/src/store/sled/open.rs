@@ -26,7 +26,7 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
         )));
     }
     std::fs::create_dir_all(dir)
-        .map_err(|e| StoreError::Io(format!("create data dir {}: {e}", dir.display())))?;
+        .map_err(|e| StoreError::io(format_args!("create data dir {}", dir.display()), &e))?;
     let db = open_db(dir, &db_path, options)?;
     let durable = durable::Durable::open(&db_path)?;
     let (meta, schema) = match read_meta(&db)? {
