@@ -170,6 +170,7 @@ mod tests {
     /// The event body a node builds for a create (the same fields `write.rs` fills).
     fn creation_body(req: &CreateRequest) -> EventBody {
         EventBody {
+            authored_ms: 0,
             record_id: "hezhou-01JZ8K4W4Q9Y7E2M3N5P6R7S8T".to_string(),
             kind: RecordKind::Suggestion as i32,
             author_city: "hezhou".to_string(),

@@ -80,6 +80,18 @@ pub enum EnvelopeError {
         /// Why.
         reason: String,
     },
+    /// A signer certificate is genuine but not valid yet by this node's clock (this
+    /// node's clock is behind, or the certificate was issued ahead of time).
+    #[error(
+        "signer certificate {sha256} refused: not valid yet (valid {valid}); check this \
+         node's clock, or wait: it is tried again"
+    )]
+    SignerNotYetValid {
+        /// Its fingerprint.
+        sha256: String,
+        /// Its validity, `<not before> to <not after>`.
+        valid: String,
+    },
     /// The event names a signer certificate the directory does not know.
     #[error(
         "event {id} is signed by unknown signer certificate {sha256}; the signer \
@@ -130,6 +142,19 @@ pub enum EnvelopeError {
         /// The city of the signer certificate.
         signer: String,
     },
+}
+
+impl EnvelopeError {
+    /// Whether the same event or certificate may be accepted later without changing:
+    /// its signer certificate is not known yet, or not valid yet by this node's clock.
+    /// Every other refusal (bad signature, forged author, revoked or expired signer, an
+    /// undecodable body) is final.
+    pub fn may_pass_later(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownSigner { .. } | Self::SignerNotYetValid { .. }
+        )
+    }
 }
 
 /// The message that is signed: prefix followed by the body bytes.

@@ -57,7 +57,9 @@ fn envelope_code(err: &EnvelopeError) -> Code {
         EnvelopeError::BadSignature { .. }
         | EnvelopeError::Malformed { .. }
         | EnvelopeError::UntrustedSigner { .. } => Code::InvalidArgument,
-        EnvelopeError::UnknownSigner { .. } => Code::FailedPrecondition,
+        EnvelopeError::UnknownSigner { .. } | EnvelopeError::SignerNotYetValid { .. } => {
+            Code::FailedPrecondition
+        }
         EnvelopeError::Read { .. } | EnvelopeError::Invalid { .. } | EnvelopeError::Sign(_) => {
             Code::Internal
         }

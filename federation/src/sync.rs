@@ -62,6 +62,11 @@ pub struct ApplyReport {
     pub pending: usize,
     /// The cursor now durably stored for the peer.
     pub cursor_seq: u64,
+    /// New events whose time is further ahead of this node's clock than the allowed skew
+    /// (kept; this node's clock does not follow them).
+    pub clock_ahead: usize,
+    /// The most any of them was ahead, in milliseconds.
+    pub clock_ahead_ms: u64,
 }
 
 /// Errors of the sync protocol.

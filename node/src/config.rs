@@ -159,6 +159,9 @@ pub struct Config {
     /// `[store] reserve_mb`: free space (MiB) kept on the data dir's file system; writes
     /// are refused below it (0: no check).
     pub store_reserve_mb: u64,
+    /// `[federation] max_clock_skew_secs`: how far ahead of this node's clock a peer's
+    /// event time is followed by its own clock; events further ahead are counted.
+    pub max_clock_skew: std::time::Duration,
 }
 
 impl Config {

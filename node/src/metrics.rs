@@ -90,7 +90,7 @@ struct Family {
 /// A per-peer value.
 type PeerValue = fn(&PeerState) -> u64;
 
-const PEER_FAMILIES: [(Family, PeerValue); 6] = [
+const PEER_FAMILIES: [(Family, PeerValue); 7] = [
     (
         Family {
             name: "lianluo_peer_connected",
@@ -143,6 +143,15 @@ const PEER_FAMILIES: [(Family, PeerValue); 6] = [
             help: "Events received from the peer and refused, since the node started.",
         },
         |p| p.events_rejected,
+    ),
+    (
+        Family {
+            name: "lianluo_events_clock_ahead_total",
+            kind: "counter",
+            help: "Events received from the peer whose time was further ahead of this node's \
+                   clock than [federation] max_clock_skew_secs (kept; check both clocks).",
+        },
+        |p| p.events_clock_ahead,
     ),
 ];
 
@@ -371,7 +380,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 17);
+        assert_eq!(text.matches("# HELP ").count(), 18);
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     let city = config.city.clone();
     let options = config.store_options();
     let reserve = config.store_reserve_mb;
+    let config_max_skew = config.max_clock_skew;
     let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StoreError> {
         let engine = crate::upgrade::open(&dir, &city, options)?;
         let reopen: crate::store::Reopen =
@@ -147,7 +148,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         flusher,
         signer,
         signers: Arc::new(signers),
-        clock: HlcClock::new(),
+        clock: HlcClock::new(config_max_skew),
         records: crate::locks::MutexMap::new(),
         requests: crate::locks::MutexMap::new(),
         durable,

@@ -80,7 +80,26 @@ impl Federation {
     /// its federation address (this replaces an earlier [`route`](Self::route) to a fake
     /// peer for those links).
     pub fn start(&self, city: &str) -> Result<NodeProc> {
-        let node = NodeProc::start(self.dir(), city)?;
+        self.start_with_env(city, &[])
+    }
+
+    /// Like [`start`](Self::start), with the node's wall clock moved by `offset` with
+    /// libfaketime (e.g. `"+1h"`, `"-1h"`; monotonic time is left alone). Fails, saying
+    /// how to install it, when libfaketime is missing (`scripts/test` installs it).
+    pub fn start_with_clock(&self, city: &str, offset: &str) -> Result<NodeProc> {
+        let lib = crate::faketime_lib()?;
+        let env = [
+            ("LD_PRELOAD", lib.display().to_string()),
+            ("FAKETIME", offset.to_string()),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1".to_string()),
+            ("FAKETIME_NO_CACHE", "1".to_string()),
+        ];
+        let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        self.start_with_env(city, &env)
+    }
+
+    fn start_with_env(&self, city: &str, env: &[(String, String)]) -> Result<NodeProc> {
+        let node = NodeProc::start_with_env(self.dir(), city, env)?;
         let addr: SocketAddr = node.federation.parse().with_context(|| {
             format!(
                 "{city}'s ready file names no usable federation address ({:?}); it must \

@@ -151,6 +151,20 @@ pub fn check_ok(out: &Output, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// libfaketime's preload library (Debian's `libfaketime` package).
+pub fn faketime_lib() -> Result<PathBuf> {
+    let candidates = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+    ];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .context("libfaketime is not installed: run scripts/test (it installs it) or `apt-get install libfaketime`")
+}
+
 /// Runs the `lianluo` binary with `args` (no profile).
 pub fn lianluo(args: &[&str]) -> Output {
     Command::new(lianluo_bin())

@@ -40,6 +40,12 @@ impl NodeProc {
     /// real port. The node's stderr goes to `root/<city>/node.log` (appended, so the log
     /// of a restarted node keeps what came before).
     pub fn start(root: &Path, city: &str) -> Result<Self> {
+        Self::start_with_env(root, city, &[])
+    }
+
+    /// Like [`NodeProc::start`], with extra environment variables for the node process
+    /// (e.g. libfaketime's, see [`crate::Federation::start_with_clock`]).
+    pub fn start_with_env(root: &Path, city: &str, env: &[(String, String)]) -> Result<Self> {
         let data = root.join(city).join("data");
         let ready = data.join("node.ready.json");
         let _ = std::fs::remove_file(&ready);
@@ -55,6 +61,7 @@ impl NodeProc {
                 "RUST_LOG",
                 std::env::var("LIANLUO_TEST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;

@@ -16,8 +16,10 @@ use crate::CertError;
 
 /// Lifetime of the root CA and of the city user CAs.
 pub(crate) const CA_DAYS: i64 = 3650;
-/// How far `not_before` is backdated, to tolerate clock skew between machines.
-pub(crate) const BACKDATE: Duration = Duration::minutes(5);
+/// How far `not_before` (and a CRL's `thisUpdate`) is backdated, so that a machine whose
+/// clock is up to a day behind the issuer's accepts new certificates and the events signed
+/// under them at once.
+pub(crate) const BACKDATE: Duration = Duration::days(1);
 
 /// Where one CA keeps its files.
 #[derive(Debug, Clone, PartialEq, Eq)]

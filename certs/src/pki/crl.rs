@@ -138,7 +138,7 @@ pub(crate) fn write_crl(ca: &Ca) -> Result<u64, CertError> {
         })
         .collect();
     let params = CertificateRevocationListParams {
-        this_update: now - Duration::minutes(5),
+        this_update: now - super::ca::BACKDATE,
         next_update: now + Duration::days(CRL_VALID_DAYS),
         crl_number: SerialNumber::from(number),
         issuing_distribution_point: None,

@@ -145,11 +145,14 @@ impl SignerDirectory {
         let not_before = cert.validity().not_before.to_datetime();
         let not_after = cert.validity().not_after.to_datetime();
         if not_before > OffsetDateTime::now_utc() + CLOCK_SKEW {
-            return Err(refuse(format!(
-                "not valid yet (valid {} to {}); check this node's clock, or wait",
-                window::rfc3339(not_before),
-                window::rfc3339(not_after)
-            )));
+            return Err(EnvelopeError::SignerNotYetValid {
+                sha256: sha256.to_string(),
+                valid: format!(
+                    "{} to {}",
+                    window::rfc3339(not_before),
+                    window::rfc3339(not_after)
+                ),
+            });
         }
         Ok(Signer {
             city: city.into_string(),

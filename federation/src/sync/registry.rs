@@ -68,6 +68,11 @@ pub struct PeerState {
     pub events_applied: u64,
     /// Events from this peer refused since the worker started.
     pub events_rejected: u64,
+    /// Events from this peer whose time was further ahead of this node's clock than the
+    /// allowed skew, since the worker started.
+    pub events_clock_ahead: u64,
+    /// How far ahead the last such batch was, in milliseconds (0: none seen).
+    pub clock_ahead_ms: u64,
 }
 
 impl PeerState {
@@ -84,6 +89,8 @@ impl PeerState {
             cursor: None,
             events_applied: 0,
             events_rejected: 0,
+            events_clock_ahead: 0,
+            clock_ahead_ms: 0,
         }
     }
 }

@@ -243,6 +243,7 @@ impl Worker {
             || batch.log_id != position.log_id
             || batch.covered_seq > position.covered;
         let mut applied = (0u64, 0u64);
+        let mut ahead = (0u64, 0u64);
         let mut cursor = None;
         if moves {
             let log_id = batch.log_id.clone();
@@ -252,6 +253,7 @@ impl Worker {
                 SessionEnd::Failed(format!("applying a batch from {}: {e}", self.peer))
             })?;
             applied = (report.applied as u64, report.rejected as u64);
+            ahead = (report.clock_ahead as u64, report.clock_ahead_ms);
             // The stream resumes after what the peer sent, even if the durable cursor
             // stays behind it for pending events (they are re-sent on reconnect).
             position.log_id = log_id.clone();
@@ -280,6 +282,10 @@ impl Worker {
             s.lag = head.saturating_sub(cursor_seq);
             s.events_applied += applied.0;
             s.events_rejected += applied.1;
+            if ahead.0 > 0 {
+                s.events_clock_ahead += ahead.0;
+                s.clock_ahead_ms = ahead.1;
+            }
         });
         Ok(())
     }

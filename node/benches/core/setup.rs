@@ -26,6 +26,7 @@ const BODY: &str =
 
 fn body(record: &RecordId, city: &str, parents: Vec<String>, wall_ms: u64, change: K) -> EventBody {
     EventBody {
+        authored_ms: 0,
         record_id: record.to_string(),
         kind: RecordKind::Suggestion as i32,
         author_city: city.into(),

@@ -27,7 +27,7 @@ const TOP: &[&str] = &[
     "store",
 ];
 const API: &[&str] = &["listen"];
-const FEDERATION: &[&str] = &["listen", "max_stream_secs"];
+const FEDERATION: &[&str] = &["listen", "max_stream_secs", "max_clock_skew_secs"];
 const HTTP: &[&str] = &["listen", "tls"];
 const TLS: &[&str] = &[
     "ca",
@@ -217,6 +217,10 @@ impl Walker {
             max_stream_secs: self.integer(
                 "federation.max_stream_secs",
                 t.and_then(|t| t.get("max_stream_secs")),
+            ),
+            max_clock_skew_secs: self.integer(
+                "federation.max_clock_skew_secs",
+                t.and_then(|t| t.get("max_clock_skew_secs")),
             ),
         }
     }

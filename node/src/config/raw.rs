@@ -38,6 +38,7 @@ pub struct RawApi {
 pub struct RawFederation {
     pub listen: Option<String>,
     pub max_stream_secs: Option<i64>,
+    pub max_clock_skew_secs: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -194,6 +195,7 @@ impl RawConfig {
         let calls_per_caller = self.limits.calls_per_caller(&mut c);
         let store_cache_mb = self.store_cache_mb(&mut c);
         let store_reserve_mb = self.store_reserve_mb(&mut c);
+        let max_clock_skew = self.max_clock_skew(&mut c);
         let config = Config {
             source: source.to_path_buf(),
             city,
@@ -214,6 +216,7 @@ impl RawConfig {
             calls_per_caller,
             store_cache_mb,
             store_reserve_mb,
+            max_clock_skew,
         };
         (config, c.problems)
     }
@@ -335,6 +338,25 @@ impl RawConfig {
                 default
             }
         }
+    }
+
+    fn max_clock_skew(&self, c: &mut Checker<'_>) -> std::time::Duration {
+        let default = crate::clock::DEFAULT_MAX_SKEW;
+        let secs = match self.federation.max_clock_skew_secs {
+            None => return default,
+            Some(n @ 1..=86_400) => n.unsigned_abs(),
+            Some(n) => {
+                c.problem(
+                    "federation.max_clock_skew_secs",
+                    format!(
+                        "{n}: must be between 1 and 86400 (seconds; default {})",
+                        default.as_secs()
+                    ),
+                );
+                return default;
+            }
+        };
+        std::time::Duration::from_secs(secs)
     }
 
     fn store_reserve_mb(&self, c: &mut Checker<'_>) -> u64 {

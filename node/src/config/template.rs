@@ -58,6 +58,8 @@ listen = "{api}"
 [federation]
 # Node-to-node replication (mutual TLS with node certificates from the root CA).
 listen = "{federation}"
+# How far ahead of this machine's clock a peer's event time is followed (default 300 s).
+# max_clock_skew_secs = 300
 {http}
 [tls]
 ca = "../pki/root-ca.pem"

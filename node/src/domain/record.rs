@@ -150,13 +150,13 @@ pub struct RecordState {
     pub(crate) version: u64,
     pub(crate) title: String,
     pub(crate) created_ms: u64,
-    /// Latest HLC wall time among applied events.
+    /// Latest author time among applied events ([`super::view::shown_ms`]).
     pub(crate) updated_ms: u64,
     pub(crate) body: KindState,
 }
 
 fn wall_ms(ev: &FoldEvent) -> u64 {
-    ev.body.hlc.map_or(0, |h| h.wall_ms)
+    super::view::shown_ms(&ev.body)
 }
 
 fn kind_label(kind: i32) -> &'static str {

@@ -96,6 +96,7 @@ impl Rec {
         };
         self.clock += 60_000;
         EventBody {
+            authored_ms: 0,
             record_id: self.id.clone(),
             kind: self.kind as i32,
             author_city: city.to_owned(),

@@ -17,6 +17,15 @@ const LOCAL_OFFSET: UtcOffset = offset!(+8);
 /// Characters of free text kept in a history summary before it is cut with "…".
 const SUMMARY_TEXT_CHARS: usize = 60;
 
+/// The time people are shown for an event: its author's wall clock, or for events made
+/// before that was recorded, its HLC time.
+pub fn shown_ms(body: &lianluo_proto::EventBody) -> u64 {
+    match body.authored_ms {
+        0 => body.hlc.map_or(0, |h| h.wall_ms),
+        ms => ms,
+    }
+}
+
 fn datetime(wall_ms: u64) -> Option<OffsetDateTime> {
     let nanos = i128::from(wall_ms).checked_mul(1_000_000)?;
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
@@ -92,7 +101,8 @@ pub fn history_entry(ev: &FoldEvent, reason: Option<&str>) -> HistoryEntry {
         verified: ev.verified,
         rejected: reason.is_some(),
         reason: reason.unwrap_or_default().to_owned(),
-        at: rfc3339(b.hlc.map_or(0, |h| h.wall_ms)),
+        at: rfc3339(shown_ms(b)),
+        hlc: b.hlc,
         parents: b.parents.clone(),
         summary: summary(&change),
     }

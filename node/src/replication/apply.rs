@@ -99,6 +99,17 @@ impl Screened {
             .collect();
         set.into_iter().cloned().collect()
     }
+
+    /// How many new events claim a time further past this node's clock than the allowed
+    /// skew, and the most any of them is ahead.
+    pub fn clock_ahead(&self, clock: &crate::clock::HlcClock) -> (usize, std::time::Duration) {
+        self.candidates
+            .iter()
+            .filter_map(|c| clock.ahead(&c.event.body.hlc.unwrap_or_default()))
+            .fold((0, std::time::Duration::ZERO), |(n, max), d| {
+                (n + 1, max.max(d))
+            })
+    }
 }
 
 /// Drops what is held and verifies the rest of `batch`: CPU work that needs no lock.

@@ -140,6 +140,18 @@ impl SyncSink for NodeSink {
         let had_events = !batch.events.is_empty();
         let peer_city = peer.as_str().to_owned();
         let screened = self.screened(&peer_city, &batch).await?;
+        let (ahead, ahead_by) = screened.clock_ahead(&self.state.clock);
+        if ahead > 0 {
+            tracing::warn!(
+                peer = %peer,
+                events = ahead,
+                ahead_secs = ahead_by.as_secs(),
+                max_skew_secs = self.state.config.max_clock_skew.as_secs(),
+                "events from this peer claim a time ahead of this node's clock by more than \
+                 [federation] max_clock_skew_secs: they are kept, but this node's clock does \
+                 not follow them; check the clocks (NTP) of both machines"
+            );
+        }
         let records = screened.records(&lock(&self.pending), &peer_city);
         // Only the records this batch touches wait for each other; client writes to
         // other records go on.
@@ -167,7 +179,9 @@ impl SyncSink for NodeSink {
             });
         }
         self.count(peer.as_str(), &applied);
-        let r = applied.report;
+        let mut r = applied.report;
+        r.clock_ahead = ahead;
+        r.clock_ahead_ms = u64::try_from(ahead_by.as_millis()).unwrap_or(u64::MAX);
         if had_events {
             tracing::info!(
                 peer = %peer,
@@ -296,6 +310,9 @@ fn apply_blocking(
             rejected: plan.rejected,
             pending: plan.pending_from_peer,
             cursor_seq: plan.cursor_seq,
+            // Filled in by the caller, which screened the batch.
+            clock_ahead: 0,
+            clock_ahead_ms: 0,
         },
         last_seq: seqs.iter().copied().max().unwrap_or(0),
         committed: !unchanged,

@@ -82,6 +82,8 @@ pub fn to_status(p: &PeerState) -> PeerStatus {
         cursor_seq,
         events_applied: p.events_applied,
         events_rejected: p.events_rejected,
+        events_clock_ahead: p.events_clock_ahead,
+        clock_ahead_ms: p.clock_ahead_ms,
     }
 }
 

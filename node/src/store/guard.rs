@@ -89,7 +89,9 @@ impl Guarded {
         }
         let due = match &*self.stop_lock() {
             Some(stop) => {
-                let room = stop.full_at.is_none_or(|at| free >= at.saturating_add(REOPEN_ROOM));
+                let room = stop
+                    .full_at
+                    .is_none_or(|at| free >= at.saturating_add(REOPEN_ROOM));
                 room && stop.next_try <= Instant::now()
             }
             None => false,

@@ -52,6 +52,7 @@ pub(super) fn rid(n: u8) -> RecordId {
 /// A suggestion's state, made by its creation event.
 fn suggestion(id: &RecordId, title: &str) -> RecordState {
     let body = EventBody {
+        authored_ms: 0,
         record_id: id.to_string(),
         kind: RecordKind::Suggestion as i32,
         author_city: "hezhou".into(),

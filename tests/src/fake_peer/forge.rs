@@ -53,6 +53,7 @@ pub fn event_body(
     change: change::Kind,
 ) -> EventBody {
     EventBody {
+        authored_ms: 0,
         record_id: record_id.to_string(),
         kind: kind as i32,
         author_city: author_city.to_string(),

@@ -57,7 +57,28 @@ pub fn table(resp: &PeersResponse) -> String {
     for r in &rows {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
     }
+    for p in resp.peers.iter().filter(|p| p.events_clock_ahead > 0) {
+        let _ = writeln!(
+            out,
+            "warning: {} sent {} event(s) stamped {} ahead of this node's clock, more than \
+             [federation] max_clock_skew_secs; they are kept, but check both machines' \
+             clocks (NTP)",
+            p.city,
+            p.events_clock_ahead,
+            span(p.clock_ahead_ms)
+        );
+    }
     out
+}
+
+/// A duration in milliseconds as people read it: `1h 2m`, `4m 10s`, `12s`.
+fn span(ms: u64) -> String {
+    let s = ms / 1000;
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
 }
 
 fn row(p: &PeerStatus) -> [String; 6] {
@@ -133,6 +154,21 @@ mod tests {
             peers: vec![],
         };
         assert!(table(&empty).contains("no federation peers"));
+    }
+
+    #[test]
+    fn a_peer_whose_clock_runs_ahead_gets_a_warning_line() {
+        let mut resp = sample();
+        resp.peers[1].events_clock_ahead = 3;
+        resp.peers[1].clock_ahead_ms = 3_725_000;
+        let text = table(&resp);
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.starts_with("warning: yongzhou sent 3 event(s) stamped 1h 2m ahead"),
+            "{text}"
+        );
+        assert_eq!(span(250_000), "4m 10s");
+        assert_eq!(span(12_000), "12s");
     }
 
     #[test]

@@ -49,6 +49,7 @@ fn fold_plan(plan: &Plan) -> Record {
     let mut participants = vec![CITIES[plan.origin].to_owned()];
     participants.extend(plan.partners.iter().map(|&c| CITIES[c].to_owned()));
     let body = |n: usize, city: usize, change, parents: Vec<String>, participants| EventBody {
+        authored_ms: 0,
         record_id: record_id.clone(),
         kind: kind as i32,
         author_city: CITIES[city].to_owned(),

@@ -61,6 +61,7 @@ async fn replication_restores_an_expired_signer_cert_so_its_history_stays_verifi
 
     // Hezhou created the record 45 days ago, while the old certificate was valid.
     let created = EventBody {
+        authored_ms: 0,
         record_id: format!("hezhou-{}", ulid::Ulid::new()),
         kind: RecordKind::Suggestion as i32,
         author_city: "hezhou".into(),

@@ -106,6 +106,7 @@ async fn replication_sink_stores_a_disallowed_act_as_rejected_history() {
 
     // Qingyuan rates Hezhou's suggestion: validly signed, but only the origin may rate.
     let rate = EventBody {
+        authored_ms: 0,
         record_id: rec.id.clone(),
         kind: lianluo_proto::RecordKind::Suggestion as i32,
         author_city: "qingyuan".into(),
@@ -189,6 +190,7 @@ async fn replication_sink_stores_nothing_of_a_record_a_non_origin_adds_it_to() {
     // Qingyuan, a partner but not the origin, signs participant_added(yongzhou) and
     // relays it with the record as a group, as if Yongzhou had been added.
     let add = EventBody {
+        authored_ms: 0,
         record_id: rec.id.clone(),
         kind: lianluo_proto::RecordKind::Suggestion as i32,
         author_city: "qingyuan".into(),
