@@ -40,6 +40,8 @@ pub struct NodeFacts {
     pub flushes: crate::store::FlushTotals,
     /// Whether the store takes writes, its free space and its reopens.
     pub store_health: crate::store::StoreHealth,
+    /// Events parked to be tried again (`None` when the store could not be read).
+    pub parked: Option<u64>,
 }
 
 impl NodeFacts {
@@ -67,6 +69,10 @@ impl NodeFacts {
                 .load(std::sync::atomic::Ordering::Relaxed),
             flushes: state.flusher.totals(),
             store_health: store.health(),
+            parked: store
+                .parked_count()
+                .map_err(|e| warn("the parked events", &e))
+                .ok(),
         }
     }
 }
@@ -198,6 +204,12 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             Some(u64::from(node.store_health.writable.is_ok())),
         ),
         (
+            "lianluo_events_parked",
+            "Events from peers refused for a reason that may pass later (signer certificate \
+             not known or not valid yet, parent not held), kept and tried again.",
+            node.parked,
+        ),
+        (
             "lianluo_store_free_bytes",
             "Free bytes on the data dir's file system at the last reading (every second).",
             node.store_health.free_bytes,
@@ -313,6 +325,7 @@ mod tests {
                 free_bytes: Some(1 << 30),
                 reopens: 1,
             },
+            parked: Some(3),
         }
     }
 
@@ -361,6 +374,7 @@ mod tests {
             "lianluo_store_writable 1",
             "lianluo_store_free_bytes 1073741824",
             "lianluo_store_reopens_total 1",
+            "lianluo_events_parked 3",
             "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
             "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
         ] {
@@ -380,7 +394,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 18);
+        assert_eq!(text.matches("# HELP ").count(), 19);
     }
 
     #[test]

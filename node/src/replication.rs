@@ -4,10 +4,13 @@
 //! participates in, never past the durable head, and a record's earlier events when the
 //! city has just been added to it. [`NodeSink`] applies batches pulled from a peer: every
 //! event is verified (in parallel, once: as it enters the node), events of records this
-//! city is not part of are dropped, duplicates are skipped by id, events whose parents
-//! the peer has not sent are refused once the peer's batch covers them (only a same-seq
-//! group split across batches waits for its next part), and accepted events, the records'
-//! new states and the peer's new cursor are committed together in one atomic batch. The
+//! city is not part of are dropped, duplicates are skipped by id, and accepted events, the
+//! records' new states and the peer's new cursor are committed together in one atomic
+//! batch. Events refused for a reason that may pass later (a parent not held once the
+//! peer's batch covers them, a signer certificate not known or not valid yet here) are
+//! parked in the same batch and tried again (`sink/parked.rs`); only refusals that can
+//! never pass (bad signature, forged author, not a participant) are final. A same-seq
+//! group split across batches waits in memory for its next part. The
 //! flush runs behind the next batch: a crash before it loses the events and the cursor
 //! together, so the peer sends them again, and events are served on (or shown) only once
 //! durable. Only the records a batch touches are locked meanwhile.
@@ -28,7 +31,9 @@ use lianluo_proto::SignedEvent;
 
 use crate::store::{Store, StoreError};
 
-pub use sink::{restore_signer_certs, NodeSink, PeerCounters};
+pub use sink::{
+    restore_signer_certs, run_retries, NodeSink, PeerCounters, RetryReport, PARKED_MAX, RETRY_EVERY,
+};
 pub use source::NodeSource;
 
 /// Most events held in memory per peer while they wait for the rest of a group of events
@@ -36,6 +41,16 @@ pub use source::NodeSource;
 /// record). Events beyond it are refused; the rest of their record's group is then
 /// refused for missing parents, and the record is not received from that peer.
 pub const PENDING_MAX: usize = 10_000;
+
+/// Why an event was not verified, and whether the same event may pass later (its signer
+/// certificate is not known or not valid yet here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// What is wrong, for the log.
+    pub reason: String,
+    /// Whether to keep it and try again rather than drop it.
+    pub may_pass_later: bool,
+}
 
 /// Below this many events a batch is verified on the calling thread.
 const PARALLEL_FROM: usize = 32;
@@ -46,10 +61,16 @@ const PARALLEL_FROM: usize = 32;
 pub fn verify_all(
     signers: &SignerDirectory,
     events: &[Option<&SignedEvent>],
-) -> Vec<Result<VerifiedEvent, String>> {
-    let one = |ev: &Option<&SignedEvent>| -> Result<VerifiedEvent, String> {
-        let signed = ev.ok_or("the batch entry has no event")?;
-        signers.verify(signed).map_err(|e| e.to_string())
+) -> Vec<Result<VerifiedEvent, Refused>> {
+    let one = |ev: &Option<&SignedEvent>| -> Result<VerifiedEvent, Refused> {
+        let signed = ev.ok_or_else(|| Refused {
+            reason: "the batch entry has no event".into(),
+            may_pass_later: false,
+        })?;
+        signers.verify(signed).map_err(|e| Refused {
+            reason: e.to_string(),
+            may_pass_later: e.may_pass_later(),
+        })
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     if cores < 2 || events.len() < PARALLEL_FROM {
@@ -67,8 +88,13 @@ pub fn verify_all(
         parts
             .into_iter()
             .flat_map(|(len, p)| {
-                p.join()
-                    .unwrap_or_else(|_| vec![Err("signature check panicked".to_owned()); len])
+                p.join().unwrap_or_else(|_| {
+                    let panicked = Refused {
+                        reason: "signature check panicked".to_owned(),
+                        may_pass_later: false,
+                    };
+                    vec![Err(panicked); len]
+                })
             })
             .collect()
     })

@@ -437,8 +437,16 @@ fn spawn_peer_workers(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Vec<Task>, ServeError> {
     let cfg = &state.config;
-    let sink: Arc<dyn SyncSink> = Arc::new(NodeSink::new(state.clone()));
-    let mut tasks = Vec::new();
+    let node_sink = Arc::new(NodeSink::new(state.clone()));
+    let sink: Arc<dyn SyncSink> = node_sink.clone();
+    let retries = crate::replication::run_retries(node_sink, stop.clone());
+    let mut tasks = vec![tokio::spawn(
+        async move {
+            retries.await;
+            Ok(())
+        }
+        .instrument(tracing::info_span!("parked_retry")),
+    )];
     for p in &cfg.peers {
         let city =
             PeerCity::configured(&p.city).map_err(|e| ServeError::Tls(format!("peers: {e}")))?;

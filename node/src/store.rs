@@ -196,6 +196,28 @@ pub struct Commit {
     pub request: Option<(String, RecordId)>,
     /// (peer city, cursor) for federation, written with the events it covers.
     pub cursor: Option<(String, Cursor)>,
+    /// Events refused for a reason that may pass later, kept to be tried again (written
+    /// with the cursor that moves past them, so none is lost).
+    pub park: Vec<ParkedEvent>,
+    /// Parked events settled (stored, or refused for good); removed before `park` is
+    /// written, so an event tried again and parked again stays.
+    pub unpark: Vec<EventId>,
+}
+
+/// An event from a peer refused for a reason that may pass later (its signer certificate
+/// not known or not valid yet, a parent not held).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkedEvent {
+    /// SHA-256 of the body bytes.
+    pub id: EventId,
+    /// The peer it came from.
+    pub peer: String,
+    /// The signed envelope exactly as received.
+    pub signed: lianluo_proto::SignedEvent,
+    /// Why it waits (the last refusal).
+    pub reason: String,
+    /// When it was first parked (Unix ms).
+    pub since_ms: u64,
 }
 
 /// One index entry found by [`Store::index_range`].
@@ -379,6 +401,11 @@ pub trait Store: Send + Sync + 'static {
     fn request(&self, key: &str) -> Result<Option<RecordId>, StoreError>;
     /// Saved cursor for a peer city.
     fn cursor(&self, peer: &str) -> Result<Option<Cursor>, StoreError>;
+    /// At most `limit` parked events with ids after `after`, in id order.
+    fn parked(&self, after: Option<&EventId>, limit: usize)
+        -> Result<Vec<ParkedEvent>, StoreError>;
+    /// How many events are parked.
+    fn parked_count(&self) -> Result<u64, StoreError>;
     /// Bytes used on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Signer certificates (DER) kept for verifying held events after a restart, ordered

@@ -52,7 +52,8 @@ pub fn random_hex(n: usize) -> String {
 
 /// Numbers `batches` of events as one log `log_id` (seq 1, 2, … in order) and wraps each
 /// in a [`SyncBatch`]: covered up to its last event, head = the total, `signer_certs` (DER)
-/// in the first batch.
+/// in the first batch (a test may move them to a later one: the fake serves each batch's
+/// certificates with it).
 pub fn script(
     log_id: &str,
     batches: Vec<Vec<SignedEvent>>,
@@ -227,12 +228,6 @@ impl Federation for FakeService {
 /// when it names another log), the first one carrying every scripted signer certificate;
 /// then the heartbeat batch.
 fn plan(batches: &[SyncBatch], req: &SyncRequest) -> (Vec<SyncBatch>, SyncBatch) {
-    let mut certs: Vec<Vec<u8>> = Vec::new();
-    for cert in batches.iter().flat_map(|b| &b.signer_certs) {
-        if !certs.contains(cert) {
-            certs.push(cert.clone());
-        }
-    }
     let last = batches.last().cloned().unwrap_or_default();
     let heartbeat = SyncBatch {
         log_id: last.log_id.clone(),
@@ -242,27 +237,38 @@ fn plan(batches: &[SyncBatch], req: &SyncRequest) -> (Vec<SyncBatch>, SyncBatch)
         signer_certs: Vec::new(),
         covered_event_id: String::new(),
     };
-    let mut out: Vec<SyncBatch> = batches
-        .iter()
-        .filter_map(|b| {
-            let since = if req.log_id == b.log_id {
-                req.since_seq
-            } else {
-                0
-            };
-            if b.covered_seq <= since {
-                return None;
+    // Each batch keeps the certificates the script gave it; those of batches the
+    // caller's cursor skips go with the first batch served.
+    let mut skipped: Vec<Vec<u8>> = Vec::new();
+    let mut out: Vec<SyncBatch> = Vec::new();
+    for b in batches {
+        let since = if req.log_id == b.log_id {
+            req.since_seq
+        } else {
+            0
+        };
+        if b.covered_seq <= since {
+            for cert in &b.signer_certs {
+                if !skipped.contains(cert) {
+                    skipped.push(cert.clone());
+                }
             }
-            let mut b = b.clone();
-            b.events.retain(|e| e.seq > since);
-            b.signer_certs.clear();
-            Some(b)
-        })
-        .collect();
+            continue;
+        }
+        let mut b = b.clone();
+        b.events.retain(|e| e.seq > since);
+        out.push(b);
+    }
     match out.first_mut() {
-        Some(first) => first.signer_certs = certs,
+        Some(first) => {
+            for cert in skipped {
+                if !first.signer_certs.contains(&cert) {
+                    first.signer_certs.push(cert);
+                }
+            }
+        }
         None => out.push(SyncBatch {
-            signer_certs: certs,
+            signer_certs: skipped,
             ..heartbeat.clone()
         }),
     }

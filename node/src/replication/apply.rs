@@ -6,11 +6,16 @@
 //!
 //! A serving peer's log holds an event's parents before the event, visible to the same
 //! cities, so once a batch covers an event's seq (`covered_seq`), a parent still missing
-//! cannot come from that peer any more: it was refused here or never existed, and the
-//! event is refused too. Only events past `covered_seq` wait: the server covers `seq - 1`
-//! when a part ends inside a group of events sharing one seq (a newly added participant's
-//! record), and the rest of the group comes in the peer's next part. So the peer's cursor
-//! always moves to `covered_seq`, and nothing waits on another peer.
+//! will not come from that peer in this stream. Such an event is parked (kept in the
+//! store, see [`crate::store::ParkedEvent`]), like an event whose signer certificate is not
+//! known or not valid yet here: both may pass later (the parent may arrive from another
+//! participant, the certificate with a later batch, this node's clock may catch up), and
+//! the sink tries parked events again ([`Batch::retry`]). Only refusals that can never
+//! pass (bad signature, forged author, not a participant) are final. Events past
+//! `covered_seq` wait in memory: the server covers `seq - 1` when a part ends inside a
+//! group of events sharing one seq (a newly added participant's record), and the rest of
+//! the group comes in the peer's next part. So the peer's cursor always moves to
+//! `covered_seq`, and nothing is lost with it.
 
 mod screen;
 
@@ -22,7 +27,7 @@ use lianluo_proto::SyncEvent;
 use super::PENDING_MAX;
 use crate::domain::{EventId, RecordId};
 use crate::ingest::{self, Incoming};
-use crate::store::{Commit, Cursor, RecordWrite, Store, StoreError};
+use crate::store::{Commit, Cursor, ParkedEvent, RecordWrite, Store, StoreError};
 
 /// A verified event from a peer, with where it sits in that peer's log.
 #[derive(Debug, Clone)]
@@ -60,6 +65,9 @@ pub(super) struct Batch<'a> {
     pub covered_event_id: &'a str,
     /// The events, in the peer's log order.
     pub events: &'a [SyncEvent],
+    /// Parked events tried again (all of them covered): no cursor is written, each one
+    /// is unparked unless it is parked again.
+    pub retry: bool,
 }
 
 /// The outcome of planning one batch.
@@ -77,6 +85,8 @@ pub(super) struct Plan {
     pub pending_from_peer: usize,
     /// The cursor seq committed for the peer.
     pub cursor_seq: u64,
+    /// Events refused for now: kept to be tried again.
+    pub parked: usize,
 }
 
 /// The events of a batch that are new and verify: what [`plan`] decides on, with the
@@ -141,26 +151,45 @@ pub(super) fn plan(
     let decided = decide(store, batch.own, &mut known, candidates)?;
     let waiting = settle(&batch, &mut known, decided.left, &mut plan)?;
     plan.pending_from_peer = waiting.len();
-    plan.pending = others_waiting(pending, batch.peer, &known.accepted);
+    // A retry leaves every peer's waiting events in place (less those it stored).
+    let skip = (!batch.retry).then_some(batch.peer);
+    plan.pending = others_waiting(pending, skip, &known.accepted);
     if !waiting.is_empty() {
         plan.pending.insert(batch.peer.to_owned(), waiting);
     }
-    plan.commit.records = decided.writes;
-    plan.commit.events = decided
-        .accepted
+    plan.parked = plan.commit.park.len();
+    if batch.retry {
+        plan.commit.unpark = batch
+            .events
+            .iter()
+            .filter_map(|e| e.event.as_ref())
+            .map(|e| EventId::of_body(&e.body))
+            .collect();
+        return finish(plan, decided.writes, &decided.accepted, None);
+    }
+    // Whatever waits is past `covered_seq`, so the cursor never stays behind it.
+    plan.cursor_seq = batch.covered_seq;
+    let cursor = Cursor {
+        log_id: batch.log_id.to_owned(),
+        seq: batch.covered_seq,
+        event_id: batch.covered_event_id.to_owned(),
+    };
+    let cursor = Some((batch.peer.to_owned(), cursor));
+    finish(plan, decided.writes, &decided.accepted, cursor)
+}
+
+fn finish(
+    mut plan: Plan,
+    writes: Vec<RecordWrite>,
+    accepted: &[Candidate],
+    cursor: Option<(String, Cursor)>,
+) -> Result<Plan, StoreError> {
+    plan.commit.records = writes;
+    plan.commit.events = accepted
         .iter()
         .map(|c| c.event.to_new_event(&c.record))
         .collect();
-    // Whatever waits is past `covered_seq`, so the cursor never stays behind it.
-    plan.cursor_seq = batch.covered_seq;
-    plan.commit.cursor = Some((
-        batch.peer.to_owned(),
-        Cursor {
-            log_id: batch.log_id.to_owned(),
-            seq: batch.covered_seq,
-            event_id: batch.covered_event_id.to_owned(),
-        },
-    ));
+    plan.commit.cursor = cursor;
     Ok(plan)
 }
 
@@ -229,6 +258,24 @@ pub(super) fn refuse(plan: &mut Plan, peer: &str, event: &str, reason: &str) {
     tracing::warn!(peer, event, "rejected event from peer: {reason}");
 }
 
+/// Keeps an event refused for a reason that may pass later, to try it again.
+pub(super) fn park(
+    plan: &mut Plan,
+    peer: &str,
+    id: EventId,
+    signed: &lianluo_proto::SignedEvent,
+    reason: String,
+) {
+    tracing::info!(peer, event = %id, "event from peer parked, to be tried again: {reason}");
+    plan.commit.park.push(ParkedEvent {
+        id,
+        peer: peer.to_owned(),
+        signed: signed.clone(),
+        reason,
+        since_ms: crate::clock::now_ms(),
+    });
+}
+
 /// The peer's events still waiting from the same log (earlier parts of a group come first
 /// in the log), then the batch's own; a waiting event sent again counts once.
 fn with_waiting(pending: &Pending, batch: &Batch<'_>, fresh: Vec<Candidate>) -> Vec<Candidate> {
@@ -244,11 +291,12 @@ fn with_waiting(pending: &Pending, batch: &Batch<'_>, fresh: Vec<Candidate>) -> 
     out
 }
 
-/// Other peers' waiting events, less those this batch stored.
-fn others_waiting(pending: &Pending, peer: &str, accepted: &BTreeSet<EventId>) -> Pending {
+/// Other peers' waiting events (all peers' when `skip` is `None`), less those this batch
+/// stored.
+fn others_waiting(pending: &Pending, skip: Option<&str>, accepted: &BTreeSet<EventId>) -> Pending {
     pending
         .iter()
-        .filter(|(p, _)| p.as_str() != peer)
+        .filter(|(p, _)| Some(p.as_str()) != skip)
         .map(|(p, waiting)| {
             let rest: Vec<Candidate> = waiting
                 .iter()
@@ -359,7 +407,9 @@ fn order(
 }
 
 /// Events past `covered_seq` wait for the peer's next part (up to [`PENDING_MAX`] per
-/// peer); the rest are refused, as the peer has served all it can for them.
+/// peer, parked beyond); covered events whose parent is missing are parked, as the parent
+/// may still come from another participant, and so are events of records this city does
+/// not take part in: the act that adds it may come later (the rest of a split group).
 fn settle(
     batch: &Batch<'_>,
     known: &mut Known<'_>,
@@ -368,39 +418,28 @@ fn settle(
 ) -> Result<Vec<Candidate>, StoreError> {
     let mut waiting = Vec::new();
     for (c, why) in left {
-        if c.seq > batch.covered_seq {
-            if waiting.len() < PENDING_MAX {
-                waiting.push(c);
-            } else {
-                let reason = format!(
-                    "{PENDING_MAX} events from this peer already wait for the rest of seq {}",
-                    c.seq
-                );
-                refuse(plan, batch.peer, &c.id().hex(), &reason);
-            }
+        if c.seq > batch.covered_seq && waiting.len() < PENDING_MAX {
+            waiting.push(c);
             continue;
         }
-        match why {
+        let reason = match why {
             Why::NotParticipant => {
-                let reason = format!("{} does not participate in record {}", batch.own, c.record);
-                refuse(plan, batch.peer, &c.id().hex(), &reason);
+                format!(
+                    "{} does not participate in record {} (yet)",
+                    batch.own, c.record
+                )
+            }
+            Why::Blocked if c.seq > batch.covered_seq => {
+                format!("{PENDING_MAX} events from this peer already wait in memory")
             }
             Why::Blocked => {
                 let parent = known
                     .missing_parent(&c.event.body.parents)?
                     .unwrap_or_default();
-                plan.rejected += 1;
-                tracing::warn!(
-                    peer = batch.peer,
-                    event = %c.id(),
-                    parent = %parent,
-                    covered = batch.covered_seq,
-                    "rejected event from peer: its parent is missing although the peer \
-                     has served its log up to the event (the parent was refused here or \
-                     never existed)"
-                );
+                format!("its parent {parent} is not held here yet")
             }
-        }
+        };
+        park(plan, batch.peer, c.id(), &c.event.signed, reason);
     }
     Ok(waiting)
 }

@@ -1,6 +1,12 @@
 //! [`NodeSink`]: applies batches pulled from peers to the local node.
 
-use std::collections::BTreeMap;
+mod parked;
+
+#[cfg(test)]
+pub(crate) use parked::Parked;
+pub use parked::{run_retries, RetryReport, PARKED_MAX, RETRY_EVERY};
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lianluo_federation::identity::PeerCity;
@@ -9,6 +15,7 @@ use lianluo_proto::SyncBatch;
 
 use super::apply::{self, Pending};
 use super::{blocking, store_error};
+use crate::domain::EventId;
 use crate::state::NodeState;
 use crate::store::Store;
 
@@ -33,6 +40,8 @@ pub struct NodeSink {
     /// The node batches are applied to.
     pub state: Arc<NodeState>,
     pending: Arc<Mutex<Pending>>,
+    /// Parked events (kept to be tried again, see [`NodeSink::retry_parked`]).
+    parked: Arc<parked::Parked>,
     counters: Mutex<BTreeMap<String, PeerCounters>>,
     /// Per peer: the next batch being checked ahead of its apply ([`SyncSink::prepare`]).
     prepared: Mutex<BTreeMap<String, Prepared>>,
@@ -52,6 +61,7 @@ impl NodeSink {
         Self {
             state,
             pending: Arc::default(),
+            parked: Arc::default(),
             counters: Mutex::default(),
             prepared: Mutex::default(),
         }
@@ -109,6 +119,8 @@ struct Applied {
     committed: bool,
     /// Events waiting per peer after the apply.
     pending_by_peer: BTreeMap<String, u64>,
+    /// Events parked by it (kept to be tried again).
+    parked: usize,
 }
 
 #[tonic::async_trait]
@@ -152,17 +164,78 @@ impl SyncSink for NodeSink {
                  not follow them; check the clocks (NTP) of both machines"
             );
         }
-        let records = screened.records(&lock(&self.pending), &peer_city);
+        let took_certs = !certs.is_empty();
+        let input = Input {
+            peer: peer_city,
+            batch,
+            certs,
+            retry: None,
+        };
+        let applied = self.commit_screened(input, screened).await?;
+        if applied.report.applied > 0 || took_certs {
+            // What this batch brought may let parked events pass.
+            self.parked.wake();
+        }
+        self.count(peer.as_str(), &applied);
+        let parked = applied.parked;
+        let mut r = applied.report;
+        r.clock_ahead = ahead;
+        r.clock_ahead_ms = u64::try_from(ahead_by.as_millis()).unwrap_or(u64::MAX);
+        if had_events {
+            tracing::info!(
+                peer = %peer,
+                applied = r.applied,
+                duplicates = r.duplicates,
+                rejected = r.rejected,
+                pending = r.pending,
+                parked,
+                cursor = r.cursor_seq,
+                "applied batch from peer"
+            );
+        }
+        Ok(r)
+    }
+
+    fn prepare(&self, peer: &PeerCity, batch: &Arc<SyncBatch>) {
+        self.add_certs(peer, batch);
+        let (state, city, b) = (self.state.clone(), peer.as_str().to_owned(), batch.clone());
+        let screened = tokio::task::spawn_blocking(move || screen(&state, &city, &b, false));
+        let prepared = Prepared {
+            batch: batch.clone(),
+            screened,
+        };
+        lock(&self.prepared).insert(peer.as_str().to_owned(), prepared);
+    }
+}
+
+/// A batch to commit: from a peer's stream, or parked events tried again.
+struct Input {
+    peer: String,
+    batch: Arc<SyncBatch>,
+    /// Signer certificates to keep with it.
+    certs: Vec<Vec<u8>>,
+    /// For a retry: when each event was first parked.
+    retry: Option<HashMap<EventId, u64>>,
+}
+
+impl NodeSink {
+    /// Locks the records the screened batch touches, plans and commits it, and flushes
+    /// behind it.
+    async fn commit_screened(
+        &self,
+        input: Input,
+        screened: apply::Screened,
+    ) -> Result<Applied, SyncError> {
+        let records = screened.records(&lock(&self.pending), &input.peer);
         // Only the records this batch touches wait for each other; client writes to
         // other records go on.
         let guards = self.state.records.lock_all(records).await;
         let state = self.state.clone();
-        let pending = self.pending.clone();
+        let (pending, parked) = (self.pending.clone(), self.parked.clone());
         let applied = tokio::task::spawn_blocking(move || {
             // Held until the commit is done, even if this future is dropped meanwhile.
             let _guards = guards;
-            apply_blocking(&state, &pending, &peer_city, &batch, screened, &certs)
-                .map_err(store_error)
+            apply_blocking(&state, &pending, &parked, &input, screened)
         })
         .await
         .map_err(|e| SyncError::Store(format!("storage task failed: {e}")))??;
@@ -178,43 +251,21 @@ impl SyncSink for NodeSink {
                 }
             });
         }
-        self.count(peer.as_str(), &applied);
-        let mut r = applied.report;
-        r.clock_ahead = ahead;
-        r.clock_ahead_ms = u64::try_from(ahead_by.as_millis()).unwrap_or(u64::MAX);
-        if had_events {
-            tracing::info!(
-                peer = %peer,
-                applied = r.applied,
-                duplicates = r.duplicates,
-                rejected = r.rejected,
-                pending = r.pending,
-                cursor = r.cursor_seq,
-                "applied batch from peer"
-            );
-        }
-        Ok(r)
+        Ok(applied)
     }
 
-    fn prepare(&self, peer: &PeerCity, batch: &Arc<SyncBatch>) {
-        self.add_certs(peer, batch);
-        let (state, city, b) = (self.state.clone(), peer.as_str().to_owned(), batch.clone());
-        let screened = tokio::task::spawn_blocking(move || screen(&state, &city, &b));
-        let prepared = Prepared {
-            batch: batch.clone(),
-            screened,
-        };
-        lock(&self.prepared).insert(peer.as_str().to_owned(), prepared);
-    }
-}
-
-impl NodeSink {
-    /// Adds the batch's signer certificates to the directory; returns those it took.
+    /// Adds the batch's signer certificates to the directory; returns those to keep: the
+    /// ones it took, and the ones refused for now (not valid yet by this clock), which
+    /// [`restore_signer_certs`] offers again when parked events are retried.
     fn add_certs(&self, peer: &PeerCity, batch: &SyncBatch) -> Vec<Vec<u8>> {
         let mut certs = Vec::new();
         for der in &batch.signer_certs {
             match self.state.signers.add_cert(der) {
                 Ok(_) => certs.push(der.clone()),
+                Err(e) if e.may_pass_later() => {
+                    tracing::warn!(peer = %peer, "signer certificate from peer kept for later: {e}");
+                    certs.push(der.clone());
+                }
                 Err(e) => {
                     tracing::warn!(peer = %peer, "signer certificate from peer not added: {e}")
                 }
@@ -238,20 +289,30 @@ impl NodeSink {
                 .map_err(|e| SyncError::Store(format!("signature check failed: {e}")))?;
         }
         let (state, city, b) = (self.state.clone(), peer.to_owned(), batch.clone());
-        tokio::task::spawn_blocking(move || screen(&state, &city, &b))
+        tokio::task::spawn_blocking(move || screen(&state, &city, &b, false))
             .await
             .map_err(|e| SyncError::Store(format!("signature check failed: {e}")))?
     }
 }
 
 /// Drops what is held and checks the signatures of the rest of a batch.
-fn screen(state: &NodeState, peer: &str, batch: &SyncBatch) -> Result<apply::Screened, SyncError> {
-    let view = batch_view(&state.config.city, peer, batch);
+fn screen(
+    state: &NodeState,
+    peer: &str,
+    batch: &SyncBatch,
+    retry: bool,
+) -> Result<apply::Screened, SyncError> {
+    let view = batch_view(&state.config.city, peer, batch, retry);
     apply::screen(state.store.as_ref(), &state.signers, &view).map_err(store_error)
 }
 
 /// The batch as the planner reads it.
-fn batch_view<'a>(own: &'a str, peer: &'a str, batch: &'a SyncBatch) -> apply::Batch<'a> {
+fn batch_view<'a>(
+    own: &'a str,
+    peer: &'a str,
+    batch: &'a SyncBatch,
+    retry: bool,
+) -> apply::Batch<'a> {
     apply::Batch {
         own,
         peer,
@@ -259,6 +320,7 @@ fn batch_view<'a>(own: &'a str, peer: &'a str, batch: &'a SyncBatch) -> apply::B
         covered_seq: batch.covered_seq,
         covered_event_id: &batch.covered_event_id,
         events: &batch.events,
+        retry,
     }
 }
 
@@ -275,28 +337,47 @@ impl NodeSink {
     }
 }
 
-/// Keeps the peer's signer certificates, plans the batch under the pending lock, commits
+/// Keeps the batch's signer certificates, plans the batch under the pending lock, commits
 /// it, then replaces the pending set. The caller holds the locks of the batch's records.
 fn apply_blocking(
     state: &NodeState,
     pending: &Mutex<Pending>,
-    peer: &str,
-    batch: &SyncBatch,
+    parked: &parked::Parked,
+    input: &Input,
     screened: apply::Screened,
-    certs: &[Vec<u8>],
-) -> Result<Applied, crate::store::StoreError> {
+) -> Result<Applied, SyncError> {
     let store: &dyn Store = state.store.as_ref();
+    let peer = input.peer.as_str();
     // Kept before the commit, so events that need them never outlive them in a crash.
-    store.add_signer_certs(certs)?;
+    store.add_signer_certs(&input.certs).map_err(store_error)?;
     let mut pending = lock(pending);
-    let input = batch_view(&state.config.city, peer, batch);
-    let mut plan = apply::plan(store, &pending, input, screened)?;
-    let stored_cursor = store.cursor(peer)?;
-    let unchanged = plan.commit.events.is_empty()
-        && plan.commit.cursor.as_ref().map(|(_, c)| c) == stored_cursor.as_ref();
+    let view = batch_view(
+        &state.config.city,
+        peer,
+        &input.batch,
+        input.retry.is_some(),
+    );
+    let mut plan = apply::plan(store, &pending, view, screened).map_err(store_error)?;
+    match &input.retry {
+        Some(since) => parked::keep_or_give_up(&mut plan, since),
+        None => parked.make_room(peer, plan.commit.park.len())?,
+    }
+    let stored_cursor = store.cursor(peer).map_err(store_error)?;
+    let c = &plan.commit;
+    let unchanged = c.events.is_empty()
+        && c.park.is_empty()
+        && c.unpark.is_empty()
+        && c.cursor
+            .as_ref()
+            .is_none_or(|(_, c)| Some(c) == stored_cursor.as_ref());
     let mut seqs = Vec::new();
     if !unchanged {
-        seqs = store.commit(std::mem::take(&mut plan.commit))?;
+        seqs = store
+            .commit(std::mem::take(&mut plan.commit))
+            .map_err(store_error)?;
+    }
+    if input.retry.is_none() {
+        parked.add(peer, plan.parked);
     }
     *pending = std::mem::take(&mut plan.pending);
     let pending_by_peer = pending
@@ -314,6 +395,7 @@ fn apply_blocking(
             clock_ahead: 0,
             clock_ahead_ms: 0,
         },
+        parked: plan.parked,
         last_seq: seqs.iter().copied().max().unwrap_or(0),
         committed: !unchanged,
         pending_by_peer,

@@ -3,6 +3,7 @@
 //! records created through the real write path with real user certificates.
 
 mod expired;
+mod parked;
 mod pending;
 mod sink;
 mod source;

@@ -226,7 +226,7 @@ async fn apply<H: Send + 'static>(
             events: vec![incoming.to_new_event(&rid)],
             records: vec![advanced.write],
             request,
-            cursor: None,
+            ..Commit::default()
         };
         let seqs = s.commit(commit)?;
         let record = if created {

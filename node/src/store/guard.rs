@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{
-    Commit, Cursor, HistoryStep, IndexHit, LegacyLayout, RecordEntry, Store, StoreError,
-    StoreHealth, StoreMeta, StoredEvent,
+    Commit, Cursor, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry, Store,
+    StoreError, StoreHealth, StoreMeta, StoredEvent,
 };
 use crate::domain::{EventId, RecordId};
 
@@ -286,6 +286,16 @@ impl Store for Guarded {
     }
     fn cursor(&self, peer: &str) -> Result<Option<Cursor>, StoreError> {
         self.read(|s| s.cursor(peer))
+    }
+    fn parked(
+        &self,
+        after: Option<&EventId>,
+        limit: usize,
+    ) -> Result<Vec<ParkedEvent>, StoreError> {
+        self.read(|s| s.parked(after, limit))
+    }
+    fn parked_count(&self) -> Result<u64, StoreError> {
+        self.read(|s| s.parked_count())
     }
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.read(|s| s.size_on_disk())

@@ -15,6 +15,7 @@
 //! | `Q/<idempotency key>`                   | record id                              |
 //! | `C/<peer city>`                         | `CursorValue`                          |
 //! | `S/<cert sha256 hex>`                   | signer certificate (DER)               |
+//! | `P/<event id, 32 bytes>`                | `ParkedValue`: an event refused for now |
 //!
 //! Big-endian numbers sort numerically, so the log and a record's history scan in order.
 //! Index terms are prefix-free (see `projection::index`), so one term's chunks are one
@@ -40,10 +41,11 @@ pub(super) const MEMBER: &[u8] = b"M/";
 pub(super) const REQUEST: &[u8] = b"Q/";
 pub(super) const CURSOR: &[u8] = b"C/";
 pub(super) const SIGNER: &[u8] = b"S/";
+pub(super) const PARKED: &[u8] = b"P/";
 
 /// Every schema-2 prefix (cleared before an interrupted upgrade starts again).
-pub(super) const V2_PREFIXES: [&[u8]; 10] = [
-    EVENT, LOG, RECORD, HISTORY, INDEX, COUNTER, MEMBER, REQUEST, CURSOR, SIGNER,
+pub(super) const V2_PREFIXES: [&[u8]; 11] = [
+    EVENT, LOG, RECORD, HISTORY, INDEX, COUNTER, MEMBER, REQUEST, CURSOR, SIGNER, PARKED,
 ];
 
 /// Schema 1's prefixes (`meta/` is shared).
@@ -100,6 +102,10 @@ pub(super) fn request(key: &str) -> Vec<u8> {
 
 pub(super) fn cursor(peer: &str) -> Vec<u8> {
     join(&[CURSOR, peer.as_bytes()])
+}
+
+pub(super) fn parked(id: &EventId) -> Vec<u8> {
+    join(&[PARKED, id.as_bytes()])
 }
 
 pub(super) fn signer(sha256: &str) -> Vec<u8> {

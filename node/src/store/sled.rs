@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::keys;
-use super::values::{self, CursorValue, EventValue, Migrate};
+use super::values::{self, CursorValue, EventValue, Migrate, ParkedValue};
 use super::{
-    Commit, Cursor, HistoryStep, IndexHit, LegacyLayout, RecordEntry, Store, StoreError, StoreMeta,
-    StoreOptions, StoredEvent,
+    Commit, Cursor, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry, Store,
+    StoreError, StoreMeta, StoreOptions, StoredEvent,
 };
 use crate::domain::{EventId, RecordId};
 
@@ -295,6 +295,48 @@ impl Store for SledStore {
             seq: v.seq,
             event_id: v.event_id,
         }))
+    }
+
+    fn parked(
+        &self,
+        after: Option<&EventId>,
+        limit: usize,
+    ) -> Result<Vec<ParkedEvent>, StoreError> {
+        let _visible = self.read_lock();
+        let start = after.map_or(Bound::Unbounded, |id| {
+            Bound::Excluded(id.as_bytes().to_vec())
+        });
+        self.range(keys::PARKED, start, Bound::Unbounded)
+            .take(limit)
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                let id = EventId::from_slice(&key[keys::PARKED.len()..]).ok_or_else(|| {
+                    StoreError::Corrupt(format!("parked key {key:?} holds no event id"))
+                })?;
+                let v: ParkedValue = values::decode(&format_args!("parked event {id}"), &bytes)?;
+                Ok(ParkedEvent {
+                    id,
+                    peer: v.peer,
+                    signed: lianluo_proto::SignedEvent {
+                        body: v.body,
+                        signature: v.signature,
+                        signer_cert_sha256: v.signer_cert_sha256,
+                    },
+                    reason: v.reason,
+                    since_ms: v.since_ms,
+                })
+            })
+            .collect()
+    }
+
+    fn parked_count(&self) -> Result<u64, StoreError> {
+        let _visible = self.read_lock();
+        let mut n = 0;
+        for entry in self.range(keys::PARKED, Bound::Unbounded, Bound::Unbounded) {
+            entry?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {

@@ -153,6 +153,7 @@ fn store_commit_then_reopen_finds_everything() {
             records: vec![write(&id, None, &state, 0, &[&e1, &e2])],
             request: Some(("req-1".into(), id.clone())),
             cursor: Some(("qingyuan".into(), cursor.clone())),
+            ..Commit::default()
         })
         .expect("commit");
     assert_eq!(seqs, vec![1, 2]);

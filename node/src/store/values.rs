@@ -111,6 +111,27 @@ impl Migrate for EventValue {
     }
 }
 
+/// An event refused for a reason that may pass later, kept to be tried again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct ParkedValue {
+    pub peer: String,
+    #[serde(with = "serde_bytes_vec")]
+    pub body: Vec<u8>,
+    #[serde(with = "serde_bytes_vec")]
+    pub signature: Vec<u8>,
+    pub signer_cert_sha256: String,
+    pub reason: String,
+    pub since_ms: u64,
+}
+
+impl Migrate for ParkedValue {
+    const VERSION_MARKER: &'static [u8] = b"\x00LLp2";
+    type Previous = NoPrevious;
+    fn migrate(previous: NoPrevious) -> Self {
+        match previous {}
+    }
+}
+
 /// A peer cursor as stored under the peer's city.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct CursorValue {

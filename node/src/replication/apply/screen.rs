@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use lianluo_federation::envelope::{SignerDirectory, VerifiedEvent};
 use lianluo_proto::SyncEvent;
 
-use super::{refuse, Batch, Candidate, Known, Plan};
+use super::{park, refuse, Batch, Candidate, Known, Plan};
 use crate::domain::{EventId, RecordId};
 use crate::ingest::Incoming;
 use crate::store::StoreError;
@@ -40,8 +40,14 @@ pub(super) fn screen(
     for ((ev, id), result) in todo.into_iter().zip(checked) {
         let verified = match result {
             Ok(v) => v,
-            Err(reason) => {
-                refuse(plan, batch.peer, &id.hex(), &reason);
+            Err(refused) if refused.may_pass_later => {
+                if let Some(signed) = &ev.event {
+                    park(plan, batch.peer, id, signed, refused.reason);
+                }
+                continue;
+            }
+            Err(refused) => {
+                refuse(plan, batch.peer, &id.hex(), &refused.reason);
                 continue;
             }
         };
@@ -83,7 +89,7 @@ pub(super) fn screen(
 fn verify_all(
     signers: &SignerDirectory,
     todo: &[(&SyncEvent, EventId)],
-) -> Vec<Result<VerifiedEvent, String>> {
+) -> Vec<Result<VerifiedEvent, crate::replication::Refused>> {
     let events: Vec<Option<&lianluo_proto::SignedEvent>> =
         todo.iter().map(|(ev, _)| ev.event.as_ref()).collect();
     crate::replication::verify_all(signers, &events)

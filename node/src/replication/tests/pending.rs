@@ -1,6 +1,7 @@
 //! What waits at the sink and for how long: an event whose parent the peer never sends is
-//! refused once the peer's batch covers it; only a same-seq group split across batches
-//! waits, for that peer's next part.
+//! parked once the peer's batch covers it (kept in the store) and stored when a retry
+//! finds its parent held; a same-seq group split across batches waits in memory for that
+//! peer's next part.
 
 use lianluo_federation::envelope::event_id;
 use lianluo_proto::SyncBatch;
@@ -14,8 +15,13 @@ fn log_ids(node: &super::Node) -> Vec<String> {
     log.into_iter().map(|e| e.id.hex()).collect()
 }
 
+/// How many events are parked at `node`.
+fn parked(node: &super::Node) -> u64 {
+    node.state.store.parked_count().unwrap()
+}
+
 #[tokio::test]
-async fn replication_sink_rejects_an_event_whose_parent_never_arrives() {
+async fn replication_sink_parks_an_event_whose_parent_was_refused_and_drops_it_once_held() {
     let fed = Fed::new(&["hezhou", "qingyuan"]).await;
     let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
     let rec = a.suggest(&["qingyuan"]).await;
@@ -30,17 +36,18 @@ async fn replication_sink_rejects_an_event_whose_parent_never_arrives() {
     );
 
     // The dispatch (seq 2) arrives forged, so it is refused here: the progress note
-    // (seq 3) can never be completed by Hezhou, whose batch covers seq 3.
+    // (seq 3) cannot be completed by this batch, which covers seq 3. It is parked.
     let mut forged = full.clone();
     forged.events[1].event.as_mut().unwrap().signature[10] ^= 0x01;
     let report = b.apply(a, forged).await;
-    assert_eq!((report.applied, report.rejected, report.pending), (1, 2, 0));
+    assert_eq!((report.applied, report.rejected, report.pending), (1, 1, 0));
+    assert_eq!(parked(b), 1);
     assert_eq!(report.cursor_seq, 3, "nothing holds the cursor back");
     let cursor = b.state.store.cursor("hezhou").unwrap().unwrap();
     assert_eq!((cursor.seq, cursor.event_id), (3, progress_id.clone()));
     assert_eq!(b.sink.pending_len(), 0);
     assert_eq!(b.sink.counters()["hezhou"].pending, 0);
-    assert_eq!(b.sink.counters()["hezhou"].rejected, 2);
+    assert_eq!(b.sink.counters()["hezhou"].rejected, 1);
     assert!(b
         .state
         .store
@@ -65,23 +72,33 @@ async fn replication_sink_rejects_an_event_whose_parent_never_arrives() {
     );
     assert_eq!(b.record(&other.id), a.record(&other.id));
 
-    // Served again from the start, the genuine events complete the record.
+    // Still parked: its parent is not held.
+    let retry = b.sink.retry_parked().await.unwrap();
+    assert_eq!((retry.tried, retry.stored, retry.parked), (1, 0, 1));
+    assert_eq!(parked(b), 1);
+
+    // Served again from the start, the genuine events complete the record; the next
+    // retry finds the parked copy held and drops it.
     let report = b.apply(a, a.serve(b, 0).await).await;
     assert_eq!((report.applied, report.duplicates), (2, 2));
     assert_eq!(b.record(&rec.id), a.record(&rec.id));
+    let retry = b.sink.retry_parked().await.unwrap();
+    assert_eq!((retry.tried, retry.stored, retry.parked), (1, 0, 0));
+    assert_eq!(parked(b), 0);
 }
 
 #[tokio::test]
-async fn replication_sink_rejects_an_event_whose_parent_the_peer_never_sent() {
+async fn replication_sink_parks_an_event_whose_parent_the_peer_never_sent_until_it_arrives() {
     let fed = Fed::new(&["hezhou", "qingyuan"]).await;
     let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
     let rec = a.suggest(&["qingyuan"]).await;
     a.dispatch(&rec.id).await;
     a.act(&rec.id, progress("已完成选线")).await;
-    let mut gap = a.serve(b, 0).await;
-    gap.events.remove(1);
+    let full = a.serve(b, 0).await;
+    let mut gap = full.clone();
+    let parent = gap.events.remove(1);
 
-    let report = b.apply(a, gap).await;
+    let report = b.apply(a, gap.clone()).await;
     assert_eq!(
         (
             report.applied,
@@ -89,10 +106,22 @@ async fn replication_sink_rejects_an_event_whose_parent_the_peer_never_sent() {
             report.pending,
             report.cursor_seq
         ),
-        (1, 1, 0, 3)
+        (1, 0, 0, 3)
     );
     assert_eq!(b.sink.pending_len(), 0);
     assert_eq!(b.state.store.last_seq().unwrap(), 1);
+    assert_eq!(parked(b), 1, "kept, not refused");
+
+    // The parent arrives (here from the same peer, resent): the retry stores the child.
+    let mut only_parent = gap;
+    only_parent.events = vec![parent];
+    let report = b.apply(a, only_parent).await;
+    assert_eq!(report.applied, 1);
+    let retry = b.sink.retry_parked().await.unwrap();
+    assert_eq!((retry.tried, retry.stored, retry.parked), (1, 1, 0));
+    assert_eq!(parked(b), 0);
+    assert_eq!(b.record(&rec.id), a.record(&rec.id));
+    assert_eq!(b.state.store.last_seq().unwrap(), 3);
 }
 
 /// Hezhou's record shared with Qingyuan, dispatched, then Yongzhou added: what Hezhou
@@ -149,14 +178,14 @@ async fn replication_sink_completes_a_group_split_across_batches() {
 }
 
 #[tokio::test]
-async fn replication_sink_refuses_a_split_group_the_peer_never_completes() {
+async fn replication_sink_parks_a_split_group_the_peer_never_completes() {
     let fed = Fed::new(&["hezhou", "qingyuan", "yongzhou"]).await;
     let (a, c) = (fed.node("hezhou"), fed.node("yongzhou"));
-    let (rid, first, _rest) = split_group(&fed).await;
+    let (rid, first, rest) = split_group(&fed).await;
     c.apply(a, first.clone()).await;
     assert_eq!(c.sink.pending_len(), 1);
 
-    // The peer moves past the group without its rest: the waiting event is refused.
+    // The peer moves past the group without its rest: the waiting event is parked.
     let mut past = first;
     past.events.clear();
     past.covered_seq = 3;
@@ -168,11 +197,21 @@ async fn replication_sink_refuses_a_split_group_the_peer_never_completes() {
             report.pending,
             report.cursor_seq
         ),
-        (0, 1, 0, 3)
+        (0, 0, 0, 3)
     );
     assert_eq!(c.sink.pending_len(), 0);
     assert_eq!(c.record(&rid), None);
     assert_eq!(c.state.store.last_seq().unwrap(), 0);
+    assert_eq!(parked(c), 1);
+
+    // The rest arrives later, but alone it does not make Yongzhou a participant: parked
+    // too. The retry takes the three together and completes the record.
+    let report = c.apply(a, rest).await;
+    assert_eq!((report.applied, report.rejected), (0, 0));
+    assert_eq!(parked(c), 3);
+    let retry = c.sink.retry_parked().await.unwrap();
+    assert_eq!((retry.stored, retry.parked), (3, 0));
+    assert_eq!(c.record(&rid), a.record(&rid));
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::super::keys;
-use super::super::values::{CursorValue, EventValue, HistoryChunk};
+use super::super::values::{CursorValue, EventValue, HistoryChunk, ParkedValue};
 use super::super::{Commit, RecordEntry, RecordWrite, StoreError, HISTORY_CHUNK};
 use super::postings::Postings;
 use super::{encoded, engine, SledStore};
@@ -65,6 +65,20 @@ pub(super) fn stage(
         if let Some((key, record_id)) = &commit.request {
             batch.insert(keys::request(key), record_id.as_str().as_bytes());
             requests.insert(key, record_id);
+        }
+        for id in &commit.unpark {
+            batch.remove(keys::parked(id));
+        }
+        for p in &commit.park {
+            let v = ParkedValue {
+                peer: p.peer.clone(),
+                body: p.signed.body.clone(),
+                signature: p.signed.signature.clone(),
+                signer_cert_sha256: p.signed.signer_cert_sha256.clone(),
+                reason: p.reason.clone(),
+                since_ms: p.since_ms,
+            };
+            batch.insert(keys::parked(&p.id), encoded(&v)?);
         }
         if let Some((peer, cursor)) = &commit.cursor {
             let v = CursorValue {
