@@ -153,12 +153,18 @@ pub struct Config {
     pub conn_limits: crate::http::conn::ConnLimits,
     /// Most calls at once from one caller on the client API (`limits.calls_per_caller`).
     pub calls_per_caller: usize,
+    /// `[limits] handshakes_per_source`: TLS handshakes pending at once from one address
+    /// on each TLS listener; more connections from it are closed at once.
+    pub handshakes_per_source: usize,
     /// Size of the store's page cache in MiB (`[store] cache_mb`): the main part of the
     /// node's memory.
     pub store_cache_mb: u64,
     /// `[store] reserve_mb`: free space (MiB) kept on the data dir's file system; writes
     /// are refused below it (0: no check).
     pub store_reserve_mb: u64,
+    /// `[store] ballast_mb`: the ballast file kept in the data dir, given up to reopen the
+    /// storage on a full disk (0: none).
+    pub store_ballast_mb: u64,
     /// `[federation] max_clock_skew_secs`: how far ahead of this node's clock a peer's
     /// event time is followed by its own clock; events further ahead are counted.
     pub max_clock_skew: std::time::Duration,

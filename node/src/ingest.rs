@@ -21,7 +21,8 @@ use prost::Message;
 use crate::domain::{self, EventId, FoldEvent, RecordId, RecordState};
 use crate::projection::Delta;
 use crate::store::{
-    Commit, Head, HistoryStep, HistoryWrite, NewEvent, RecordEntry, RecordWrite, Store, StoreError,
+    Commit, Head, HistoryStep, HistoryWrite, Lineage, NewEvent, RecordEntry, RecordWrite, Store,
+    StoreError,
 };
 
 #[cfg(test)]
@@ -66,6 +67,32 @@ impl Incoming {
             record_id: record_id.clone(),
             verified: self.verified,
             signed: self.signed.clone(),
+            lineage: Some(self.lineage()),
+        }
+    }
+
+    /// Its record, author city and parents, hashed (see [`crate::store::Lineage`]).
+    pub fn lineage(&self) -> Lineage {
+        let mut parents: Vec<&str> = self.body.parents.iter().map(String::as_str).collect();
+        parents.sort_unstable();
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        for part in [
+            "lianluo lineage v1",
+            &self.body.record_id,
+            &self.body.author_city,
+        ] {
+            ctx.update(part.as_bytes());
+            ctx.update(&[0]);
+        }
+        for p in parents {
+            ctx.update(p.as_bytes());
+            ctx.update(&[0]);
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(ctx.finish().as_ref());
+        Lineage {
+            key,
+            author: self.body.author_city.clone(),
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct NodeFacts {
     pub store_health: crate::store::StoreHealth,
     /// Events parked to be tried again (`None` when the store could not be read).
     pub parked: Option<u64>,
+    /// Equivocations found, per author city.
+    pub equivocations: std::collections::BTreeMap<String, u64>,
 }
 
 impl NodeFacts {
@@ -73,6 +75,15 @@ impl NodeFacts {
                 .parked_count()
                 .map_err(|e| warn("the parked events", &e))
                 .ok(),
+            equivocations: store
+                .equivocations()
+                .map_err(|e| warn("the equivocations", &e))
+                .unwrap_or_default()
+                .into_iter()
+                .fold(Default::default(), |mut per, e| {
+                    *per.entry(e.author).or_default() += 1;
+                    per
+                }),
         }
     }
 }
@@ -228,6 +239,22 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             let _ = writeln!(out, "{name} {v}");
         }
     }
+    head(
+        &mut out,
+        &Family {
+            name: "lianluo_equivocations",
+            kind: "gauge",
+            help: "Equivocations found here per author city: pairs of different events the \
+                   city signed on one record from the same parents (lianluo peers shows them).",
+        },
+    );
+    for (city, n) in &node.equivocations {
+        let _ = writeln!(
+            out,
+            "lianluo_equivocations{{city=\"{}\"}} {n}",
+            escape(city)
+        );
+    }
     let flush_counters = [
         (
             "lianluo_store_flushes_total",
@@ -326,6 +353,7 @@ mod tests {
                 reopens: 1,
             },
             parked: Some(3),
+            equivocations: [("qingyuan".to_string(), 1)].into(),
         }
     }
 
@@ -375,6 +403,7 @@ mod tests {
             "lianluo_store_free_bytes 1073741824",
             "lianluo_store_reopens_total 1",
             "lianluo_events_parked 3",
+            "lianluo_equivocations{city=\"qingyuan\"} 1",
             "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
             "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
         ] {
@@ -394,7 +423,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 19);
+        assert_eq!(text.matches("# HELP ").count(), 20);
     }
 
     #[test]

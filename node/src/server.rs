@@ -12,7 +12,7 @@ use lianluo_federation::envelope::{EventSigner, SignerDirectory};
 use lianluo_federation::identity::PeerCity;
 use lianluo_federation::sync::{spawn_peer_worker, FederationService, SyncSettings, SyncSink};
 use lianluo_federation::tls::{
-    tls_incoming, ReloadableClientConfig, ReloadableServerConfig, TlsFiles,
+    tls_incoming_limited, ReloadableClientConfig, ReloadableServerConfig, TlsFiles,
 };
 use lianluo_proto::dashboard_server::DashboardServer;
 use lianluo_proto::node_server::NodeServer;
@@ -102,12 +102,25 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     let city = config.city.clone();
     let options = config.store_options();
     let reserve = config.store_reserve_mb;
+    let ballast = store::Ballast::new(&data_dir, config.store_ballast_mb);
     let config_max_skew = config.max_clock_skew;
     let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StoreError> {
-        let engine = crate::upgrade::open(&dir, &city, options)?;
-        let reopen: crate::store::Reopen =
-            Box::new(move || crate::store::open_sled(&dir, &city, options));
-        let guarded = crate::store::Guarded::new(engine, &data_dir, reserve, reopen);
+        let (engine, full) = match crate::upgrade::open(&dir, &city, options) {
+            // No room to open: the node's ballast is there for this.
+            Err(StoreError::Full(e)) if store::release_for_start(&dir) => {
+                tracing::warn!("no space to open the store ({e}): ballast removed, retrying");
+                (crate::upgrade::open(&dir, &city, options)?, Some(e))
+            }
+            r => (r?, None),
+        };
+        let reopen: store::Reopen = Box::new(move || store::open_sled(&dir, &city, options));
+        let guarded = store::Guarded::new(engine, &data_dir, reserve, ballast, reopen);
+        if let Some(e) = full {
+            // The ballast's room is for reads: writes wait until space is freed.
+            guarded.stop_writes(StoreError::Full(format!(
+                "{e}; the node started in the room of its ballast"
+            )));
+        }
         Ok(Arc::new(guarded))
     })
     .await
@@ -364,7 +377,12 @@ async fn serve_api(
     };
     let metrics = state.rpc_metrics.layer(crate::metrics::Port::Api);
     let per_caller = crate::service::concurrency::CallerLimitLayer::new(cfg.calls_per_caller);
-    let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
+    let incoming = tls_incoming_limited(
+        listener,
+        tls,
+        stopped(stop.clone()),
+        cfg.handshakes_per_source,
+    );
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
@@ -414,7 +432,12 @@ fn serve_federation(
         max_request_bytes: cfg.max_request_bytes,
     };
     let metrics = state.rpc_metrics.layer(crate::metrics::Port::Federation);
-    let incoming = tls_incoming(listener, tls, stopped(stop.clone()));
+    let incoming = tls_incoming_limited(
+        listener,
+        tls,
+        stopped(stop.clone()),
+        state.config.handshakes_per_source,
+    );
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             // Streams end at max_stream; the connection goes soon after, so even a peer

@@ -36,7 +36,7 @@ mod tests;
 mod values;
 
 pub use flusher::{FlushTotals, Flusher};
-pub use guard::{Guarded, Reopen};
+pub use guard::{release_for_start, Ballast, Guarded, Reopen};
 pub use values::Migrate;
 
 /// Version of the on-disk layout this build writes. Version 1 (the API record with its
@@ -76,6 +76,9 @@ pub const DEFAULT_CACHE_MB: u64 = 64;
 /// Default free space in MiB kept on the data dir's file system (`[store] reserve_mb`).
 pub const DEFAULT_RESERVE_MB: u64 = 64;
 
+/// Default size in MiB of the ballast file kept in the data dir (`[store] ballast_mb`).
+pub const DEFAULT_BALLAST_MB: u64 = 16;
+
 /// An event to append to the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -87,6 +90,37 @@ pub struct NewEvent {
     pub verified: bool,
     /// The signed envelope exactly as received or made.
     pub signed: lianluo_proto::SignedEvent,
+    /// Who made it from what (see [`Lineage`]); `None` skips the equivocation check.
+    pub lineage: Option<Lineage>,
+}
+
+/// An event's author and place: its record, author city and parents, hashed. Two
+/// different events with the same lineage are an equivocation: one city signed two
+/// conflicting acts on one record from the same state (a node serializes its own acts on
+/// a record, so an honest city never does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lineage {
+    /// SHA-256 over the record id, the author city and the sorted parent ids.
+    pub key: [u8; 32],
+    /// The author city.
+    pub author: String,
+}
+
+/// Two signed events of one author with the same lineage: the proof of an equivocation,
+/// kept by the node that held both (both events stay in the log and in the record's
+/// history, folded like any concurrent acts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivocation {
+    /// The record.
+    pub record_id: RecordId,
+    /// The city that signed both.
+    pub author: String,
+    /// The event held first.
+    pub first: EventId,
+    /// The other one.
+    pub second: EventId,
+    /// When this node found it (Unix ms).
+    pub found_ms: u64,
 }
 
 /// An event as held in the local log.
@@ -406,6 +440,8 @@ pub trait Store: Send + Sync + 'static {
         -> Result<Vec<ParkedEvent>, StoreError>;
     /// How many events are parked.
     fn parked_count(&self) -> Result<u64, StoreError>;
+    /// Every equivocation found, oldest first within an author.
+    fn equivocations(&self) -> Result<Vec<Equivocation>, StoreError>;
     /// Bytes used on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Signer certificates (DER) kept for verifying held events after a restart, ordered

@@ -128,6 +128,11 @@ impl Federation {
         }
     }
 
+    /// Injects `fault` into the link `from`→`to` (`None` clears it).
+    pub fn set_fault(&self, from: &str, to: &str, fault: Option<crate::Fault>) {
+        self.expect_link(from, to).set_fault(fault);
+    }
+
     /// Points the link `from`→`to` (what `from` dials as `to`) at `target`, e.g. a fake
     /// peer; live connections on that link are dropped.
     pub fn route(&self, from: &str, to: &str, target: SocketAddr) {
@@ -162,6 +167,11 @@ impl Federation {
             self.expect_link(a, b).forwarded(),
             self.expect_link(b, a).forwarded(),
         )
+    }
+
+    /// Connections a [`crate::Fault::Drop`] cut on the links `a`→`b` and `b`→`a`.
+    pub fn dropped(&self, a: &str, b: &str) -> u64 {
+        self.expect_link(a, b).dropped() + self.expect_link(b, a).dropped()
     }
 
     /// Lines of any city's `node.log` that report a panic (a crashed task or thread is

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 pub use federation::{Federation, CITIES};
 pub use node::NodeProc;
-pub use proxy::LinkProxy;
+pub use proxy::{Fault, LinkProxy};
 
 /// The `lianluo` binary under test: `$LIANLUO_BIN`, else the one cargo built next to
 /// this test executable (`cargo test --workspace` builds it).

@@ -1,7 +1,9 @@
 //! A loopback TCP proxy standing for one directed federation link (A dials B). Tests
 //! point it at a node (or a fake peer), cut it (live connections dropped, new ones closed
-//! at once) and heal it. Plain std threads: one acceptor, two copy threads per live
-//! connection, at most [`MAX_CONNECTIONS`] at a time. Stops on drop.
+//! at once) and heal it, or inject a [`Fault`]: delay every chunk, drop connections at
+//! random points, or black-hole the link (connections stay open, nothing gets through).
+//! Plain std threads: one acceptor, two copy threads per live connection, at most
+//! [`MAX_CONNECTIONS`] at a time. Stops on drop.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,8 +19,24 @@ pub const MAX_CONNECTIONS: usize = 32;
 /// How long the proxy waits to reach its target before closing the client's side.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A fault injected into a link's live and new connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every chunk is held this long before it is passed on (both directions).
+    Delay(Duration),
+    /// Each connection is cut at a random moment within this long of the fault meeting
+    /// it (at its next chunk after that moment): a flaky network resetting connections.
+    Drop(Duration),
+    /// Connections are accepted and kept open, but nothing gets through either way.
+    BlackHole,
+}
+
 #[derive(Default)]
 struct State {
+    /// The fault in force, if any.
+    fault: Option<Fault>,
+    /// Client connections held by a black hole (never connected to the target).
+    held: Vec<TcpStream>,
     /// Where new connections go; `None` closes them (the target is not up yet).
     target: Option<SocketAddr>,
     /// Cut: new connections are closed at once.
@@ -27,6 +45,8 @@ struct State {
     live: BTreeMap<u64, (TcpStream, TcpStream)>,
     /// Connections forwarded so far (also the id of the latest).
     next_id: u64,
+    /// Connections cut by a [`Fault::Drop`].
+    dropped: u64,
 }
 
 struct Shared {
@@ -101,6 +121,17 @@ impl LinkProxy {
         self.shared.lock().cut = false;
     }
 
+    /// Injects `fault` (or clears it with `None`: then the connections it held or
+    /// disturbed are dropped, and the nodes dial again).
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        let mut st = self.shared.lock();
+        let clearing = fault.is_none() && st.fault.is_some();
+        st.fault = fault;
+        if clearing {
+            drop_live(&mut st);
+        }
+    }
+
     /// Whether the link is cut.
     pub fn is_cut(&self) -> bool {
         self.shared.lock().cut
@@ -109,6 +140,11 @@ impl LinkProxy {
     /// Number of connections carried right now.
     pub fn live_connections(&self) -> usize {
         self.shared.lock().live.len()
+    }
+
+    /// Number of connections a [`Fault::Drop`] cut so far.
+    pub fn dropped(&self) -> u64 {
+        self.shared.lock().dropped
     }
 
     /// Number of connections forwarded to a target since the proxy started (connections
@@ -135,6 +171,17 @@ fn drop_live(st: &mut State) {
         let _ = a.shutdown(Shutdown::Both);
         let _ = b.shutdown(Shutdown::Both);
     }
+    for c in std::mem::take(&mut st.held) {
+        let _ = c.shutdown(Shutdown::Both);
+    }
+}
+
+/// A number in `1..=max` (not cryptographic).
+fn random_up_to(max: usize) -> usize {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_usize(max);
+    usize::try_from(h.finish() % max.max(1) as u64).unwrap_or(0) + 1
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -144,7 +191,12 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         let Ok(client) = conn else { continue };
         let (target, open) = {
-            let st = shared.lock();
+            let mut st = shared.lock();
+            if st.fault == Some(Fault::BlackHole) && !st.cut {
+                // Accepted, and then nothing: the dialler waits for a handshake.
+                st.held.push(client);
+                continue;
+            }
             (st.target, !st.cut && st.live.len() < MAX_CONNECTIONS)
         };
         let Some(target) = target.filter(|_| open) else {
@@ -186,28 +238,46 @@ fn connect_and_pipe(client: TcpStream, target: SocketAddr, shared: Arc<Shared>) 
         st.live.insert(id, (c3, s3));
         id
     };
+    let s = shared.clone();
     let up = std::thread::Builder::new()
         .name("proxy-up".into())
-        .spawn(move || pipe(client, server));
-    pipe(server2, client2);
+        .spawn(move || pipe(client, server, &s));
+    pipe(server2, client2, &shared);
     if let Ok(up) = up {
         let _ = up.join();
     }
     shared.lock().live.remove(&id);
 }
 
-/// Copies `from` to `to` until either side closes, then shuts both down so the other
-/// direction ends too.
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` to `to` until either side closes (applying the link's fault to each
+/// chunk), then shuts both down so the other direction ends too.
+fn pipe(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     let mut buf = [0u8; 16 * 1024];
+    let mut cut_at: Option<std::time::Instant> = None;
     loop {
-        match from.read(&mut buf) {
+        let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
+            Ok(n) => n,
+        };
+        let fault = shared.lock().fault;
+        match fault {
+            None => {}
+            Some(Fault::Delay(d)) => std::thread::sleep(d),
+            Some(Fault::BlackHole) => continue,
+            Some(Fault::Drop(within)) => {
+                let ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
+                let at = *cut_at.get_or_insert_with(|| {
+                    let ms = random_up_to(usize::try_from(ms).unwrap_or(usize::MAX));
+                    std::time::Instant::now() + Duration::from_millis(ms as u64)
+                });
+                if std::time::Instant::now() >= at {
+                    shared.lock().dropped += 1;
                     break;
                 }
             }
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
         }
     }
     let _ = from.shutdown(Shutdown::Both);
@@ -278,5 +348,47 @@ mod tests {
         drop(p);
         let gone = TcpStream::connect(addr).map(|mut c| ask(&mut c, b"z"));
         assert!(matches!(gone, Err(_) | Ok(None)), "stopped on drop");
+    }
+
+    #[test]
+    fn delays_drops_and_black_holes_then_recovers() {
+        let p = LinkProxy::start().unwrap();
+        p.set_target(echo(b'A'));
+        p.set_fault(Some(Fault::Delay(Duration::from_millis(150))));
+        let mut c = TcpStream::connect(p.addr()).unwrap();
+        let t = std::time::Instant::now();
+        assert_eq!(ask(&mut c, b"hi").as_deref(), Some(&b"Ahi"[..]));
+        assert!(
+            t.elapsed() >= Duration::from_millis(300),
+            "both ways delayed"
+        );
+
+        p.set_fault(Some(Fault::Drop(Duration::from_millis(100))));
+        let mut c = TcpStream::connect(p.addr()).unwrap();
+        let t = std::time::Instant::now();
+        while ask(&mut c, b"x").is_some() {
+            assert!(
+                t.elapsed() < Duration::from_secs(2),
+                "cut within 100 ms of traffic"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(p.dropped() >= 1);
+
+        p.set_fault(Some(Fault::BlackHole));
+        let mut c = TcpStream::connect(p.addr()).unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        c.write_all(b"hi").unwrap();
+        let mut b = [0u8; 4];
+        let r = c.read(&mut b);
+        assert!(
+            r.is_err(),
+            "nothing comes back, and the connection stays open: {r:?}"
+        );
+
+        p.set_fault(None);
+        let mut c = TcpStream::connect(p.addr()).unwrap();
+        assert_eq!(ask(&mut c, b"ok").as_deref(), Some(&b"Aok"[..]));
     }
 }

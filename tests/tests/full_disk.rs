@@ -1,7 +1,8 @@
 //! A real node whose data dir is a small tmpfs that the test fills (run as root): writes
-//! are refused at once with UNAVAILABLE, the node turns not-ready, reads go on, shutdown
-//! stays prompt, a start on a full disk says so, and writes resume by themselves once
-//! space is freed. Every acknowledged write is still there at the end.
+//! are refused at once with UNAVAILABLE, the node turns not-ready, reads go on (the node
+//! gives up its ballast file to reopen its storage), shutdown stays prompt, a node
+//! restarted on a full disk serves reads, a new one says there is no space, and writes
+//! resume by themselves once space is freed. Every acknowledged write is still there at the end.
 
 use std::time::{Duration, Instant};
 
@@ -90,18 +91,29 @@ fn all_present(cli: &Cli, acked: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// A node on a 32 MiB tmpfs with no reserve (so the storage engine itself meets the full
+/// disk) and a 4 MiB ballast, once the ballast is made.
+fn full_disk_node(fed: &Federation) -> Result<(Tmpfs, NodeProc)> {
+    fed.set_config("hezhou", "store", "reserve_mb", "0")?;
+    fed.set_config("hezhou", "store", "ballast_mb", "4")?;
+    let disk = Tmpfs::mount(&fed.data_dir("hezhou"), 32)?;
+    let node = fed.start("hezhou")?;
+    let ballast = fed.data_dir("hezhou").join("lianluo-ballast");
+    eventually(Duration::from_secs(10), "the ballast made", || {
+        ballast.exists().then_some(())
+    })?;
+    Ok((disk, node))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_disk_refuses_writes_at_once_keeps_reads_and_recovers_by_itself() -> Result<()> {
     lianluo_federation::install_crypto_provider();
     let fed = Federation::init()?;
-    // No reserve: the storage engine itself meets the full disk.
-    fed.set_config("hezhou", "store", "reserve_mb", "0")?;
-    let disk = Tmpfs::mount(&fed.data_dir("hezhou"), 16)?;
-    let node = fed.start("hezhou")?;
+    let (disk, node) = full_disk_node(&fed)?;
     let cli = node.cli("coordinator");
     let mut acked = vec![create(&cli, "满盘之前").map_err(|(e, _)| anyhow::anyhow!(e))?];
 
-    let ballast = disk.fill()?;
+    let filler = disk.fill()?;
     let refusal = create_until_refused(&cli, &mut acked)?;
     assert!(
         refusal.contains("no space left") || refusal.contains("writes are stopped"),
@@ -112,7 +124,8 @@ async fn a_full_disk_refuses_writes_at_once_keeps_reads_and_recovers_by_itself()
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert!(
         again.contains("writes are stopped") && again.contains("free space"),
-        "{again}"
+        "{again}\nafter the first refusal: {refusal}\nnode log:\n{}",
+        node.log()
     );
     let (code, text) = readyz(&node)?;
     assert_eq!(code, 503, "{text}");
@@ -121,11 +134,17 @@ async fn a_full_disk_refuses_writes_at_once_keeps_reads_and_recovers_by_itself()
         let status = futures_block(grpc_health(&node)).ok()?;
         (status == ServingStatus::NotServing).then_some(())
     })?;
-    // Reads go on.
-    all_present(&cli, &acked)?;
+    // Reads go on (once the node reopened its storage in the ballast's room); writes not.
+    eventually(Duration::from_secs(10), "reads served again", || {
+        all_present(&cli, &acked).ok()
+    })
+    .with_context(|| format!("node log:\n{}", node.log()))?;
+    cli.json(&["show", &acked[0]])?;
+    let (still, _) = create(&cli, "仍然满盘").expect_err("still refused");
+    assert!(still.contains("writes are stopped"), "{still}");
 
     // Space returns: writes resume without a restart.
-    std::fs::remove_file(&ballast)?;
+    std::fs::remove_file(&filler)?;
     let id = eventually(Duration::from_secs(15), "a write taken again", || {
         create(&cli, "空间恢复之后").ok()
     })?;
@@ -148,16 +167,17 @@ async fn a_full_disk_refuses_writes_at_once_keeps_reads_and_recovers_by_itself()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn on_a_full_disk_shutdown_is_prompt_and_a_start_says_there_is_no_space() -> Result<()> {
+async fn a_node_restarted_on_a_full_disk_serves_reads_and_stops_promptly() -> Result<()> {
     let fed = Federation::init()?;
-    fed.set_config("hezhou", "store", "reserve_mb", "0")?;
-    let disk = Tmpfs::mount(&fed.data_dir("hezhou"), 16)?;
-    let mut node = fed.start("hezhou")?;
+    let (disk, mut node) = full_disk_node(&fed)?;
     let cli = node.cli("coordinator");
-    let mut acked = Vec::new();
-    let ballast = disk.fill()?;
-    create_until_refused(&cli, &mut acked)?;
+    let acked = vec![create(&cli, "停机之前").map_err(|(e, _)| anyhow::anyhow!(e))?];
+    node.stop()?;
+    let filler = disk.fill()?;
 
+    // It starts (in the room of its ballast if opening needs space) and serves reads.
+    let mut node = fed.start("hezhou")?;
+    all_present(&node.cli("viewer"), &acked)?;
     let started = Instant::now();
     node.stop()?;
     assert!(
@@ -166,22 +186,39 @@ async fn on_a_full_disk_shutdown_is_prompt_and_a_start_says_there_is_no_space() 
         started.elapsed()
     );
 
-    let out = std::process::Command::new(lianluo_tests::lianluo_bin())
+    std::fs::remove_file(&filler)?;
+    let node = fed.start("hezhou")?;
+    all_present(&node.cli("viewer"), &acked)?;
+    create(&node.cli("coordinator"), "重启之后").map_err(|(e, _)| anyhow::anyhow!(e))?;
+    Ok(())
+}
+
+#[test]
+fn a_new_node_on_a_full_disk_says_there_is_no_space() -> Result<()> {
+    let fed = Federation::init()?;
+    let disk = Tmpfs::mount(&fed.data_dir("yongzhou"), 8)?;
+    disk.fill()?;
+    let mut child = std::process::Command::new(lianluo_tests::lianluo_bin())
         .args(["node", "--config"])
-        .arg(fed.node_config("hezhou"))
-        .output()?;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "started on a full disk: {err}");
+        .arg(fed.node_config("yongzhou"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let exited = eventually(Duration::from_secs(20), "the start to fail", || {
+        child.try_wait().ok().flatten()
+    });
+    if exited.is_err() {
+        let _ = child.kill();
+    }
+    let status = exited?;
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().context("stderr")?, &mut err)?;
+    assert!(!status.success(), "started on a full disk: {err}");
     assert!(
         err.contains("no space left on the data dir's file system"),
         "{err}"
     );
     assert!(!err.contains("corrupt"), "{err}");
-
-    std::fs::remove_file(&ballast)?;
-    let node = fed.start("hezhou")?;
-    all_present(&node.cli("viewer"), &acked)?;
-    create(&node.cli("coordinator"), "重启之后").map_err(|(e, _)| anyhow::anyhow!(e))?;
     Ok(())
 }
 

@@ -26,10 +26,12 @@ use super::{ReloadableServerConfig, TlsConnectInfo, HANDSHAKE_TIMEOUT};
 
 /// At most this many handshakes run at once; further connections wait in the backlog.
 const MAX_PENDING_HANDSHAKES: usize = 256;
-/// At most this many handshakes from one IP address run at once; a further connection
-/// from it is closed at once, so a flood of silent connections from one source holds only
-/// this many of [`MAX_PENDING_HANDSHAKES`] and other clients and peers still get in.
-pub const MAX_PENDING_PER_SOURCE: usize = 8;
+/// By default at most this many handshakes from one IP address run at once (see
+/// [`tls_incoming_limited`]); a further connection from it is closed at once, so a flood
+/// of silent connections from one source holds only this many of
+/// [`MAX_PENDING_HANDSHAKES`] and other clients and peers still get in, while an office
+/// behind one address can still open this many connections at the same moment.
+pub const MAX_PENDING_PER_SOURCE: usize = 32;
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
@@ -134,8 +136,22 @@ pub fn tls_incoming(
     config: impl Into<ReloadableServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> impl Stream<Item = Result<TlsConn, io::Error>> + Send + Unpin + 'static {
+    tls_incoming_limited(listener, config, shutdown, MAX_PENDING_PER_SOURCE)
+}
+
+/// [`tls_incoming`] with at most `per_source` handshakes pending from one source.
+pub fn tls_incoming_limited(
+    listener: TcpListener,
+    config: impl Into<ReloadableServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    per_source: usize,
+) -> impl Stream<Item = Result<TlsConn, io::Error>> + Send + Unpin + 'static {
     let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(accept_loop(listener, config.into(), tx, shutdown));
+    let sources = Sources {
+        per_source: per_source.max(1),
+        ..Sources::default()
+    };
+    tokio::spawn(accept_loop(listener, config.into(), tx, shutdown, sources));
     ReceiverStream::new(rx)
 }
 
@@ -146,10 +162,10 @@ async fn accept_loop(
     config: ReloadableServerConfig,
     tx: Sender,
     shutdown: impl Future<Output = ()> + Send,
+    sources: Sources,
 ) {
     let mut shutdown = pin!(shutdown);
     let permits = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
-    let sources = Sources::default();
     loop {
         let accepted = tokio::select! {
             biased;
@@ -226,6 +242,8 @@ async fn handshake(
 /// Handshakes pending per source address.
 #[derive(Default)]
 struct Sources {
+    /// Most handshakes pending from one source.
+    per_source: usize,
     pending: Arc<Mutex<HashMap<IpAddr, usize>>>,
     /// Connections closed over the per-source bound since the last warning.
     refused: AtomicU64,
@@ -233,12 +251,12 @@ struct Sources {
 }
 
 impl Sources {
-    /// A place for one more handshake from `ip`, unless it has [`MAX_PENDING_PER_SOURCE`].
+    /// A place for one more handshake from `ip`, unless it has `per_source`.
     fn admit(&self, ip: IpAddr) -> Option<Pending> {
         let ip = source_of(ip);
         let mut pending = lock(&self.pending);
         let n = pending.entry(ip).or_default();
-        if *n >= MAX_PENDING_PER_SOURCE {
+        if *n >= self.per_source {
             return None;
         }
         *n += 1;
@@ -258,9 +276,10 @@ impl Sources {
             tracing::warn!(
                 peer = %addr,
                 "closed {n} connection(s) at once in the last 10 s, the latest from {}: a \
-                 source may have {MAX_PENDING_PER_SOURCE} tls handshakes pending (a flood of \
-                 silent connections?)",
-                addr.ip()
+                 source may have {} tls handshakes pending (a flood of silent connections? \
+                 [limits] handshakes_per_source raises the bound)",
+                addr.ip(),
+                self.per_source
             );
         }
     }

@@ -41,7 +41,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let node = lianluo_node::server::start(cfg, shutdown_signal())
         .await
         .context(NOT_STARTED)?;
-    match node.task.await {
+    let ended = node.task.await;
+    tracing::info!("node stopped");
+    match ended {
         Ok(result) => result.context("node stopped"),
         Err(e) => Err(anyhow::anyhow!("node stopped: its task failed: {e}")),
     }

@@ -46,8 +46,9 @@ const LIMITS: &[&str] = &[
     "connections_per_source",
     "idle_secs",
     "calls_per_caller",
+    "handshakes_per_source",
 ];
-const STORE: &[&str] = &["cache_mb", "reserve_mb"];
+const STORE: &[&str] = &["cache_mb", "reserve_mb", "ballast_mb"];
 
 /// What a file path value is called in messages.
 const PATH: &str = "a string (a file path)";
@@ -329,6 +330,7 @@ impl Walker {
             connections_per_source: int("connections_per_source"),
             idle_secs: int("idle_secs"),
             calls_per_caller: int("calls_per_caller"),
+            handshakes_per_source: int("handshakes_per_source"),
         }
     }
 
@@ -337,6 +339,7 @@ impl Walker {
         RawStore {
             cache_mb: self.integer("store.cache_mb", t.and_then(|t| t.get("cache_mb"))),
             reserve_mb: self.integer("store.reserve_mb", t.and_then(|t| t.get("reserve_mb"))),
+            ballast_mb: self.integer("store.ballast_mb", t.and_then(|t| t.get("ballast_mb"))),
         }
     }
 }

@@ -77,12 +77,14 @@ pub struct RawLimits {
     pub connections_per_source: Option<i64>,
     pub idle_secs: Option<i64>,
     pub calls_per_caller: Option<i64>,
+    pub handshakes_per_source: Option<i64>,
 }
 
 #[derive(Debug, Default)]
 pub struct RawStore {
     pub cache_mb: Option<i64>,
     pub reserve_mb: Option<i64>,
+    pub ballast_mb: Option<i64>,
 }
 
 /// Validated listen addresses.
@@ -193,8 +195,10 @@ impl RawConfig {
         let max_request_bytes = self.max_request_bytes(&mut c);
         let conn_limits = self.limits.conn(&mut c);
         let calls_per_caller = self.limits.calls_per_caller(&mut c);
+        let handshakes_per_source = self.limits.handshakes_per_source(&mut c);
         let store_cache_mb = self.store_cache_mb(&mut c);
         let store_reserve_mb = self.store_reserve_mb(&mut c);
+        let store_ballast_mb = self.store_ballast_mb(&mut c);
         let max_clock_skew = self.max_clock_skew(&mut c);
         let config = Config {
             source: source.to_path_buf(),
@@ -214,8 +218,10 @@ impl RawConfig {
             max_request_bytes,
             conn_limits,
             calls_per_caller,
+            handshakes_per_source,
             store_cache_mb,
             store_reserve_mb,
+            store_ballast_mb,
             max_clock_skew,
         };
         (config, c.problems)
@@ -357,6 +363,23 @@ impl RawConfig {
             }
         };
         std::time::Duration::from_secs(secs)
+    }
+
+    fn store_ballast_mb(&self, c: &mut Checker<'_>) -> u64 {
+        let default = crate::store::DEFAULT_BALLAST_MB;
+        match self.store.ballast_mb {
+            None => default,
+            Some(n @ 0..=4096) => n.unsigned_abs(),
+            Some(n) => {
+                c.problem(
+                    "store.ballast_mb",
+                    format!(
+                        "{n}: must be between 0 and 4096 (MiB; default {default}, 0: no ballast)"
+                    ),
+                );
+                default
+            }
+        }
     }
 
     fn store_reserve_mb(&self, c: &mut Checker<'_>) -> u64 {

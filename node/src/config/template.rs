@@ -87,12 +87,15 @@ level = "info"
 # http_connections = 256
 # connections_per_source = 32
 # idle_secs = 60
+# handshakes_per_source = 32
 
-# Storage (the defaults shown): the page cache in MiB, and the free space in MiB kept on
-# the data dir's file system (writes are refused below it until space is freed; 0: off).
+# Storage (the defaults shown): the page cache in MiB; the free space in MiB kept on the
+# data dir's file system (writes are refused below it until space is freed; 0: off); and
+# a ballast file in MiB the node gives up to keep serving reads on a full disk (0: none).
 [store]
 # cache_mb = 64
 # reserve_mb = 64
+# ballast_mb = 16
 
 # The other cities' nodes (federation addresses).
 {peers}"#

@@ -1,7 +1,7 @@
 //! HTTPS for the HTTP listener (`http.tls = true`, required off loopback): the client
 //! API's TLS configuration (`state.tls.api`: the node certificate, a client certificate
 //! from this city's user CA required, CRLs, hot reload) through the federation acceptor
-//! [`tls_incoming`], and a role check on every request: the certificate's user must be
+//! [`tls_incoming_limited`], and a role check on every request: the certificate's user must be
 //! listed in `[users]` (any role), else 403. A client without a certificate, or with one
 //! of another CA or a revoked one, never gets past the handshake.
 //!
@@ -24,7 +24,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
-use lianluo_federation::tls::{tls_incoming, TlsConn, TlsConnectInfo};
+use lianluo_federation::tls::{tls_incoming_limited, TlsConn, TlsConnectInfo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::time::{sleep, Sleep};
@@ -145,7 +145,12 @@ pub(super) async fn serve(
     // One signal stops the acceptor, the server and its streams.
     let stop_rx = super::signal(shutdown);
     let stopped = super::stopped;
-    let incoming = tls_incoming(listener, node.tls.api.clone(), stopped(stop_rx.clone()));
+    let incoming = tls_incoming_limited(
+        listener,
+        node.tls.api.clone(),
+        stopped(stop_rx.clone()),
+        node.config.handshakes_per_source,
+    );
     let listener = TlsListener {
         incoming: Box::pin(incoming),
         local,

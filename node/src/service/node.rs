@@ -34,7 +34,23 @@ impl NodeService {
 impl Node for NodeService {
     async fn peers(&self, req: Request<PeersRequest>) -> Result<Response<PeersResponse>, Status> {
         auth::caller(&self.state, &req)?;
-        let peers = peer_states(&self.state).iter().map(to_status).collect();
+        let store = self.state.store.clone();
+        let found = tokio::task::spawn_blocking(move || store.equivocations())
+            .await
+            .map_err(|e| Status::internal(format!("reading equivocations failed: {e}")))?
+            .map_err(|e| crate::error::to_status(&e.into()))?;
+        let peers = peer_states(&self.state)
+            .iter()
+            .map(|p| {
+                let mut status = to_status(p);
+                status.equivocations = found
+                    .iter()
+                    .filter(|e| e.author == p.city)
+                    .map(proof)
+                    .collect();
+                status
+            })
+            .collect();
         Ok(Response::new(PeersResponse {
             city: self.state.config.city.clone(),
             peers,
@@ -84,6 +100,17 @@ pub fn to_status(p: &PeerState) -> PeerStatus {
         events_rejected: p.events_rejected,
         events_clock_ahead: p.events_clock_ahead,
         clock_ahead_ms: p.clock_ahead_ms,
+        equivocations: Vec::new(),
+    }
+}
+
+/// The API form of an equivocation's proof.
+fn proof(e: &crate::store::Equivocation) -> lianluo_proto::EquivocationProof {
+    lianluo_proto::EquivocationProof {
+        record_id: e.record_id.to_string(),
+        first: e.first.hex(),
+        second: e.second.hex(),
+        found_at: crate::domain::rfc3339(e.found_ms),
     }
 }
 

@@ -4,14 +4,17 @@
 //!   `[store] reserve_mb` the write is refused at once ([`StoreError::LowSpace`]), so the
 //!   engine normally never meets a full disk.
 //! - When a write or flush fails underneath anyway (disk full, i/o error), writes stop
-//!   ([`StoreError::Stopped`], at once, without touching the engine again): sled keeps such
-//!   an error for good, and a write it took in memory after it could never be made
-//!   durable. Reads go on from the open engine.
+//!   ([`StoreError::Stopped`], at once, without touching the engine again). sled keeps
+//!   such an error for good, for reads too, so the engine must be reopened: the node's
+//!   ballast file (`[store] ballast_mb`, see `ballast.rs`) is given up to make room for
+//!   that, and reads go on from the reopened engine while writes stay stopped.
 //! - [`Guarded::maintain`], called every second by the node's `store_watch` task, re-reads
-//!   the free space and, once writes are stopped and space is back (the reserve, and after
-//!   a full disk 4 MiB more than was free then), closes the engine and opens it again
-//!   (what is on disk is what was flushed), with a growing pause between failed attempts.
-//!   Writes then resume; no restart is needed.
+//!   the free space, reopens a failed engine (with a growing pause between failed
+//!   attempts; what is on disk is what was flushed), and lets writes resume once real
+//!   space is back (the reserve, the ballast and 4 MiB more), making the ballast again.
+//!   No restart is needed.
+
+mod ballast;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -20,9 +23,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+pub use ballast::{release_for_start, Ballast};
+
 use super::{
-    Commit, Cursor, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry, Store,
-    StoreError, StoreHealth, StoreMeta, StoredEvent,
+    Commit, Cursor, Equivocation, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry,
+    Store, StoreError, StoreHealth, StoreMeta, StoredEvent,
 };
 use crate::domain::{EventId, RecordId};
 
@@ -33,20 +38,20 @@ pub type Reopen = Box<dyn Fn() -> Result<Arc<dyn Store>, StoreError> + Send + Sy
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// How long a reopen waits for calls still running on the old engine.
 const DRAIN: Duration = Duration::from_secs(10);
-/// After a full disk, how much the free space must grow before a reopen is tried: the
-/// engine writes when it opens, and a reopen that fails leaves no engine for reads.
-const REOPEN_ROOM: u64 = 4 << 20;
+/// Free space wanted beyond the reserve and the ballast before writes resume.
+const ROOM: u64 = 4 << 20;
 
 /// A [`Store`] that refuses writes on low space, stops them after a storage fault and
-/// reopens the engine once it can.
+/// reopens the engine.
 pub struct Guarded {
     dir: PathBuf,
     reserve_bytes: u64,
+    ballast: Ballast,
     meta: StoreMeta,
     reopen: Reopen,
     /// The open engine; `None` only while it is being reopened (or a reopen failed).
     engine: RwLock<Option<Arc<dyn Store>>>,
-    /// Why writes are stopped, until a reopen succeeds.
+    /// Why writes are stopped, until space is back.
     stopped: Mutex<Option<Stop>>,
     /// Free bytes at the last reading (`u64::MAX` before the first).
     free: AtomicU64,
@@ -55,19 +60,27 @@ pub struct Guarded {
 
 struct Stop {
     error: StoreError,
-    /// Free bytes when the disk was found full (`None` for other faults).
-    full_at: Option<u64>,
+    /// The engine failed and has not been reopened yet.
+    failed: bool,
     /// Earliest time for the next reopen attempt, and the pause after a failed one.
     next_try: Instant,
     pause: Duration,
 }
 
 impl Guarded {
-    /// Guards `engine`, opened on the data dir `dir`; `reopen` opens it again.
-    pub fn new(engine: Arc<dyn Store>, dir: &Path, reserve_mib: u64, reopen: Reopen) -> Self {
+    /// Guards `engine`, opened on the data dir `dir`, keeping `ballast` there; `reopen`
+    /// opens the engine again.
+    pub fn new(
+        engine: Arc<dyn Store>,
+        dir: &Path,
+        reserve_mib: u64,
+        ballast: Ballast,
+        reopen: Reopen,
+    ) -> Self {
         let guarded = Guarded {
             dir: dir.to_path_buf(),
             reserve_bytes: reserve_mib << 20,
+            ballast,
             meta: engine.meta().clone(),
             reopen,
             engine: RwLock::new(Some(engine)),
@@ -75,51 +88,68 @@ impl Guarded {
             free: AtomicU64::new(u64::MAX),
             reopens: AtomicU64::new(0),
         };
+        // The ballast is made by the first upkeep, off the start's path.
         guarded.read_free_space();
         guarded
     }
 
-    /// Re-reads the free space; reopens the engine when writes are stopped and space is
-    /// back (and the pause after a failed attempt has passed). Blocks: run it on the
-    /// blocking pool.
+    /// Stops writes until space is back (the engine is fine): for a node that had to give
+    /// up its ballast to start.
+    pub fn stop_writes(&self, error: StoreError) {
+        *self.stop_lock() = Some(Stop {
+            error,
+            failed: false,
+            next_try: Instant::now(),
+            pause: Duration::from_secs(1),
+        });
+    }
+
+    /// Re-reads the free space; reopens a failed engine (giving up the ballast for room);
+    /// lets writes resume once space is back. Blocks: run it on the blocking pool.
     pub fn maintain(&self) {
         let free = self.read_free_space();
-        if free < self.reserve_bytes {
+        let (failed, due) = match &*self.stop_lock() {
+            None => {
+                self.ballast.ensure(free, self.reserve_bytes);
+                return;
+            }
+            Some(stop) => (stop.failed, stop.next_try <= Instant::now()),
+        };
+        if failed {
+            if due {
+                self.reopen_failed();
+            }
             return;
         }
-        let due = match &*self.stop_lock() {
-            Some(stop) => {
-                let room = stop
-                    .full_at
-                    .is_none_or(|at| free >= at.saturating_add(REOPEN_ROOM));
-                room && stop.next_try <= Instant::now()
-            }
-            None => false,
-        };
-        if due {
-            self.try_reopen();
+        let wanted = self.reserve_bytes + self.ballast.bytes() + ROOM;
+        if free >= wanted && self.ballast.ensure(free, self.reserve_bytes) {
+            *self.stop_lock() = None;
+            tracing::warn!(dir = %self.dir.display(), "space is back: writes resume");
         }
     }
 
-    fn try_reopen(&self) {
-        match self.reopen_engine() {
+    fn reopen_failed(&self) {
+        if self.ballast.release() {
+            tracing::warn!(dir = %self.dir.display(), "ballast file removed to make room");
+        }
+        let reopened = self.reopen_engine();
+        let mut stop = self.stop_lock();
+        let Some(stop) = stop.as_mut() else { return };
+        match reopened {
             Ok(()) => {
-                *self.stop_lock() = None;
+                stop.failed = false;
                 self.reopens.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(dir = %self.dir.display(), "storage reopened: writes resume");
+                tracing::warn!(dir = %self.dir.display(),
+                    "storage reopened: reads go on; writes stay stopped until space is freed");
             }
             Err(e) => {
-                let mut stop = self.stop_lock();
-                if let Some(stop) = stop.as_mut() {
-                    stop.pause = (stop.pause * 2).min(MAX_PAUSE);
-                    stop.next_try = Instant::now() + stop.pause;
-                    tracing::error!(error = %e, retry_in_secs = stop.pause.as_secs(),
-                        "reopening the storage failed");
-                }
+                stop.pause = (stop.pause * 2).min(MAX_PAUSE);
+                stop.next_try = Instant::now() + stop.pause;
+                tracing::error!(error = %e, retry_in_secs = stop.pause.as_secs(),
+                    "reopening the storage failed");
             }
         }
     }
-
     /// Closes the engine (after the calls still using it end) and opens it again.
     fn reopen_engine(&self) -> Result<(), StoreError> {
         let mut slot = self.engine.write().unwrap_or_else(|e| e.into_inner());
@@ -198,11 +228,10 @@ impl Guarded {
         let mut stop = self.stop_lock();
         if stop.is_none() {
             tracing::error!(error = %e, dir = %self.dir.display(),
-                "storage failed: writes stop until it can be reopened; reads go on");
-            let full = matches!(e, StoreError::Full(_));
+                "storage failed: writes stop until space is back; the storage is reopened");
             *stop = Some(Stop {
-                full_at: full.then(|| self.read_free_space()),
                 error: e.clone(),
+                failed: true,
                 next_try: Instant::now(),
                 pause: Duration::from_secs(1),
             });
@@ -214,7 +243,11 @@ impl Guarded {
         &self,
         f: impl FnOnce(&dyn Store) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        f(self.engine()?.as_ref())
+        f(self.engine()?.as_ref()).map_err(|e| match &*self.stop_lock() {
+            // The failed engine refuses reads too until it is reopened (within seconds).
+            Some(stop) if e.is_storage_fault() => StoreError::Stopped(stop.error.to_string()),
+            _ => e,
+        })
     }
 }
 
@@ -296,6 +329,9 @@ impl Store for Guarded {
     }
     fn parked_count(&self) -> Result<u64, StoreError> {
         self.read(|s| s.parked_count())
+    }
+    fn equivocations(&self) -> Result<Vec<Equivocation>, StoreError> {
+        self.read(|s| s.equivocations())
     }
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.read(|s| s.size_on_disk())

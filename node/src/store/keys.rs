@@ -16,6 +16,8 @@
 //! | `C/<peer city>`                         | `CursorValue`                          |
 //! | `S/<cert sha256 hex>`                   | signer certificate (DER)               |
 //! | `P/<event id, 32 bytes>`                | `ParkedValue`: an event refused for now |
+//! | `F/<lineage key, 32 bytes>`             | the first event id seen with it        |
+//! | `V/<first id><second id>`               | `EquivocationValue`: the proof         |
 //!
 //! Big-endian numbers sort numerically, so the log and a record's history scan in order.
 //! Index terms are prefix-free (see `projection::index`), so one term's chunks are one
@@ -42,10 +44,24 @@ pub(super) const REQUEST: &[u8] = b"Q/";
 pub(super) const CURSOR: &[u8] = b"C/";
 pub(super) const SIGNER: &[u8] = b"S/";
 pub(super) const PARKED: &[u8] = b"P/";
+pub(super) const LINEAGE: &[u8] = b"F/";
+pub(super) const EQUIVOCATION: &[u8] = b"V/";
 
 /// Every schema-2 prefix (cleared before an interrupted upgrade starts again).
-pub(super) const V2_PREFIXES: [&[u8]; 11] = [
-    EVENT, LOG, RECORD, HISTORY, INDEX, COUNTER, MEMBER, REQUEST, CURSOR, SIGNER, PARKED,
+pub(super) const V2_PREFIXES: [&[u8]; 13] = [
+    EVENT,
+    LOG,
+    RECORD,
+    HISTORY,
+    INDEX,
+    COUNTER,
+    MEMBER,
+    REQUEST,
+    CURSOR,
+    SIGNER,
+    PARKED,
+    LINEAGE,
+    EQUIVOCATION,
 ];
 
 /// Schema 1's prefixes (`meta/` is shared).
@@ -102,6 +118,14 @@ pub(super) fn request(key: &str) -> Vec<u8> {
 
 pub(super) fn cursor(peer: &str) -> Vec<u8> {
     join(&[CURSOR, peer.as_bytes()])
+}
+
+pub(super) fn lineage(key: &[u8; 32]) -> Vec<u8> {
+    join(&[LINEAGE, key])
+}
+
+pub(super) fn equivocation(first: &EventId, second: &EventId) -> Vec<u8> {
+    join(&[EQUIVOCATION, first.as_bytes(), second.as_bytes()])
 }
 
 pub(super) fn parked(id: &EventId) -> Vec<u8> {

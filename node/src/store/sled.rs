@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::keys;
-use super::values::{self, CursorValue, EventValue, Migrate, ParkedValue};
+use super::values::{self, CursorValue, EquivocationValue, EventValue, Migrate, ParkedValue};
 use super::{
-    Commit, Cursor, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry, Store,
-    StoreError, StoreMeta, StoreOptions, StoredEvent,
+    Commit, Cursor, Equivocation, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry,
+    Store, StoreError, StoreMeta, StoreOptions, StoredEvent,
 };
 use crate::domain::{EventId, RecordId};
 
@@ -324,6 +324,34 @@ impl Store for SledStore {
                     },
                     reason: v.reason,
                     since_ms: v.since_ms,
+                })
+            })
+            .collect()
+    }
+
+    fn equivocations(&self) -> Result<Vec<Equivocation>, StoreError> {
+        let _visible = self.read_lock();
+        self.range(keys::EQUIVOCATION, Bound::Unbounded, Bound::Unbounded)
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                let ids = &key[keys::EQUIVOCATION.len()..];
+                let (first, second) = match (ids.get(..32), ids.get(32..)) {
+                    (Some(a), Some(b)) => (EventId::from_slice(a), EventId::from_slice(b)),
+                    _ => (None, None),
+                };
+                let (Some(first), Some(second)) = (first, second) else {
+                    return Err(StoreError::Corrupt(format!(
+                        "equivocation key {key:?} holds no two event ids"
+                    )));
+                };
+                let v: EquivocationValue =
+                    values::decode(&format_args!("equivocation {first}/{second}"), &bytes)?;
+                Ok(Equivocation {
+                    record_id: v.record_id,
+                    author: v.author,
+                    first,
+                    second,
+                    found_ms: v.found_ms,
                 })
             })
             .collect()

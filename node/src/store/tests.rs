@@ -10,6 +10,7 @@ use crate::domain::{EventId, FoldEvent, RecordState};
 use crate::projection::{Delta, IndexTerm};
 
 mod batches;
+mod equivocation;
 mod golden;
 mod open;
 
@@ -31,6 +32,7 @@ pub(super) fn new_event(record_id: &RecordId, text: &str) -> NewEvent {
         record_id: record_id.clone(),
         verified: true,
         signed: signed(text),
+        lineage: None,
     }
 }
 

@@ -132,6 +132,22 @@ impl Migrate for ParkedValue {
     }
 }
 
+/// An equivocation's proof (the two event ids are the key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct EquivocationValue {
+    pub record_id: RecordId,
+    pub author: String,
+    pub found_ms: u64,
+}
+
+impl Migrate for EquivocationValue {
+    const VERSION_MARKER: &'static [u8] = b"\x00LLv2";
+    type Previous = NoPrevious;
+    fn migrate(previous: NoPrevious) -> Self {
+        match previous {}
+    }
+}
+
 /// A peer cursor as stored under the peer's city.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct CursorValue {

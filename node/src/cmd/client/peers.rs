@@ -68,6 +68,17 @@ pub fn table(resp: &PeersResponse) -> String {
             span(p.clock_ahead_ms)
         );
     }
+    for p in &resp.peers {
+        for e in &p.equivocations {
+            let _ = writeln!(
+                out,
+                "warning: {} signed two different events on record {} from the same state \
+                 (equivocation, found {}): {} and {}; both are kept as the proof \
+                 (`lianluo show {}`)",
+                p.city, e.record_id, e.found_at, e.first, e.second, e.record_id
+            );
+        }
+    }
     out
 }
 
@@ -168,6 +179,17 @@ mod tests {
             "{text}"
         );
         assert_eq!(span(250_000), "4m 10s");
+        resp.peers[0].equivocations = vec![lianluo_proto::EquivocationProof {
+            record_id: "qingyuan-01ABC".into(),
+            first: "aa".into(),
+            second: "bb".into(),
+            found_at: "2026-12-07T08:00:00.000Z".into(),
+        }];
+        let text = table(&resp);
+        assert!(
+            text.contains("warning: qingyuan signed two different events on record qingyuan-01ABC"),
+            "{text}"
+        );
         assert_eq!(span(12_000), "12s");
     }
 

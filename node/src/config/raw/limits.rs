@@ -48,6 +48,19 @@ impl RawLimits {
 }
 
 impl RawLimits {
+    /// The validated `limits.handshakes_per_source`.
+    pub(super) fn handshakes_per_source(&self, c: &mut Checker<'_>) -> usize {
+        let default = lianluo_federation::tls::MAX_PENDING_PER_SOURCE;
+        let n = bounded(
+            c,
+            "limits.handshakes_per_source",
+            self.handshakes_per_source,
+            default as u64,
+            1..=256,
+        );
+        usize::try_from(n).unwrap_or(default)
+    }
+
     /// The validated `limits.calls_per_caller`.
     pub(super) fn calls_per_caller(&self, c: &mut Checker<'_>) -> usize {
         let n = bounded(

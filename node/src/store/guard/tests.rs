@@ -49,12 +49,13 @@ impl Drop for Tmpfs {
     }
 }
 
-fn guarded(dir: &Path, reserve_mib: u64) -> Guarded {
+fn guarded(dir: &Path, reserve_mib: u64, ballast_mib: u64) -> Guarded {
     let data = dir.join("data");
     let engine = open_sled(&data, "hezhou", StoreOptions::default()).expect("open");
     let again = data.clone();
     let reopen: Reopen = Box::new(move || open_sled(&again, "hezhou", StoreOptions::default()));
-    Guarded::new(engine, &data, reserve_mib, reopen)
+    let ballast = Ballast::new(&data, ballast_mib);
+    Guarded::new(engine, &data, reserve_mib, ballast, reopen)
 }
 
 /// Commits and flushes `n` events on record `r`, each with about `size` bytes.
@@ -68,15 +69,18 @@ fn write(store: &Guarded, r: u8, n: usize, size: usize) -> Result<(), StoreError
 
 #[test]
 fn a_full_disk_stops_writes_at_once_keeps_reads_and_writes_resume_when_space_returns() {
-    let fs = Tmpfs::mount(8);
-    let store = guarded(fs.path(), 0);
+    let fs = Tmpfs::mount(24);
+    let store = guarded(fs.path(), 0, 4);
+    store.maintain();
+    let ballast = fs.path().join("data").join(ballast::FILE_NAME);
+    assert!(ballast.exists(), "the first upkeep makes the ballast");
     write(&store, 1, 20, 1000).expect("writes before the disk fills");
     let held = store.last_seq().expect("last seq");
-    let ballast = fs.fill();
+    let filler = fs.fill();
 
     // Write until the engine meets the full disk; then every write is refused at once.
     let mut failed = None;
-    for round in 0..200 {
+    for round in 0..400 {
         if let Err(e) = write(&store, 2, 10, 4000) {
             failed = Some((round, e));
             break;
@@ -92,26 +96,33 @@ fn a_full_disk_stops_writes_at_once_keeps_reads_and_writes_resume_when_space_ret
     assert!(matches!(again, Err(StoreError::Stopped(_))), "{again:?}");
     assert!(started.elapsed() < Duration::from_millis(100));
     assert!(store.health().writable.is_err());
-    assert!(store.last_seq().expect("reads go on") >= held);
 
-    // Space returns: the next upkeep reopens the engine and writes resume.
-    std::fs::remove_file(ballast).expect("remove ballast");
+    // The upkeep gives up the ballast to reopen the engine: reads go on, writes do not.
     store.maintain();
-    assert_eq!(store.health().writable, Ok(()));
+    assert!(!ballast.exists());
     assert_eq!(store.health().reopens, 1);
-    write(&store, 4, 5, 100).expect("writes after space returned");
-    assert!(store.last_seq().expect("last seq") >= held + 5);
+    assert!(store.last_seq().expect("reads go on") >= held);
     let first_event = new_event(&rid(1), &format!("1-0-{}", "x".repeat(1000)));
     assert!(
         store.has_event(&first_event.id).expect("read"),
         "flushed data kept"
     );
+    let still = store.commit(events_only(vec![new_event(&rid(3), "still full")]));
+    assert!(matches!(still, Err(StoreError::Stopped(_))), "{still:?}");
+
+    // Space returns: the next upkeep makes the ballast again and writes resume.
+    std::fs::remove_file(filler).expect("remove filler");
+    store.maintain();
+    assert_eq!(store.health().writable, Ok(()));
+    assert!(ballast.exists());
+    write(&store, 4, 5, 100).expect("writes after space returned");
+    assert!(store.last_seq().expect("last seq") >= held + 5);
 }
 
 #[test]
 fn below_the_reserve_writes_are_refused_naming_the_setting_and_resume_by_themselves() {
     let fs = Tmpfs::mount(16);
-    let store = guarded(fs.path(), 4);
+    let store = guarded(fs.path(), 4, 0);
     write(&store, 1, 3, 100).expect("writes with space");
     let ballast = fs.fill();
     let refused = write(&store, 2, 1, 100).expect_err("refused below the reserve");

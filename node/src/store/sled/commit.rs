@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::super::keys;
-use super::super::values::{CursorValue, EventValue, HistoryChunk, ParkedValue};
+use super::super::values::{CursorValue, EquivocationValue, EventValue, HistoryChunk, ParkedValue};
 use super::super::{Commit, RecordEntry, RecordWrite, StoreError, HISTORY_CHUNK};
 use super::postings::Postings;
 use super::{encoded, engine, SledStore};
@@ -32,6 +32,7 @@ pub(super) fn stage(
     let mut counters: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
     let mut members: BTreeMap<&MemberKey, i64> = BTreeMap::new();
     let mut seen: HashSet<EventId> = HashSet::new();
+    let mut lineages: HashMap<[u8; 32], EventId> = HashMap::new();
     let mut requests: HashMap<&str, &RecordId> = HashMap::new();
     // Entries written earlier in the group (a record written twice builds on the first).
     let mut entries: HashMap<RecordId, RecordEntry> = HashMap::new();
@@ -51,6 +52,7 @@ pub(super) fn stage(
             r => r?,
         }
         let seqs = stage_events(store, &mut batch, commit, &mut seen, seq)?;
+        stage_lineages(store, &mut batch, commit, &mut lineages)?;
         seq += seqs.len() as u64;
         for w in &commit.records {
             stage_record(store, &mut batch, w, &mut entries)?;
@@ -98,6 +100,54 @@ pub(super) fn stage(
         results,
         used: seq - next_seq,
     })
+}
+
+/// Records each event's lineage; a lineage already held by another event is an
+/// equivocation: its proof is written (see [`crate::store::Lineage`]).
+fn stage_lineages(
+    store: &SledStore,
+    batch: &mut ::sled::Batch,
+    commit: &Commit,
+    lineages: &mut HashMap<[u8; 32], EventId>,
+) -> Result<(), StoreError> {
+    for ev in &commit.events {
+        let Some(lineage) = &ev.lineage else {
+            continue;
+        };
+        let key = keys::lineage(&lineage.key);
+        let first = match lineages.get(&lineage.key) {
+            Some(id) => Some(*id),
+            None => match store.db.get(&key).map_err(engine)? {
+                Some(bytes) => EventId::from_slice(&bytes),
+                None => None,
+            },
+        };
+        match first {
+            None => {
+                batch.insert(key, ev.id.as_bytes());
+                lineages.insert(lineage.key, ev.id);
+            }
+            Some(first) if first == ev.id => {}
+            Some(first) => {
+                tracing::warn!(
+                    author = %lineage.author,
+                    record = %ev.record_id,
+                    first = %first,
+                    second = %ev.id,
+                    "equivocation: {} signed two different events on one record from the \
+                     same parents; both are kept as the proof (lianluo peers, metrics)",
+                    lineage.author
+                );
+                let v = EquivocationValue {
+                    record_id: ev.record_id.clone(),
+                    author: lineage.author.clone(),
+                    found_ms: crate::clock::now_ms(),
+                };
+                batch.insert(keys::equivocation(&first, &ev.id), encoded(&v)?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Adds the events of a commit that are neither stored nor staged earlier in the group;
