@@ -113,6 +113,11 @@ pub trait SyncSource: Send + Sync + 'static {
     /// The local city's figures for `year` (see `FiguresRequest.year`), served to
     /// configured peers answering a dashboard overview. Fails with a message saying why.
     async fn figures(&self, year: u32) -> Result<CityFigures, tonic::Status>;
+    /// Where this node's cursors stand in other nodes' logs, for heartbeats to `city`
+    /// (see `SyncBatch.checkpoints`). None by default.
+    async fn checkpoints(&self, _city: &PeerCity) -> Vec<lianluo_proto::LogCheckpoint> {
+        Vec::new()
+    }
 }
 
 /// The receiving side's view of the local node.

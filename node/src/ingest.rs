@@ -288,6 +288,11 @@ pub fn stored_inputs(
         .collect()
 }
 
+/// Whether `id` is held with a signature that was not verified.
+fn held_unverified(store: &dyn Store, id: &EventId) -> Result<bool, StoreError> {
+    Ok(store.event(id)?.is_some_and(|e| !e.verified))
+}
+
 /// What [`plan`] made of a list of events.
 #[derive(Debug, Clone, Default)]
 pub struct Planned {
@@ -298,12 +303,23 @@ pub struct Planned {
 }
 
 /// Applies `events` of any records (each record's events parents first) and builds one
-/// commit, logging the events in the order given. Events already held are skipped.
+/// commit, logging the events in the order given. Events already held are skipped, except
+/// a verified copy of an event held only unverified: as in the fold, the verified copy
+/// wins (the record is folded again and the held event marked verified).
 pub fn plan(store: &dyn Store, own: &str, events: Vec<Incoming>) -> Result<Planned, StoreError> {
     let mut kept: Vec<(RecordId, Incoming)> = Vec::with_capacity(events.len());
     let mut seen = std::collections::HashSet::new();
     for ev in events {
-        if !seen.insert(ev.id) || store.has_event(&ev.id)? {
+        if !seen.insert(ev.id) {
+            // A second copy in this list: a verified one replaces an unverified one.
+            if ev.verified {
+                if let Some(k) = kept.iter_mut().find(|(_, k)| k.id == ev.id && !k.verified) {
+                    k.1 = ev;
+                }
+            }
+            continue;
+        }
+        if store.has_event(&ev.id)? && !(ev.verified && held_unverified(store, &ev.id)?) {
             continue;
         }
         let record = RecordId::parse(&ev.body.record_id).map_err(|_| StoreError::Invalid {

@@ -44,6 +44,8 @@ pub struct NodeFacts {
     pub parked: Option<u64>,
     /// Equivocations found, per author city.
     pub equivocations: std::collections::BTreeMap<String, u64>,
+    /// Logs found served two ways, per city.
+    pub log_equivocations: std::collections::BTreeMap<String, u64>,
 }
 
 impl NodeFacts {
@@ -82,6 +84,15 @@ impl NodeFacts {
                 .into_iter()
                 .fold(Default::default(), |mut per, e| {
                     *per.entry(e.author).or_default() += 1;
+                    per
+                }),
+            log_equivocations: store
+                .log_equivocations()
+                .map_err(|e| warn("the log equivocations", &e))
+                .unwrap_or_default()
+                .into_iter()
+                .fold(Default::default(), |mut per, e| {
+                    *per.entry(e.city).or_default() += 1;
                     per
                 }),
         }
@@ -255,6 +266,22 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
             escape(city)
         );
     }
+    head(
+        &mut out,
+        &Family {
+            name: "lianluo_log_equivocations",
+            kind: "gauge",
+            help: "Seqs of a city's log found served two ways under one log id (lianluo \
+                   peers shows them).",
+        },
+    );
+    for (city, n) in &node.log_equivocations {
+        let _ = writeln!(
+            out,
+            "lianluo_log_equivocations{{city=\"{}\"}} {n}",
+            escape(city)
+        );
+    }
     let flush_counters = [
         (
             "lianluo_store_flushes_total",
@@ -354,6 +381,7 @@ mod tests {
             },
             parked: Some(3),
             equivocations: [("qingyuan".to_string(), 1)].into(),
+            log_equivocations: [("yongzhou".to_string(), 2)].into(),
         }
     }
 
@@ -404,6 +432,7 @@ mod tests {
             "lianluo_store_reopens_total 1",
             "lianluo_events_parked 3",
             "lianluo_equivocations{city=\"qingyuan\"} 1",
+            "lianluo_log_equivocations{city=\"yongzhou\"} 2",
             "# HELP lianluo_store_size_bytes Bytes the store uses on disk.",
             "lianluo_info{city=\"hezhou\",log_id=\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",version=\"0.1.0\"} 1",
         ] {
@@ -423,7 +452,7 @@ mod tests {
                 assert!(typed.contains(name), "{name} has no TYPE line before it");
             }
         }
-        assert_eq!(text.matches("# HELP ").count(), 20);
+        assert_eq!(text.matches("# HELP ").count(), 21);
     }
 
     #[test]

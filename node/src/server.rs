@@ -28,8 +28,9 @@ use crate::service::dashboard::DashboardService;
 use crate::service::node::NodeService;
 use crate::service::RecordsService;
 use crate::state::NodeState;
-use crate::store::{self, Flusher, Store, StoreError};
+use crate::store::{self, Flusher};
 
+mod storage;
 mod store_watch;
 mod tls;
 
@@ -97,34 +98,8 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         }
         .into());
     }
-    let dir = config.data_dir.clone();
-    let data_dir = dir.clone();
-    let city = config.city.clone();
-    let options = config.store_options();
-    let reserve = config.store_reserve_mb;
-    let ballast = store::Ballast::new(&data_dir, config.store_ballast_mb);
+    let store = storage::open(&config).await?;
     let config_max_skew = config.max_clock_skew;
-    let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StoreError> {
-        let (engine, full) = match crate::upgrade::open(&dir, &city, options) {
-            // No room to open: the node's ballast is there for this.
-            Err(StoreError::Full(e)) if store::release_for_start(&dir) => {
-                tracing::warn!("no space to open the store ({e}): ballast removed, retrying");
-                (crate::upgrade::open(&dir, &city, options)?, Some(e))
-            }
-            r => (r?, None),
-        };
-        let reopen: store::Reopen = Box::new(move || store::open_sled(&dir, &city, options));
-        let guarded = store::Guarded::new(engine, &data_dir, reserve, ballast, reopen);
-        if let Some(e) = full {
-            // The ballast's room is for reads: writes wait until space is freed.
-            guarded.stop_writes(StoreError::Full(format!(
-                "{e}; the node started in the room of its ballast"
-            )));
-        }
-        Ok(Arc::new(guarded))
-    })
-    .await
-    .map_err(|e| ServeError::Serve(e.to_string()))??;
     let signer = EventSigner::load(
         &config.tls.signer_cert,
         &config.tls.signer_key,

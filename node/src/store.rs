@@ -29,6 +29,7 @@ use crate::projection::Delta;
 mod datafile;
 mod flusher;
 mod guard;
+mod kept;
 mod keys;
 mod sled;
 #[cfg(test)]
@@ -37,6 +38,7 @@ mod values;
 
 pub use flusher::{FlushTotals, Flusher};
 pub use guard::{release_for_start, Ballast, Guarded, Reopen};
+pub use kept::{Equivocation, Lineage, LogEquivocation, ParkedEvent};
 pub use values::Migrate;
 
 /// Version of the on-disk layout this build writes. Version 1 (the API record with its
@@ -92,35 +94,6 @@ pub struct NewEvent {
     pub signed: lianluo_proto::SignedEvent,
     /// Who made it from what (see [`Lineage`]); `None` skips the equivocation check.
     pub lineage: Option<Lineage>,
-}
-
-/// An event's author and place: its record, author city and parents, hashed. Two
-/// different events with the same lineage are an equivocation: one city signed two
-/// conflicting acts on one record from the same state (a node serializes its own acts on
-/// a record, so an honest city never does).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lineage {
-    /// SHA-256 over the record id, the author city and the sorted parent ids.
-    pub key: [u8; 32],
-    /// The author city.
-    pub author: String,
-}
-
-/// Two signed events of one author with the same lineage: the proof of an equivocation,
-/// kept by the node that held both (both events stay in the log and in the record's
-/// history, folded like any concurrent acts).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Equivocation {
-    /// The record.
-    pub record_id: RecordId,
-    /// The city that signed both.
-    pub author: String,
-    /// The event held first.
-    pub first: EventId,
-    /// The other one.
-    pub second: EventId,
-    /// When this node found it (Unix ms).
-    pub found_ms: u64,
 }
 
 /// An event as held in the local log.
@@ -236,22 +209,8 @@ pub struct Commit {
     /// Parked events settled (stored, or refused for good); removed before `park` is
     /// written, so an event tried again and parked again stays.
     pub unpark: Vec<EventId>,
-}
-
-/// An event from a peer refused for a reason that may pass later (its signer certificate
-/// not known or not valid yet, a parent not held).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParkedEvent {
-    /// SHA-256 of the body bytes.
-    pub id: EventId,
-    /// The peer it came from.
-    pub peer: String,
-    /// The signed envelope exactly as received.
-    pub signed: lianluo_proto::SignedEvent,
-    /// Why it waits (the last refusal).
-    pub reason: String,
-    /// When it was first parked (Unix ms).
-    pub since_ms: u64,
+    /// Logs found served two ways (see [`LogEquivocation`]).
+    pub log_proofs: Vec<LogEquivocation>,
 }
 
 /// One index entry found by [`Store::index_range`].
@@ -442,6 +401,13 @@ pub trait Store: Send + Sync + 'static {
     fn parked_count(&self) -> Result<u64, StoreError>;
     /// Every equivocation found, oldest first within an author.
     fn equivocations(&self) -> Result<Vec<Equivocation>, StoreError>;
+    /// The city whose log `log_id` is and the entry it served this node at `seq` (a cursor
+    /// it stored), if kept.
+    fn checkpoint(&self, log_id: &str, seq: u64) -> Result<Option<(String, String)>, StoreError>;
+    /// Whether a proof of `log_id` served two ways at `seq` is held.
+    fn has_log_proof(&self, log_id: &str, seq: u64) -> Result<bool, StoreError>;
+    /// Every log found served two ways.
+    fn log_equivocations(&self) -> Result<Vec<LogEquivocation>, StoreError>;
     /// Bytes used on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// Signer certificates (DER) kept for verifying held events after a restart, ordered

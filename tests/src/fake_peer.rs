@@ -51,7 +51,8 @@ pub fn random_hex(n: usize) -> String {
 }
 
 /// Numbers `batches` of events as one log `log_id` (seq 1, 2, … in order) and wraps each
-/// in a [`SyncBatch`]: covered up to its last event, head = the total, `signer_certs` (DER)
+/// in a [`SyncBatch`]: covered up to its last event (whose id is `covered_event_id`),
+/// head = the total, `signer_certs` (DER)
 /// in the first batch (a test may move them to a later one: the fake serves each batch's
 /// certificates with it).
 pub fn script(
@@ -66,7 +67,7 @@ pub fn script(
     batches
         .into_iter()
         .map(|events| {
-            let events = events
+            let events: Vec<SyncEvent> = events
                 .into_iter()
                 .map(|event| {
                     seq += 1;
@@ -76,13 +77,19 @@ pub fn script(
                     }
                 })
                 .collect();
+            let covered_event_id = events
+                .last()
+                .and_then(|e| e.event.as_ref())
+                .map(id_of)
+                .unwrap_or_default();
             SyncBatch {
+                checkpoints: Vec::new(),
                 log_id: log_id.to_string(),
                 events,
                 covered_seq: seq,
                 head_seq: head,
                 signer_certs: certs.take().unwrap_or_default(),
-                covered_event_id: String::new(),
+                covered_event_id,
             }
         })
         .collect()
@@ -230,6 +237,7 @@ impl Federation for FakeService {
 fn plan(batches: &[SyncBatch], req: &SyncRequest) -> (Vec<SyncBatch>, SyncBatch) {
     let last = batches.last().cloned().unwrap_or_default();
     let heartbeat = SyncBatch {
+        checkpoints: Vec::new(),
         log_id: last.log_id.clone(),
         events: Vec::new(),
         covered_seq: last.covered_seq,

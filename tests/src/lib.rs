@@ -12,6 +12,7 @@ pub mod federation;
 pub mod grpc;
 pub mod node;
 pub mod proxy;
+pub mod rpc_raw;
 pub mod tmpfs;
 
 use std::path::{Path, PathBuf};

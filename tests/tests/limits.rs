@@ -10,6 +10,8 @@ use lianluo_proto::{
 use lianluo_tests::{Federation, NodeProc};
 use tonic::transport::Channel;
 use tonic::Code;
+// A codec sending raw bytes: what no generated client would send.
+use lianluo_tests::rpc_raw::Raw;
 
 /// A new mutual-TLS channel to `node`'s client API as hezhou's `user`.
 async fn channel(fed: &Federation, node: &NodeProc, user: &str) -> Result<Channel> {
@@ -60,48 +62,6 @@ async fn an_oversized_request_is_resource_exhausted_and_changes_nothing() -> Res
     let ok = client.create(submitted("正文".into())).await?.into_inner();
     assert_eq!(ok.status, "submitted");
     Ok(())
-}
-
-/// A codec that sends and receives raw bytes, to send what no generated client would.
-#[derive(Clone, Copy, Default)]
-struct Raw;
-
-impl tonic::codec::Codec for Raw {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = Raw;
-    type Decoder = Raw;
-    fn encoder(&mut self) -> Raw {
-        Raw
-    }
-    fn decoder(&mut self) -> Raw {
-        Raw
-    }
-}
-
-impl tonic::codec::Encoder for Raw {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn encode(
-        &mut self,
-        item: Vec<u8>,
-        dst: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        bytes::BufMut::put_slice(dst, &item);
-        Ok(())
-    }
-}
-
-impl tonic::codec::Decoder for Raw {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-    fn decode(
-        &mut self,
-        src: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<Vec<u8>>, tonic::Status> {
-        let n = bytes::Buf::remaining(src);
-        Ok(Some(bytes::Buf::copy_to_bytes(src, n).to_vec()))
-    }
 }
 
 /// Calls the unary method at `path` with `body` as its request bytes.

@@ -338,6 +338,7 @@ impl<S: SyncSource> Streamer<S> {
                 head_seq: head,
                 signer_certs,
                 covered_event_id,
+                checkpoints: Vec::new(),
             });
         }
         self.after = covered_seq;
@@ -347,7 +348,9 @@ impl<S: SyncSource> Streamer<S> {
     /// An empty batch (stream start or heartbeat) at the current position.
     async fn empty(&mut self, head: u64, with_certs: bool) -> Result<SyncBatch, End> {
         let covered_event_id = self.covered_event_id(self.after).await?;
+        let checkpoints = self.source.checkpoints(&self.city).await;
         Ok(SyncBatch {
+            checkpoints,
             log_id: self.log_id.clone(),
             events: Vec::new(),
             covered_seq: self.after,

@@ -239,9 +239,12 @@ impl Worker {
         position: &mut Position,
     ) -> Result<(), SessionEnd> {
         let head = batch.head_seq;
+        // Heartbeats that move nothing are skipped, unless they carry checkpoints for
+        // the sink to compare.
         let moves = !batch.events.is_empty()
             || batch.log_id != position.log_id
-            || batch.covered_seq > position.covered;
+            || batch.covered_seq > position.covered
+            || !batch.checkpoints.is_empty();
         let mut applied = (0u64, 0u64);
         let mut ahead = (0u64, 0u64);
         let mut cursor = None;

@@ -1,5 +1,6 @@
 //! [`NodeSink`]: applies batches pulled from peers to the local node.
 
+mod gossip;
 mod parked;
 
 #[cfg(test)]
@@ -45,6 +46,10 @@ pub struct NodeSink {
     counters: Mutex<BTreeMap<String, PeerCounters>>,
     /// Per peer: the next batch being checked ahead of its apply ([`SyncSink::prepare`]).
     prepared: Mutex<BTreeMap<String, Prepared>>,
+    /// Per peer: the store's reopen count when its session read the cursor. A reopen
+    /// drops what was not flushed, the peer's cursor included: the session must resume
+    /// from the stored cursor, not from its own position.
+    sessions: Mutex<BTreeMap<String, u64>>,
 }
 
 /// A batch whose signatures are being checked while the one before it is applied.
@@ -64,6 +69,7 @@ impl NodeSink {
             parked: Arc::default(),
             counters: Mutex::default(),
             prepared: Mutex::default(),
+            sessions: Mutex::default(),
         }
     }
 
@@ -126,6 +132,8 @@ struct Applied {
 #[tonic::async_trait]
 impl SyncSink for NodeSink {
     async fn cursor(&self, peer: &PeerCity) -> Result<Option<Cursor>, SyncError> {
+        let reopens = self.state.store.health().reopens;
+        lock(&self.sessions).insert(peer.as_str().to_owned(), reopens);
         let peer = peer.as_str().to_owned();
         let cursor = blocking(&self.state.store, move |s| {
             s.cursor(&peer).map_err(store_error)
@@ -146,6 +154,16 @@ impl SyncSink for NodeSink {
         if batch.log_id.is_empty() {
             return Err(SyncError::Protocol(format!(
                 "batch from {peer} has no log_id; the peer must send its log id in every batch"
+            )));
+        }
+        let reopens = self.state.store.health().reopens;
+        if lock(&self.sessions)
+            .get(peer.as_str())
+            .is_some_and(|r| *r != reopens)
+        {
+            return Err(SyncError::Store(format!(
+                "the storage was reopened since this stream from {peer} began; resuming \
+                 from the stored cursor"
             )));
         }
         let certs = self.add_certs(peer, &batch);
@@ -362,11 +380,13 @@ fn apply_blocking(
         Some(since) => parked::keep_or_give_up(&mut plan, since),
         None => parked.make_room(peer, plan.commit.park.len())?,
     }
+    plan.commit.log_proofs = gossip::compare(store, peer, &input.batch).map_err(store_error)?;
     let stored_cursor = store.cursor(peer).map_err(store_error)?;
     let c = &plan.commit;
     let unchanged = c.events.is_empty()
         && c.park.is_empty()
         && c.unpark.is_empty()
+        && c.log_proofs.is_empty()
         && c.cursor
             .as_ref()
             .is_none_or(|(_, c)| Some(c) == stored_cursor.as_ref());

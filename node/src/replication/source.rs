@@ -37,6 +37,33 @@ impl SyncSource for NodeSource {
         self.state.config.is_peer(city.as_str())
     }
 
+    async fn checkpoints(&self, city: &PeerCity) -> Vec<lianluo_proto::LogCheckpoint> {
+        let others: Vec<String> = self
+            .state
+            .config
+            .peers
+            .iter()
+            .map(|p| p.city.clone())
+            .filter(|p| p != city.as_str())
+            .collect();
+        let store = self.state.store.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            others
+                .into_iter()
+                .filter_map(|peer| {
+                    let c = store.cursor(&peer).ok().flatten()?;
+                    (c.seq > 0 && !c.event_id.is_empty()).then_some(lianluo_proto::LogCheckpoint {
+                        log_id: c.log_id,
+                        seq: c.seq,
+                        event_id: c.event_id,
+                        city: peer,
+                    })
+                })
+                .collect()
+        });
+        read.await.unwrap_or_default()
+    }
+
     async fn read(
         &self,
         city: &PeerCity,

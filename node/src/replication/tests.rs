@@ -180,6 +180,7 @@ impl Node {
         let read = self.source.read(&to.peer, after, head, 256).await.unwrap();
         let at = self.source.event_id_at(read.covered_seq).await.unwrap();
         SyncBatch {
+            checkpoints: Vec::new(),
             log_id: self.source.log_id(),
             events: read
                 .events

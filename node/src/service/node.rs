@@ -35,19 +35,28 @@ impl Node for NodeService {
     async fn peers(&self, req: Request<PeersRequest>) -> Result<Response<PeersResponse>, Status> {
         auth::caller(&self.state, &req)?;
         let store = self.state.store.clone();
-        let found = tokio::task::spawn_blocking(move || store.equivocations())
-            .await
-            .map_err(|e| Status::internal(format!("reading equivocations failed: {e}")))?
-            .map_err(|e| crate::error::to_status(&e.into()))?;
+        let (found, logs) = tokio::task::spawn_blocking(move || {
+            Ok::<_, crate::store::StoreError>((store.equivocations()?, store.log_equivocations()?))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("reading equivocations failed: {e}")))?
+        .map_err(|e| crate::error::to_status(&e.into()))?;
         let peers = peer_states(&self.state)
             .iter()
             .map(|p| {
                 let mut status = to_status(p);
-                status.equivocations = found
-                    .iter()
-                    .filter(|e| e.author == p.city)
-                    .map(proof)
-                    .collect();
+                // The latest few per peer: the answer stays small whatever a peer does
+                // (/metrics counts them all).
+                status.equivocations =
+                    latest(found.iter().filter(|e| e.author == p.city), |e| e.found_ms)
+                        .into_iter()
+                        .map(proof)
+                        .collect();
+                status.log_proofs =
+                    latest(logs.iter().filter(|l| l.city == p.city), |l| l.found_ms)
+                        .into_iter()
+                        .map(log_proof)
+                        .collect();
                 status
             })
             .collect();
@@ -101,7 +110,19 @@ pub fn to_status(p: &PeerState) -> PeerStatus {
         events_clock_ahead: p.events_clock_ahead,
         clock_ahead_ms: p.clock_ahead_ms,
         equivocations: Vec::new(),
+        log_proofs: Vec::new(),
     }
+}
+
+/// Most proofs of each kind listed per peer.
+const LISTED: usize = 20;
+
+/// The [`LISTED`] most recently found of `items`.
+fn latest<'a, T>(items: impl Iterator<Item = &'a T>, found: impl Fn(&T) -> u64) -> Vec<&'a T> {
+    let mut all: Vec<&T> = items.collect();
+    all.sort_by_key(|t| std::cmp::Reverse(found(t)));
+    all.truncate(LISTED);
+    all
 }
 
 /// The API form of an equivocation's proof.
@@ -111,6 +132,18 @@ fn proof(e: &crate::store::Equivocation) -> lianluo_proto::EquivocationProof {
         first: e.first.hex(),
         second: e.second.hex(),
         found_at: crate::domain::rfc3339(e.found_ms),
+    }
+}
+
+/// The API form of a log found served two ways.
+fn log_proof(l: &crate::store::LogEquivocation) -> lianluo_proto::LogProof {
+    lianluo_proto::LogProof {
+        log_id: l.log_id.clone(),
+        seq: l.seq,
+        ours: l.ours.clone(),
+        theirs: l.theirs.clone(),
+        seen_by: l.seen_by.clone(),
+        found_at: crate::domain::rfc3339(l.found_ms),
     }
 }
 

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 pub use ballast::{release_for_start, Ballast};
 
 use super::{
-    Commit, Cursor, Equivocation, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry,
-    Store, StoreError, StoreHealth, StoreMeta, StoredEvent,
+    Commit, Cursor, Equivocation, HistoryStep, IndexHit, LegacyLayout, LogEquivocation,
+    ParkedEvent, RecordEntry, Store, StoreError, StoreHealth, StoreMeta, StoredEvent,
 };
 use crate::domain::{EventId, RecordId};
 
@@ -333,6 +333,15 @@ impl Store for Guarded {
     fn equivocations(&self) -> Result<Vec<Equivocation>, StoreError> {
         self.read(|s| s.equivocations())
     }
+    fn checkpoint(&self, log_id: &str, seq: u64) -> Result<Option<(String, String)>, StoreError> {
+        self.read(|s| s.checkpoint(log_id, seq))
+    }
+    fn has_log_proof(&self, log_id: &str, seq: u64) -> Result<bool, StoreError> {
+        self.read(|s| s.has_log_proof(log_id, seq))
+    }
+    fn log_equivocations(&self) -> Result<Vec<LogEquivocation>, StoreError> {
+        self.read(|s| s.log_equivocations())
+    }
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.read(|s| s.size_on_disk())
     }
@@ -340,6 +349,10 @@ impl Store for Guarded {
         self.read(|s| s.signer_certs())
     }
     fn add_signer_certs(&self, certs: &[Vec<u8>]) -> Result<usize, StoreError> {
+        if certs.is_empty() {
+            // Nothing to write (most batches): no reason to refuse on low space.
+            return Ok(0);
+        }
         self.write(|s| s.add_signer_certs(certs))
     }
     fn legacy(&self) -> Option<&dyn LegacyLayout> {

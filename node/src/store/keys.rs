@@ -18,6 +18,8 @@
 //! | `P/<event id, 32 bytes>`                | `ParkedValue`: an event refused for now |
 //! | `F/<lineage key, 32 bytes>`             | the first event id seen with it        |
 //! | `V/<first id><second id>`               | `EquivocationValue`: the proof         |
+//! | `K/<log id>\0<seq u64 BE>`              | the log's entry at seq, as served here |
+//! | `W/<log id>\0<seq u64 BE>`              | `LogProofValue`: a log served two ways |
 //!
 //! Big-endian numbers sort numerically, so the log and a record's history scan in order.
 //! Index terms are prefix-free (see `projection::index`), so one term's chunks are one
@@ -46,9 +48,11 @@ pub(super) const SIGNER: &[u8] = b"S/";
 pub(super) const PARKED: &[u8] = b"P/";
 pub(super) const LINEAGE: &[u8] = b"F/";
 pub(super) const EQUIVOCATION: &[u8] = b"V/";
+pub(super) const CHECKPOINT: &[u8] = b"K/";
+pub(super) const LOG_PROOF: &[u8] = b"W/";
 
 /// Every schema-2 prefix (cleared before an interrupted upgrade starts again).
-pub(super) const V2_PREFIXES: [&[u8]; 13] = [
+pub(super) const V2_PREFIXES: [&[u8]; 15] = [
     EVENT,
     LOG,
     RECORD,
@@ -62,6 +66,8 @@ pub(super) const V2_PREFIXES: [&[u8]; 13] = [
     PARKED,
     LINEAGE,
     EQUIVOCATION,
+    CHECKPOINT,
+    LOG_PROOF,
 ];
 
 /// Schema 1's prefixes (`meta/` is shared).
@@ -118,6 +124,14 @@ pub(super) fn request(key: &str) -> Vec<u8> {
 
 pub(super) fn cursor(peer: &str) -> Vec<u8> {
     join(&[CURSOR, peer.as_bytes()])
+}
+
+pub(super) fn checkpoint(log_id: &str, seq: u64) -> Vec<u8> {
+    join(&[CHECKPOINT, log_id.as_bytes(), b"\0", &seq.to_be_bytes()])
+}
+
+pub(super) fn log_proof(log_id: &str, seq: u64) -> Vec<u8> {
+    join(&[LOG_PROOF, log_id.as_bytes(), b"\0", &seq.to_be_bytes()])
 }
 
 pub(super) fn lineage(key: &[u8; 32]) -> Vec<u8> {

@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::keys;
-use super::values::{self, CursorValue, EquivocationValue, EventValue, Migrate, ParkedValue};
+use super::values::{
+    self, CursorValue, EquivocationValue, EventValue, LogProofValue, Migrate, ParkedValue,
+};
 use super::{
-    Commit, Cursor, Equivocation, HistoryStep, IndexHit, LegacyLayout, ParkedEvent, RecordEntry,
-    Store, StoreError, StoreMeta, StoreOptions, StoredEvent,
+    Commit, Cursor, Equivocation, HistoryStep, IndexHit, LegacyLayout, LogEquivocation,
+    ParkedEvent, RecordEntry, Store, StoreError, StoreMeta, StoreOptions, StoredEvent,
 };
 use crate::domain::{EventId, RecordId};
 
@@ -351,6 +353,52 @@ impl Store for SledStore {
                     author: v.author,
                     first,
                     second,
+                    found_ms: v.found_ms,
+                })
+            })
+            .collect()
+    }
+
+    fn checkpoint(&self, log_id: &str, seq: u64) -> Result<Option<(String, String)>, StoreError> {
+        let _visible = self.read_lock();
+        Ok(self.get(&keys::checkpoint(log_id, seq))?.and_then(|v| {
+            let v = String::from_utf8_lossy(&v).into_owned();
+            v.split_once('\n')
+                .map(|(city, id)| (city.to_owned(), id.to_owned()))
+        }))
+    }
+
+    fn has_log_proof(&self, log_id: &str, seq: u64) -> Result<bool, StoreError> {
+        let _visible = self.read_lock();
+        self.db
+            .contains_key(keys::log_proof(log_id, seq))
+            .map_err(engine)
+    }
+
+    fn log_equivocations(&self) -> Result<Vec<LogEquivocation>, StoreError> {
+        let _visible = self.read_lock();
+        self.range(keys::LOG_PROOF, Bound::Unbounded, Bound::Unbounded)
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                let rest = &key[keys::LOG_PROOF.len()..];
+                let split = rest
+                    .len()
+                    .checked_sub(9)
+                    .filter(|i| rest.get(*i) == Some(&0));
+                let Some(i) = split else {
+                    return Err(StoreError::Corrupt(format!("log proof key {key:?}")));
+                };
+                let log_id = String::from_utf8_lossy(&rest[..i]).into_owned();
+                let seq = keys::decode_u64("log proof seq", &rest[i + 1..])?;
+                let v: LogProofValue =
+                    values::decode(&format_args!("log proof {log_id}/{seq}"), &bytes)?;
+                Ok(LogEquivocation {
+                    city: v.city,
+                    log_id,
+                    seq,
+                    ours: v.ours,
+                    theirs: v.theirs,
+                    seen_by: v.seen_by,
                     found_ms: v.found_ms,
                 })
             })

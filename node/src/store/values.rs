@@ -148,6 +148,24 @@ impl Migrate for EquivocationValue {
     }
 }
 
+/// A log served two ways (the log id and seq are the key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct LogProofValue {
+    pub city: String,
+    pub ours: String,
+    pub theirs: String,
+    pub seen_by: String,
+    pub found_ms: u64,
+}
+
+impl Migrate for LogProofValue {
+    const VERSION_MARKER: &'static [u8] = b"\x00LLw2";
+    type Previous = NoPrevious;
+    fn migrate(previous: NoPrevious) -> Self {
+        match previous {}
+    }
+}
+
 /// A peer cursor as stored under the peer's city.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct CursorValue {

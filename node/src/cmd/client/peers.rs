@@ -69,6 +69,15 @@ pub fn table(resp: &PeersResponse) -> String {
         );
     }
     for p in &resp.peers {
+        for l in &p.log_proofs {
+            let _ = writeln!(
+                out,
+                "warning: {}'s log {} was served two ways (found {}): at seq {} this node \
+                 holds {} but {} was served {}; {} rewrote its log without a new log id \
+                 (restored from a disk snapshot?) or serves different nodes different logs",
+                p.city, l.log_id, l.found_at, l.seq, l.ours, l.seen_by, l.theirs, p.city
+            );
+        }
         for e in &p.equivocations {
             let _ = writeln!(
                 out,

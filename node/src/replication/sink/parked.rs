@@ -26,6 +26,9 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(30);
 /// Most events kept parked at once from one peer.
 pub const PARKED_MAX: u64 = 50_000;
 
+/// The least time between two retries (a retry verifies every parked event again).
+const MIN_GAP: Duration = Duration::from_secs(2);
+
 /// Parked events read per page while retrying.
 const PAGE: usize = 1_000;
 
@@ -204,8 +207,12 @@ pub async fn run_retries(sink: Arc<NodeSink>, mut stop: tokio::sync::watch::Rece
         }
         tokio::select! {
             _ = stop.wait_for(|v| *v) => return,
+            () = tokio::time::sleep(MIN_GAP) => {}
+        }
+        tokio::select! {
+            _ = stop.wait_for(|v| *v) => return,
             () = sink.parked.wake.notified() => {}
-            () = tokio::time::sleep(RETRY_EVERY) => {}
+            () = tokio::time::sleep(RETRY_EVERY - MIN_GAP) => {}
         }
     }
 }

@@ -87,6 +87,7 @@ async fn replication_restores_an_expired_signer_cert_so_its_history_stays_verifi
     let eid = event_id(&signed.body);
     let (a, b) = (fed.node("hezhou"), fed.node("qingyuan"));
     let batch = SyncBatch {
+        checkpoints: Vec::new(),
         log_id: a.source.log_id(),
         events: vec![SyncEvent {
             seq: 1,

@@ -130,6 +130,7 @@ async fn replication_sink_stores_a_disallowed_act_as_rejected_history() {
     let signed = b.sign(&rate);
     let id = lianluo_federation::envelope::event_id(&signed.body);
     let batch = lianluo_proto::SyncBatch {
+        checkpoints: Vec::new(),
         log_id: b.source.log_id(),
         events: vec![SyncEvent {
             seq: 7,
@@ -225,6 +226,7 @@ async fn replication_sink_stores_nothing_of_a_record_a_non_origin_adds_it_to() {
     let mut signer_certs = a.source.signer_certs();
     signer_certs.extend(b.source.signer_certs());
     let relay = SyncBatch {
+        checkpoints: Vec::new(),
         log_id: b.source.log_id(),
         events: vec![at(2, b.sign(&add)), at(2, creation)],
         covered_seq: 2,

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::super::keys;
-use super::super::values::{CursorValue, EquivocationValue, EventValue, HistoryChunk, ParkedValue};
+use super::super::values::{
+    self, CursorValue, EquivocationValue, EventValue, HistoryChunk, LogProofValue, ParkedValue,
+};
 use super::super::{Commit, RecordEntry, RecordWrite, StoreError, HISTORY_CHUNK};
 use super::postings::Postings;
 use super::{encoded, engine, SledStore};
@@ -82,7 +84,11 @@ pub(super) fn stage(
             };
             batch.insert(keys::parked(&p.id), encoded(&v)?);
         }
+        for p in &commit.log_proofs {
+            stage_log_proof(&mut batch, p)?;
+        }
         if let Some((peer, cursor)) = &commit.cursor {
+            stage_checkpoint(store, &mut batch, peer, cursor)?;
             let v = CursorValue {
                 log_id: cursor.log_id.clone(),
                 seq: cursor.seq,
@@ -100,6 +106,79 @@ pub(super) fn stage(
         results,
         used: seq - next_seq,
     })
+}
+
+/// Keeps the entry a peer's log served at the cursor's seq; another entry kept for the
+/// same log id and seq means the log was served two ways: its proof is written.
+fn stage_checkpoint(
+    store: &SledStore,
+    batch: &mut ::sled::Batch,
+    peer: &str,
+    cursor: &crate::store::Cursor,
+) -> Result<(), StoreError> {
+    if cursor.event_id.is_empty() || cursor.seq == 0 {
+        return Ok(());
+    }
+    // Only the latest position and every CHECKPOINT_EVERY-th are kept: peers compare
+    // mostly the latest (heartbeats are at the head), and the store does not grow by one
+    // key per batch.
+    if let Some(old) = store.db.get(keys::cursor(peer)).map_err(engine)? {
+        let old: CursorValue = values::decode(&format_args!("cursor of {peer}"), &old)?;
+        if !old.seq.is_multiple_of(CHECKPOINT_EVERY) && old.seq != cursor.seq {
+            batch.remove(keys::checkpoint(&old.log_id, old.seq));
+        }
+    }
+    let key = keys::checkpoint(&cursor.log_id, cursor.seq);
+    let value = format!("{peer}\n{}", cursor.event_id);
+    match store.db.get(&key).map_err(engine)? {
+        None => batch.insert(key, value.as_bytes()),
+        Some(held) if held.as_ref() == value.as_bytes() => {}
+        Some(held) => {
+            let held = String::from_utf8_lossy(&held);
+            let ours = held.split_once('\n').map_or(&*held, |(_, id)| id);
+            if ours == cursor.event_id {
+                return Ok(());
+            }
+            let proof = crate::store::LogEquivocation {
+                city: peer.to_owned(),
+                log_id: cursor.log_id.clone(),
+                seq: cursor.seq,
+                ours: ours.to_owned(),
+                theirs: cursor.event_id.clone(),
+                seen_by: store.meta.city.clone(),
+                found_ms: crate::clock::now_ms(),
+            };
+            stage_log_proof(batch, &proof)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every how many seqs of a peer's log a checkpoint is kept for good.
+const CHECKPOINT_EVERY: u64 = 1024;
+
+/// Writes the proof of a log served two ways.
+fn stage_log_proof(
+    batch: &mut ::sled::Batch,
+    p: &crate::store::LogEquivocation,
+) -> Result<(), StoreError> {
+    tracing::warn!(
+        city = %p.city,
+        log_id = %p.log_id,
+        seq = p.seq,
+        seen_by = %p.seen_by,
+        "log equivocation: {}'s log {} holds {} at seq {} here but {} as seen by {}",
+        p.city, p.log_id, p.ours, p.seq, p.theirs, p.seen_by
+    );
+    let v = LogProofValue {
+        city: p.city.clone(),
+        ours: p.ours.clone(),
+        theirs: p.theirs.clone(),
+        seen_by: p.seen_by.clone(),
+        found_ms: p.found_ms,
+    };
+    batch.insert(keys::log_proof(&p.log_id, p.seq), encoded(&v)?);
+    Ok(())
 }
 
 /// Records each event's lineage; a lineage already held by another event is an
@@ -150,6 +229,25 @@ fn stage_lineages(
     Ok(())
 }
 
+/// Marks a held event verified (a verified copy of it arrived; see `ingest::plan`).
+fn reverify(
+    store: &SledStore,
+    batch: &mut ::sled::Batch,
+    id: &EventId,
+    seq: &[u8],
+) -> Result<(), StoreError> {
+    let seq = keys::decode_u64(&format!("seq of event {id}"), seq)?;
+    let Some(bytes) = store.db.get(keys::log(seq)).map_err(engine)? else {
+        return Ok(());
+    };
+    let mut v: EventValue = values::decode(&format_args!("log entry {seq}"), &bytes)?;
+    if !v.verified {
+        v.verified = true;
+        batch.insert(keys::log(seq), encoded(&v)?);
+    }
+    Ok(())
+}
+
 /// Adds the events of a commit that are neither stored nor staged earlier in the group;
 /// returns their seqs.
 fn stage_events(
@@ -162,7 +260,13 @@ fn stage_events(
     let mut seqs = Vec::new();
     for ev in &commit.events {
         let key = keys::event(&ev.id);
-        if !seen.insert(ev.id) || store.db.contains_key(&key).map_err(engine)? {
+        if !seen.insert(ev.id) {
+            continue;
+        }
+        if let Some(seq) = store.db.get(&key).map_err(engine)? {
+            if ev.verified {
+                reverify(store, batch, &ev.id, &seq)?;
+            }
             continue;
         }
         let seq = next_seq + seqs.len() as u64;
