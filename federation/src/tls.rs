@@ -23,7 +23,9 @@ use rustls::pki_types::CertificateDer;
 pub use config::{client_config, server_config};
 pub use connect::{connect, connect_lazy, connect_peer, connect_peer_lazy};
 pub use error::TlsError;
-pub use incoming::{tls_incoming, tls_incoming_limited, TlsConn, MAX_PENDING_PER_SOURCE};
+pub use incoming::{
+    tls_incoming, tls_incoming_limited, TlsConn, TlsLimits, MAX_CONNECTIONS, MAX_PENDING_PER_SOURCE,
+};
 pub use reload::{Reloadable, ReloadableClientConfig, ReloadableServerConfig};
 
 /// How long a TLS handshake may take before the connection is dropped.

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use files::verify_files;
-pub use raw::RawConfig;
+pub use raw::{Rates, RawConfig};
 pub use template::NodeToml;
 
 /// Default trust domain of SPIFFE identities.
@@ -156,6 +156,8 @@ pub struct Config {
     /// `[limits] handshakes_per_source`: TLS handshakes pending at once from one address
     /// on each TLS listener; more connections from it are closed at once.
     pub handshakes_per_source: usize,
+    /// `[limits] calls_per_second`, `calls_per_peer` and `tls_connections`.
+    pub rates: Rates,
     /// Size of the store's page cache in MiB (`[store] cache_mb`): the main part of the
     /// node's memory.
     pub store_cache_mb: u64,

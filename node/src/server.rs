@@ -351,13 +351,9 @@ async fn serve_api(
         max_request_bytes: cfg.max_request_bytes,
     };
     let metrics = state.rpc_metrics.layer(crate::metrics::Port::Api);
-    let per_caller = crate::service::concurrency::CallerLimitLayer::new(cfg.calls_per_caller);
-    let incoming = tls_incoming_limited(
-        listener,
-        tls,
-        stopped(stop.clone()),
-        cfg.handshakes_per_source,
-    );
+    let per_caller = crate::service::concurrency::CallerLimitLayer::new(cfg.calls_per_caller)
+        .with_rate(cfg.rates.calls_per_second);
+    let incoming = tls_incoming_limited(listener, tls, stopped(stop.clone()), tls_limits(cfg));
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .timeout(Duration::from_secs(30))
@@ -407,11 +403,13 @@ fn serve_federation(
         max_request_bytes: cfg.max_request_bytes,
     };
     let metrics = state.rpc_metrics.layer(crate::metrics::Port::Federation);
+    let per_peer =
+        crate::service::concurrency::CallerLimitLayer::per_peer(state.config.rates.calls_per_peer);
     let incoming = tls_incoming_limited(
         listener,
         tls,
         stopped(stop.clone()),
-        state.config.handshakes_per_source,
+        tls_limits(&state.config),
     );
     Ok(tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
@@ -421,11 +419,20 @@ fn serve_federation(
             .max_connection_age_grace(CONNECTION_AGE_GRACE)
             .layer(metrics)
             .layer(limit)
+            .layer(per_peer)
             .add_service(service)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;
         r.map_err(|e| ServeError::Serve(format!("federation: {e}")))
     }))
+}
+
+/// The bounds of every TLS listener of `cfg`.
+pub(crate) fn tls_limits(cfg: &Config) -> lianluo_federation::tls::TlsLimits {
+    lianluo_federation::tls::TlsLimits {
+        per_source: cfg.handshakes_per_source,
+        connections: cfg.rates.tls_connections,
+    }
 }
 
 /// One worker per configured peer pulls its log into ours.

@@ -1,6 +1,6 @@
-//! Load: honest clients write and read at all three real nodes for a minute while a
-//! hostile source floods every node's TLS ports with silent connections and a hostile
-//! user sends oversized requests. The honest clients see no error, every node's memory
+//! Load: honest clients (each its own user) write and read at all three real nodes for a
+//! minute, with the default limits, while a hostile source floods every node's TLS ports
+//! with silent connections and a hostile user sends oversized requests. The honest clients see no error, every node's memory
 //! stays bounded, and at the end every acknowledged record is at every participant. The
 //! figures are printed (`cargo test -p lianluo-tests --test load -- --nocapture`).
 //! `LIANLUO_LOAD_SECS` sets the duration (default 60).
@@ -80,7 +80,7 @@ fn ulid_like() -> String {
 /// One writer: creates suggestions (every other one shared with both other cities) and
 /// records progress on its own last record, until `stop`.
 async fn writer(node: &NodeProc, w: usize, tally: Arc<Tally>, stop: Arc<AtomicBool>) -> Result<()> {
-    let mut client = RecordsClient::new(channel(node, "coordinator").await?);
+    let mut client = RecordsClient::new(channel(node, &format!("load-writer-{w}")).await?);
     let others: Vec<String> = CITIES
         .iter()
         .filter(|c| **c != node.city)
@@ -130,8 +130,8 @@ async fn writer(node: &NodeProc, w: usize, tally: Arc<Tally>, stop: Arc<AtomicBo
 }
 
 /// One reader: lists pages and gets records it saw listed, until `stop`.
-async fn reader(node: &NodeProc, tally: Arc<Tally>, stop: Arc<AtomicBool>) -> Result<()> {
-    let mut client = RecordsClient::new(channel(node, "viewer").await?);
+async fn reader(node: &NodeProc, r: usize, tally: Arc<Tally>, stop: Arc<AtomicBool>) -> Result<()> {
+    let mut client = RecordsClient::new(channel(node, &format!("load-reader-{r}")).await?);
     while !stop.load(Ordering::Relaxed) {
         let req = ListRequest {
             page_size: 50,
@@ -231,6 +231,20 @@ fn rss_mib(pid: u32) -> Option<u64> {
 async fn honest_clients_see_no_error_under_floods_and_every_write_arrives() -> Result<()> {
     lianluo_federation::install_crypto_provider();
     let fed = Federation::init()?;
+    // Every honest client is its own user, as a city's staff are.
+    let pki = fed.dir().join("pki").display().to_string();
+    for city in CITIES {
+        for (name, role) in (0..WRITERS)
+            .map(|w| (format!("load-writer-{w}"), "coordinator"))
+            .chain((0..READERS).map(|r| (format!("load-reader-{r}"), "viewer")))
+        {
+            let out = lianluo_tests::lianluo(&[
+                "tls", "user", "--pki", &pki, "--city", city, "--name", &name,
+            ]);
+            lianluo_tests::check_ok(&out, "lianluo tls user")?;
+            fed.set_config(city, "users", &name, &format!("\"{role}\""))?;
+        }
+    }
     let nodes: Vec<Arc<NodeProc>> = CITIES
         .iter()
         .map(|c| fed.start(c).map(Arc::new))
@@ -252,9 +266,9 @@ async fn honest_clients_see_no_error_under_floods_and_every_write_arrives() -> R
             let (n, t, s) = (node.clone(), tally.clone(), stop.clone());
             tasks.push(tokio::spawn(async move { writer(&n, w, t, s).await }));
         }
-        for _ in 0..READERS {
+        for r in 0..READERS {
             let (n, t, s) = (node.clone(), tally.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move { reader(&n, t, s).await }));
+            tasks.push(tokio::spawn(async move { reader(&n, r, t, s).await }));
         }
     }
     let started = Instant::now();

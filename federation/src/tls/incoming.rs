@@ -40,10 +40,16 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 pub struct TlsConn {
     stream: TlsStream<TcpStream>,
     info: TlsConnectInfo,
+    /// Its place among the listener's open connections, given back when it closes.
+    _open: Option<OwnedSemaphorePermit>,
 }
 
 impl TlsConn {
-    fn new(stream: TlsStream<TcpStream>, remote_addr: SocketAddr) -> TlsConn {
+    fn new(
+        stream: TlsStream<TcpStream>,
+        remote_addr: SocketAddr,
+        open: Option<OwnedSemaphorePermit>,
+    ) -> TlsConn {
         let peer_certs = stream
             .get_ref()
             .1
@@ -55,6 +61,7 @@ impl TlsConn {
                 remote_addr,
                 peer_certs,
             },
+            _open: open,
         }
     }
 
@@ -136,20 +143,45 @@ pub fn tls_incoming(
     config: impl Into<ReloadableServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> impl Stream<Item = Result<TlsConn, io::Error>> + Send + Unpin + 'static {
-    tls_incoming_limited(listener, config, shutdown, MAX_PENDING_PER_SOURCE)
+    tls_incoming_limited(listener, config, shutdown, TlsLimits::default())
 }
 
-/// [`tls_incoming`] with at most `per_source` handshakes pending from one source.
+/// Bounds of a TLS listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsLimits {
+    /// Handshakes pending at once from one source.
+    pub per_source: usize,
+    /// Connections open at once (handshaking or established); more are closed at once.
+    pub connections: usize,
+}
+
+impl Default for TlsLimits {
+    fn default() -> Self {
+        TlsLimits {
+            per_source: MAX_PENDING_PER_SOURCE,
+            connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// By default at most this many connections are open at once on a TLS listener.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// [`tls_incoming`] within `limits`.
 pub fn tls_incoming_limited(
     listener: TcpListener,
     config: impl Into<ReloadableServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    per_source: usize,
+    limits: TlsLimits,
 ) -> impl Stream<Item = Result<TlsConn, io::Error>> + Send + Unpin + 'static {
     let (tx, rx) = mpsc::channel(64);
     let sources = Sources {
-        per_source: per_source.max(1),
-        ..Sources::default()
+        per_source: limits.per_source.max(1),
+        open: Arc::new(Semaphore::new(limits.connections.max(1))),
+        connections: limits.connections.max(1),
+        pending: Arc::default(),
+        refused: AtomicU64::new(0),
+        last_warning: Mutex::new(None),
     };
     tokio::spawn(accept_loop(listener, config.into(), tx, shutdown, sources));
     ReceiverStream::new(rx)
@@ -175,9 +207,14 @@ async fn accept_loop(
         };
         match accepted {
             Ok((tcp, addr, permit)) => {
+                let Ok(open) = sources.open.clone().try_acquire_owned() else {
+                    // Closed at once: the listener holds all the connections it may.
+                    sources.refused(addr, "full");
+                    continue;
+                };
                 let Some(pending) = sources.admit(addr.ip()) else {
                     // Closed at once (the permit goes back with it).
-                    sources.refused(addr);
+                    sources.refused(addr, "source");
                     continue;
                 };
                 tokio::spawn(handshake(
@@ -185,7 +222,7 @@ async fn accept_loop(
                     addr,
                     TlsAcceptor::from(config.current()),
                     tx.clone(),
-                    (permit, pending),
+                    (permit, pending, open),
                 ));
             }
             Err(e) => {
@@ -215,8 +252,9 @@ async fn handshake(
     addr: SocketAddr,
     acceptor: TlsAcceptor,
     tx: Sender,
-    _held: (Option<OwnedSemaphorePermit>, Pending),
+    held: (Option<OwnedSemaphorePermit>, Pending, OwnedSemaphorePermit),
 ) {
+    let (_handshake, _pending, open) = held;
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!("cannot set TCP_NODELAY for {addr}: {e}");
     }
@@ -224,7 +262,7 @@ async fn handshake(
         Ok(Ok(stream)) => {
             tracing::debug!(peer = %addr, "tls connection accepted");
             // A send error means the server stopped; the connection is simply dropped.
-            let _ = tx.send(Ok(TlsConn::new(stream, addr))).await;
+            let _ = tx.send(Ok(TlsConn::new(stream, addr, Some(open)))).await;
         }
         Ok(Err(e)) => tracing::warn!(
             peer = %addr,
@@ -240,10 +278,12 @@ async fn handshake(
 }
 
 /// Handshakes pending per source address.
-#[derive(Default)]
 struct Sources {
     /// Most handshakes pending from one source.
     per_source: usize,
+    /// Places for open connections, and how many there are.
+    open: Arc<Semaphore>,
+    connections: usize,
     pending: Arc<Mutex<HashMap<IpAddr, usize>>>,
     /// Connections closed over the per-source bound since the last warning.
     refused: AtomicU64,
@@ -266,8 +306,9 @@ impl Sources {
         })
     }
 
-    /// Counts a refused connection; warns at most every 10 s, with the count.
-    fn refused(&self, addr: SocketAddr) {
+    /// Counts a refused connection (`why`: "source" over the per-source bound, "full"
+    /// over the listener's connections); warns at most every 10 s, with the count.
+    fn refused(&self, addr: SocketAddr, why: &str) {
         let n = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
         let mut last = lock(&self.last_warning);
         if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
@@ -275,11 +316,13 @@ impl Sources {
             self.refused.store(0, Ordering::Relaxed);
             tracing::warn!(
                 peer = %addr,
-                "closed {n} connection(s) at once in the last 10 s, the latest from {}: a \
-                 source may have {} tls handshakes pending (a flood of silent connections? \
-                 [limits] handshakes_per_source raises the bound)",
+                "closed {n} connection(s) at once in the last 10 s, the latest from {} \
+                 ({why}): a source may have {} tls handshakes pending and the listener {} \
+                 connections open (a flood? [limits] handshakes_per_source and \
+                 tls_connections raise the bounds)",
                 addr.ip(),
-                self.per_source
+                self.per_source,
+                self.connections
             );
         }
     }

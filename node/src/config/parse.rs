@@ -47,6 +47,9 @@ const LIMITS: &[&str] = &[
     "idle_secs",
     "calls_per_caller",
     "handshakes_per_source",
+    "calls_per_second",
+    "calls_per_peer",
+    "tls_connections",
 ];
 const STORE: &[&str] = &["cache_mb", "reserve_mb", "ballast_mb"];
 
@@ -331,6 +334,9 @@ impl Walker {
             idle_secs: int("idle_secs"),
             calls_per_caller: int("calls_per_caller"),
             handshakes_per_source: int("handshakes_per_source"),
+            calls_per_second: int("calls_per_second"),
+            calls_per_peer: int("calls_per_peer"),
+            tls_connections: int("tls_connections"),
         }
     }
 

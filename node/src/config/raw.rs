@@ -12,6 +12,7 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
 /// `node.toml` as written, before validation. Every key is optional here so that
 /// validation can report all missing keys at once.
 mod limits;
+pub use limits::Rates;
 mod store;
 
 #[derive(Debug, Default)]
@@ -79,6 +80,9 @@ pub struct RawLimits {
     pub idle_secs: Option<i64>,
     pub calls_per_caller: Option<i64>,
     pub handshakes_per_source: Option<i64>,
+    pub calls_per_second: Option<i64>,
+    pub calls_per_peer: Option<i64>,
+    pub tls_connections: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -197,6 +201,7 @@ impl RawConfig {
         let conn_limits = self.limits.conn(&mut c);
         let calls_per_caller = self.limits.calls_per_caller(&mut c);
         let handshakes_per_source = self.limits.handshakes_per_source(&mut c);
+        let rates = self.limits.rates(&mut c);
         let store_cache_mb = self.store_cache_mb(&mut c);
         let store_reserve_mb = self.store_reserve_mb(&mut c);
         let store_ballast_mb = self.store_ballast_mb(&mut c);
@@ -220,6 +225,7 @@ impl RawConfig {
             conn_limits,
             calls_per_caller,
             handshakes_per_source,
+            rates,
             store_cache_mb,
             store_reserve_mb,
             store_ballast_mb,

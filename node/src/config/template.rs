@@ -88,6 +88,9 @@ level = "info"
 # connections_per_source = 32
 # idle_secs = 60
 # handshakes_per_source = 32
+# calls_per_second = 200
+# calls_per_peer = 8
+# tls_connections = 512
 
 # Storage (the defaults shown): the page cache in MiB; the free space in MiB kept on the
 # data dir's file system (writes are refused below it until space is freed; 0: off); and

@@ -149,7 +149,7 @@ pub(super) async fn serve(
         listener,
         node.tls.api.clone(),
         stopped(stop_rx.clone()),
-        node.config.handshakes_per_source,
+        crate::server::tls_limits(&node.config),
     );
     let listener = TlsListener {
         incoming: Box::pin(incoming),

@@ -1,8 +1,11 @@
 //! At most `limits.calls_per_caller` calls at once from one caller (one client
-//! certificate) on the client API: a call over it gets RESOURCE_EXHAUSTED naming the
-//! limit at once, before any work. So one user, however many calls they open, holds only
-//! that many requests' memory and threads; other users are not slowed. A call counts
-//! until its answer has been sent (a `Watch` stream for as long as it is open).
+//! certificate) on the client API, and at most `limits.calls_per_second` new calls a
+//! second (a token bucket holding two seconds' worth): a call over either gets
+//! RESOURCE_EXHAUSTED naming the limit at once, before any work. So one user, however
+//! many calls they open, holds only that many requests' memory and threads, and cannot
+//! keep the node busy with cheap calls; other users are not slowed. A call counts until
+//! its answer has been sent (a `Watch` stream for as long as it is open). The federation
+//! port uses the same layer per peer (`limits.calls_per_peer`).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -11,6 +14,7 @@ use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use http_body::{Body, Frame, SizeHint};
 use lianluo_federation::tls::TlsConnectInfo;
@@ -22,15 +26,74 @@ use tower::{Layer, Service};
 pub struct CallerLimitLayer {
     per_caller: usize,
     open: Arc<Mutex<HashMap<u64, usize>>>,
+    /// New calls a second per caller, if limited.
+    per_second: Option<f64>,
+    buckets: Arc<Mutex<HashMap<u64, Bucket>>>,
+    /// The setting and who a caller is, for messages.
+    key: &'static str,
+    who: &'static str,
+}
+
+/// A caller's tokens (one per call) and when they were last refilled.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
 }
 
 impl CallerLimitLayer {
-    /// At most `per_caller` calls at once from one client certificate.
+    /// At most `per_caller` calls at once from one client certificate (a user of the
+    /// client API).
     pub fn new(per_caller: usize) -> Self {
         Self {
             per_caller,
             open: Arc::default(),
+            per_second: None,
+            buckets: Arc::default(),
+            key: "limits.calls_per_caller",
+            who: "this user",
         }
+    }
+
+    /// At most `per_peer` calls at once from one peer's node certificate (the federation
+    /// port).
+    pub fn per_peer(per_peer: usize) -> Self {
+        Self {
+            key: "limits.calls_per_peer",
+            who: "this peer",
+            ..Self::new(per_peer)
+        }
+    }
+
+    /// Also at most `per_second` new calls a second per caller (bursts of twice that).
+    pub fn with_rate(mut self, per_second: u32) -> Self {
+        self.per_second = Some(f64::from(per_second.max(1)));
+        self
+    }
+
+    /// Whether the caller may start a call now by the rate limit (takes a token).
+    fn rate_allows(&self, key: u64) -> bool {
+        let Some(rate) = self.per_second else {
+            return true;
+        };
+        let burst = rate * 2.0;
+        let now = Instant::now();
+        let mut buckets = lock(&self.buckets);
+        // Forget callers idle long enough to be full again: the map stays small.
+        if buckets.len() > 10_000 {
+            buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < burst);
+        }
+        let b = buckets.entry(key).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
+        b.at = now;
+        if b.tokens < 1.0 {
+            return false;
+        }
+        b.tokens -= 1.0;
+        true
     }
 }
 
@@ -68,6 +131,15 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let key = caller_key(req.extensions().get::<TlsConnectInfo>());
+        if !self.limit.rate_allows(key) {
+            let status = tonic::Status::resource_exhausted(format!(
+                "too many calls from {}: at most {} a second (limits.calls_per_second); \
+                 slow down and retry",
+                self.limit.who,
+                self.limit.per_second.unwrap_or_default()
+            ));
+            return refuse(status);
+        }
         match self.limit.take(key) {
             Some(slot) => {
                 let fut = self.inner.call(req);
@@ -80,20 +152,27 @@ where
                 })
             }
             None => {
-                let n = self.limit.per_caller;
                 let status = tonic::Status::resource_exhausted(format!(
-                    "too many calls at once from this user: at most {n} \
-                     (limits.calls_per_caller); wait for earlier calls to finish"
+                    "too many calls at once from {}: at most {} ({}); wait for earlier \
+                     calls to finish",
+                    self.limit.who, self.limit.per_caller, self.limit.key
                 ));
-                Box::pin(async move {
-                    Ok(status.into_http::<ResBody>().map(|inner| SlotBody {
-                        inner: Box::pin(inner),
-                        slot: None,
-                    }))
-                })
+                refuse(status)
             }
         }
     }
+}
+
+/// The refusal of a call over a limit, as its response.
+type Refused<B, E> = Pin<Box<dyn Future<Output = Result<Response<SlotBody<B>>, E>> + Send>>;
+
+fn refuse<B: Default + Send + 'static, E: Send + 'static>(status: tonic::Status) -> Refused<B, E> {
+    Box::pin(async move {
+        Ok(status.into_http::<B>().map(|inner| SlotBody {
+            inner: Box::pin(inner),
+            slot: None,
+        }))
+    })
 }
 
 impl CallerLimitLayer {

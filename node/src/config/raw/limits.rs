@@ -14,6 +14,12 @@ pub const DEFAULT_CONNECTIONS_PER_SOURCE: usize = 32;
 pub const DEFAULT_IDLE_SECS: u64 = 60;
 /// Default of `limits.calls_per_caller`.
 pub const DEFAULT_CALLS_PER_CALLER: usize = 16;
+/// Default of `limits.calls_per_second`.
+pub const DEFAULT_CALLS_PER_SECOND: u32 = 200;
+/// Default of `limits.calls_per_peer`.
+pub const DEFAULT_CALLS_PER_PEER: usize = 8;
+/// Default of `limits.tls_connections`: well under the usual 1,024 open files.
+pub const DEFAULT_TLS_CONNECTIONS: usize = lianluo_federation::tls::MAX_CONNECTIONS;
 
 impl RawLimits {
     /// The validated connection limits (defaults where unset).
@@ -61,6 +67,40 @@ impl RawLimits {
         usize::try_from(n).unwrap_or(default)
     }
 
+    /// The validated `limits.calls_per_second`, `limits.calls_per_peer` and
+    /// `limits.tls_connections`.
+    pub(super) fn rates(&self, c: &mut Checker<'_>) -> Rates {
+        let n = |c: &mut Checker<'_>, key, value, default: u64, max| {
+            bounded(c, key, value, default, 1..=max)
+        };
+        let per_second = n(
+            c,
+            "limits.calls_per_second",
+            self.calls_per_second,
+            u64::from(DEFAULT_CALLS_PER_SECOND),
+            1_000_000,
+        );
+        let per_peer = n(
+            c,
+            "limits.calls_per_peer",
+            self.calls_per_peer,
+            DEFAULT_CALLS_PER_PEER as u64,
+            10_000,
+        );
+        let tls = n(
+            c,
+            "limits.tls_connections",
+            self.tls_connections,
+            DEFAULT_TLS_CONNECTIONS as u64,
+            65_536,
+        );
+        Rates {
+            calls_per_second: u32::try_from(per_second).unwrap_or(DEFAULT_CALLS_PER_SECOND),
+            calls_per_peer: usize::try_from(per_peer).unwrap_or(DEFAULT_CALLS_PER_PEER),
+            tls_connections: usize::try_from(tls).unwrap_or(DEFAULT_TLS_CONNECTIONS),
+        }
+    }
+
     /// The validated `limits.calls_per_caller`.
     pub(super) fn calls_per_caller(&self, c: &mut Checker<'_>) -> usize {
         let n = bounded(
@@ -72,6 +112,17 @@ impl RawLimits {
         );
         usize::try_from(n).unwrap_or(DEFAULT_CALLS_PER_CALLER)
     }
+}
+
+/// The call-rate and connection limits of `[limits]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rates {
+    /// New calls a second from one user on the client API.
+    pub calls_per_second: u32,
+    /// Calls at once from one peer on the federation port.
+    pub calls_per_peer: usize,
+    /// Connections open at once on each TLS listener.
+    pub tls_connections: usize,
 }
 
 /// `value` when in `range`, else a problem naming `key` and the default.

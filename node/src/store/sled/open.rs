@@ -66,19 +66,33 @@ pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<Sled
 
 fn open_db(dir: &Path, db_path: &Path, options: StoreOptions) -> Result<::sled::Db, StoreError> {
     remove_incomplete_snapshots(db_path)?;
-    ::sled::Config::new()
-        .path(db_path)
-        .cache_capacity(options.cache_bytes)
-        .open()
-        .map_err(|e| match e {
-            ::sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::Locked {
-                    dir: dir.to_path_buf(),
+    // sled lets go of its file lock only when its background i/o threads are done with a
+    // database just closed (by this process: a reopen, a test): the lock is tried again
+    // for a moment before the dir counts as in use by another process.
+    let mut attempts = 0;
+    loop {
+        let opened = ::sled::Config::new()
+            .path(db_path)
+            .cache_capacity(options.cache_bytes)
+            .open();
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(::sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                attempts += 1;
+                if attempts >= LOCK_ATTEMPTS {
+                    return Err(StoreError::Locked {
+                        dir: dir.to_path_buf(),
+                    });
                 }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            other => engine(other),
-        })
+            Err(other) => return Err(engine(other)),
+        }
+    }
 }
+
+/// Tries of sled's file lock, 50 ms apart, before a dir counts as in use.
+const LOCK_ATTEMPTS: u32 = 20;
 
 /// Removes snapshot files sled did not finish (`snap.<lsn>.generating`: written, synced,
 /// then renamed to `snap.<lsn>`). A crash or a full disk while sled writes one leaves it
