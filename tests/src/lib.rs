@@ -166,6 +166,12 @@ pub fn faketime_lib() -> Result<PathBuf> {
         .context("libfaketime is not installed: run scripts/test (it installs it) or `apt-get install libfaketime`")
 }
 
+/// Runs a future to completion from inside a sync closure (e.g. an [`eventually`] poll)
+/// of a multi-threaded async test.
+pub fn block_on_here<F: std::future::Future>(f: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
+
 /// Runs the `lianluo` binary with `args` (no profile).
 pub fn lianluo(args: &[&str]) -> Output {
     Command::new(lianluo_bin())

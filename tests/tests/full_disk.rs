@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use lianluo_tests::browser::http_get;
 use lianluo_tests::tmpfs::Tmpfs;
-use lianluo_tests::{eventually, Cli, Federation, NodeProc};
+use lianluo_tests::{block_on_here, eventually, Cli, Federation, NodeProc};
 use serde_json::Value;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -131,7 +131,7 @@ async fn a_full_disk_refuses_writes_at_once_keeps_reads_and_recovers_by_itself()
     assert_eq!(code, 503, "{text}");
     assert!(text.contains("writes are stopped"), "{text}");
     eventually(Duration::from_secs(5), "gRPC health NOT_SERVING", || {
-        let status = futures_block(grpc_health(&node)).ok()?;
+        let status = block_on_here(grpc_health(&node)).ok()?;
         (status == ServingStatus::NotServing).then_some(())
     })?;
     // Reads go on (once the node reopened its storage in the ballast's room); writes not.
@@ -151,7 +151,7 @@ async fn a_full_disk_refuses_writes_at_once_keeps_reads_and_recovers_by_itself()
     acked.push(id);
     assert_eq!(readyz(&node)?.0, 200);
     eventually(Duration::from_secs(5), "gRPC health SERVING", || {
-        let status = futures_block(grpc_health(&node)).ok()?;
+        let status = block_on_here(grpc_health(&node)).ok()?;
         (status == ServingStatus::Serving).then_some(())
     })?;
     let metrics = http_get(node.http.as_deref().context("http")?, "/metrics")?.1;
@@ -255,9 +255,4 @@ async fn below_the_reserve_writes_are_refused_naming_it_and_resume_when_space_is
     })?;
     all_present(&cli, &acked)?;
     Ok(())
-}
-
-/// Runs a future to completion from inside a sync closure of an async test.
-fn futures_block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }

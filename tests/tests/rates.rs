@@ -7,26 +7,14 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use lianluo_federation::tls::{client_config, connect, TlsFiles};
+use lianluo_federation::tls::{client_config, connect};
 use lianluo_proto::federation_client::FederationClient;
 use lianluo_proto::records_client::RecordsClient;
 use lianluo_proto::{FiguresRequest, SyncRequest, WhoAmIRequest};
 use lianluo_tests::fake_peer::node_files;
-use lianluo_tests::{eventually, Federation, NodeProc};
-use tonic::transport::Channel;
+use lianluo_tests::grpc::channel;
+use lianluo_tests::{block_on_here, eventually, Federation};
 use tonic::Code;
-
-/// A new mutual-TLS channel to `node`'s client API as hezhou's `user`.
-async fn channel(fed: &Federation, node: &NodeProc, user: &str) -> Result<Channel> {
-    let pki = fed.dir().join("pki");
-    let tls = client_config(&TlsFiles {
-        cert: pki.join(format!("hezhou/users/{user}.pem")),
-        key: pki.join(format!("hezhou/users/{user}.key")),
-        ca: pki.join("root-ca.pem"),
-        crls: vec![],
-    })?;
-    Ok(connect(&format!("https://{}", node.api), tls).await?)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_over_calls_per_second_is_refused_naming_it_and_others_are_served() -> Result<()> {
@@ -34,7 +22,7 @@ async fn a_user_over_calls_per_second_is_refused_naming_it_and_others_are_served
     let fed = Federation::init()?;
     fed.set_config("hezhou", "limits", "calls_per_second", "5")?;
     let node = fed.start("hezhou")?;
-    let mut viewer = RecordsClient::new(channel(&fed, &node, "viewer").await?);
+    let mut viewer = RecordsClient::new(channel(&node, "viewer").await?);
     let mut refused = None;
     for _ in 0..40 {
         if let Err(s) = viewer.who_am_i(WhoAmIRequest {}).await {
@@ -46,12 +34,12 @@ async fn a_user_over_calls_per_second_is_refused_naming_it_and_others_are_served
     assert_eq!(s.code(), Code::ResourceExhausted, "{s}");
     assert!(s.message().contains("limits.calls_per_second"), "{s}");
     // Another user is not slowed.
-    let mut coordinator = RecordsClient::new(channel(&fed, &node, "coordinator").await?);
+    let mut coordinator = RecordsClient::new(channel(&node, "coordinator").await?);
     coordinator.who_am_i(WhoAmIRequest {}).await?;
     // The same user is served again once the rate allows.
     eventually(Duration::from_secs(5), "the viewer served again", || {
         let mut v = viewer.clone();
-        futures_block(async move { v.who_am_i(WhoAmIRequest {}).await.ok() })
+        block_on_here(async move { v.who_am_i(WhoAmIRequest {}).await.ok() })
     })?;
     Ok(())
 }
@@ -65,13 +53,13 @@ async fn a_tls_listener_holds_at_most_tls_connections_and_takes_one_when_one_clo
     let node = fed.start("hezhou")?;
     let mut open = Vec::new();
     for _ in 0..3 {
-        let ch = channel(&fed, &node, "viewer").await?;
+        let ch = channel(&node, "viewer").await?;
         RecordsClient::new(ch.clone())
             .who_am_i(WhoAmIRequest {})
             .await?;
         open.push(ch);
     }
-    let over = match channel(&fed, &node, "viewer").await {
+    let over = match channel(&node, "viewer").await {
         Ok(ch) => RecordsClient::new(ch)
             .who_am_i(WhoAmIRequest {})
             .await
@@ -81,8 +69,8 @@ async fn a_tls_listener_holds_at_most_tls_connections_and_takes_one_when_one_clo
     assert!(over.is_some(), "a fourth connection was served");
     drop(open.pop());
     eventually(Duration::from_secs(10), "a connection taken again", || {
-        futures_block(async {
-            let ch = channel(&fed, &node, "viewer").await.ok()?;
+        block_on_here(async {
+            let ch = channel(&node, "viewer").await.ok()?;
             RecordsClient::new(ch).who_am_i(WhoAmIRequest {}).await.ok()
         })
     })?;
@@ -114,13 +102,8 @@ async fn a_peer_holds_at_most_calls_per_peer_calls_on_the_federation_port() -> R
         "figures served once the stream closed",
         || {
             let mut p = peer.clone();
-            futures_block(async move { p.figures(FiguresRequest::default()).await.ok() })
+            block_on_here(async move { p.figures(FiguresRequest::default()).await.ok() })
         },
     )?;
     Ok(())
-}
-
-/// Runs a future to completion from inside a sync closure of an async test.
-fn futures_block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
