@@ -9,6 +9,7 @@ pub mod browser;
 pub mod check;
 pub mod fake_peer;
 pub mod federation;
+pub mod flood;
 pub mod grpc;
 pub mod node;
 pub mod proxy;

@@ -4,23 +4,13 @@
 //! clients are served and silent connections are closed after `limits.idle_secs`; and an
 //! HTTP request naming another host (DNS rebinding) is refused without data.
 
-use std::io::Read as _;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use lianluo_tests::flood::{connect_from, Flood};
 use lianluo_tests::{eventually, Federation};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpSocket, TcpStream};
-
-/// A TCP connection to `to` from the loopback address `from`.
-async fn connect_from(from: &str, to: SocketAddr) -> Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::new(from.parse::<IpAddr>()?, 0))?;
-    Ok(socket.connect(to).await?)
-}
 
 /// `GET path` with `Host: host` from `from`; the whole answer.
 async fn get(from: &str, to: SocketAddr, host: &str, path: &str) -> Result<String> {
@@ -115,66 +105,6 @@ async fn a_request_for_another_host_gets_no_data() -> Result<()> {
     Ok(())
 }
 
-/// Keeps `n` silent connections from 127.0.0.2 open to `to`, reopening those the node
-/// closes, until dropped.
-struct Flood {
-    stop: Arc<AtomicBool>,
-    /// Connections opened so far.
-    opened: Arc<AtomicUsize>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Flood {
-    fn start(to: SocketAddr, n: usize) -> Result<Flood> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let opened = Arc::new(AtomicUsize::new(0));
-        let (flag, count) = (stop.clone(), opened.clone());
-        let thread = std::thread::spawn(move || {
-            let mut open: Vec<std::net::TcpStream> = Vec::new();
-            while !flag.load(Ordering::Relaxed) {
-                // Drop what the node closed (end of stream or an error); keep the rest.
-                open.retain_mut(|s| {
-                    let mut b = [0u8; 1];
-                    match s.read(&mut b) {
-                        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
-                        Ok(got) => got > 0,
-                    }
-                });
-                while open.len() < n && !flag.load(Ordering::Relaxed) {
-                    let Ok(Ok(s)) = rt
-                        .block_on(connect_from("127.0.0.2", to))
-                        .map(|s| s.into_std())
-                    else {
-                        break;
-                    };
-                    count.fetch_add(1, Ordering::Relaxed);
-                    if s.set_nonblocking(true).is_ok() {
-                        open.push(s);
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        Ok(Flood {
-            stop,
-            opened,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Flood {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn a_silent_tls_flood_from_one_address_does_not_stop_other_clients() -> Result<()> {
     let fed = Federation::init()?;
@@ -184,7 +114,7 @@ fn a_silent_tls_flood_from_one_address_does_not_stop_other_clients() -> Result<(
     eventually(
         Duration::from_secs(30),
         "600 flood connections opened",
-        || (flood.opened.load(Ordering::Relaxed) >= 600).then_some(()),
+        || (flood.opened() >= 600).then_some(()),
     )?;
     let viewer = node.cli("viewer");
     for _ in 0..3 {

@@ -6,7 +6,6 @@
 //! `LIANLUO_LOAD_SECS` sets the duration (default 60).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,14 +17,14 @@ use lianluo_proto::{
     SuggestionSubmitted,
 };
 use lianluo_tests::check::list_all;
+use lianluo_tests::flood::Flood;
 use lianluo_tests::grpc::channel;
 use lianluo_tests::{eventually_every, Federation, NodeProc, CITIES};
-use tokio::net::TcpSocket;
 
 /// Honest writers and readers per node.
 const WRITERS: usize = 4;
 const READERS: usize = 4;
-/// Silent connections the flood keeps open per node and port.
+/// Silent connections each flood keeps open (one flood per node and TLS port).
 const FLOOD: usize = 40;
 /// Most RSS a node may reach under this load (debug build), in MiB.
 const RSS_LIMIT_MIB: u64 = 300;
@@ -45,7 +44,6 @@ struct Tally {
     errors: Mutex<Vec<String>>,
     oversized_refused: AtomicU64,
     oversized_other: Mutex<Vec<String>>,
-    flood_connections: AtomicU64,
     /// Acknowledged record id → its participants.
     acked: Mutex<BTreeMap<String, Vec<String>>>,
 }
@@ -182,43 +180,6 @@ async fn oversized(node: &NodeProc, tally: Arc<Tally>, stop: Arc<AtomicBool>) ->
     Ok(())
 }
 
-/// Keeps `FLOOD` silent connections from 127.0.0.2 open to `to`, reopening closed ones.
-async fn flood(to: SocketAddr, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
-    let mut open = Vec::new();
-    while !stop.load(Ordering::Relaxed) {
-        open.retain(|s: &tokio::net::TcpStream| s.peer_addr().is_ok());
-        while open.len() < FLOOD {
-            let Ok(socket) = TcpSocket::new_v4() else {
-                break;
-            };
-            if socket
-                .bind(SocketAddr::new(IpAddr::from([127, 0, 0, 2]), 0))
-                .is_err()
-            {
-                break;
-            }
-            match tokio::time::timeout(Duration::from_secs(1), socket.connect(to)).await {
-                Ok(Ok(s)) => {
-                    tally.flood_connections.fetch_add(1, Ordering::Relaxed);
-                    open.push(s);
-                }
-                _ => break,
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        // Closed by the node? A zero-byte read says so.
-        let mut alive = Vec::new();
-        for s in open.drain(..) {
-            let mut b = [0u8; 1];
-            match s.try_read(&mut b) {
-                Ok(0) => {}
-                Ok(_) | Err(_) => alive.push(s),
-            }
-        }
-        open = alive;
-    }
-}
-
 /// The resident memory of process `pid` in MiB.
 fn rss_mib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -252,13 +213,10 @@ async fn honest_clients_see_no_error_under_floods_and_every_write_arrives() -> R
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
+    let mut floods = Vec::new();
     for node in &nodes {
         for port in [node.api.parse()?, node.federation.parse()?] {
-            let (t, s) = (tally.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move {
-                flood(port, t, s).await;
-                Ok(())
-            }));
+            floods.push(Flood::start(port, FLOOD)?);
         }
         let (n, t, s) = (node.clone(), tally.clone(), stop.clone());
         tasks.push(tokio::spawn(async move { oversized(&n, t, s).await }));
@@ -286,6 +244,8 @@ async fn honest_clients_see_no_error_under_floods_and_every_write_arrives() -> R
     for t in tasks {
         t.await??;
     }
+    let flooded: usize = floods.iter().map(Flood::opened).sum();
+    drop(floods);
     let secs = started.elapsed().as_secs_f64();
 
     // Every acknowledged record reaches every participant.
@@ -342,10 +302,7 @@ async fn honest_clients_see_no_error_under_floods_and_every_write_arrives() -> R
         tally.oversized_refused.load(Ordering::Relaxed),
         odd.len()
     );
-    println!(
-        "  flood connections    {} opened from 127.0.0.2",
-        tally.flood_connections.load(Ordering::Relaxed)
-    );
+    println!("  flood connections    {} opened from 127.0.0.2", flooded);
     for (city, mib) in &rss_max {
         println!("  peak RSS {city:<9} {mib} MiB (limit {RSS_LIMIT_MIB} MiB)");
     }

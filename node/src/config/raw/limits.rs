@@ -70,29 +70,26 @@ impl RawLimits {
     /// The validated `limits.calls_per_second`, `limits.calls_per_peer` and
     /// `limits.tls_connections`.
     pub(super) fn rates(&self, c: &mut Checker<'_>) -> Rates {
-        let n = |c: &mut Checker<'_>, key, value, default: u64, max| {
-            bounded(c, key, value, default, 1..=max)
-        };
-        let per_second = n(
+        let per_second = bounded(
             c,
             "limits.calls_per_second",
             self.calls_per_second,
             u64::from(DEFAULT_CALLS_PER_SECOND),
-            1_000_000,
+            1..=1_000_000,
         );
-        let per_peer = n(
+        let per_peer = bounded(
             c,
             "limits.calls_per_peer",
             self.calls_per_peer,
             DEFAULT_CALLS_PER_PEER as u64,
-            10_000,
+            1..=10_000,
         );
-        let tls = n(
+        let tls = bounded(
             c,
             "limits.tls_connections",
             self.tls_connections,
             DEFAULT_TLS_CONNECTIONS as u64,
-            65_536,
+            1..=65_536,
         );
         Rates {
             calls_per_second: u32::try_from(per_second).unwrap_or(DEFAULT_CALLS_PER_SECOND),
