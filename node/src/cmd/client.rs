@@ -133,8 +133,13 @@ Statuses: active → closed."
     #[command(
         long_about = "Show the replication state of each configured peer of the \
 node: state (connecting | connected | backing_off | stopped), whether a stream is open, \
-lag in events (0 when caught up), last contact and last error. With --json: a list of \
-objects with city, state, connected, lag, last_contact, last_error and more."
+lag in events (0 when caught up), last contact and last error. Below the table, a \
+warning line for a peer whose events claim a time ahead of this node's clock by more \
+than [federation] max_clock_skew_secs, for each equivocation of a city (two different \
+events it signed on one record from the same state) and for each seq of a city's log \
+found served two ways; each names what to check. With --json: a list of objects with \
+city, state, connected, lag, last_contact, last_error, events_clock_ahead, \
+equivocations, log_proofs and more."
     )]
     Peers,
     /// The federation's figures city by city, each with its outcome (ok, stale, timeout,
