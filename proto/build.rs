@@ -6,6 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/lianluo/v1/records.proto",
         "proto/lianluo/v1/federation.proto",
         "proto/lianluo/v1/dashboard.proto",
+        "proto/lianluo/v1/operator.proto",
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -19,6 +18,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tonic::Status;
 
+use crate::address::PeerAddress;
 use crate::identity::PeerCity;
 use crate::tls::{connect_peer_lazy, ReloadableClientConfig, TlsError};
 
@@ -168,7 +168,7 @@ pub fn classify(status: &Status, endpoint: &str) -> Failed {
 /// or a new CRL applies to the next query).
 #[derive(Clone)]
 pub struct PeerFigures {
-    peers: Vec<(PeerCity, SocketAddr)>,
+    peers: Vec<(PeerCity, PeerAddress)>,
     tls: ReloadableClientConfig,
     trust_domain: String,
 }
@@ -176,7 +176,7 @@ pub struct PeerFigures {
 impl PeerFigures {
     /// A client for `peers` (in the order answers are wanted).
     pub fn new(
-        peers: Vec<(PeerCity, SocketAddr)>,
+        peers: Vec<(PeerCity, PeerAddress)>,
         tls: ReloadableClientConfig,
         trust_domain: impl Into<String>,
     ) -> PeerFigures {
@@ -197,7 +197,7 @@ impl PeerFigures {
         let calls = self
             .peers
             .iter()
-            .map(|(city, addr)| (city.clone(), self.call(city.clone(), *addr, year)))
+            .map(|(city, addr)| (city.clone(), self.call(city.clone(), addr, year)))
             .collect();
         fan_out(calls, deadline, stop_on_failure).await
     }
@@ -205,10 +205,10 @@ impl PeerFigures {
     fn call(
         &self,
         city: PeerCity,
-        addr: SocketAddr,
+        addr: &PeerAddress,
         year: u32,
     ) -> impl Future<Output = Result<CityFigures, Failed>> + Send + 'static {
-        let endpoint = format!("https://{addr}");
+        let endpoint = addr.endpoint();
         let channel = connect_peer_lazy(
             &endpoint,
             self.tls.current(),

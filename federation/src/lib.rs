@@ -5,6 +5,7 @@
 //!
 //! Every binary and test calls [`crypto::install_crypto_provider`] once at start.
 
+pub mod address;
 pub mod crypto;
 pub mod envelope;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod identity;
 pub mod sync;
 pub mod tls;
 
+pub use address::{AddressError, PeerAddress};
 pub use crypto::install_crypto_provider;
 pub use envelope::{
     event_id, EnvelopeError, EventSigner, SignerDirectory, VerifiedEvent, SIGNING_PREFIX,

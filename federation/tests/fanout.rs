@@ -30,7 +30,7 @@ fn client(fx: &Fixture, city: &str, peers: &[(&str, SocketAddr)]) -> PeerFigures
     let tls = ReloadableClientConfig::load(files).unwrap();
     let peers = peers
         .iter()
-        .map(|(c, a)| (PeerCity::configured(c).unwrap(), *a))
+        .map(|(c, a)| (PeerCity::configured(c).unwrap(), (*a).into()))
         .collect();
     PeerFigures::new(peers, tls, TD)
 }

@@ -333,6 +333,8 @@ async fn sync_backoff_is_visible_while_the_peer_is_down_and_the_worker_connects_
         peer.1 <= SystemTime::now() + settings().max_backoff,
         "capped: {peer:?}"
     );
+    let failed_at = peer.0.last_error_at.expect("the failure has a time");
+    assert!(failed_at <= SystemTime::now(), "{peer:?}");
 
     let log = source("log-u");
     log.push("hello", Q);
@@ -351,9 +353,10 @@ async fn sync_backoff_is_visible_while_the_peer_is_down_and_the_worker_connects_
     })
     .await;
     assert_eq!(peer.attempt, 0, "a batch resets the attempts");
-    assert!(
-        peer.last_error.is_some(),
-        "the last failure stays visible for diagnosis"
+    assert_eq!(
+        (peer.last_error, peer.last_error_at),
+        (None, None),
+        "a connected link shows no stale error (the log keeps it)"
     );
     worker.stop().await;
     node.stop().await;

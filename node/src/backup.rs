@@ -1,10 +1,11 @@
 //! Offline backup and restore of a node's data dir (`lianluo backup`, `lianluo restore`).
 //!
 //! A backup is one file (format in [`format`]): a header, the signer certificates needed to
-//! verify the events, every event of the local log in log order, and a checksum. It is
-//! taken from a STOPPED node: the store is opened directly, and a data dir locked by a
-//! running node is refused ("stop the node first"). The file is written to a temp file,
-//! synced and renamed, so a half-written backup never carries the final name.
+//! verify the events, every event of the local log in log order, and a checksum. From a
+//! STOPPED node the store is opened directly; a RUNNING node streams the same file while
+//! it serves ([`online`]: its log up to its durable head, a consistent prefix). The file
+//! is written to a temp file, synced and renamed, so a half-written backup never carries
+//! the final name.
 //!
 //! Restoring re-verifies every event against the root CA of the config and the backup's
 //! signer certificates (kept in the new store, so shared history verifies before any
@@ -18,6 +19,7 @@
 //! place only when complete, so a damaged backup leaves the data dir untouched.
 
 pub mod format;
+pub mod online;
 mod restore;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -98,6 +100,9 @@ pub enum BackupError {
         /// The first missing fingerprint and the city it signed for.
         first: String,
     },
+    /// The running node's backup stream failed, or the node could not be reached.
+    #[error("online backup failed: {0}; nothing was written")]
+    Stream(String),
     /// The file is not a readable backup.
     #[error("{} is not a usable lianluo backup: {reason}; nothing was restored", path.display())]
     NotABackup {
@@ -183,39 +188,101 @@ pub fn backup(
     out: &Path,
     options: &BackupOptions,
 ) -> Result<BackupSummary, BackupError> {
-    if out.exists() {
+    let to_stdout = out == Path::new("-");
+    if !to_stdout && out.exists() {
         return Err(BackupError::OutExists {
             path: out.to_path_buf(),
         });
     }
     let store = open_offline(config)?;
-    let certs = signer_certs(config, store.as_ref(), options)?;
-    let (events, last_seq) = check_log(store.as_ref(), &certs)?;
-    let header = format::Header {
-        city: config.city.clone(),
-        log_id: store.meta().log_id.clone(),
-        schema_version: store.meta().schema_version,
-        last_seq,
-        events,
-        signer_certs: certs.len() as u64,
-        created_at: now_rfc3339(),
-        lianluo_version: env!("CARGO_PKG_VERSION").to_string(),
-    };
+    let last_seq = store.last_seq()?;
+    let snapshot = Snapshot::take(config, store.as_ref(), options, last_seq)?;
+    if to_stdout {
+        let stdout = Path::new("standard output");
+        let io = |e| BackupError::io("write", stdout, e);
+        let mut w = snapshot.write(BufWriter::new(std::io::stdout().lock()), store.as_ref(), io)?;
+        w.flush().map_err(io)?;
+        return Ok(snapshot.summary(stdout, 0));
+    }
     write_atomically(out, |file, tmp| {
-        write_backup(file, tmp, store.as_ref(), &header, &certs)
+        let io = |e| BackupError::io("write", tmp, e);
+        let buf = snapshot.write(BufWriter::new(file), store.as_ref(), io)?;
+        buf.into_inner().map_err(|e| io(e.into_error()))
     })?;
     let size = fs::metadata(out)
         .map_err(|e| BackupError::io("stat", out, e))?
         .len();
-    Ok(BackupSummary {
-        city: header.city,
-        log_id: header.log_id,
-        events,
-        last_seq,
-        signer_certs: header.signer_certs,
-        file: out.to_path_buf(),
-        size,
-    })
+    Ok(snapshot.summary(out, size))
+}
+
+/// What a backup holds: the log up to a seq, and the certificates that verify it.
+pub(crate) struct Snapshot {
+    header: format::Header,
+    certs: BTreeMap<String, Vec<u8>>,
+}
+
+impl Snapshot {
+    /// The log of `store` up to `last_seq` (entries up to it never change, so a running
+    /// node's log can be read while it grows), with every signer certificate it needs.
+    pub(crate) fn take(
+        config: &Config,
+        store: &dyn Store,
+        options: &BackupOptions,
+        last_seq: u64,
+    ) -> Result<Snapshot, BackupError> {
+        let certs = signer_certs(config, store, options)?;
+        let events = check_log(store, &certs, last_seq)?;
+        let header = format::Header {
+            city: config.city.clone(),
+            log_id: store.meta().log_id.clone(),
+            schema_version: store.meta().schema_version,
+            last_seq,
+            events,
+            signer_certs: certs.len() as u64,
+            created_at: now_rfc3339(),
+            lianluo_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        Ok(Snapshot { header, certs })
+    }
+
+    /// Writes the backup file into `out`; `io` names where a write failed.
+    pub(crate) fn write<W: std::io::Write>(
+        &self,
+        out: W,
+        store: &dyn Store,
+        io: impl Fn(std::io::Error) -> BackupError,
+    ) -> Result<W, BackupError> {
+        let header = &self.header;
+        let mut w = format::Writer::start(out, header).map_err(&io)?;
+        for der in self.certs.values() {
+            w.cert(der).map_err(&io)?;
+        }
+        let mut written = 0u64;
+        for_each_event(store, header.last_seq, |e| {
+            written += 1;
+            w.event(&e.signed).map_err(&io)
+        })?;
+        if written != header.events {
+            return Err(BackupError::Store(StoreError::Corrupt(format!(
+                "the log changed while it was read ({} then {written} events)",
+                header.events
+            ))));
+        }
+        w.finish().map_err(io)
+    }
+
+    /// The summary of this backup written to `file` of `size` bytes.
+    pub(crate) fn summary(&self, file: &Path, size: u64) -> BackupSummary {
+        BackupSummary {
+            city: self.header.city.clone(),
+            log_id: self.header.log_id.clone(),
+            events: self.header.events,
+            last_seq: self.header.last_seq,
+            signer_certs: self.header.signer_certs,
+            file: file.to_path_buf(),
+            size,
+        }
+    }
 }
 
 /// Opens the store of a stopped node; a running node's lock is reported as such.
@@ -278,12 +345,13 @@ fn load_directory(config: &Config) -> Result<SignerDirectory, BackupError> {
     })
 }
 
-/// Counts the log's events and checks every signer they name is in `certs`.
+/// Counts the log's events up to `last_seq` and checks every signer they name is in
+/// `certs`.
 fn check_log(
     store: &dyn Store,
     certs: &BTreeMap<String, Vec<u8>>,
-) -> Result<(u64, u64), BackupError> {
-    let last_seq = store.last_seq()?;
+    last_seq: u64,
+) -> Result<u64, BackupError> {
     let mut missing = BTreeMap::new();
     let mut events = 0u64;
     for_each_event(store, last_seq, |e| {
@@ -300,7 +368,7 @@ fn check_log(
             first: format!("{sha}, used by record {record}"),
         });
     }
-    Ok((events, last_seq))
+    Ok(events)
 }
 
 /// Calls `f` for every logged event with seq up to `last_seq`, in log order.
@@ -325,36 +393,9 @@ fn for_each_event(
     }
 }
 
-fn write_backup(
-    file: fs::File,
-    tmp: &Path,
-    store: &dyn Store,
-    header: &format::Header,
-    certs: &BTreeMap<String, Vec<u8>>,
-) -> Result<fs::File, BackupError> {
-    let io = |e| BackupError::io("write", tmp, e);
-    let mut w = format::Writer::start(BufWriter::new(file), header).map_err(io)?;
-    for der in certs.values() {
-        w.cert(der).map_err(io)?;
-    }
-    let mut written = 0u64;
-    for_each_event(store, header.last_seq, |e| {
-        written += 1;
-        w.event(&e.signed).map_err(io)
-    })?;
-    if written != header.events {
-        return Err(BackupError::Store(StoreError::Corrupt(format!(
-            "the log changed while it was read ({} then {written} events)",
-            header.events
-        ))));
-    }
-    let buf = w.finish().map_err(io)?;
-    buf.into_inner().map_err(|e| io(e.into_error()))
-}
-
 /// Writes `path` through a temp file in the same dir: write, fsync, rename, fsync dir.
 /// The temp file is removed when anything fails.
-fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(fs::File, &Path) -> Result<fs::File, BackupError>,
 ) -> Result<(), BackupError> {

@@ -105,8 +105,9 @@ pub struct TlsPaths {
 pub struct Peer {
     /// The peer's city id; its node certificate must name this city.
     pub city: String,
-    /// The peer's federation address.
-    pub address: SocketAddr,
+    /// The peer's federation address (`host:port`, the host a DNS name or an IP address),
+    /// resolved at every dial.
+    pub address: lianluo_federation::PeerAddress,
 }
 
 impl Peer {

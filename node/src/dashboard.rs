@@ -44,7 +44,7 @@ impl Dashboard {
             .iter()
             .map(|p| {
                 PeerCity::configured(&p.city)
-                    .map(|c| (c, p.address))
+                    .map(|c| (c, p.address.clone()))
                     .map_err(|e| NodeError::Internal(format!("peers: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand};
 /// Lianluo (联络): inter-provincial people's-congress deputy cooperation.
 ///
 /// Each city runs one node. Staff and dashboards talk to their city's node with a client
-/// profile (endpoint + certificates), e.g. `lianluo --profile demo/hezhou/coordinator.toml
-/// list`. Start with `lianluo demo --dir demo` for a ready three-city setup.
+/// profile (endpoint + certificates), e.g. `lianluo --profile
+/// lianluo-demo/hezhou/coordinator.toml list`. Start with `lianluo demo` for a ready
+/// three-city setup in `lianluo-demo/`.
 #[derive(Parser)]
 #[command(name = "lianluo", version, propagate_version = true)]
 struct Cli {
@@ -38,7 +39,9 @@ enum Command {
     /// Manage the PKI: root CA, city certificates, user certificates, CRLs.
     #[command(subcommand)]
     Tls(cmd::tls::TlsCommand),
-    /// Back up a stopped node's data into one file.
+    /// Is the node on this host ready? Exit 0 or 1 (for health checks and probes).
+    Health(cmd::health::HealthArgs),
+    /// Back up a node's data into one file, while it runs or stopped.
     Backup(cmd::backup::BackupArgs),
     /// Restore a stopped node's data from a backup file.
     Restore(cmd::backup::RestoreArgs),
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
                 match other {
                     Command::Node(a) => cmd::node::run(a).await,
                     Command::Demo(a) => cmd::demo::run(a).await,
+                    Command::Health(a) => cmd::health::run(a).await,
                     Command::Client(c) => {
                         let ctx = cmd::client::Context {
                             profile: cli.profile,
@@ -95,7 +99,7 @@ fn main() -> ExitCode {
 /// How long the process waits at exit for blocking work still running.
 const EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lianluo")

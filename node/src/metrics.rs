@@ -386,7 +386,10 @@ mod tests {
     }
 
     fn peer(city: &str, port: u16) -> PeerState {
-        PeerState::new(city, ([127, 0, 0, 1], port).into())
+        PeerState::new(
+            city,
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)).into(),
+        )
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     let (durable, _) = tokio::sync::watch::channel(head);
     let peers = lianluo_federation::sync::PeerRegistry::new();
     for p in &config.peers {
-        peers.register(&p.city, p.address);
+        peers.register(&p.city, p.address.clone());
     }
     apply_signer_crls(&signers, &config.tls.crls)?;
     let tls = TlsSet::load(&config)?;
@@ -209,7 +209,7 @@ pub async fn start(
         serve_api(
             &state,
             api_listener,
-            health,
+            health.clone(),
             tls.api.clone(),
             stop_rx.clone(),
         )
@@ -217,6 +217,7 @@ pub async fn start(
         serve_federation(
             &state,
             fed_listener,
+            health,
             tls.federation.clone(),
             stop_rx.clone(),
         )?,
@@ -324,16 +325,25 @@ async fn serve_api(
     let cfg = &state.config;
     let max_request = cfg.max_request_bytes;
     let health = health.max_decoding_message_size(max_request);
-    // Advertise exactly what this port serves (Federation is on its own port).
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(lianluo_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("lianluo.v1.Records")
-        .with_service_name("lianluo.v1.Node")
-        .with_service_name("lianluo.v1.Dashboard")
-        .with_service_name("grpc.health.v1.Health")
-        .with_service_name("grpc.reflection.v1.ServerReflection")
+    // Advertise exactly what this port serves (Federation is on its own port), as both
+    // reflection versions: older grpcurl builds and grpcio clients ask for v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(lianluo_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("lianluo.v1.Records")
+            .with_service_name("lianluo.v1.Node")
+            .with_service_name("lianluo.v1.Dashboard")
+            .with_service_name("grpc.health.v1.Health")
+            .with_service_name("grpc.reflection.v1.ServerReflection")
+            .with_service_name("grpc.reflection.v1alpha.ServerReflection")
+    };
+    let reflection_v1 = reflection()
         .build_v1()
+        .map_err(|e| ServeError::Serve(e.to_string()))?
+        .max_decoding_message_size(max_request);
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
         .map_err(|e| ServeError::Serve(e.to_string()))?
         .max_decoding_message_size(max_request);
     // Every service takes the configured request limit (tonic's default is 4 MiB).
@@ -364,7 +374,8 @@ async fn serve_api(
             .layer(limit)
             .layer(per_caller)
             .add_service(health)
-            .add_service(reflection)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
             .add_service(records)
             .add_service(node)
             .add_service(dashboard)
@@ -381,10 +392,13 @@ fn sync_settings(cfg: &Config) -> SyncSettings {
     }
 }
 
-/// The federation service: peers' node certificates from the root CA only.
+/// The federation port: `Federation` for peers' node certificates from the root CA, and
+/// gRPC health and `Operator` for this node's own certificate only (`lianluo health`,
+/// online backup: see [`crate::local`]).
 fn serve_federation(
     state: &Arc<NodeState>,
     listener: TcpListener,
+    health: HealthServer<impl Health>,
     tls: ReloadableServerConfig,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Task, ServeError> {
@@ -398,6 +412,17 @@ fn serve_federation(
     )
     .into_server()
     .max_decoding_message_size(cfg.max_request_bytes);
+    let (td, city) = (cfg.trust_domain.clone(), cfg.city.clone());
+    let health = tonic::service::interceptor::InterceptedService::new(
+        health,
+        move |req: tonic::Request<()>| {
+            crate::local::own_node_only(&req, &td, &city)?;
+            Ok(req)
+        },
+    );
+    let operator = lianluo_proto::operator_server::OperatorServer::new(
+        crate::service::operator::OperatorService::new(state.clone()),
+    );
     let max_age = cfg.max_stream;
     let limit = crate::service::limits::SizeLimitLayer {
         max_request_bytes: cfg.max_request_bytes,
@@ -421,6 +446,8 @@ fn serve_federation(
             .layer(limit)
             .layer(per_peer)
             .add_service(service)
+            .add_service(health)
+            .add_service(operator)
             .serve_with_incoming_shutdown(incoming, stopped(stop))
             .await;
         r.map_err(|e| ServeError::Serve(format!("federation: {e}")))
@@ -457,7 +484,7 @@ fn spawn_peer_workers(
             PeerCity::configured(&p.city).map_err(|e| ServeError::Tls(format!("peers: {e}")))?;
         let worker = spawn_peer_worker(
             city,
-            p.address,
+            p.address.clone(),
             client_tls.clone(),
             cfg.trust_domain.clone(),
             sink.clone(),

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod limits;
 pub mod list;
 pub mod node;
+pub mod operator;
 pub mod read;
 pub mod watch;
 mod write;

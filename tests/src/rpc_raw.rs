@@ -77,6 +77,7 @@ pub fn methods(services: &[&str]) -> Result<Vec<Method>> {
         lianluo_proto::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
         tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
     ];
     let mut all: BTreeMap<String, Vec<Method>> = BTreeMap::new();
     for set in sets {

@@ -43,15 +43,21 @@ const DOC: &str = "docs/authorization.md";
 const BLESS: &str = "LIANLUO_BLESS=1 cargo test -p lianluo-tests --test authorization";
 
 /// What the client API port serves (and its reflection lists).
-const API_SERVICES: [&str; 5] = [
+const API_SERVICES: [&str; 6] = [
     "lianluo.v1.Records",
     "lianluo.v1.Node",
     "lianluo.v1.Dashboard",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
 ];
-/// What the federation port serves.
-const FEDERATION_SERVICES: [&str; 1] = ["lianluo.v1.Federation"];
+/// What the federation port serves: replication for peers, and health and the online
+/// backup for the node's own certificate (`lianluo health`, `lianluo backup`).
+const FEDERATION_SERVICES: [&str; 3] = [
+    "lianluo.v1.Federation",
+    "grpc.health.v1.Health",
+    "lianluo.v1.Operator",
+];
 
 /// Longest wait for one call's answer (or a stream's first message).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -154,10 +160,27 @@ fn request(m: &Method, caller: &str, ctx: &Ctx) -> Option<(Vec<u8>, bool)> {
                 false,
             )
         }
+        // The same message in the older package (the wire form is the same).
+        "grpc.reflection.v1alpha.ServerReflection.ServerReflectionInfo" => {
+            let req = ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            };
+            (
+                ".grpc.reflection.v1alpha.ServerReflectionRequest",
+                req.encode_to_vec(),
+                false,
+            )
+        }
         "lianluo.v1.Federation.Sync" => {
             let req = SyncRequest::default();
             (".lianluo.v1.SyncRequest", req.encode_to_vec(), false)
         }
+        "lianluo.v1.Operator.Backup" => (
+            ".lianluo.v1.BackupRequest",
+            lianluo_proto::BackupRequest {}.encode_to_vec(),
+            false,
+        ),
         "lianluo.v1.Federation.Figures" => {
             let req = FiguresRequest { year: 0 };
             (".lianluo.v1.FiguresRequest", req.encode_to_vec(), false)
@@ -379,6 +402,13 @@ async fn the_authorization_matrix_is_as_documented() -> Result<()> {
         },
     ];
     let fed_callers = vec![
+        Caller {
+            name: OWN_NODE,
+            what: "`pki/hezhou/node.pem`: the node's own certificate (what `lianluo health` and \
+                   `lianluo backup` use with the node's config)"
+                .into(),
+            files: node_files(&dir, "hezhou"),
+        },
         Caller {
             name: PEER,
             what: "`pki/qingyuan/node.pem`: the node certificate of a configured peer".into(),

@@ -341,3 +341,51 @@ fn check_report(cli: &Cli, total: &Expected) -> Result<()> {
 fn str_of(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
+
+#[test]
+fn demo_keeps_an_existing_dirs_ports_and_says_how_to_get_a_fresh_setup() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("lianluo-demo");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    // Its own port range, away from the other demo test's (same process id).
+    let base = 30_000 + (std::process::id() % 80) as u16 * 30;
+    let demo = |args: &[&str]| {
+        Command::new(lianluo_bin())
+            .args(["demo", "--dir", &dir_arg])
+            .args(args)
+            .output()
+    };
+    let out = demo(&["--init-only", "--base-port", &base.to_string()])?;
+    lianluo_tests::check_ok(&out, "demo --init-only")?;
+    let other = (base + 100).to_string();
+    let out = demo(&["--init-only", "--base-port", &other])?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "another base port is refused: {err}");
+    for want in [
+        format!("set up with --base-port {base}"),
+        format!("lianluo demo --dir {dir_arg}`"),
+        format!("--dir {dir_arg}-{other} --base-port {other}"),
+    ] {
+        assert!(err.contains(&want), "{want:?} not in: {err}");
+    }
+    // Without --base-port the setup is used as it is.
+    lianluo_tests::check_ok(&demo(&["--init-only"])?, "demo --init-only again")?;
+    let toml = std::fs::read_to_string(dir.join("hezhou").join("node.toml"))?;
+    assert!(toml.contains(&format!("127.0.0.1:{}", base + 1)), "{toml}");
+
+    // A port taken by another program: the error names the flags that get past it.
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", base + 1))?;
+    let out = demo(&["--no-sample-data"])?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let next = base + 100;
+    for want in [
+        "is in use".to_string(),
+        format!("--base-port {base}"),
+        format!("lianluo demo --dir {dir_arg}-{next} --base-port {next}"),
+        format!("127.0.0.1:{}", base + 1),
+    ] {
+        assert!(err.contains(&want), "{want:?} not in: {err}");
+    }
+    Ok(())
+}

@@ -43,6 +43,7 @@ async fn health_and_reflection_are_served() -> Result<()> {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
+    let ch_alpha = ch.clone();
     let mut stream = ServerReflectionClient::new(ch)
         .server_reflection_info(tokio_stream::iter([req]))
         .await?
@@ -55,11 +56,18 @@ async fn health_and_reflection_are_served() -> Result<()> {
         anyhow::bail!("unexpected reflection answer: {resp:?}");
     };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        v1alpha_services(ch_alpha).await?,
+        names,
+        "v1alpha (older grpcurl, grpcio) lists the same services"
+    );
     for want in [
         "lianluo.v1.Records",
         "lianluo.v1.Node",
         "lianluo.v1.Dashboard",
         "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
     ] {
         assert!(names.contains(&want), "{want} not listed: {names:?}");
     }
@@ -68,4 +76,28 @@ async fn health_and_reflection_are_served() -> Result<()> {
         "the client api does not serve Federation: {names:?}"
     );
     Ok(())
+}
+
+/// The services listed through reflection v1alpha.
+async fn v1alpha_services(ch: Channel) -> Result<Vec<String>> {
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = ServerReflectionClient::new(ch)
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await?
+        .into_inner();
+    let resp = stream
+        .message()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no v1alpha reflection answer"))?;
+    let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+        anyhow::bail!("unexpected v1alpha reflection answer: {resp:?}");
+    };
+    Ok(list.service.into_iter().map(|s| s.name).collect())
 }

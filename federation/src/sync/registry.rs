@@ -3,11 +3,11 @@
 //! CLI and metrics that read it.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use super::Cursor;
+use crate::address::PeerAddress;
 
 /// What a peer worker is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +51,18 @@ pub struct PeerState {
     /// The peer's city id.
     pub city: String,
     /// The federation address dialled.
-    pub address: SocketAddr,
+    pub address: PeerAddress,
     /// What the worker is doing.
     pub phase: PeerPhase,
     /// Events in the peer's log not yet covered by our cursor (0 when caught up).
     pub lag: u64,
     /// When the last batch or heartbeat arrived.
     pub last_contact: Option<SystemTime>,
-    /// The last failure (kept after recovery, for diagnosis).
+    /// The last failure while the link is down; cleared once a stream is open again (the
+    /// log keeps every failure).
     pub last_error: Option<String>,
+    /// When `last_error` happened.
+    pub last_error_at: Option<SystemTime>,
     /// Failed attempts since the last success.
     pub attempt: u32,
     /// Our durable cursor in the peer's log, once known.
@@ -77,7 +80,7 @@ pub struct PeerState {
 
 impl PeerState {
     /// The state of a peer no worker has touched yet.
-    pub fn new(city: &str, address: SocketAddr) -> PeerState {
+    pub fn new(city: &str, address: PeerAddress) -> PeerState {
         PeerState {
             city: city.to_string(),
             address,
@@ -85,6 +88,7 @@ impl PeerState {
             lag: 0,
             last_contact: None,
             last_error: None,
+            last_error_at: None,
             attempt: 0,
             cursor: None,
             events_applied: 0,
@@ -109,11 +113,14 @@ impl PeerRegistry {
 
     /// Adds `city` (phase `connecting`) or, if present, updates its address and keeps
     /// the rest of its state.
-    pub fn register(&self, city: &str, address: SocketAddr) {
+    pub fn register(&self, city: &str, address: PeerAddress) {
         let mut map = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        map.entry(city.to_string())
-            .and_modify(|s| s.address = address)
-            .or_insert_with(|| PeerState::new(city, address));
+        match map.get_mut(city) {
+            Some(s) => s.address = address,
+            None => {
+                map.insert(city.to_string(), PeerState::new(city, address));
+            }
+        }
     }
 
     /// Applies `change` to the state of `city`; does nothing for an unknown city.
@@ -147,8 +154,8 @@ impl PeerRegistry {
 mod tests {
     use super::*;
 
-    fn addr(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
+    fn addr(port: u16) -> PeerAddress {
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()
     }
 
     #[test]

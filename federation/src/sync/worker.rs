@@ -6,7 +6,6 @@
 //! stream at its `max_stream_age`, we reconnect at once with a fresh handshake, so a
 //! revoked certificate (ours or theirs) stops replication within a bounded time.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -19,6 +18,7 @@ use tracing::Instrument;
 
 use super::backoff::{backoff_delay, Jitter};
 use super::{Cursor, PeerPhase, PeerRegistry, SyncSettings, SyncSink};
+use crate::address::PeerAddress;
 use crate::identity::PeerCity;
 use crate::tls::{connect_peer_lazy, ReloadableClientConfig};
 
@@ -34,7 +34,7 @@ pub const MAX_MESSAGE_BYTES: usize = 80 << 20;
 #[allow(clippy::too_many_arguments)]
 pub fn spawn_peer_worker(
     peer: PeerCity,
-    address: SocketAddr,
+    address: PeerAddress,
     client_tls: impl Into<ReloadableClientConfig>,
     trust_domain: String,
     sink: Arc<dyn SyncSink>,
@@ -43,10 +43,11 @@ pub fn spawn_peer_worker(
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     let client_tls = client_tls.into();
+    let endpoint = address.endpoint();
     registry.register(peer.as_str(), address);
     let span = tracing::info_span!("sync-peer", peer = %peer);
     let worker = Worker {
-        endpoint: format!("https://{address}"),
+        endpoint,
         jitter: Jitter::from_time(peer.as_str()),
         peer,
         client_tls,
@@ -134,6 +135,7 @@ impl Worker {
             s.phase = PeerPhase::BackingOff { attempt, until };
             s.attempt = attempt;
             s.last_error = Some(error.clone());
+            s.last_error_at = Some(SystemTime::now());
         });
         let delay_ms = delay.as_millis();
         // A peer that stays down would fill the log: repeat the same error quietly.
@@ -277,6 +279,9 @@ impl Worker {
         self.registry.update(self.peer.as_str(), |s| {
             s.phase = PeerPhase::Connected;
             s.attempt = 0;
+            // A healthy link shows no stale error (the log keeps every failure).
+            s.last_error = None;
+            s.last_error_at = None;
             s.last_contact = Some(now);
             if let Some(cursor) = cursor {
                 s.cursor = Some(cursor);

@@ -195,7 +195,7 @@ impl Worker {
         let (stop, rx) = watch::channel(false);
         let task = spawn_peer_worker(
             hezhou,
-            addr,
+            addr.into(),
             tls,
             TD.to_string(),
             sink.clone(),

@@ -1,5 +1,5 @@
-//! `lianluo backup` and `lianluo restore`: offline backup of a node's data into one file,
-//! and restore into a fresh store (see `lianluo_node::backup` for the format and rules).
+//! `lianluo backup` and `lianluo restore`: backup of a node's data into one file (online
+//! from a running node, or offline), and restore into a fresh store (see `lianluo_node::backup` for the format and rules).
 
 use std::path::PathBuf;
 
@@ -7,17 +7,26 @@ use anyhow::Context as _;
 use lianluo_node::backup::{self, BackupOptions, RestoreOptions};
 use lianluo_node::config;
 
-/// Back up a STOPPED node's data into one file.
+/// Back up a node's data into one file, while the node runs or while it is stopped.
 ///
-/// The node must be stopped first (its data dir is locked while it runs). The file holds
-/// every event of the node's log, the signer certificates that verify them and a checksum;
-/// it is written to a temp file and renamed when complete.
+/// The file holds every event of the node's log, the signer certificates that verify them
+/// and a checksum; it is written to a temp file, checked and renamed when complete.
+///
+/// Running node (its data dir is locked): the node streams a consistent snapshot — its
+/// log up to the last write acknowledged when the backup starts — over its federation
+/// port on this host, authenticated with the node's own certificate (run it as the node's
+/// user, or root; no user certificate needed). The node keeps serving meanwhile.
+/// Stopped node: the data dir is read directly.
+///
+/// Examples: `lianluo backup --config /etc/lianluo/node.toml --out hezhou-2026-12-07.llb`;
+/// from a container to the host, `docker exec lianluo-hezhou lianluo backup --out - >
+/// hezhou.llb` (with LIANLUO_CONFIG set in the container).
 #[derive(clap::Args)]
 pub struct BackupArgs {
     /// The node's config file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "LIANLUO_CONFIG", value_name = "FILE")]
     config: PathBuf,
-    /// The backup file to write (must not exist).
+    /// The backup file to write (must not exist); `-` writes it to standard output.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// A signer certificate (PEM) of another city to include, when events signed by it
@@ -46,16 +55,30 @@ pub struct RestoreArgs {
     force: bool,
 }
 
-/// Runs `lianluo backup`.
+/// Runs `lianluo backup`: offline when the data dir is free, else from the running node.
 pub fn run_backup(args: BackupArgs, json: bool) -> anyhow::Result<()> {
     let cfg = config::load(&args.config)?;
     let opts = BackupOptions {
         signer_certs: args.signer_certs,
     };
-    let s = backup::backup(&cfg, &args.out, &opts).context("backup failed")?;
-    if json {
+    let (s, online) = match backup::backup(&cfg, &args.out, &opts) {
+        Err(backup::BackupError::NodeRunning { .. }) => {
+            let rt = crate::runtime()?;
+            let s = rt.block_on(backup::online::fetch(&cfg, &args.out));
+            (s.context("backup of the running node failed")?, true)
+        }
+        other => (other.context("backup failed")?, false),
+    };
+    // With `--out -` the backup itself is on standard output.
+    let to_stdout = args.out.as_os_str() == "-";
+    if to_stdout {
+        eprintln!("backed up {} ({} bytes)", cfg.city, s.size);
+    } else if json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
+        if online {
+            println!("the node is running: backed up online (it kept serving)");
+        }
         println!(
             "backed up {}: {} events (last seq {}), {} signer certificate(s), log id {}\n\
              file: {} ({} bytes)",

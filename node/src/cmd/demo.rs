@@ -35,10 +35,11 @@ pub struct DemoArgs {
     /// Only write the setup (PKI, node.toml, profiles); do not start the nodes.
     #[arg(long)]
     init_only: bool,
-    /// Base port N: city i (hezhou 0, qingyuan 1, yongzhou 2) listens on N+10i+1
-    /// (client API), N+10i+2 (federation) and N+10i+3 (metrics/health, loopback).
-    #[arg(long, value_name = "N", default_value_t = 7100)]
-    base_port: u16,
+    /// Base port N of a new setup: city i (hezhou 0, qingyuan 1, yongzhou 2) listens on
+    /// N+10i+1 (client API), N+10i+2 (federation) and N+10i+3 (dashboard, loopback).
+    /// [default: 7100; an existing --dir keeps the ports it was set up with]
+    #[arg(long, value_name = "N")]
+    base_port: Option<u16>,
     /// Start the nodes without loading the sample data set.
     #[arg(long)]
     no_sample_data: bool,
@@ -46,17 +47,43 @@ pub struct DemoArgs {
 
 /// Runs `lianluo demo`.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    if args.base_port > 65_000 {
-        anyhow::bail!("--base-port {}: must be at most 65000", args.base_port);
+    if let Some(n) = args.base_port.filter(|n| !(1024..=65_000).contains(n)) {
+        anyhow::bail!("--base-port {n}: must be between 1024 and 65000");
     }
     let dir = absolute(&args.dir)?;
-    init(&dir, args.base_port)?;
+    let base_port = base_port_of(&dir, &args.dir, args.base_port)?;
+    init(&dir, base_port)?;
     if args.init_only {
         print_setup(&dir);
         return Ok(());
     }
-    run_nodes(&dir, !args.no_sample_data).await
+    run_nodes(&dir, &args.dir, base_port, !args.no_sample_data).await
 }
+
+/// The base port of the setup in `dir`: the one it was made with if it exists (a
+/// different `--base-port` is refused, saying how to get a fresh setup), else `asked`
+/// or 7100.
+fn base_port_of(dir: &Path, shown: &Path, asked: Option<u16>) -> anyhow::Result<u16> {
+    let existing = dir.join(CITIES[0]).join("node.toml");
+    let Ok(cfg) = config::load(&existing) else {
+        return Ok(asked.unwrap_or(DEFAULT_BASE_PORT));
+    };
+    let had = cfg.api_listen.port().saturating_sub(1);
+    match asked {
+        Some(n) if n != had => anyhow::bail!(
+            "--base-port {n}: the demo directory {shown} was set up with --base-port {had} \
+             (hezhou's client API on port {}), and an existing setup keeps its ports; run \
+             `lianluo demo --dir {shown}` to use it as it is, or make a fresh setup in a new \
+             directory: `lianluo demo --dir {shown}-{n} --base-port {n}`",
+            cfg.api_listen.port(),
+            shown = shown.display(),
+        ),
+        _ => Ok(had),
+    }
+}
+
+/// The base port of a new setup when `--base-port` is not given.
+const DEFAULT_BASE_PORT: u16 = 7100;
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
@@ -156,7 +183,12 @@ fn print_setup(dir: &Path) {
     );
 }
 
-async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
+async fn run_nodes(
+    dir: &Path,
+    shown: &Path,
+    base_port: u16,
+    sample_data: bool,
+) -> anyhow::Result<()> {
     // The three nodes start one after another, so the first dials of each worker fail
     // until its peers are up; `lianluo peers` shows the links. RUST_LOG overrides this.
     super::node::init_logging(
@@ -172,6 +204,7 @@ async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
             let _ = rx.recv().await;
         })
         .await
+        .map_err(|e| port_hint(e, shown, base_port))
         .with_context(|| format!("cannot start {city}'s node"))?;
         nodes.push((city, node));
     }
@@ -211,6 +244,26 @@ async fn run_nodes(dir: &Path, sample_data: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A start failure; a port in use also says which other ports a fresh setup could take.
+fn port_hint(e: lianluo_node::server::ServeError, shown: &Path, base_port: u16) -> anyhow::Error {
+    if !matches!(e, lianluo_node::server::ServeError::Bind { .. }) {
+        return e.into();
+    }
+    let next = if base_port >= 64_900 {
+        7200
+    } else {
+        base_port + 100
+    };
+    anyhow::Error::new(e).context(format!(
+        "a port of the demo directory {shown} (--base-port {base_port}: ports {}–{}) is in \
+         use, by another program or a demo still running; stop it, or make a fresh setup on \
+         other ports in a new directory: `lianluo demo --dir {shown}-{next} --base-port {next}`",
+        base_port + 1,
+        base_port + 23,
+        shown = shown.display(),
+    ))
 }
 
 /// Loads the sample data set unless Hezhou's node holds records (a rerun on the same

@@ -9,7 +9,7 @@ use lianluo_node::config::{self, LogFormat};
 #[derive(clap::Args)]
 pub struct NodeArgs {
     /// The node's config file (see `lianluo demo --init-only` for examples).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "LIANLUO_CONFIG", value_name = "FILE")]
     config: PathBuf,
 }
 

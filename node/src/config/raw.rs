@@ -364,7 +364,7 @@ impl RawConfig {
         let mut out: Vec<Peer> = Vec::new();
         for (i, p) in self.peers.iter().enumerate() {
             let key = format!("peers[{i}].city");
-            let address = listen_addr(c, &format!("peers[{i}].address"), &p.address);
+            let address = peer_addr(c, &format!("peers[{i}].address"), &p.address);
             let Some(city) = c.required(&key, &p.city) else {
                 continue;
             };
@@ -405,21 +405,55 @@ impl RawConfig {
     }
 }
 
+/// A listen address: `IP:PORT`, or `HOST:PORT` with a host name resolved now (the node
+/// binds its first address), e.g. `localhost:7101`. Port 0 picks a free port.
 fn listen_addr(c: &mut Checker<'_>, key: &str, v: &Option<String>) -> SocketAddr {
     let fallback = SocketAddr::from(([127, 0, 0, 1], 0));
     let Some(s) = c.required(key, v) else {
         return fallback;
     };
-    match s.parse() {
-        Ok(a) => a,
-        Err(_) => {
+    if let Ok(a) = s.parse() {
+        return a;
+    }
+    let named = s.rsplit_once(':').filter(|(host, port)| {
+        !host.is_empty() && !host.contains(':') && port.parse::<u16>().is_ok()
+    });
+    let resolved = named.and_then(|_| std::net::ToSocketAddrs::to_socket_addrs(s).ok());
+    match resolved.and_then(|mut addrs| addrs.next()) {
+        Some(a) => a,
+        None => {
+            let why = if named.is_some() {
+                "the host name does not resolve on this host"
+            } else {
+                "not an address"
+            };
             c.problem(
                 key,
-                format!("{s:?}: not an address; write IP:PORT, e.g. \"127.0.0.1:7101\""),
+                format!(
+                    "{s:?}: {why}; write IP:PORT or HOST:PORT, e.g. \"127.0.0.1:7101\", or \
+                     \"0.0.0.0:7101\" to listen on every interface (in a container)"
+                ),
             );
             fallback
         }
     }
+}
+
+/// A peer's address: `HOST:PORT`, kept as written and resolved at every dial.
+fn peer_addr(
+    c: &mut Checker<'_>,
+    key: &str,
+    v: &Option<String>,
+) -> lianluo_federation::PeerAddress {
+    let fallback = SocketAddr::from(([127, 0, 0, 1], 1)).into();
+    let Some(s) = c.required(key, v) else {
+        return fallback;
+    };
+    s.parse()
+        .unwrap_or_else(|e: lianluo_federation::AddressError| {
+            c.problem(key, e.to_string());
+            fallback
+        })
 }
 
 #[cfg(test)]
@@ -486,6 +520,39 @@ mod tests {
         let (cfg, problems) = http_of("city = \"hezhou\"\n");
         assert!(http_problems(&problems).is_empty(), "{problems:?}");
         assert_eq!(cfg.http_listen, None);
+    }
+
+    #[test]
+    fn config_addresses_take_host_names_peers_kept_as_written_listeners_resolved() {
+        let text = "[api]\nlisten = \"localhost:7101\"\n[federation]\nlisten = \"0.0.0.0:7102\"\n\
+            [[peers]]\ncity = \"qingyuan\"\naddress = \"qingyuan:7102\"\n\
+            [[peers]]\ncity = \"yongzhou\"\naddress = \"yongzhou_node:7102\"\n\
+            [[peers]]\ncity = \"guilin\"\naddress = \"guilin\"\n";
+        let (cfg, problems) = http_of(text);
+        let of = |key: &str| {
+            problems
+                .iter()
+                .find(|p| p.key == key)
+                .map(|p| p.message.clone())
+        };
+        assert_eq!(of("api.listen"), None, "{problems:?}");
+        assert!(cfg.api_listen.ip().is_loopback(), "{:?}", cfg.api_listen);
+        assert_eq!(cfg.api_listen.port(), 7101);
+        assert_eq!(of("peers[0].address"), None, "{problems:?}");
+        assert_eq!(cfg.peers[0].address.to_string(), "qingyuan:7102");
+        let m = of("peers[1].address").expect("an underscore is refused");
+        assert!(
+            m.contains("not a host name") && m.contains("HOST:PORT"),
+            "{m}"
+        );
+        let m = of("peers[2].address").expect("a port is required");
+        assert!(m.contains("no port"), "{m}");
+        let (_, problems) = http_of("[api]\nlisten = \"no-such-host.invalid:7101\"\n");
+        let m = problems
+            .iter()
+            .find(|p| p.key == "api.listen")
+            .expect("unresolvable");
+        assert!(m.message.contains("does not resolve"), "{m:?}");
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn peer_states(state: &NodeState) -> Vec<PeerState> {
 pub fn with_configured(config: &Config, mut snapshot: Vec<PeerState>) -> Vec<PeerState> {
     for peer in &config.peers {
         if !snapshot.iter().any(|s| s.city == peer.city) {
-            let mut s = PeerState::new(&peer.city, peer.address);
+            let mut s = PeerState::new(&peer.city, peer.address.clone());
             s.phase = PeerPhase::Stopped;
             s.last_error = Some(NO_WORKER.to_string());
             snapshot.push(s);
@@ -102,6 +102,7 @@ pub fn to_status(p: &PeerState) -> PeerStatus {
         lag: p.lag,
         last_contact: p.last_contact.map(rfc3339).unwrap_or_default(),
         last_error: p.last_error.clone().unwrap_or_default(),
+        last_error_at: p.last_error_at.map(rfc3339).unwrap_or_default(),
         attempt: p.attempt,
         cursor_log_id,
         cursor_seq,
@@ -220,7 +221,7 @@ mod tests {
 
     #[test]
     fn node_peer_state_maps_to_status() {
-        let mut p = PeerState::new("qingyuan", ([127, 0, 0, 1], 7112).into());
+        let mut p = PeerState::new("qingyuan", "127.0.0.1:7112".parse().unwrap());
         p.phase = PeerPhase::Connected;
         p.lag = 4;
         p.last_contact = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250));
@@ -240,7 +241,7 @@ mod tests {
         assert_eq!((s.cursor_log_id.len(), s.cursor_seq), (32, 33));
         assert_eq!((s.lag, s.events_applied, s.events_rejected), (4, 33, 1));
         assert_eq!(s.last_error, "stream ended");
-        let never = to_status(&PeerState::new("yongzhou", ([127, 0, 0, 1], 1).into()));
+        let never = to_status(&PeerState::new("yongzhou", "127.0.0.1:1".parse().unwrap()));
         assert_eq!((never.last_contact.as_str(), never.connected), ("", false));
         assert_eq!(never.state, "connecting");
     }

@@ -40,7 +40,21 @@ pub(super) fn violations(api: &Matrix, fed: &Matrix) -> Vec<String> {
     );
     never_ok(fed, FED_USER_OWN, &any, "a user certificate is not a node");
     never_ok(fed, FED_USER_PEER, &any, "a user certificate is not a node");
+    let operator = |m: &Method, _: bool| !m.service.starts_with("lianluo.v1.Federation");
+    let replication = |m: &Method, _: bool| m.service == "lianluo.v1.Federation";
     never_ok(fed, NON_PEER, &any, "only configured peers may replicate");
+    never_ok(
+        fed,
+        PEER,
+        &operator,
+        "a peer may not back up or probe another city's node",
+    );
+    never_ok(
+        fed,
+        OWN_NODE,
+        &replication,
+        "a node does not replicate from itself",
+    );
     never_ok(
         fed,
         REVOKED_NODE,
@@ -64,7 +78,12 @@ pub(super) fn violations(api: &Matrix, fed: &Matrix) -> Vec<String> {
         must_be_ok(api, &m.full(), ADMIN);
     }
     for (m, _, _) in &fed.rows {
-        must_be_ok(fed, &m.full(), PEER);
+        let caller = if m.service == "lianluo.v1.Federation" {
+            PEER
+        } else {
+            OWN_NODE
+        };
+        must_be_ok(fed, &m.full(), caller);
     }
     v
 }
@@ -77,6 +96,7 @@ pub(super) const OTHER_CITY: &str = "qingyuan coordinator";
 pub(super) const NODE: &str = "qingyuan node";
 pub(super) const REVOKED_USER: &str = "hezhou coordinator, revoked";
 pub(super) const PEER: &str = "qingyuan node (peer)";
+pub(super) const OWN_NODE: &str = "hezhou node (itself)";
 pub(super) const NON_PEER: &str = "guilin node (not a peer)";
 pub(super) const REVOKED_NODE: &str = "qingyuan node, revoked";
 pub(super) const FED_USER_OWN: &str = "hezhou admin (user)";

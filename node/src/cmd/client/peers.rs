@@ -120,7 +120,11 @@ fn row(p: &PeerStatus) -> [String; 6] {
         } else {
             p.last_contact.clone()
         },
-        or_dash(&p.last_error),
+        if p.last_error_at.is_empty() {
+            or_dash(&p.last_error)
+        } else {
+            format!("{} (at {})", or_dash(&p.last_error), p.last_error_at)
+        },
     ]
 }
 
