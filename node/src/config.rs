@@ -182,25 +182,6 @@ impl Config {
     }
 }
 
-impl Config {
-    /// Whether `city` is a configured peer.
-    pub fn is_peer(&self, city: &str) -> bool {
-        self.peers.iter().any(|p| p.city == city)
-    }
-
-    /// Every city known to this node: itself and its peers.
-    pub fn known_cities(&self) -> Vec<String> {
-        let mut v = vec![self.city.clone()];
-        v.extend(self.peers.iter().map(|p| p.city.clone()));
-        v
-    }
-
-    /// The role of `user`, if any (default deny).
-    pub fn role_of(&self, user: &str) -> Option<Role> {
-        self.users.get(user).copied()
-    }
-}
-
 /// One problem found in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

@@ -32,27 +32,59 @@ pub const MAX_DEADLINE_MS: u32 = 60_000;
 /// What an overview needs beyond the node's records: how to ask the peers, and the last
 /// figures each peer sent (for stale answers).
 pub struct Dashboard {
-    peers: PeerFigures,
+    // Replaced when the membership changes (a config reload).
+    peers: std::sync::RwLock<PeerFigures>,
+    tls: ReloadableClientConfig,
+    trust_domain: String,
     last_known: LastKnown<CityFigures>,
 }
 
 impl Dashboard {
     /// A dashboard over the configured peers, dialled with the node's client TLS.
     pub fn new(config: &Config, tls: ReloadableClientConfig) -> Result<Dashboard, NodeError> {
-        let peers = config
-            .peers
-            .iter()
-            .map(|p| {
-                PeerCity::configured(&p.city)
-                    .map(|c| (c, p.address.clone()))
-                    .map_err(|e| NodeError::Internal(format!("peers: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let peers = figures_of(&config.peers, &tls, &config.trust_domain)?;
         Ok(Dashboard {
-            peers: PeerFigures::new(peers, tls, config.trust_domain.clone()),
+            peers: std::sync::RwLock::new(peers),
+            tls,
+            trust_domain: config.trust_domain.clone(),
             last_known: LastKnown::new(),
         })
     }
+
+    /// Asks `peers` from now on.
+    pub fn set_peers(&self, peers: &[crate::config::Peer]) -> Result<(), NodeError> {
+        let next = figures_of(peers, &self.tls, &self.trust_domain)?;
+        *self
+            .peers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        Ok(())
+    }
+
+    /// The peers asked now.
+    fn peers(&self) -> PeerFigures {
+        self.peers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A fan-out client over `peers`.
+fn figures_of(
+    peers: &[crate::config::Peer],
+    tls: &ReloadableClientConfig,
+    trust_domain: &str,
+) -> Result<PeerFigures, NodeError> {
+    let peers = peers
+        .iter()
+        .map(|p| {
+            PeerCity::configured(&p.city)
+                .map(|c| (c, p.address.clone()))
+                .map_err(|e| NodeError::Internal(format!("peers: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PeerFigures::new(peers, tls.clone(), trust_domain))
 }
 
 /// Checks the request's year and deadline.
@@ -83,9 +115,10 @@ pub async fn overview(
     let started = tokio::time::Instant::now();
     let dash = &state.dashboard;
     // The deadline bounds the whole answer, this node's own figures included.
+    let peers = dash.peers();
     let (local, answers) = tokio::join!(
         tokio::time::timeout(deadline, local_figures(state, req.year)),
-        dash.peers.fetch(req.year, deadline, req.abort_on_partial)
+        peers.fetch(req.year, deadline, req.abort_on_partial)
     );
     let local = match local {
         Ok(figures) => Some(figures?),

@@ -12,6 +12,7 @@ pub mod http;
 pub mod ingest;
 pub mod local;
 pub mod locks;
+pub mod members;
 pub mod metrics;
 pub mod projection;
 pub mod recount;

@@ -105,6 +105,25 @@ pub fn render(state: &NodeState) -> String {
     let mut out = render_parts(&NodeFacts::read(state), &peers);
     state.rpc_metrics.render(&mut out);
     state.http_conns.render(&mut out);
+    head(
+        &mut out,
+        &Family {
+            name: "lianluo_config_reloads_total",
+            kind: "counter",
+            help: "Config reloads (SIGHUP or a change of the file) by result: applied, or \
+                   refused (the new config was not valid; the running one stayed in force).",
+        },
+    );
+    for (result, n) in [
+        ("applied", &state.reloads.applied),
+        ("refused", &state.reloads.refused),
+    ] {
+        let n = n.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "lianluo_config_reloads_total{{result=\"{result}\"}} {n}"
+        );
+    }
     out
 }
 

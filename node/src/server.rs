@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lianluo_federation::envelope::{EventSigner, SignerDirectory};
-use lianluo_federation::identity::PeerCity;
-use lianluo_federation::sync::{spawn_peer_worker, FederationService, SyncSettings, SyncSink};
+use lianluo_federation::sync::{FederationService, SyncSettings, SyncSink};
 use lianluo_federation::tls::{
     tls_incoming_limited, ReloadableClientConfig, ReloadableServerConfig, TlsFiles,
 };
@@ -30,6 +29,8 @@ use crate::service::RecordsService;
 use crate::state::NodeState;
 use crate::store::{self, Flusher};
 
+mod peers;
+mod reload;
 mod storage;
 mod store_watch;
 mod tls;
@@ -130,6 +131,7 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
     let tls = TlsSet::load(&config)?;
     let dashboard = crate::dashboard::Dashboard::new(&config, tls.client.clone())
         .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let members = crate::members::Members::new(crate::members::Membership::of(&config));
     let state = Arc::new(NodeState {
         config,
         store,
@@ -141,6 +143,8 @@ pub async fn open_state(config: Config) -> Result<Arc<NodeState>, ServeError> {
         requests: crate::locks::MutexMap::new(),
         durable,
         peers,
+        members,
+        reloads: crate::members::Reloads::default(),
         tls,
         dashboard,
         rpc_metrics: crate::metrics::RpcMetrics::new(),
@@ -226,7 +230,15 @@ pub async fn start(
         &state,
         tls.client.clone(),
         stop_rx.clone(),
-    )?);
+    ));
+    let reload = reload::run(state.clone(), stop_rx.clone());
+    tasks.push(tokio::spawn(
+        async move {
+            reload.await;
+            Ok(())
+        }
+        .instrument(tracing::info_span!("config_reload")),
+    ));
     if let Some(l) = http_listener {
         let (st, rd) = (state.clone(), ready.clone());
         let stop = stopped(stop_rx.clone());
@@ -462,43 +474,37 @@ pub(crate) fn tls_limits(cfg: &Config) -> lianluo_federation::tls::TlsLimits {
     }
 }
 
-/// One worker per configured peer pulls its log into ours.
+/// The peer workers (one per peer of the membership in force, following its changes)
+/// and the parked-event retries.
 fn spawn_peer_workers(
     state: &Arc<NodeState>,
     client_tls: ReloadableClientConfig,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> Result<Vec<Task>, ServeError> {
-    let cfg = &state.config;
+) -> Vec<Task> {
     let node_sink = Arc::new(NodeSink::new(state.clone()));
     let sink: Arc<dyn SyncSink> = node_sink.clone();
     let retries = crate::replication::run_retries(node_sink, stop.clone());
-    let mut tasks = vec![tokio::spawn(
-        async move {
-            retries.await;
-            Ok(())
-        }
-        .instrument(tracing::info_span!("parked_retry")),
-    )];
-    for p in &cfg.peers {
-        let city =
-            PeerCity::configured(&p.city).map_err(|e| ServeError::Tls(format!("peers: {e}")))?;
-        let worker = spawn_peer_worker(
-            city,
-            p.address.clone(),
-            client_tls.clone(),
-            cfg.trust_domain.clone(),
-            sink.clone(),
-            state.peers.clone(),
-            sync_settings(cfg),
-            stop.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            worker
-                .await
-                .map_err(|e| ServeError::Serve(format!("peer worker: {e}")))
-        }));
-    }
-    Ok(tasks)
+    let workers = peers::PeerWorkers {
+        state: state.clone(),
+        client_tls,
+        sink,
+    };
+    vec![
+        tokio::spawn(
+            async move {
+                retries.await;
+                Ok(())
+            }
+            .instrument(tracing::info_span!("parked_retry")),
+        ),
+        tokio::spawn(
+            async move {
+                workers.run(stop).await;
+                Ok(())
+            }
+            .instrument(tracing::info_span!("peer_workers")),
+        ),
+    ]
 }
 
 async fn announce(state: &NodeState, bound: &Bound) {

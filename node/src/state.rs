@@ -34,8 +34,13 @@ pub struct NodeState {
     /// The highest log seq known to be flushed. Only events at or below it are served to
     /// peers: an unflushed event could vanish in a crash and its seq be reused.
     pub durable: tokio::sync::watch::Sender<u64>,
-    /// Replication state of every configured peer.
+    /// Replication state of every peer.
     pub peers: lianluo_federation::sync::PeerRegistry,
+    /// The peers and user roles in force (replaced on a config reload): read these, not
+    /// `config.peers` and `config.users`, which are as the node started.
+    pub members: crate::members::Members,
+    /// Config reloads since start (`lianluo_config_reloads_total`).
+    pub reloads: crate::members::Reloads,
     /// The node's TLS configurations (client API, federation listener, dialling peers),
     /// hot-reloaded while the node runs.
     pub tls: crate::server::TlsSet,

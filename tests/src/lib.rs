@@ -11,6 +11,7 @@ pub mod fake_peer;
 pub mod federation;
 pub mod flood;
 pub mod grpc;
+pub mod join;
 pub mod node;
 pub mod proxy;
 pub mod rpc_raw;

@@ -261,6 +261,7 @@ impl<S: SyncSource> Streamer<S> {
             if Instant::now() >= self.deadline {
                 return Err(End::Age);
             }
+            self.still_a_peer()?;
             let head = *self.head.borrow_and_update();
             if self.after < head {
                 for batch in self.read(head).await? {
@@ -274,6 +275,22 @@ impl<S: SyncSource> Streamer<S> {
             }
             first = false;
         }
+    }
+
+    /// Ends the stream of a city removed from the peers while it was open (a config
+    /// reload): it stops within one heartbeat, not at the stream's age.
+    fn still_a_peer(&self) -> Result<(), End> {
+        if self.source.is_peer(&self.city) {
+            return Ok(());
+        }
+        tracing::info!(
+            "{} is no longer a configured peer: ending its stream",
+            self.city
+        );
+        Err(End::Failed(Status::permission_denied(format!(
+            "{} is no longer a configured peer of this node",
+            self.city
+        ))))
     }
 
     /// Caught up: waits for the durable head to move, sending heartbeats meanwhile.
@@ -292,6 +309,7 @@ impl<S: SyncSource> Streamer<S> {
                     )));
                 }
                 _ = &mut heartbeat => {
+                    self.still_a_peer()?;
                     let head = *self.head.borrow();
                     let batch = self.empty(head, false).await?;
                     self.send(batch).await?;

@@ -34,7 +34,7 @@ impl SyncSource for NodeSource {
     }
 
     fn is_peer(&self, city: &PeerCity) -> bool {
-        self.state.config.is_peer(city.as_str())
+        self.state.members.current().is_peer(city.as_str())
     }
 
     async fn checkpoints(&self, city: &PeerCity) -> Vec<lianluo_proto::LogCheckpoint> {

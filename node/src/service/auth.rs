@@ -47,7 +47,7 @@ pub fn caller_of_session(state: &NodeState, info: &TlsConnectInfo) -> Result<Cal
             user.city
         )));
     }
-    let role = state.config.role_of(&user.name).ok_or_else(|| {
+    let role = state.members.current().role_of(&user.name).ok_or_else(|| {
         NodeError::PermissionDenied(format!(
             "user {:?} has no role on the {own} node; an admin adds it under [users] in node.toml",
             user.name

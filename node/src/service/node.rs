@@ -11,7 +11,7 @@ use lianluo_proto::{PeerStatus, PeersRequest, PeersResponse};
 use tonic::{Request, Response, Status};
 
 use super::auth;
-use crate::config::Config;
+use crate::members::Membership;
 use crate::state::NodeState;
 
 /// Error shown for a configured peer that no sync worker has reported on.
@@ -70,12 +70,12 @@ impl Node for NodeService {
 /// The state of every configured peer, sorted by city: the registry's entries, plus a
 /// `stopped` entry (error [`NO_WORKER`]) for a configured peer the registry lacks.
 pub fn peer_states(state: &NodeState) -> Vec<PeerState> {
-    with_configured(&state.config, state.peers.snapshot())
+    with_configured(&state.members.current(), state.peers.snapshot())
 }
 
-/// Adds configured peers missing from `snapshot`; the result is sorted by city.
-pub fn with_configured(config: &Config, mut snapshot: Vec<PeerState>) -> Vec<PeerState> {
-    for peer in &config.peers {
+/// Adds peers of `members` missing from `snapshot`; the result is sorted by city.
+pub fn with_configured(members: &Membership, mut snapshot: Vec<PeerState>) -> Vec<PeerState> {
+    for peer in &members.peers {
         if !snapshot.iter().any(|s| s.city == peer.city) {
             let mut s = PeerState::new(&peer.city, peer.address.clone());
             s.phase = PeerPhase::Stopped;

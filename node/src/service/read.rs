@@ -86,13 +86,11 @@ pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, N
     }
     if let Some(c) = non_empty(&req.city) {
         domain::validate_city(c).map_err(|why| NodeError::invalid("city", why))?;
-        if !state.config.known_cities().iter().any(|k| k == c) {
+        let known = state.members.current().known_cities(&state.config.city);
+        if !known.iter().any(|k| k == c) {
             return Err(NodeError::invalid(
                 "city",
-                format!(
-                    "unknown city {c:?}; known cities: {}",
-                    state.config.known_cities().join(", ")
-                ),
+                format!("unknown city {c:?}; known cities: {}", known.join(", ")),
             ));
         }
     }

@@ -254,8 +254,9 @@ async fn apply<H: Send + 'static>(
 /// Cities named inside a change must be cities of this federation: a participant
 /// added can never be removed, so an unknown city would be there for good.
 fn check_cities(state: &NodeState, change: &Change) -> Result<(), NodeError> {
-    let known = |c: &str| c == state.config.city || state.config.is_peer(c);
-    let list = || state.config.known_cities().join(", ");
+    let members = state.members.current();
+    let known = |c: &str| c == state.config.city || members.is_peer(c);
+    let list = || members.known_cities(&state.config.city).join(", ");
     match &change.kind {
         Some(Kind::ParticipantAdded(p)) => check_partner(state, "participant_added.city", &p.city)?,
         Some(Kind::ActivityReported(r)) => {
@@ -347,8 +348,9 @@ fn check_partner(state: &NodeState, field: &str, city: &str) -> Result<(), NodeE
             format!("{city:?} is this node's own city (the origin); name another city"),
         ));
     }
-    if !state.config.is_peer(city) {
-        let peers: Vec<&str> = state.config.peers.iter().map(|p| p.city.as_str()).collect();
+    let members = state.members.current();
+    if !members.is_peer(city) {
+        let peers = members.peer_cities();
         return Err(NodeError::invalid(
             field,
             format!(
