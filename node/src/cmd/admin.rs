@@ -20,7 +20,7 @@ pub enum AdminCommand {
     /// stopped (its data dir is locked while it runs).
     Recount {
         /// The node's config file.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, env = "LIANLUO_CONFIG", value_name = "FILE")]
         config: PathBuf,
         /// Write the recounted counters in place of the stored ones.
         #[arg(long)]

@@ -44,7 +44,7 @@ pub struct BackupArgs {
 #[derive(clap::Args)]
 pub struct RestoreArgs {
     /// The node's config file (its city must match the backup's).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "LIANLUO_CONFIG", value_name = "FILE")]
     config: PathBuf,
     /// The backup file.
     #[arg(long, value_name = "FILE")]

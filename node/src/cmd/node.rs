@@ -19,7 +19,7 @@ pub enum ConfigCommand {
     /// Check a node config and report every problem (key, value, why).
     Check {
         /// The node's config file.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, env = "LIANLUO_CONFIG", value_name = "FILE")]
         config: PathBuf,
     },
 }
