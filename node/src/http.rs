@@ -43,7 +43,7 @@ mod api_tests;
 mod https_tests;
 
 /// Content type of the Prometheus text format.
-pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const METRICS_CONTENT_TYPE: &str = crate::metrics::CONTENT_TYPE;
 
 /// What every handler gets: the node, whether it is ready, and the shutdown signal that
 /// ends long-lived answers (`/api/watch`).

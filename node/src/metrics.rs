@@ -1,21 +1,23 @@
-//! Prometheus metrics in the text exposition format (version 0.0.4), written by hand: the
-//! per-peer replication state from the peer registry, the local log's last and durable
-//! seqs, the store's size on disk, an info series naming the node, and the gRPC calls of
-//! both listeners by service, method and code ([`RpcMetrics`], counted by
-//! [`RpcMetricsLayer`]).
+//! Prometheus metrics, encoded by the Prometheus project's crate ([`exposition`],
+//! OpenMetrics text): the per-peer replication state from the peer registry, the local
+//! log's last and durable seqs, the store's size and health, an info series naming the
+//! node, config reloads, and the gRPC calls of both listeners by service, method and code
+//! ([`RpcMetrics`], counted by [`RpcMetricsLayer`]).
 //!
 //! [`render`] reads the store (blocking): call it from `spawn_blocking` in async code.
 
-use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 use std::time::UNIX_EPOCH;
 
 use lianluo_federation::sync::PeerState;
 
 use crate::state::NodeState;
 
+pub mod exposition;
 mod layer;
 mod rpc;
 
+pub use exposition::{Labels, Snapshot, Value, CONTENT_TYPE};
 pub use layer::{Metered, MeteredBody, RpcMetricsLayer};
 pub use rpc::{code_name, Call, Port, RpcMetrics, BUCKETS, OTHER};
 
@@ -102,64 +104,57 @@ impl NodeFacts {
 /// The metrics of a running node (blocking: reads the store).
 pub fn render(state: &NodeState) -> String {
     let peers = crate::service::node::peer_states(state);
-    let mut out = render_parts(&NodeFacts::read(state), &peers);
-    state.rpc_metrics.render(&mut out);
-    state.http_conns.render(&mut out);
-    head(
-        &mut out,
-        &Family {
-            name: "lianluo_config_reloads_total",
-            kind: "counter",
-            help: "Config reloads (SIGHUP or a change of the file) by result: applied, or \
-                   refused (the new config was not valid; the running one stayed in force).",
-        },
-    );
-    for (result, n) in [
+    let mut snap = Snapshot::default();
+    node_families(&mut snap, &NodeFacts::read(state), &peers);
+    state.rpc_metrics.families(&mut snap);
+    state.http_conns.families(&mut snap);
+    let reloads = [
         ("applied", &state.reloads.applied),
         ("refused", &state.reloads.refused),
-    ] {
-        let n = n.load(std::sync::atomic::Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "lianluo_config_reloads_total{{result=\"{result}\"}} {n}"
-        );
-    }
-    out
+    ];
+    snap.counter(
+        "lianluo_config_reloads_total",
+        "Config reloads (SIGHUP or a change of the file) by result: applied, or refused (the \
+         new config was not valid; the running one stayed in force).",
+        reloads
+            .iter()
+            .map(|(result, n)| (label("result", result), int(n.load(Ordering::Relaxed))))
+            .collect(),
+    );
+    snap.encode()
 }
 
-/// One metric family: name, type, help.
-struct Family {
-    name: &'static str,
-    kind: &'static str,
-    help: &'static str,
+/// One label.
+pub(crate) fn label(name: &'static str, value: &str) -> Labels {
+    vec![(name, value.to_string())]
+}
+
+/// A whole-number value.
+pub(crate) fn int(v: u64) -> Value {
+    Value::Int(v)
 }
 
 /// A per-peer value.
 type PeerValue = fn(&PeerState) -> u64;
 
-const PEER_FAMILIES: [(Family, PeerValue); 7] = [
+/// Gauges (false) and counters (true) per peer.
+const PEER_FAMILIES: [(&str, &str, bool, PeerValue); 7] = [
     (
-        Family {
-            name: "lianluo_peer_connected",
-            kind: "gauge",
-            help: "1 when a sync stream from the peer is open, else 0.",
-        },
+        "lianluo_peer_connected",
+        "1 when a sync stream from the peer is open, else 0.",
+        false,
         |p| u64::from(p.phase.is_connected()),
     ),
     (
-        Family {
-            name: "lianluo_peer_lag_events",
-            kind: "gauge",
-            help: "Events in the peer's log not yet covered by our cursor.",
-        },
+        "lianluo_peer_lag_events",
+        "Events in the peer's log not yet covered by our cursor.",
+        false,
         |p| p.lag,
     ),
     (
-        Family {
-            name: "lianluo_peer_last_contact_seconds",
-            kind: "gauge",
-            help: "Unix time of the last batch or heartbeat from the peer (0: never).",
-        },
+        "lianluo_peer_last_contact_seconds",
+        "Unix time of the last batch or heartbeat from the peer (0: never).",
+        false,
         |p| {
             p.last_contact
                 .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -168,53 +163,50 @@ const PEER_FAMILIES: [(Family, PeerValue); 7] = [
         },
     ),
     (
-        Family {
-            name: "lianluo_peer_reconnect_attempts",
-            kind: "gauge",
-            help: "Failed connection attempts to the peer since the last success.",
-        },
+        "lianluo_peer_reconnect_attempts",
+        "Failed connection attempts to the peer since the last success.",
+        false,
         |p| u64::from(p.attempt),
     ),
     (
-        Family {
-            name: "lianluo_events_applied_total",
-            kind: "counter",
-            help: "Events received from the peer and stored, since the node started.",
-        },
+        "lianluo_events_applied_total",
+        "Events received from the peer and stored, since the node started.",
+        true,
         |p| p.events_applied,
     ),
     (
-        Family {
-            name: "lianluo_events_rejected_total",
-            kind: "counter",
-            help: "Events received from the peer and refused, since the node started.",
-        },
+        "lianluo_events_rejected_total",
+        "Events received from the peer and refused, since the node started.",
+        true,
         |p| p.events_rejected,
     ),
     (
-        Family {
-            name: "lianluo_events_clock_ahead_total",
-            kind: "counter",
-            help: "Events received from the peer whose time was further ahead of this node's \
-                   clock than [federation] max_clock_skew_secs (kept; check both clocks).",
-        },
+        "lianluo_events_clock_ahead_total",
+        "Events received from the peer whose time was further ahead of this node's clock \
+         than [federation] max_clock_skew_secs (kept; check both clocks).",
+        true,
         |p| p.events_clock_ahead,
     ),
 ];
 
-/// Renders the exposition text from node facts and peer states.
+/// The exposition of node facts and peer states alone.
 pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
-    let mut out = String::new();
-    for (family, value) in &PEER_FAMILIES {
-        head(&mut out, family);
-        for p in peers {
-            let _ = writeln!(
-                out,
-                "{}{{peer=\"{}\"}} {}",
-                family.name,
-                escape(&p.city),
-                value(p)
-            );
+    let mut snap = Snapshot::default();
+    node_families(&mut snap, node, peers);
+    snap.encode()
+}
+
+/// Adds the per-peer and node families.
+fn node_families(snap: &mut Snapshot, node: &NodeFacts, peers: &[PeerState]) {
+    for (name, help, counter, value) in PEER_FAMILIES {
+        let samples = peers
+            .iter()
+            .map(|p| (label("peer", &p.city), int(value(p))))
+            .collect();
+        if counter {
+            snap.counter(name, help, samples);
+        } else {
+            snap.gauge(name, help, samples);
         }
     }
     let node_gauges = [
@@ -257,118 +249,67 @@ pub fn render_parts(node: &NodeFacts, peers: &[PeerState]) -> String {
         ),
     ];
     for (name, help, value) in node_gauges {
-        head(
-            &mut out,
-            &Family {
-                name,
-                kind: "gauge",
-                help,
-            },
-        );
-        if let Some(v) = value {
-            let _ = writeln!(out, "{name} {v}");
-        }
+        // An unreadable value is left out rather than reported as 0.
+        let samples = value.map(|v| (Vec::new(), int(v))).into_iter().collect();
+        snap.gauge(name, help, samples);
     }
-    head(
-        &mut out,
-        &Family {
-            name: "lianluo_equivocations",
-            kind: "gauge",
-            help: "Equivocations found here per author city: pairs of different events the \
-                   city signed on one record from the same parents (lianluo peers shows them).",
-        },
+    let per_city = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter().map(|(c, n)| (label("city", c), int(*n))).collect()
+    };
+    snap.gauge(
+        "lianluo_equivocations",
+        "Equivocations found here per author city: pairs of different events the city \
+         signed on one record from the same parents (lianluo peers shows them).",
+        per_city(&node.equivocations),
     );
-    for (city, n) in &node.equivocations {
-        let _ = writeln!(
-            out,
-            "lianluo_equivocations{{city=\"{}\"}} {n}",
-            escape(city)
-        );
-    }
-    head(
-        &mut out,
-        &Family {
-            name: "lianluo_log_equivocations",
-            kind: "gauge",
-            help: "Seqs of a city's log found served two ways under one log id (lianluo \
-                   peers shows them).",
-        },
+    snap.gauge(
+        "lianluo_log_equivocations",
+        "Seqs of a city's log found served two ways under one log id (lianluo peers shows \
+         them).",
+        per_city(&node.log_equivocations),
     );
-    for (city, n) in &node.log_equivocations {
-        let _ = writeln!(
-            out,
-            "lianluo_log_equivocations{{city=\"{}\"}} {n}",
-            escape(city)
-        );
-    }
-    let flush_counters = [
+    store_counters(snap, node);
+    snap.gauge(
+        "lianluo_info",
+        "Always 1; labels name the node's city, log id and lianluo version.",
+        vec![(
+            vec![
+                ("city", node.city.clone()),
+                ("log_id", node.log_id.clone()),
+                ("version", node.version.clone()),
+            ],
+            int(1),
+        )],
+    );
+}
+
+/// The group commit's and the store's counters.
+fn store_counters(snap: &mut Snapshot, node: &NodeFacts) {
+    let counters = [
         (
             "lianluo_store_flushes_total",
             "Flushes that made acknowledged writes durable (each shared by its callers).",
-            node.flushes.flushes.to_string(),
+            int(node.flushes.flushes),
         ),
         (
             "lianluo_store_flushed_writes_total",
             "Writes acknowledged after a shared flush (divided by the flushes: the group size).",
-            node.flushes.callers.to_string(),
+            int(node.flushes.callers),
         ),
         (
             "lianluo_store_flush_seconds_total",
             "Time spent flushing (divided by the flushes: the mean flush time).",
-            format!("{:.6}", node.flushes.seconds),
+            Value::Float(node.flushes.seconds),
         ),
         (
             "lianluo_store_reopens_total",
             "Times the store was reopened after a storage fault, once space returned.",
-            node.store_health.reopens.to_string(),
+            int(node.store_health.reopens),
         ),
     ];
-    for (name, help, value) in flush_counters {
-        head(
-            &mut out,
-            &Family {
-                name,
-                kind: "counter",
-                help,
-            },
-        );
-        let _ = writeln!(out, "{name} {value}");
+    for (name, help, value) in counters {
+        snap.counter(name, help, vec![(Vec::new(), value)]);
     }
-    head(
-        &mut out,
-        &Family {
-            name: "lianluo_info",
-            kind: "gauge",
-            help: "Always 1; labels name the node's city, log id and lianluo version.",
-        },
-    );
-    let _ = writeln!(
-        out,
-        "lianluo_info{{city=\"{}\",log_id=\"{}\",version=\"{}\"}} 1",
-        escape(&node.city),
-        escape(&node.log_id),
-        escape(&node.version)
-    );
-    out
-}
-
-fn head(out: &mut String, f: &Family) {
-    let _ = writeln!(out, "# HELP {} {}", f.name, f.help);
-    let _ = writeln!(out, "# TYPE {} {}", f.name, f.kind);
-}
-
-/// Escapes a label value: backslash, double quote and newline.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -440,7 +381,7 @@ mod tests {
             "lianluo_peer_last_contact_seconds{peer=\"qingyuan\"} 1700000000",
             "lianluo_peer_last_contact_seconds{peer=\"yongzhou\"} 0",
             "lianluo_peer_reconnect_attempts{peer=\"yongzhou\"} 4",
-            "# TYPE lianluo_events_applied_total counter",
+            "# TYPE lianluo_events_applied counter",
             "lianluo_events_applied_total{peer=\"qingyuan\"} 17",
             "lianluo_events_rejected_total{peer=\"qingyuan\"} 2",
             "lianluo_log_last_seq 42",
@@ -448,7 +389,7 @@ mod tests {
             "lianluo_watch_streams 2",
             "lianluo_store_flushes_total 4",
             "lianluo_store_flushed_writes_total 10",
-            "lianluo_store_flush_seconds_total 0.500000",
+            "lianluo_store_flush_seconds_total 0.5",
             "lianluo_store_writable 1",
             "lianluo_store_free_bytes 1073741824",
             "lianluo_store_reopens_total 1",
@@ -471,15 +412,10 @@ mod tests {
                 typed.insert(rest.split(' ').next().unwrap().to_string());
             } else if !l.starts_with('#') {
                 let name = l.split(['{', ' ']).next().unwrap();
-                assert!(typed.contains(name), "{name} has no TYPE line before it");
+                let family = name.strip_suffix("_total").unwrap_or(name);
+                assert!(typed.contains(family), "{name} has no TYPE line before it");
             }
         }
         assert_eq!(text.matches("# HELP ").count(), 21);
-    }
-
-    #[test]
-    fn metrics_escape_label_values() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-        assert_eq!(escape("贺州"), "贺州");
     }
 }

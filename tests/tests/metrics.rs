@@ -26,6 +26,11 @@ fn scrape(node: &NodeProc) -> Result<String> {
     if !head.starts_with("HTTP/1.1 200") {
         bail!("GET /metrics: {head}");
     }
+    // OpenMetrics text, as the Prometheus project's crate writes it.
+    let openmetrics = "content-type: application/openmetrics-text; version=1.0.0; charset=utf-8";
+    if !head.to_ascii_lowercase().contains(openmetrics) || !body.ends_with("# EOF\n") {
+        bail!("GET /metrics is not OpenMetrics text: {head}\n{body}");
+    }
     Ok(body.to_string())
 }
 
@@ -82,8 +87,8 @@ fn metrics_count_cli_calls_by_method_and_code_with_latency() -> Result<()> {
     assert_eq!(requests(&text, &not_found), Some(1.0), "{text}");
     let h = HISTOGRAM;
     assert!(text.lines().any(|l| l == format!("# TYPE {h} histogram")));
-    for le in ["10", "+Inf"] {
-        let bucket = format!("{h}_bucket{{{create_ok},le=\"{le}\"}}");
+    for le in ["10.0", "+Inf"] {
+        let bucket = format!("{h}_bucket{{le=\"{le}\",{create_ok}}}");
         assert_eq!(sample(&text, &bucket), Some(2.0), "{bucket} in\n{text}");
     }
     let count = |labels: &str| sample(&text, &format!("{h}_count{{{labels}}}"));

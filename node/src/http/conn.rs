@@ -8,7 +8,6 @@
 //! `lianluo_http_connections_closed_total{reason}`.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -46,31 +45,30 @@ pub struct ConnStats {
 
 impl ConnStats {
     /// Appends this listener's families in Prometheus text format.
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "# HELP lianluo_http_connections Open connections of the HTTP listener.\n\
-             # TYPE lianluo_http_connections gauge\n\
-             lianluo_http_connections {}",
-            self.open.load(Ordering::Relaxed)
+    pub fn families(&self, snap: &mut crate::metrics::Snapshot) {
+        use crate::metrics::Value;
+        snap.gauge(
+            "lianluo_http_connections",
+            "Open connections of the HTTP listener.",
+            vec![(Vec::new(), Value::Int(self.open.load(Ordering::Relaxed)))],
         );
-        let _ = writeln!(
-            out,
-            "# HELP lianluo_http_connections_closed_total HTTP connections the node closed: \
-             over limits.http_connections, over limits.connections_per_source, or idle for \
-             limits.idle_secs.\n# TYPE lianluo_http_connections_closed_total counter"
-        );
-        for (reason, n) in [
+        let closed = [
             ("http_connections", &self.over_total),
             ("connections_per_source", &self.over_source),
             ("idle_secs", &self.idle),
-        ] {
-            let _ = writeln!(
-                out,
-                "lianluo_http_connections_closed_total{{reason=\"{reason}\"}} {}",
-                n.load(Ordering::Relaxed)
-            );
-        }
+        ];
+        snap.counter(
+            "lianluo_http_connections_closed_total",
+            "HTTP connections the node closed: over limits.http_connections, over \
+             limits.connections_per_source, or idle for limits.idle_secs.",
+            closed
+                .iter()
+                .map(|(reason, n)| {
+                    let n = n.load(Ordering::Relaxed);
+                    (vec![("reason", reason.to_string())], Value::Int(n))
+                })
+                .collect(),
+        );
     }
 
     fn sources(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {

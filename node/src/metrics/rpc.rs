@@ -8,13 +8,10 @@
 //! cannot grow the label set.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use prost::Message as _;
-
-use super::{escape, head, Family};
 
 /// Upper bounds (seconds) of the latency histogram's buckets; `+Inf` is implied.
 pub const BUCKETS: [f64; 13] = [
@@ -183,58 +180,49 @@ impl RpcMetrics {
         s.sum += secs;
     }
 
-    /// Appends both families (HELP and TYPE even before any call) to `out`.
-    pub fn render(&self, out: &mut String) {
-        // Copied so the lock is not held while formatting.
+    /// Adds both families (their HELP and TYPE even before any call).
+    pub fn families(&self, snap: &mut super::Snapshot) {
+        // Copied so the lock is not held while encoding.
         let series = self
             .inner
             .series
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        head(out, &Family {
-            name: "lianluo_rpc_requests_total",
-            kind: "counter",
-            help: "gRPC calls finished, by service, method, status code and port (api or federation).",
-        });
-        for ((call, code), s) in &series {
-            let _ = writeln!(
-                out,
-                "lianluo_rpc_requests_total{{{}}} {}",
-                labels(call, code),
-                s.count
-            );
-        }
-        head(out, &Family {
-            name: "lianluo_rpc_duration_seconds",
-            kind: "histogram",
-            help: "gRPC call latency in seconds, from request to status; a server stream's whole lifetime.",
-        });
-        for ((call, code), s) in &series {
-            render_histogram(out, &labels(call, code), s);
-        }
+        snap.counter(
+            "lianluo_rpc_requests_total",
+            "gRPC calls finished, by service, method, status code and port (api or federation).",
+            series
+                .iter()
+                .map(|((call, code), s)| (labels(call, code), super::Value::Int(s.count)))
+                .collect(),
+        );
+        snap.histogram(
+            "lianluo_rpc_duration_seconds",
+            "gRPC call latency in seconds, from request to status; a server stream's whole lifetime.",
+            series
+                .iter()
+                .map(|((call, code), s)| {
+                    let h = super::exposition::Histogram {
+                        buckets: s.buckets.to_vec(),
+                        bounds: &BUCKETS,
+                        count: s.count,
+                        sum: s.sum,
+                    };
+                    (labels(call, code), h)
+                })
+                .collect(),
+        );
     }
 }
 
-fn render_histogram(out: &mut String, labels: &str, s: &Series) {
-    let name = "lianluo_rpc_duration_seconds";
-    let mut cumulative = 0;
-    for (le, n) in BUCKETS.iter().zip(s.buckets) {
-        cumulative += n;
-        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
-    }
-    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", s.sum);
-    let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
-}
-
-fn labels(call: &Call, code: &str) -> String {
-    format!(
-        "service=\"{}\",method=\"{}\",code=\"{code}\",port=\"{}\"",
-        escape(&call.service),
-        escape(&call.method),
-        call.port.label()
-    )
+fn labels(call: &Call, code: &str) -> super::Labels {
+    vec![
+        ("service", call.service.to_string()),
+        ("method", call.method.to_string()),
+        ("code", code.to_string()),
+        ("port", call.port.label().to_string()),
+    ]
 }
 
 fn add_methods(

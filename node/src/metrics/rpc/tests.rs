@@ -106,9 +106,9 @@ async fn drain(body: &mut MeteredBody<Frames>) -> usize {
 }
 
 fn rendered(metrics: &RpcMetrics) -> String {
-    let mut out = String::new();
-    metrics.render(&mut out);
-    out
+    let mut snap = crate::metrics::Snapshot::default();
+    metrics.families(&mut snap);
+    snap.encode()
 }
 
 /// The value of the sample `series` (name and labels, exactly), if rendered.
@@ -305,13 +305,14 @@ fn metrics_announce_both_rpc_families_before_any_call() {
     assert_eq!(
         text.lines().filter(|l| l.starts_with("# ")).collect::<Vec<_>>(),
         [
-            "# HELP lianluo_rpc_requests_total gRPC calls finished, by service, method, status code and port (api or federation).",
-            "# TYPE lianluo_rpc_requests_total counter",
+            "# HELP lianluo_rpc_requests gRPC calls finished, by service, method, status code and port (api or federation).",
+            "# TYPE lianluo_rpc_requests counter",
             "# HELP lianluo_rpc_duration_seconds gRPC call latency in seconds, from request to status; a server stream's whole lifetime.",
             "# TYPE lianluo_rpc_duration_seconds histogram",
+            "# EOF",
         ]
     );
-    assert_eq!(text.lines().count(), 4);
+    assert_eq!(text.lines().count(), 5);
 }
 
 #[tokio::test]
@@ -341,15 +342,15 @@ async fn metrics_render_a_histogram_per_service_method_code_and_port() {
         "service=\"lianluo.v1.Federation\",method=\"Figures\",code=\"OK\",port=\"federation\"";
     let h = "lianluo_rpc_duration_seconds";
     let bucket =
-        |labels: &str, le: &str| sample(&text, &format!("{h}_bucket{{{labels},le=\"{le}\"}}"));
+        |labels: &str, le: &str| sample(&text, &format!("{h}_bucket{{le=\"{le}\",{labels}}}"));
     assert_eq!(bucket(slow, "0.001"), Some(0.0), "{text}");
     assert_eq!(bucket(slow, "0.025"), Some(0.0), "{text}");
-    assert_eq!(bucket(slow, "10"), Some(1.0), "{text}");
+    assert_eq!(bucket(slow, "10.0"), Some(1.0), "{text}");
     assert_eq!(bucket(slow, "+Inf"), Some(1.0), "{text}");
     assert_eq!(sample(&text, &format!("{h}_count{{{slow}}}")), Some(1.0));
     let sum = sample(&text, &format!("{h}_sum{{{slow}}}")).unwrap();
     assert!((0.03..10.0).contains(&sum), "{sum}");
-    assert_eq!(bucket(quick, "10"), Some(1.0), "{text}");
+    assert_eq!(bucket(quick, "10.0"), Some(1.0), "{text}");
     assert_eq!(sample(&text, &format!("{h}_count{{{quick}}}")), Some(1.0));
     // Every bucket of every series, cumulative, then +Inf, sum and count.
     for labels in [slow, quick] {
@@ -357,9 +358,9 @@ async fn metrics_render_a_histogram_per_service_method_code_and_port() {
         assert_eq!(lines.len(), 1 + BUCKETS.len() + 3, "{text}");
         let counts: Vec<f64> = BUCKETS
             .iter()
-            .map(|le| bucket(labels, &le.to_string()).unwrap())
+            .map(|le| bucket(labels, &format!("{le:?}")).unwrap())
             .collect();
         assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     }
-    assert!(text.contains(&format!("{h}_bucket{{{quick},le=\"0.0025\"}} ")));
+    assert!(text.contains(&format!("{h}_bucket{{le=\"0.0025\",{quick}}} ")));
 }
