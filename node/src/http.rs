@@ -4,7 +4,7 @@
 //! - `GET /`, `/records`, `/records/{id}`: the dashboard's pages, one embedded
 //!   `index.html` whose scripts draw them ([`pages`]); its scripts and styles under `/assets/`,
 //! - `GET /api/overview`, `/api/peers`, `/api/records`, `/api/records/{id}`: JSON ([`api`]),
-//! - `GET /metrics`: Prometheus text exposition ([`crate::metrics`]),
+//! - `GET /metrics`: OpenMetrics text encoded by prometheus-client ([`crate::metrics`]),
 //! - `GET /healthz`: `200 ok` while the process serves HTTP at all (liveness),
 //! - `GET /readyz`: `200 ready` once the node serves its APIs, `503` before that, while
 //!   it shuts down (readiness; the node flips the flag it passes to [`serve`]) and while
@@ -42,7 +42,7 @@ mod api_tests;
 #[cfg(test)]
 mod https_tests;
 
-/// Content type of the Prometheus text format.
+/// Content type of `/metrics` (OpenMetrics text).
 pub const METRICS_CONTENT_TYPE: &str = crate::metrics::CONTENT_TYPE;
 
 /// What every handler gets: the node, whether it is ready, and the shutdown signal that

@@ -29,6 +29,7 @@ use crate::service::RecordsService;
 use crate::state::NodeState;
 use crate::store::{self, Flusher};
 
+pub mod open_files;
 mod peers;
 mod reload;
 mod storage;

@@ -38,6 +38,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         .context(NOT_STARTED)?;
     init_logging(cfg.log_format, &cfg.log_level);
     tracing::info!(config = %args.config.display(), city = %cfg.city, "starting lianluo node");
+    if let Some(w) = lianluo_node::server::open_files::warning(&cfg) {
+        tracing::warn!("{w}");
+    }
     let node = lianluo_node::server::start(cfg, shutdown_signal())
         .await
         .context(NOT_STARTED)?;

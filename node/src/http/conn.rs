@@ -44,7 +44,7 @@ pub struct ConnStats {
 }
 
 impl ConnStats {
-    /// Appends this listener's families in Prometheus text format.
+    /// Adds this listener's families to a scrape.
     pub fn families(&self, snap: &mut crate::metrics::Snapshot) {
         use crate::metrics::Value;
         snap.gauge(
