@@ -11,6 +11,7 @@ project), LIANLUO_BIN (the host CLI), LIANLUO_IMAGE.
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -160,6 +161,36 @@ def converged(records, cities, timeout=120):
         raise Failure(f"not converged: {len(bad)} record(s) misplaced, e.g. {bad[:3]}")
 
 
+def https_get(port, path, cert=None):
+    """GET https://127.0.0.1:<port><path>, trusting the root CA; (status, body)."""
+    ctx = ssl.create_default_context(cafile=f"{WORK}/pki/root-ca.pem")
+    if cert:
+        ctx.load_cert_chain(f"{cert}.pem", f"{cert}.key")
+    import http.client
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def dashboard(city, port):
+    viewer = f"{WORK}/pki/{city}/users/viewer"
+    status, body = https_get(port, "/api/overview", viewer)
+    if status != 200 or f'"{city}"' not in body:
+        raise Failure(f"{city}'s dashboard API on port {port}: {status} {body[:200]}")
+    status, body = https_get(port, "/metrics", viewer)
+    if status != 200 or "lianluo_peer_connected" not in body:
+        raise Failure(f"{city}'s /metrics on port {port}: {status} {body[:200]}")
+    try:
+        status, _ = https_get(port, "/api/overview")
+    except (ssl.SSLError, ConnectionError, OSError):
+        return
+    raise Failure(f"{city}'s dashboard answered {status} without a client certificate")
+
+
 def main():
     acked = {}
     step("the three cities come up healthy and connect by host name")
@@ -167,6 +198,10 @@ def main():
     for c in CITIES:
         eventually(f"{c} connected to its peers",
                    lambda c=c: connected(c, [p for p in CITIES if p != c]))
+
+    step("the dashboards answer on the host's loopback over HTTPS with a user certificate")
+    for city, port in [("hezhou", 7103), ("qingyuan", 7113), ("yongzhou", 7123)]:
+        dashboard(city, port)
 
     step("1. records written at each city reach exactly their participants")
     with Writer("参与方", CITIES) as w:
@@ -180,6 +215,13 @@ def main():
     with Writer("断网", CITIES) as w:
         w.wait_for(30)
         time.sleep(5)
+    # The cut holds: what hezhou and qingyuan wrote for yongzhou meanwhile is not there.
+    owed = [rid for rid, parts in w.acked.items()
+            if "yongzhou" in parts and not rid.startswith("yongzhou-")]
+    held = listing("yongzhou")
+    if not owed or any(rid in held for rid in owed):
+        raise Failure(f"yongzhou was not cut off: {len(owed)} records owed, "
+                      f"{sum(rid in held for rid in owed)} arrived during the cut")
     acked.update(w.acked)
     run(["docker", "network", "connect", "--alias", "yongzhou", net, container("yongzhou")])
     converged(acked, CITIES)

@@ -62,5 +62,7 @@ cp -r deploy/compose.yaml deploy/compose.guilin.yaml deploy/pki.sh deploy/cities
 rm -rf "$work"/cities/*/tls
 LIANLUO_IMAGE="$image" "$work/pki.sh" hezhou qingyuan yongzhou >/dev/null
 export LIANLUO_IMAGE="$image"
-"${compose[@]}" up -d hezhou qingyuan yongzhou 2>&1 | grep -v '^\(Creating\|Starting\)' || true
-E2E_WORK="$work" E2E_PROJECT="$project" LIANLUO_BIN="$bin" python3 -u deploy/e2e.py
+"${compose[@]}" up -d hezhou qingyuan yongzhou 2>&1 | { grep -v '^\(Creating\|Starting\)' || true; }
+# The whole run is bounded: 10 minutes, teardown included.
+E2E_WORK="$work" E2E_PROJECT="$project" LIANLUO_BIN="$bin" \
+  timeout --kill-after 10 $(( 590 - ($(date +%s) - started) )) python3 -u deploy/e2e.py

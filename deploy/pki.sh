@@ -68,3 +68,7 @@ PROFILE
   done
   echo "pki.sh: $city: certificates in $dir, profiles in profiles/$city-*.toml"
 done
+# The user certificates and profiles are for whoever ran sudo, not root.
+if [ -n "${SUDO_UID:-}" ]; then
+  chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" pki profiles
+fi

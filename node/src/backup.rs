@@ -161,6 +161,8 @@ pub struct BackupOptions {
     /// Signer certificate PEM files to include besides this city's own and the ones found
     /// in the PKI directory (`<dir of tls.ca>/<peer>/signer.pem`).
     pub signer_certs: Vec<PathBuf>,
+    /// Signer certificates (DER) to include, as sent with an online backup's request.
+    pub signer_ders: Vec<Vec<u8>>,
 }
 
 /// What [`backup`] wrote.
@@ -320,6 +322,13 @@ fn signer_certs(
         if directory.add_cert(&der).is_ok() {
             certs.insert(lianluo_certs::cert_sha256_hex(&der), der);
         }
+    }
+    for (i, der) in options.signer_ders.iter().enumerate() {
+        directory.add_cert(der).map_err(|e| BackupError::Cert {
+            what: format!("--signer-cert #{}", i + 1),
+            reason: e.to_string(),
+        })?;
+        certs.insert(lianluo_certs::cert_sha256_hex(der), der.clone());
     }
     let required = std::iter::once(&config.tls.signer_cert).chain(&options.signer_certs);
     for path in required {

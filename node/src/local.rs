@@ -6,7 +6,7 @@
 //! own certificate ([`own_node_only`]), so whoever can read the node's key — the node's
 //! own user, root — can use them, and no peer, other node or user can.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use lianluo_federation::tls::{client_config, connect_peer, TlsFiles};
@@ -40,23 +40,22 @@ pub enum LocalError {
 }
 
 /// Where this host reaches the node's federation port: its listen address, with an
-/// unspecified IP (`0.0.0.0`, `::`) as loopback and port 0 as the port the running node
-/// wrote in its ready file.
+/// unspecified IP (`0.0.0.0`, or `::`, which takes IPv4 too) as 127.0.0.1 — which every
+/// node certificate lists — and port 0 as the port the running node wrote in its ready
+/// file. A specific listen IP is dialled as it is (its certificate must list it).
 pub fn federation_target(config: &Config) -> Result<SocketAddr, LocalError> {
     let mut addr = config.federation_listen;
     if addr.ip().is_unspecified() {
-        addr.set_ip(match addr.ip() {
-            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        });
+        addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
     if addr.port() == 0 {
         let path = crate::server::ready_file(config);
         let bound = std::fs::read_to_string(&path)
             .ok()
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["federation"].as_str().and_then(|s| s.parse().ok()));
-        addr = bound.ok_or(LocalError::NoPort { path })?;
+            .and_then(|v| v["federation"].as_str()?.parse::<SocketAddr>().ok());
+        // Only the port: the address is the one worked out above.
+        addr.set_port(bound.ok_or(LocalError::NoPort { path })?.port());
     }
     Ok(addr)
 }

@@ -234,6 +234,12 @@ pub fn act(cli: &Cli, args: &[&str]) -> Result<(Value, String)> {
     Ok((rec, ev))
 }
 
+/// The `peers --json` entry of `peer` at the node of `cli`, if it lists it.
+pub fn peer_status(cli: &Cli, peer: &str) -> Option<Value> {
+    let v = cli.json(&["peers"]).ok()?;
+    v.as_array()?.iter().find(|p| p["city"] == peer).cloned()
+}
+
 /// The one item of `items`, or an error naming them.
 pub fn only<T: std::fmt::Debug>(items: impl IntoIterator<Item = T>) -> Result<T> {
     let mut v: Vec<T> = items.into_iter().collect();

@@ -178,7 +178,7 @@ fn request(m: &Method, caller: &str, ctx: &Ctx) -> Option<(Vec<u8>, bool)> {
         }
         "lianluo.v1.Operator.Backup" => (
             ".lianluo.v1.BackupRequest",
-            lianluo_proto::BackupRequest {}.encode_to_vec(),
+            lianluo_proto::BackupRequest::default().encode_to_vec(),
             false,
         ),
         "lianluo.v1.Federation.Figures" => {

@@ -4,16 +4,10 @@
 //! validation is refused with every problem named while the running one stays.
 
 use anyhow::{ensure, Result};
-use lianluo_tests::check::{create_suggestion, wait_for, REPL};
+use lianluo_tests::check::{create_suggestion, peer_status, wait_for, REPL};
 use lianluo_tests::federation::set_key;
 use lianluo_tests::join::without_peer;
-use lianluo_tests::{browser, eventually, Cli, Federation, NodeProc};
-
-/// The `peers --json` entry of `peer` at the node of `cli`.
-fn peer_status(cli: &Cli, peer: &str) -> Option<serde_json::Value> {
-    let v = cli.json(&["peers"]).ok()?;
-    v.as_array()?.iter().find(|p| p["city"] == peer).cloned()
-}
+use lianluo_tests::{browser, eventually, Federation, NodeProc};
 
 /// The value of the `/metrics` series `series` (name and labels) at `node`.
 fn metric(node: &NodeProc, series: &str) -> Option<String> {
@@ -118,14 +112,12 @@ fn a_fourth_city_joins_a_running_federation_by_sighup_alone() -> Result<()> {
     for n in &nodes {
         assert!(n.log().contains("peer guilin added at"), "{}", n.log());
     }
-    ensure!(
-        metric(
-            &nodes[0],
-            "lianluo_config_reloads_total{result=\"applied\"}"
-        )
-        .as_deref()
-            == Some("1")
+    // Once, or twice when the file watch saw the change before the signal came.
+    let applied = metric(
+        &nodes[0],
+        "lianluo_config_reloads_total{result=\"applied\"}",
     );
+    ensure!(matches!(applied.as_deref(), Some("1" | "2")), "{applied:?}");
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{ensure, Context, Result};
-use lianluo_tests::check::{create_suggestion, wait_for, REPL};
+use lianluo_tests::check::{create_suggestion, peer_status, wait_for, REPL};
 use lianluo_tests::{eventually, lianluo, Federation};
 
 /// `lianluo health --config <city's node.toml>`: (exit 0?, stdout, stderr).
@@ -20,12 +20,6 @@ fn health(fed: &Federation, city: &str) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// The `peers --json` entry of `peer` at the node of `cli`.
-fn peer_status(cli: &lianluo_tests::Cli, peer: &str) -> Option<serde_json::Value> {
-    let v = cli.json(&["peers"]).ok()?;
-    v.as_array()?.iter().find(|p| p["city"] == peer).cloned()
 }
 
 #[test]
@@ -89,9 +83,6 @@ fn health_is_silent_and_0_when_ready_and_1_with_the_reason_otherwise() -> Result
     let (ok, out, err) = health(&fed, "hezhou");
     assert!(ok, "ready: {err}");
     assert_eq!((out.as_str(), err.as_str()), ("", ""), "silent when ready");
-    // Another city's config (its own node certificate) asks its own node, not this one.
-    let (ok, _, err) = health(&fed, "qingyuan");
-    assert!(!ok && err.contains("not ready"), "{err}");
     hz.stop()?;
     let (ok, _, err) = health(&fed, "hezhou");
     assert!(!ok && err.contains("not ready"), "stopped: {err}");
@@ -102,7 +93,7 @@ fn health_is_silent_and_0_when_ready_and_1_with_the_reason_otherwise() -> Result
 fn a_running_node_is_backed_up_under_writes_and_the_backup_restores_and_converges() -> Result<()> {
     let fed = Federation::init()?;
     let mut hz = fed.start("hezhou")?;
-    let qy = fed.start("qingyuan")?;
+    let mut qy = fed.start("qingyuan")?;
     let hzc = hz.cli("coordinator");
     // A steady writer: every acknowledged create is kept, in order.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -151,9 +142,10 @@ fn a_running_node_is_backed_up_under_writes_and_the_backup_restores_and_converge
         "the backup holds every write acknowledged before it began: {summary}"
     );
 
-    // Restore offline, then the node comes back with every write: those in the backup
-    // from the file, the later ones from qingyuan, which holds them all.
+    // Restore offline with qingyuan down: what was acknowledged before the backup began
+    // comes from the file alone, and nothing acknowledged after it ended is there.
     hz.stop()?;
+    qy.stop()?;
     let out = lianluo(&[
         "restore",
         "--config",
@@ -168,18 +160,26 @@ fn a_running_node_is_backed_up_under_writes_and_the_backup_restores_and_converge
     for id in &before {
         let v = hzv
             .json(&["show", id])
-            .with_context(|| format!("{id} after restore"))?;
+            .with_context(|| format!("{id} after restore, from the backup alone"))?;
         ensure!(v["id"] == id.as_str(), "{v}");
     }
+    for id in all.iter().skip(during) {
+        let err = hzv.fails(&["show", id])?;
+        ensure!(
+            err.contains("not found"),
+            "{id}, written after the backup: {err}"
+        );
+    }
+    // Then qingyuan, which holds them all, brings back the later ones.
+    let _qy = fed.start("qingyuan")?;
     for id in all.iter().skip(before.len()) {
         wait_for(&hzv, id, REPL, "a later write back from qingyuan", |_| true)?;
     }
-    drop(qy);
     Ok(())
 }
 
 #[test]
-fn backup_refuses_an_existing_file_and_an_unreachable_node_leaves_no_file() -> Result<()> {
+fn backup_refuses_an_existing_file_and_another_nodes_key_and_leaves_no_file() -> Result<()> {
     let fed = Federation::init()?;
     let _hz = fed.start("hezhou")?;
     let config = fed.node_config("hezhou");
@@ -196,6 +196,53 @@ fn backup_refuses_an_existing_file_and_an_unreachable_node_leaves_no_file() -> R
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read(&taken)?, b"keep me");
+    // --signer-cert reaches a running node's backup: a file that is no certificate is
+    // named, a signer certificate of the federation is taken.
+    let with_signer = |cert: &str, out: &str| {
+        let out = fed.dir().join(out);
+        lianluo(&[
+            "backup",
+            "--config",
+            &config.to_string_lossy(),
+            "--out",
+            &out.to_string_lossy(),
+            "--signer-cert",
+            cert,
+            "--json",
+        ])
+    };
+    let out = with_signer(&taken.to_string_lossy(), "bad.llb");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("taken.llb"), "{err}");
+    // A signer of a city that is no peer (so not found in the PKI dir by itself).
+    let pki = fed.dir().join("pki");
+    lianluo_tests::check_ok(
+        &lianluo(&[
+            "tls",
+            "city",
+            "--pki",
+            &pki.to_string_lossy(),
+            "--city",
+            "guilin",
+        ]),
+        "tls city guilin",
+    )?;
+    let certs_in = |out: std::process::Output| -> Result<u64> {
+        lianluo_tests::check_ok(&out, "online backup")?;
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        summary["signer_certs"].as_u64().context("signer_certs")
+    };
+    let plain = certs_in(lianluo(&[
+        "backup",
+        "--config",
+        &config.to_string_lossy(),
+        "--out",
+        &fed.dir().join("plain.llb").to_string_lossy(),
+        "--json",
+    ]))?;
+    let guilin_signer = pki.join("guilin/signer.pem");
+    let with = certs_in(with_signer(&guilin_signer.to_string_lossy(), "signed.llb"))?;
+    assert_eq!(with, plain + 1, "the --signer-cert sent is in the backup");
     // The backup stream needs this node's own certificate: a config pointing at another
     // city's key cannot take it.
     let text = std::fs::read_to_string(&config)?

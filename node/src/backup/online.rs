@@ -26,14 +26,23 @@ const CHUNK: usize = 256 * 1024;
 const CONNECT: Duration = Duration::from_secs(10);
 
 /// Writes a backup of the running node of `state` into chunks sent on `tx`, up to the
-/// durable head now. Blocking: run it on a blocking thread.
+/// durable head now, with `signer_ders` besides the signer certificates it holds.
+/// Blocking: run it on a blocking thread.
 pub fn serve(
     state: &NodeState,
+    signer_ders: Vec<Vec<u8>>,
     tx: mpsc::Sender<Result<BackupChunk, tonic::Status>>,
 ) -> Result<(), BackupError> {
     let last_seq = *state.durable.borrow();
     let store = state.store.as_ref();
-    let snapshot = Snapshot::take(&state.config, store, &BackupOptions::default(), last_seq)?;
+    // The peers in force, so a city joined by a reload has its signer file looked up too.
+    let mut config = state.config.clone();
+    config.peers = state.members.current().peers.clone();
+    let options = BackupOptions {
+        signer_ders,
+        ..BackupOptions::default()
+    };
+    let snapshot = Snapshot::take(&config, store, &options, last_seq)?;
     let out = ChunkWriter {
         tx,
         buf: Vec::with_capacity(CHUNK),
@@ -76,31 +85,44 @@ impl Write for ChunkWriter {
 }
 
 /// Takes a backup of the node of `config` running on this host into the new file `out`
-/// (`-`: standard output), through the node's federation port with its own certificate.
-pub async fn fetch(config: &Config, out: &Path) -> Result<BackupSummary, BackupError> {
+/// (`-`: standard output), through the node's federation port with its own certificate;
+/// `signer_certs` (PEM files) are sent for the node to include.
+pub async fn fetch(
+    config: &Config,
+    out: &Path,
+    signer_certs: &[std::path::PathBuf],
+) -> Result<BackupSummary, BackupError> {
     let to_stdout = out == Path::new("-");
     if !to_stdout && out.exists() {
         return Err(BackupError::OutExists {
             path: out.to_path_buf(),
         });
     }
+    let mut request = BackupRequest::default();
+    for path in signer_certs {
+        let der = lianluo_certs::read_cert_der(path).map_err(|e| BackupError::Cert {
+            what: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        request.signer_certs.push(der);
+    }
     let channel = crate::local::channel(config, CONNECT)
         .await
         .map_err(|e| BackupError::Stream(e.to_string()))?;
     let mut stream = OperatorClient::new(channel)
         .max_decoding_message_size(2 * CHUNK)
-        .backup(BackupRequest {})
+        .backup(request)
         .await
         .map_err(|s| BackupError::Stream(s.message().to_string()))?
         .into_inner();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(8);
     let target = out.to_path_buf();
     let writer = tokio::task::spawn_blocking(move || write_received(&target, rx));
     let mut failure = None;
     loop {
         match stream.message().await {
             Ok(Some(chunk)) => {
-                if tx.send(chunk.data).is_err() {
+                if tx.send(chunk.data).await.is_err() {
                     break;
                 }
             }
@@ -128,11 +150,11 @@ pub async fn fetch(config: &Config, out: &Path) -> Result<BackupSummary, BackupE
 /// before it takes its name.
 fn write_received(
     out: &Path,
-    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Vec<u8>>,
 ) -> Result<BackupSummary, BackupError> {
-    let write_all = |w: &mut dyn Write| -> std::io::Result<u64> {
+    let mut write_all = |w: &mut dyn Write| -> std::io::Result<u64> {
         let mut size = 0u64;
-        for data in rx.iter() {
+        while let Some(data) = rx.blocking_recv() {
             w.write_all(&data)?;
             size += data.len() as u64;
         }

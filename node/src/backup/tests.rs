@@ -341,6 +341,7 @@ async fn backup_reports_events_whose_signer_certificate_is_missing() {
     assert!(e.to_string().contains("--signer-cert"), "{e}");
     let opts = BackupOptions {
         signer_certs: vec![tmp.path().join("pki/hezhou/signer.pem")],
+        ..BackupOptions::default()
     };
     backup(&wrong, &tmp.path().join("b"), &opts).expect("with --signer-cert");
 

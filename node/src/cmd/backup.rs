@@ -60,11 +60,12 @@ pub fn run_backup(args: BackupArgs, json: bool) -> anyhow::Result<()> {
     let cfg = config::load(&args.config)?;
     let opts = BackupOptions {
         signer_certs: args.signer_certs,
+        ..BackupOptions::default()
     };
     let (s, online) = match backup::backup(&cfg, &args.out, &opts) {
         Err(backup::BackupError::NodeRunning { .. }) => {
             let rt = crate::runtime()?;
-            let s = rt.block_on(backup::online::fetch(&cfg, &args.out));
+            let s = rt.block_on(backup::online::fetch(&cfg, &args.out, &opts.signer_certs));
             (s.context("backup of the running node failed")?, true)
         }
         other => (other.context("backup failed")?, false),

@@ -17,6 +17,16 @@ use tokio::task::JoinHandle;
 use crate::members::Membership;
 use crate::state::NodeState;
 
+/// How often ended workers are looked for.
+const RESTART_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Logs a worker that did not end cleanly (it panicked).
+fn ended(city: &str, result: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = result {
+        tracing::error!(peer = %city, "sync worker failed: {e}");
+    }
+}
+
 /// A worker that runs.
 struct Running {
     address: PeerAddress,
@@ -42,11 +52,14 @@ impl PeerWorkers {
             tokio::select! {
                 _ = stop.wait_for(|v| *v) => break,
                 changed = members.changed() => if changed.is_err() { break },
+                // A worker that ended on its own (a bug: it only ends when told) is
+                // started again at the next look.
+                () = tokio::time::sleep(RESTART_CHECK) => {}
             }
         }
-        for (_, worker) in running {
+        for (city, worker) in running {
             let _ = worker.stop.send(true);
-            let _ = worker.task.await;
+            ended(&city, worker.task.await);
         }
     }
 
@@ -60,13 +73,14 @@ impl PeerWorkers {
                     .iter()
                     .find(|p| &p.city == *city)
                     .is_none_or(|p| p.address != w.address)
+                    || w.task.is_finished()
             })
             .map(|(city, _)| city.clone())
             .collect();
         for city in stale {
             if let Some(worker) = running.remove(&city) {
                 let _ = worker.stop.send(true);
-                let _ = worker.task.await;
+                ended(&city, worker.task.await);
             }
             if !members.is_peer(&city) {
                 self.state.peers.remove(&city);

@@ -1,5 +1,6 @@
 //! The `config_reload` task: on SIGHUP, and when the config file's contents change
-//! (checked every [`TLS_RELOAD_INTERVAL`]), the node reads and verifies its config again
+//! (checked every [`TLS_RELOAD_INTERVAL`]; applied once two checks in a row read the same
+//! new contents, so a file caught half written is not), the node reads and verifies its config again
 //! and puts the new `[[peers]]` and `[users]` in force (see [`crate::members`]). A config
 //! that fails validation is refused with every problem in the log, and the running config
 //! stays in force. Keys that only a restart can apply (listen addresses, data dir, limits,
@@ -22,6 +23,9 @@ pub(super) async fn run(state: Arc<NodeState>, mut stop: watch::Receiver<bool>) 
     let path = state.config.source.clone();
     let mut hup = signal(SignalKind::hangup()).ok();
     let mut seen = contents(&path).await;
+    // Changed contents seen at one tick, applied when the next tick reads the same: an
+    // editor writing the file in place is never caught half way.
+    let mut changed: Option<Vec<u8>> = None;
     loop {
         let hangup = tokio::select! {
             _ = stop.wait_for(|v| *v) => return,
@@ -31,12 +35,19 @@ pub(super) async fn run(state: Arc<NodeState>, mut stop: watch::Receiver<bool>) 
         let now = contents(&path).await;
         let why = if hangup {
             "SIGHUP"
-        } else if now.is_some() && now != seen {
-            "the config file changed"
         } else {
-            // Unchanged, or missing for a moment while it is replaced.
-            continue;
+            // Missing for a moment while it is replaced, or unchanged: nothing to do.
+            let Some(bytes) = now.clone().filter(|b| Some(b) != seen.as_ref()) else {
+                changed = None;
+                continue;
+            };
+            if changed.as_ref() != Some(&bytes) {
+                changed = Some(bytes);
+                continue;
+            }
+            "the config file changed"
         };
+        changed = None;
         seen = now;
         reload(&state, &path, why).await;
     }

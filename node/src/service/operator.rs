@@ -37,11 +37,12 @@ impl Operator for OperatorService {
     ) -> Result<Response<Self::BackupStream>, Status> {
         let cfg = &self.state.config;
         crate::local::own_node_only(&req, &cfg.trust_domain, &cfg.city)?;
+        let signer_ders = req.into_inner().signer_certs;
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let state = self.state.clone();
         let failed = tx.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = crate::backup::online::serve(&state, tx) {
+            if let Err(e) = crate::backup::online::serve(&state, signer_ders, tx) {
                 tracing::error!(error = %e, "online backup failed");
                 let _ = failed.blocking_send(Err(Status::unavailable(e.to_string())));
             }

@@ -43,7 +43,7 @@ struct ProfileFile {
 
 /// Explains how to pass a profile when none was given.
 const NO_PROFILE: &str = "no client profile given: pass --profile PATH \
-     (e.g. --profile demo/hezhou/coordinator.toml) or set LIANLUO_PROFILE=PATH";
+     (e.g. --profile lianluo-demo/hezhou/coordinator.toml) or set LIANLUO_PROFILE=PATH";
 
 impl Profile {
     /// Loads the profile at `path` (`None` when neither `--profile` nor

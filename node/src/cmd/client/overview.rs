@@ -46,7 +46,7 @@ the top-level `partial` is true). A partial answer still exits 0, unless \
 `fresh_outcome`, `elapsed_ms`, `local`, `link`) and `total`.
 
 Examples:
-  lianluo --profile demo/hezhou/viewer.toml overview
+  lianluo --profile lianluo-demo/hezhou/viewer.toml overview
   lianluo overview --json --deadline 500ms
   lianluo overview --year 2026 --abort-on-partial";
 

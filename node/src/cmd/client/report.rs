@@ -29,7 +29,7 @@ or closed); 本年化解 disputes resolved during the year; 开展联合活动 h
 参与代表 deputy attendances (人次).
 
 Examples:
-  lianluo --profile demo/hezhou/viewer.toml report --year 2026
+  lianluo --profile lianluo-demo/hezhou/viewer.toml report --year 2026
   lianluo report --year 2026 --format html --output report-2026.html";
 
 /// Flags of `report`.
