@@ -31,7 +31,7 @@
         h("h1", {}, t("nav_overview")),
         h("p", { class: "meta" },
           t("answered_by") + ": " + label("city", ov.answered_by) + " · " + t("as_of") + ": " + when(ov.as_of) + " · ",
-          yearPicker(ov.year))),
+          yearPicker(ov.year), " · ", reportLinks(ov.year))),
       partialBanner(ov),
       citiesTable(ov, results[1]),
       keyNumbers(ov.total),
@@ -43,6 +43,16 @@
         chart(ov, "activities_by_month", [], function (k) { return k; })),
       h("div", { class: "lists" }, overdueList(results[2]), activityList(results[3])));
     if (!cities.length) add(root, fail("no cities"));
+  }
+
+  // The year's report to read or hand on: a web page, a Word document, Markdown.
+  function reportLinks(year) {
+    const y = year || new Date().getFullYear();
+    const reportLink = function (format, name) {
+      return h("a", { href: "/api/report?year=" + y + "&format=" + format, "data-report": format }, t(name));
+    };
+    return h("span", { class: "report-links" }, t("report") + paren(y) + ": ",
+      reportLink("html", "report_page"), " · ", reportLink("docx", "report_word"), " · ", reportLink("md", "report_md"));
   }
 
   function statusKeys(kind) {

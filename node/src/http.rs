@@ -36,6 +36,7 @@ mod host;
 mod https;
 mod pages;
 mod query;
+mod report;
 
 #[cfg(test)]
 mod api_tests;

@@ -220,6 +220,7 @@ fn check_overview_zh(browser: &Browser, base: &str, http: &str, ids: [&str; 2]) 
         ("正常", "outcome ok"),
         ("已交办", "status dispatched"),
         ("联合视察", "activity kind"),
+        ("Word文档", "the Word report link"),
     ] {
         ensure!(
             zh.shows_text(text),
@@ -227,6 +228,12 @@ fn check_overview_zh(browser: &Browser, base: &str, http: &str, ids: [&str; 2]) 
         );
     }
     ensure!(!zh.shows_text("Overview"), "English on the Chinese page");
+    let year = time::OffsetDateTime::now_utc().year();
+    let docx = format!("/api/report?year={year}&amp;format=docx");
+    ensure!(
+        zh.html.contains(&docx),
+        "no link to {docx} on the overview page"
+    );
     ensure!(
         zh.rows("overdue") == [ids[0]],
         "overdue list: {:?}",

@@ -1,5 +1,7 @@
 //! The annual report: the year's summary in Chinese in the style of the published
-//! reports, with a table per city, as Markdown or HTML.
+//! reports, with a table per city, as Markdown, HTML or a Word document ([`docx`]).
+//!
+//! [`docx`]: render_docx
 //!
 //! The report is built from an overview ([`OverviewResponse`]) into a small document
 //! model ([`render::Doc`]) that the two formats render. Cities are listed by id, so the
@@ -11,9 +13,12 @@
 //! (answered, rated or closed); 开展联合活动 counts held activities; 参与代表 counts
 //! deputy attendances (人次).
 
+mod docx;
 mod render;
 #[cfg(test)]
 mod tests;
+
+pub use docx::DocxError;
 
 use lianluo_proto::{CityFigures, CityOverview, OverviewResponse};
 
@@ -37,6 +42,11 @@ pub fn render(resp: &OverviewResponse, format: ReportFormat) -> String {
         ReportFormat::Markdown => render::markdown(&doc),
         ReportFormat::Html => render::html(&doc),
     }
+}
+
+/// The report of an overview as a Word document (`.docx` bytes).
+pub fn render_docx(resp: &OverviewResponse) -> Result<Vec<u8>, DocxError> {
+    docx::docx(&build(resp), &resp.as_of)
 }
 
 /// The cities of the response ordered by id.

@@ -4,6 +4,7 @@
 //!
 //! - `GET /api/overview?deadline_ms=&year=&abort_on_partial=` → `OverviewResponse`
 //! - `GET /api/peers` → `PeersResponse` (this node's link to each peer)
+//! - `GET /api/report?year=&format=md|html|docx` → the year's report ([`super::report`])
 //! - `GET /api/records?kind=&status=&city=&station_id=&text=&overdue=&updated_since=&year=&page_size=&page_token=`
 //!   → `ListResponse`
 //! - `GET /api/records/{id}?verify=` → `Record` with its full history (`verify=true`
@@ -34,6 +35,7 @@ pub(super) fn routes() -> Router<Http> {
     Router::new()
         .route("/api/overview", get(overview))
         .route("/api/peers", get(peers))
+        .route("/api/report", get(super::report::get))
         .route("/api/records", get(records))
         .route("/api/records/{id}", get(record))
         .route("/api/watch", get(watch))

@@ -1,6 +1,7 @@
 //! `lianluo report --year YYYY`: the year's summary in Chinese, in the style of the
 //! published reports, from the node's `Dashboard.Overview` of that year.
 
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
@@ -30,7 +31,8 @@ or closed); 本年化解 disputes resolved during the year; 开展联合活动 h
 
 Examples:
   lianluo --profile lianluo-demo/hezhou/viewer.toml report --year 2026
-  lianluo report --year 2026 --format html --output report-2026.html";
+  lianluo report --year 2026 --format html --output report-2026.html
+  lianluo report --year 2026 --format docx --output report-2026.docx";
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
@@ -38,7 +40,8 @@ pub struct ReportArgs {
     /// The year reported on (2000–2100).
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(u32).range(2000..=2100))]
     pub year: u32,
-    /// Output format: Markdown, or a standalone HTML document.
+    /// Output format: Markdown, a standalone HTML document, or a Word document (docx:
+    /// give --output FILE, or redirect standard output to a file).
     #[arg(long, value_enum, default_value_t = FormatArg::Md)]
     pub format: FormatArg,
     /// How long to wait for peer cities: `500ms`, `3s`, or milliseconds (100ms–60s;
@@ -60,15 +63,8 @@ pub enum FormatArg {
     Md,
     /// A standalone HTML document.
     Html,
-}
-
-impl From<FormatArg> for ReportFormat {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Md => ReportFormat::Markdown,
-            FormatArg::Html => ReportFormat::Html,
-        }
-    }
+    /// A Word document (.docx), for Word, WPS and LibreOffice.
+    Docx,
 }
 
 /// Runs `report`: fetches the year's overview and prints (or writes) the report.
@@ -85,9 +81,21 @@ pub async fn run(
             args.year
         );
     }
+    let docx = args.format == FormatArg::Docx;
+    if docx && args.output.is_none() && std::io::stdout().is_terminal() {
+        bail!(
+            "--format docx writes a binary file: give --output report-{}.docx, or redirect \
+             standard output to a file",
+            args.year
+        );
+    }
     let req = request(args.deadline, Some(args.year), args.abort_on_partial);
     let resp = fetch(channel, req, ep).await?;
-    let text = report::render(&resp, args.format.into());
+    let bytes = match args.format {
+        FormatArg::Md => report::render(&resp, ReportFormat::Markdown).into_bytes(),
+        FormatArg::Html => report::render(&resp, ReportFormat::Html).into_bytes(),
+        FormatArg::Docx => report::render_docx(&resp)?,
+    };
     if resp.partial {
         let bad: Vec<String> = resp
             .cities
@@ -102,11 +110,17 @@ pub async fn run(
     }
     match &args.output {
         Some(path) => {
-            std::fs::write(path, text)
+            std::fs::write(path, bytes)
                 .map_err(|e| anyhow!("--output {}: cannot write: {e}", path.display()))?;
             eprintln!("report written to {}", path.display());
             Ok(())
         }
-        None => emit(&text),
+        None if docx => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| anyhow!("cannot write the report to standard output: {e}"))
+        }
+        None => emit(&String::from_utf8_lossy(&bytes)),
     }
 }

@@ -208,3 +208,26 @@ fn report_counts_and_ages_read_as_chinese() {
     assert_eq!(age_cn(7200), "2小时前");
     assert_eq!(age_cn(200_000), "2天前");
 }
+
+#[test]
+fn report_docx_is_a_word_package_of_the_same_report() {
+    let bytes = super::render_docx(&complete()).expect("docx");
+    // A zip package whose parts docx-rs stores as they are, so the report's text is in it
+    // (tests/exports.rs opens it in LibreOffice); a partial report is one too.
+    assert!(bytes.starts_with(b"PK\x03\x04"), "not a zip package");
+    let text = String::from_utf8_lossy(&bytes);
+    let md = render(&complete(), ReportFormat::Markdown);
+    let summary = md.lines().find(|l| l.starts_with('在')).expect("summary");
+    assert!(text.contains(summary), "{summary} not in the document");
+    assert!(
+        text.contains("<w:pStyle w:val=\"Title\" />"),
+        "a title paragraph"
+    );
+    let dead = CityOverview {
+        city: "yongzhou".into(),
+        outcome: "unreachable".into(),
+        ..CityOverview::default()
+    };
+    let partial = super::render_docx(&response(vec![dead, ok("hezhou", 1)])).expect("docx");
+    assert!(partial.starts_with(b"PK\x03\x04") && partial != bytes);
+}

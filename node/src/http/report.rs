@@ -1,0 +1,90 @@
+//! `GET /api/report?year=YYYY&format=md|html|docx[&deadline_ms=]`: the year's report
+//! (`crate::dashboard::report`) from this node's overview, as Markdown, a standalone HTML
+//! page, or a Word document to download (`lianluo-report-YYYY.docx`). A partial report
+//! says so at its top, as on the CLI.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use lianluo_proto::OverviewRequest;
+
+use super::api::node_error;
+use super::query::Query;
+use super::Http;
+use crate::dashboard::report::{self, ReportFormat};
+use crate::error::NodeError;
+
+/// Content type of a `.docx` file.
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The report of the year asked.
+pub(super) async fn get(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
+    let asked = (|| {
+        let q = Query::parse(raw.as_deref(), &["year", "format", "deadline_ms"])?;
+        let year = q.number("year")?;
+        if year == 0 {
+            return Err(NodeError::invalid(
+                "year",
+                "missing; give the year reported on, e.g. year=2026",
+            ));
+        }
+        let format = match q.text("format").as_str() {
+            "" | "html" => "html",
+            "md" => "md",
+            "docx" => "docx",
+            other => {
+                return Err(NodeError::invalid(
+                    "format",
+                    format!("{other:?}: use md, html or docx"),
+                ))
+            }
+        };
+        let req = OverviewRequest {
+            deadline_ms: q.number("deadline_ms")?,
+            abort_on_partial: false,
+            year,
+        };
+        Ok((req, format))
+    })();
+    let (req, format) = match asked {
+        Ok(a) => a,
+        Err(e) => return node_error(&e),
+    };
+    let year = req.year;
+    let resp = match crate::dashboard::overview(&http.node, req).await {
+        Ok(r) => r,
+        Err(e) => return node_error(&e),
+    };
+    let (body, kind) = match format {
+        "md" => (
+            report::render(&resp, ReportFormat::Markdown).into_bytes(),
+            "text/markdown; charset=utf-8",
+        ),
+        "html" => (
+            report::render(&resp, ReportFormat::Html).into_bytes(),
+            "text/html; charset=utf-8",
+        ),
+        _ => match report::render_docx(&resp) {
+            Ok(bytes) => (bytes, DOCX),
+            Err(e) => return node_error(&NodeError::Internal(e.to_string())),
+        },
+    };
+    let disposition = format!("attachment; filename=\"lianluo-report-{year}.{format}\"");
+    let mut response = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response();
+    if format != "html" {
+        if let Ok(v) = disposition.parse() {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    response
+}
