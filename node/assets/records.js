@@ -187,7 +187,7 @@
 
   function partsTable(parts) {
     if (!parts || !parts.length) return null;
-    const head = ["city", "unit", "deadline", "status", "answer"];
+    const head = ["city", "unit", "deadline_part", "status", "answer"];
     return h("section", {}, h("h2", {}, t("parts")),
       h("table", { "data-list": "parts" },
         h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),

@@ -56,6 +56,7 @@ var LIANLUO_UI = {
   origin: ["发起城市", "Origin"],
   participants: ["参与城市", "Cities"],
   deadline: ["最早期限", "Deadline"],
+  deadline_part: ["办理期限", "Deadline"],
   overdue_parts: ["逾期部分", "Overdue parts"],
   held_on: ["开展日期", "Held on"],
   kind: ["类型", "Kind"],

@@ -357,6 +357,10 @@ fn check_history(browser: &Browser, base: &str, http: &str, id: &str) -> Result<
         page.shows_text("关于修建省际断头路的建议"),
         "the record's title"
     );
+    ensure!(
+        page.shows_text("办理期限") && !page.shows_text("最早期限"),
+        "each city's part shows its 办理期限"
+    );
     Ok(())
 }
 

@@ -108,7 +108,9 @@ h1{font-size:1.5rem;text-align:center}h2{font-size:1.2rem;border-bottom:1px soli
 .note{border:2px solid #c0392b;background:#fdecea;padding:.5rem 1rem;margin:1rem 0}\
 .note strong{color:#c0392b}.meta{color:#666;font-size:.9rem}\
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}caption{font-weight:bold;text-align:left;padding:.25rem 0}\
-th,td{border:1px solid #999;padding:.25rem .6rem}td{text-align:right}td:first-child{text-align:left}\
+.scroll{overflow-x:auto}\
+th,td{border:1px solid #999;padding:.25rem .6rem;white-space:nowrap;word-break:keep-all}\
+td{text-align:right}td:first-child{text-align:left}\
 th{background:#f0f0f0}tr:last-child td{font-weight:bold}";
 
 /// A complete HTML document (doctype, charset, inline CSS), every text escaped.
@@ -151,7 +153,12 @@ pub fn html(doc: &Doc) -> String {
 }
 
 fn html_table(out: &mut String, t: &Table) {
-    let _ = writeln!(out, "<table>\n<caption>{}</caption>", esc(&t.caption));
+    // Narrow screens scroll the table sideways; its cells never break a word.
+    let _ = writeln!(
+        out,
+        "<div class=\"scroll\"><table>\n<caption>{}</caption>",
+        esc(&t.caption)
+    );
     out.push_str("<thead><tr>");
     for h in &t.headers {
         let _ = write!(out, "<th>{}</th>", esc(h));
@@ -164,7 +171,7 @@ fn html_table(out: &mut String, t: &Table) {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -231,3 +231,21 @@ fn report_docx_is_a_word_package_of_the_same_report() {
     let partial = super::render_docx(&response(vec![dead, ok("hezhou", 1)])).expect("docx");
     assert!(partial.starts_with(b"PK\x03\x04") && partial != bytes);
 }
+
+#[test]
+fn report_html_tables_never_break_a_chinese_word_and_scroll_when_narrow() {
+    let html = render(&complete(), ReportFormat::Html);
+    // Cells keep their words whole (a narrow column used to break 联合活动 one character
+    // per line); a table too wide for the screen scrolls sideways instead.
+    assert!(
+        html.contains("white-space:nowrap;word-break:keep-all"),
+        "{html}"
+    );
+    let tables = html.matches("<table>").count();
+    assert!(tables > 0);
+    assert_eq!(
+        html.matches("<div class=\"scroll\"><table>").count(),
+        tables
+    );
+    assert_eq!(html.matches("</table></div>").count(), tables);
+}
