@@ -19,12 +19,14 @@
     FILTERS.concat(["page_token"]).forEach(function (k) {
       if (q.get(k)) ask.set(k, q.get(k));
     });
-    ask.set("page_size", "50");
-    const results = await Promise.all([api("/api/records?" + ask.toString()), optional(api("/api/peers"))]);
+    ask.set("page_size", q.get("page_size") || "50");
+    const results = await Promise.all([api("/api/records?" + ask.toString()), optional(api("/api/peers")),
+      optional(api("/api/records?kind=station&page_size=500"))]);
     const page = results[0];
     const peers = results[1];
     const known = peers.failed ? [] : [peers.city].concat(peers.peers.map(function (p) { return p.city; }));
-    add(root, h("h1", {}, t("nav_records")), filterForm(q, known));
+    const stations = results[2].failed ? [] : results[2].records.map(function (s) { return [s.id, s.title]; });
+    add(root, h("h1", {}, t("nav_records")), filterForm(q, known, stations));
     if (peers.failed) add(root, fail(peers.failed));
     if (!page.records.length) {
       add(root, h("p", { class: "muted", "data-list": "records", "data-count": 0 }, t("no_records")));
@@ -46,7 +48,7 @@
     return h("label", { for: "f-" + name }, h("span", {}, t(name)), control);
   }
 
-  function filterForm(q, known) {
+  function filterForm(q, known, stations) {
     const kind = q.get("kind") || "";
     const kinds = Object.keys(LABELS.kind).map(function (k) { return [k, label("kind", k)]; });
     const statuses = [];
@@ -62,11 +64,18 @@
       field("kind", select("kind", kind, kinds)),
       field("status", select("status", q.get("status") || "", statuses)),
       field("city", select("city", q.get("city") || "", cities)),
-      field("station_id", h("input", { name: "station_id", id: "f-station_id", value: q.get("station_id") || "", size: 20 })),
+      field("station_id", stationSelect(q.get("station_id") || "", stations)),
       field("text", h("input", { name: "text", id: "f-text", value: q.get("text") || "", size: 16 })),
       h("label", { class: "check" }, h("input", { type: "checkbox", name: "overdue", value: "true", checked: q.get("overdue") === "true" ? "checked" : null }), t("overdue")),
       h("button", { type: "submit" }, t("filter")),
       link("/records", t("clear")));
+  }
+
+  // Stations by name; one asked for by id that this node does not list stays selectable.
+  function stationSelect(current, stations) {
+    const options = stations.slice();
+    if (current && !options.some(function (o) { return o[0] === current; })) options.push([current, current]);
+    return select("station_id", current, options);
   }
 
   function statusCell(r) {
@@ -91,25 +100,46 @@
       })));
   }
 
+  // First, previous and next page. The tokens of the pages before this one travel in the
+  // address (`back`), so the previous page is one click away too.
   function pager(q, next) {
     const nav = h("nav", { class: "pager" });
+    const back = q.get("back") ? q.get("back").split(",") : [];
     if (q.get("page_token")) {
       const first = new URLSearchParams(q);
       first.delete("page_token");
+      first.delete("back");
       nav.append(link("/records?" + first.toString(), t("first_page")));
+      const prev = new URLSearchParams(q);
+      const before = back.slice(0, -1);
+      const token = back[back.length - 1] || "";
+      if (token) prev.set("page_token", token); else prev.delete("page_token");
+      if (before.length) prev.set("back", before.join(",")); else prev.delete("back");
+      nav.append(" ", h("a", { href: "/records?" + prev.toString(), "data-prev": token || "first" }, t("prev_page")));
     }
     if (next) {
       const more = new URLSearchParams(q);
       more.set("page_token", next);
-      nav.append(h("a", { href: "/records?" + more.toString(), "data-next": next }, t("next_page")));
+      if (q.get("page_token")) more.set("back", back.concat([q.get("page_token")]).join(",")); else more.delete("back");
+      nav.append(" ", h("a", { href: "/records?" + more.toString(), "data-next": next }, t("next_page")));
     }
     return nav;
   }
 
   // ---- one record ----
 
+  // Names of the stations the record page links, by id (filled before it renders).
+  let stationNames = {};
+
   async function recordPage(root, id) {
     const r = await api("/api/records/" + encodeURIComponent(id));
+    const sid = ((r.suggestion || r.dispute || r.activity) || {}).station_id;
+    stationNames = {};
+    if (sid) {
+      // A station this node does not hold (not shared with this city) shows its id.
+      const st = await optional(api("/api/records/" + encodeURIComponent(sid)));
+      if (!st.failed) stationNames[sid] = st.title;
+    }
     document.title = r.title + " · " + t("title");
     add(root, 
       h("p", { class: "crumbs" }, link("/records", t("nav_records")), " / ", h("code", {}, r.id)),
@@ -132,8 +162,11 @@
     return Array.isArray(v) ? v.join(L ? ", " : "、") : String(v);
   }
 
-  function recordLink(id) {
-    return id ? link("/records/" + encodeURIComponent(id), id) : "";
+  function stationLink(id) {
+    if (!id) return "";
+    const a = link("/records/" + encodeURIComponent(id), stationNames[id] || id);
+    a.setAttribute("data-station", id);
+    return a;
   }
 
   function details(r) {
@@ -161,14 +194,14 @@
     if (r.suggestion) {
       const x = r.suggestion;
       return [pair("正文", "Text", x.body), pair("提出代表", "Proposers", x.proposers), pair("届次年度", "Congress year", x.year || ""),
-        pair("联络站", "Station", recordLink(x.station_id)), pair("评价", "Rating", x.rating ? label("rating", x.rating) : ""),
+        pair("联络站", "Station", stationLink(x.station_id)), pair("评价", "Rating", x.rating ? label("rating", x.rating) : ""),
         pair("评价意见", "Rating comment", x.rating_comment), pair("结转至", "Carried over to", x.carried_over_to),
         pair("逾期", "Overdue", x.overdue ? t("yes") : "")];
     }
     if (r.dispute) {
       const x = r.dispute;
       return [pair("情况", "Description", x.description), pair("地点", "Location", x.location), pair("当事方", "Parties", x.parties),
-        pair("面积（亩）", "Area (mu)", x.area_mu || ""), pair("联络站", "Station", recordLink(x.station_id)), pair("调解次数", "Sessions", x.sessions.length || ""),
+        pair("面积（亩）", "Area (mu)", x.area_mu || ""), pair("联络站", "Station", stationLink(x.station_id)), pair("调解次数", "Sessions", x.sessions.length || ""),
         pair("协议", "Agreement", x.agreement), pair("已确认城市", "Confirmed by", cityNames(x.confirmed_by)),
         pair("回访", "Checks", x.checks.map(function (c) { return c.date + (c.passed ? " ✓" : " ✗"); })),
         pair("上报至", "Escalated to", x.escalated_to), pair("结果", "Outcome", x.outcome_note)];
@@ -176,7 +209,7 @@
     if (r.activity) {
       const x = r.activity;
       return [pair("活动类型", "Activity kind", label("activity_kind", x.activity_kind)), pair("计划日期", "Date", x.date),
-        pair("地点", "Place", x.place), pair("联络站", "Station", recordLink(x.station_id)),
+        pair("地点", "Place", x.place), pair("联络站", "Station", stationLink(x.station_id)),
         pair("内容", "Description", x.description), pair("开展日期", "Held on", x.held_on),
         pair("参与代表", "Deputies", x.deputies.map(function (d) { return d.name + paren(label("city", d.city)); })),
         pair("收集意见", "Opinions", x.opinions_collected || ""), pair("解决问题", "Problems solved", x.problems_solved || ""),

@@ -71,6 +71,7 @@ var LIANLUO_UI = {
   created_at: ["创建时间", "Created"],
   next_page: ["下一页 →", "Next page →"],
   first_page: ["← 第一页", "← First page"],
+  prev_page: ["← 上一页", "← Previous page"],
   no_records: ["没有符合条件的记录", "No records match"],
   record: ["记录", "Record"],
   version: ["版本", "Version"],
