@@ -21,7 +21,7 @@
     });
     ask.set("page_size", q.get("page_size") || "50");
     const results = await Promise.all([api("/api/records?" + ask.toString()), optional(api("/api/peers")),
-      optional(api("/api/records?kind=station&page_size=500"))]);
+      optional(allStations())]);
     const page = results[0];
     const peers = results[1];
     const known = peers.failed ? [] : [peers.city].concat(peers.peers.map(function (p) { return p.city; }));
@@ -67,8 +67,21 @@
       field("station_id", stationSelect(q.get("station_id") || "", stations)),
       field("text", h("input", { name: "text", id: "f-text", value: q.get("text") || "", size: 16 })),
       h("label", { class: "check" }, h("input", { type: "checkbox", name: "overdue", value: "true", checked: q.get("overdue") === "true" ? "checked" : null }), t("overdue")),
+      q.get("page_size") ? h("input", { type: "hidden", name: "page_size", value: q.get("page_size") }) : null,
       h("button", { type: "submit" }, t("filter")),
       link("/records", t("clear")));
+  }
+
+  // Every station this node holds (following the pages, at most 20 of 500).
+  async function allStations() {
+    let records = [], token = "";
+    for (let i = 0; i < 20; i++) {
+      const page = await api("/api/records?kind=station&page_size=500" + (token ? "&page_token=" + encodeURIComponent(token) : ""));
+      records = records.concat(page.records);
+      token = page.next_page_token;
+      if (!token) break;
+    }
+    return { records: records };
   }
 
   // Stations by name; one asked for by id that this node does not list stays selectable.
@@ -194,8 +207,8 @@
     if (r.suggestion) {
       const x = r.suggestion;
       return [pair("正文", "Text", x.body), pair("提出代表", "Proposers", x.proposers), pair("届次年度", "Congress year", x.year || ""),
-        pair("联络站", "Station", stationLink(x.station_id)), pair("评价", "Rating", x.rating ? label("rating", x.rating) : ""),
-        pair("评价意见", "Rating comment", x.rating_comment), pair("结转至", "Carried over to", x.carried_over_to),
+        pair("联络站", "Station", stationLink(x.station_id)), pair("测评结果", "Rating", x.rating ? label("rating", x.rating) : ""),
+        pair("测评意见", "Rating comment", x.rating_comment), pair("转下年度继续办理", "Carried over to", x.carried_over_to),
         pair("逾期", "Overdue", x.overdue ? t("yes") : "")];
     }
     if (r.dispute) {
@@ -245,7 +258,7 @@
         h("td", {}, when(e.at)),
         h("td", {}, label("city", e.author_city)),
         h("td", {}, e.author_user),
-        h("td", {}, h("code", {}, e.type), " ", e.summary),
+        h("td", {}, h("code", {}, e.type), " ", L && e.summary_en ? e.summary_en : e.summary),
         h("td", { class: e.verified ? "good" : "bad" }, e.verified ? t("verified") : t("not_verified")),
         h("td", {}, e.rejected ? t("rejected") + (L ? ": " : "：") + e.reason : t("accepted")));
       })));

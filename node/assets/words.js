@@ -44,7 +44,7 @@ var LIANLUO_UI = {
   deputies: ["参与代表", "Deputies"],
   opinions_collected: ["收集意见建议", "Opinions collected"],
   suggestions_by_status: ["代表建议（按状态）", "Suggestions by status"],
-  ratings: ["满意度评价", "Satisfaction ratings"],
+  ratings: ["满意度测评", "Satisfaction ratings"],
   disputes_by_status: ["纠纷（按状态）", "Disputes by status"],
   activities_by_kind: ["已开展活动（按类型）", "Held activities by kind"],
   activities_by_month: ["已开展活动（按月份）", "Held activities by month"],

@@ -126,5 +126,21 @@ fn records_are_filtered_by_station_name_name_their_station_and_page_both_ways() 
         link.text
     );
     ensure!(link.attr("href") == Some(format!("/records/{station}").as_str()));
+    // Its history reads in the page's language: summaries in English with ?lang=en.
+    ensure!(
+        record.html.contains("提出建议：联络站收集的第"),
+        "{}",
+        record.html
+    );
+    let en = browser.page(None, &format!("{base}/records/{}?lang=en", all[0]))?;
+    ensure!(
+        en.html.contains("Suggestion submitted: 联络站收集的第"),
+        "{}",
+        en.html
+    );
+    ensure!(
+        !en.html.contains("提出建议："),
+        "Chinese summary on the English page"
+    );
     Ok(())
 }

@@ -112,14 +112,23 @@ fn the_report_as_docx_opens_in_libreoffice_with_the_figures_of_the_text_report()
         summary.as_str(),
         "分市情况",
         "各市主要数据",
-        "贺州",
-        "清远",
-        "永州",
         "合计",
     ] {
         ensure!(
             text.contains(want),
             "{want:?} not in LibreOffice's text of the .docx:\n{text}"
+        );
+    }
+    // One row per city, each with its figures' provenance (正常: fresh), and each city's
+    // own section.
+    ensure!(
+        text.matches("正常").count() >= 3,
+        "three rows of fresh figures:\n{text}"
+    );
+    for city in ["贺州", "清远", "永州"] {
+        ensure!(
+            text.lines().any(|l| l.trim() == city),
+            "no line naming {city} alone (its row or section):\n{text}"
         );
     }
 

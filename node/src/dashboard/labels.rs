@@ -80,10 +80,10 @@ const SUGGESTION_STATUSES: [(&str, &str, &str); 8] = [
     ("dispatched", "已交办", "Dispatched"),
     ("in_progress", "办理中", "In progress"),
     ("answered", "已答复", "Answered"),
-    ("rated", "已评价", "Rated"),
-    ("reopened", "重新办理", "Reopened"),
-    ("carried_over", "结转下年", "Carried over"),
-    ("closed", "已结案", "Closed"),
+    ("rated", "已测评", "Rated"),
+    ("reopened", "二次办理", "Reopened"),
+    ("carried_over", "转下年度继续办理", "Carried over"),
+    ("closed", "已办结", "Closed"),
 ];
 
 const DISPUTE_STATUSES: [(&str, &str, &str); 9] = [
@@ -93,7 +93,7 @@ const DISPUTE_STATUSES: [(&str, &str, &str); 9] = [
     ("in_force", "协议生效", "In force"),
     ("checked", "已回访", "Checked"),
     ("resolved", "已化解", "Resolved"),
-    ("failed", "调解未成", "Failed"),
+    ("failed", "调解不成", "Failed"),
     ("escalated", "已上报", "Escalated"),
     ("withdrawn", "已撤回", "Withdrawn"),
 ];
@@ -106,7 +106,7 @@ const ACTIVITY_STATUSES: [(&str, &str, &str); 3] = [
 
 /// A status of a record kind (see [`crate::domain::STATUSES`]), e.g. (`dispute`,
 /// `in_force`) → 协议生效 / In force. The kind matters: a closed station is 已撤销, a
-/// closed suggestion 已结案.
+/// closed suggestion 已办结.
 pub fn status<'a>(kind: &str, status: &'a str, lang: Lang) -> &'a str {
     let table: &[(&str, &str, &str)] = match kind {
         "station" => &STATION_STATUSES,
@@ -135,7 +135,7 @@ pub const RATING_IDS: [&str; 3] = ids(&RATINGS);
 const ACTIVITY_KINDS: [(&str, &str, &str); 5] = [
     ("joint_inspection", "联合视察", "Joint inspection"),
     ("joint_research", "联合调研", "Joint research"),
-    ("constituent_reception", "接待选民", "Constituent reception"),
+    ("constituent_reception", "接待群众", "Constituent reception"),
     ("joint_training", "联合培训", "Joint training"),
     ("other", "其他", "Other"),
 ];
@@ -254,7 +254,7 @@ mod tests {
             }
         }
         assert_eq!(status("station", "closed", Lang::Zh), "已撤销");
-        assert_eq!(status("suggestion", "closed", Lang::Zh), "已结案");
+        assert_eq!(status("suggestion", "closed", Lang::Zh), "已办结");
         assert_eq!(status("dispute", "in_force", Lang::En), "In force");
     }
 
@@ -276,7 +276,7 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["联合视察", "联合调研", "接待选民", "联合培训", "其他"]
+            ["联合视察", "联合调研", "接待群众", "联合培训", "其他"]
         );
         let outcomes: Vec<&str> = ["ok", "stale", "timeout", "unreachable", "refused"]
             .iter()

@@ -104,7 +104,8 @@ pub fn history_entry(ev: &FoldEvent, reason: Option<&str>) -> HistoryEntry {
         at: rfc3339(shown_ms(b)),
         hlc: b.hlc,
         parents: b.parents.clone(),
-        summary: summary(&change),
+        summary: summary(&change, false),
+        summary_en: summary(&change, true),
     }
 }
 
@@ -122,60 +123,83 @@ fn short(s: &str) -> String {
     format!("{cut}…")
 }
 
-/// "<label>：<text>" or just the label when the text is blank.
-fn with(label: &str, text: &str) -> String {
+/// "<label>：<text>" (English "<label>: <text>") or just the label when the text is blank.
+fn with(label: &str, text: &str, en: bool) -> String {
     let text = short(text);
-    if text.is_empty() {
-        label.to_owned()
-    } else {
-        format!("{label}：{text}")
+    match (text.is_empty(), en) {
+        (true, _) => label.to_owned(),
+        (false, false) => format!("{label}：{text}"),
+        (false, true) => format!("{label}: {text}"),
     }
 }
 
-/// A short Chinese summary of a change for the history.
-pub(super) fn summary(change: &Change) -> String {
+/// A short summary of a change for the history, in Chinese or (`en`) English; free text
+/// is kept as written.
+pub(super) fn summary(change: &Change, en: bool) -> String {
+    let l = |zh: &'static str, english: &'static str| if en { english } else { zh };
     let Some(kind) = &change.kind else {
-        return "（无内容）".to_owned();
+        return l("（无内容）", "(empty)").to_owned();
     };
     match kind {
-        K::ParticipantAdded(c) => format!("加入协作城市 {}", c.city),
-        K::StationRegistered(c) => with("登记联络站", &c.name),
-        K::StationClosed(c) => with("撤销联络站", &c.reason),
-        K::SuggestionSubmitted(c) => with("提交建议", &c.title),
-        K::SuggestionDispatched(c) => {
-            format!("派单至 {}，期限 {}", short(&c.unit), c.deadline)
+        K::ParticipantAdded(c) => {
+            format!("{} {}", l("加入协作城市", "Partner city added:"), c.city)
         }
-        K::SuggestionProgress(c) => with("办理进展", &c.note),
-        K::SuggestionAnswered(c) => with("答复", &c.answer),
+        K::StationRegistered(c) => with(l("登记联络站", "Station registered"), &c.name, en),
+        K::StationClosed(c) => with(l("撤销联络站", "Station closed"), &c.reason, en),
+        K::SuggestionSubmitted(c) => with(l("提出建议", "Suggestion submitted"), &c.title, en),
+        K::SuggestionDispatched(c) if en => {
+            format!("Dispatched to {}, deadline {}", short(&c.unit), c.deadline)
+        }
+        K::SuggestionDispatched(c) => format!("交办至{}，办理期限{}", short(&c.unit), c.deadline),
+        K::SuggestionProgress(c) => with(l("办理进展", "Progress"), &c.note, en),
+        K::SuggestionAnswered(c) => with(l("答复", "Answered"), &c.answer, en),
         K::SuggestionRated(c) => {
             let label = match Rating::try_from(c.rating) {
-                Ok(Rating::Satisfied) => "满意",
-                Ok(Rating::BasicallySatisfied) => "基本满意",
-                Ok(Rating::Unsatisfied) => "不满意",
-                _ => "未指定",
+                Ok(Rating::Satisfied) => l("满意", "satisfied"),
+                Ok(Rating::BasicallySatisfied) => l("基本满意", "basically satisfied"),
+                Ok(Rating::Unsatisfied) => l("不满意", "unsatisfied"),
+                _ => l("未指定", "unspecified"),
             };
-            format!("评价：{label}")
+            format!("{}{label}", l("测评：", "Rated: "))
         }
-        K::SuggestionReopened(c) => with("重新办理", &c.reason),
-        K::SuggestionCarriedOver(c) => format!("结转至 {} 年", c.to_year),
-        K::SuggestionClosed(c) => with("办结", &c.note),
-        K::DisputeReported(c) => with("报告纠纷", &c.title),
-        K::DisputeSession(c) => with(&format!("调解会议 {}", c.date), &c.place),
-        K::DisputeAgreed(c) => with("达成调解协议", &c.terms),
-        K::DisputeConfirmed(c) => with("确认调解协议", &c.note),
+        K::SuggestionReopened(c) => with(l("二次办理", "Reopened"), &c.reason, en),
+        K::SuggestionCarriedOver(c) if en => format!("Carried over to {}", c.to_year),
+        K::SuggestionCarriedOver(c) => format!("转{}年度继续办理", c.to_year),
+        K::SuggestionClosed(c) => with(l("办结", "Closed"), &c.note, en),
+        K::DisputeReported(c) => with(l("登记受理纠纷", "Dispute reported"), &c.title, en),
+        K::DisputeSession(c) => with(
+            &format!("{}{}", l("调解会议", "Mediation session "), c.date),
+            &c.place,
+            en,
+        ),
+        K::DisputeAgreed(c) => with(l("达成调解协议", "Agreement reached"), &c.terms, en),
+        K::DisputeConfirmed(c) => with(l("确认调解协议", "Agreement confirmed"), &c.note, en),
         K::DisputeChecked(c) => {
-            let passed = if c.passed { "通过" } else { "未通过" };
-            format!("回访检查 {}：{passed}", c.date)
+            let passed = if c.passed {
+                l("通过", "passed")
+            } else {
+                l("未通过", "not passed")
+            };
+            format!(
+                "{}{}{}{passed}",
+                l("回访检查", "Follow-up check "),
+                c.date,
+                l("：", ": ")
+            )
         }
-        K::DisputeResolved(c) => with("纠纷化解", &c.note),
-        K::DisputeFailed(c) => with("调解未成", &c.reason),
-        K::DisputeEscalated(c) => format!("上报至 {}", short(&c.to)),
-        K::DisputeWithdrawn(c) => with("撤回纠纷", &c.reason),
-        K::ActivityPlanned(c) => with("计划活动", &c.title),
-        K::ActivityReported(c) => format!(
-            "活动举行 {}，收集意见 {} 条，解决问题 {} 个",
+        K::DisputeResolved(c) => with(l("纠纷化解", "Resolved"), &c.note, en),
+        K::DisputeFailed(c) => with(l("调解不成", "Mediation failed"), &c.reason, en),
+        K::DisputeEscalated(c) => format!("{}{}", l("上报至", "Escalated to "), short(&c.to)),
+        K::DisputeWithdrawn(c) => with(l("撤回纠纷", "Dispute withdrawn"), &c.reason, en),
+        K::ActivityPlanned(c) => with(l("计划活动", "Activity planned"), &c.title, en),
+        K::ActivityReported(c) if en => format!(
+            "Held on {}: {} opinions collected, {} problems solved",
             c.held_on, c.opinions_collected, c.problems_solved
         ),
-        K::ActivityCancelled(c) => with("取消活动", &c.reason),
+        K::ActivityReported(c) => format!(
+            "活动举行{}，收集意见{}条，解决问题{}个",
+            c.held_on, c.opinions_collected, c.problems_solved
+        ),
+        K::ActivityCancelled(c) => with(l("取消活动", "Activity cancelled"), &c.reason, en),
     }
 }

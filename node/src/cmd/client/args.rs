@@ -435,7 +435,7 @@ pub enum ActivityKindArg {
     JointInspection,
     /// 联合调研
     JointResearch,
-    /// 接待选民
+    /// 接待群众
     ConstituentReception,
     /// 联合培训
     JointTraining,

@@ -197,7 +197,7 @@ fn dispute(out: &mut String, d: &DisputeView) {
     field(out, "location", &d.location);
     list_field(out, "parties", &d.parties);
     if d.area_mu != 0.0 {
-        field(out, "area", &format!("{} 亩", d.area_mu));
+        field(out, "area", &format!("{}亩", d.area_mu));
     }
     field(out, "station", &d.station_id);
     for s in &d.sessions {

@@ -117,9 +117,13 @@ pub async fn run(
         }
         None if docx => {
             let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| anyhow!("cannot write the report to standard output: {e}"))
+            match out.write_all(&bytes).and_then(|()| out.flush()) {
+                // A reader that stopped early (`| head`) is not an error, as for text.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(anyhow!("cannot write the report to standard output: {e}"))
+                }
+                _ => Ok(()),
+            }
         }
         None => emit(&String::from_utf8_lossy(&bytes)),
     }

@@ -225,7 +225,7 @@ fn rated(r: Rating) -> K {
     let comment = match r {
         Rating::Satisfied => "办理态度积极、措施具体，问题已得到解决，群众反映良好，表示满意。",
         Rating::BasicallySatisfied => "主要问题已解决，后续管护和长效机制还需跟进，基本满意。",
-        _ => "答复内容较笼统，项目选址未征求边界群众意见，建设进度滞后，不满意，要求重新办理。",
+        _ => "答复内容较笼统，项目选址未征求边界群众意见，建设进度滞后，不满意，要求二次办理。",
     };
     K::SuggestionRated(SuggestionRated {
         rating: r as i32,

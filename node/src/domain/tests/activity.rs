@@ -73,7 +73,7 @@ fn origin_reports_a_held_activity() {
     assert_eq!(v.problems_solved, 3);
     assert_eq!(
         r.history[1].summary,
-        "活动举行 2026-04-16，收集意见 12 条，解决问题 3 个"
+        "活动举行2026-04-16，收集意见12条，解决问题3个"
     );
 }
 

@@ -111,7 +111,7 @@ fn any_participant_records_sessions() {
     assert_eq!(v.sessions.len(), 2);
     assert_eq!(v.sessions[0].recorded_by, "qingyuan");
     assert_eq!(v.sessions[1].place, "贺州市平桂区");
-    assert_eq!(r.history[1].summary, "调解会议 2026-03-10：连山县太保镇");
+    assert_eq!(r.history[1].summary, "调解会议2026-03-10：连山县太保镇");
 }
 
 #[test]

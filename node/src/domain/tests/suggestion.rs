@@ -90,9 +90,14 @@ fn each_city_dispatches_its_own_part() {
     assert_eq!(parts[0].unit, "清远市交通运输局");
     assert_eq!(parts[0].status, "dispatched");
     assert_eq!(parts[1].deadline, "2026-06-30");
+    // In the official terms, no spaces around numbers in Chinese; and in English.
     assert_eq!(
         r.history[2].summary,
-        "派单至 贺州市交通运输局，期限 2026-06-30"
+        "交办至贺州市交通运输局，办理期限2026-06-30"
+    );
+    assert_eq!(
+        r.history[2].summary_en,
+        "Dispatched to 贺州市交通运输局, deadline 2026-06-30"
     );
 }
 
@@ -233,7 +238,7 @@ fn unsatisfied_reopens_every_part_and_keeps_answers_until_replaced() {
     assert_eq!(v.rating, "unsatisfied");
     assert!(v.parts.iter().all(|p| p.status == "dispatched"));
     assert_eq!(v.parts[0].answer, "已列入年度计划");
-    assert_eq!(r.history.last().expect("entry").summary, "评价：不满意");
+    assert_eq!(r.history.last().expect("entry").summary, "测评：不满意");
 
     let re = rec.act("hezhou", answer("已开工建设"));
     assert_eq!(status_ok(&rec, &re), "in_progress");

@@ -64,7 +64,8 @@ fn carried_over_to_a_later_year_keeps_working() {
     let r = rec.ok(&id);
     assert_eq!(r.status, "carried_over");
     assert_eq!(r.suggestion.expect("view").carried_over_to, [2027]);
-    assert_eq!(r.history[1].summary, "结转至 2027 年");
+    assert_eq!(r.history[1].summary, "转2027年度继续办理");
+    assert_eq!(r.history[1].summary_en, "Carried over to 2027");
     // Dispatching keeps the carried-over status.
     let d = rec.act("qingyuan", dispatch("清远市交通运输局", "2027-03-01"));
     assert_eq!(status_ok(&rec, &d), "carried_over");
