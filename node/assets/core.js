@@ -70,12 +70,21 @@
     return h("a", { href: href }, text);
   }
 
-  // A time as "YYYY-MM-DD HH:MM" in China Standard Time (UTC+8), the cities' time.
+  // A time in Beijing time (UTC+8), the cities' time: "2026年5月23日 14:05" on a Chinese
+  // page, "2026-05-23 14:05" on an English one.
   function when(iso) {
     if (!iso) return "";
     const ms = Date.parse(iso);
     if (isNaN(ms)) return iso;
-    return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
+    const s = new Date(ms + 8 * 3600 * 1000).toISOString();
+    return day(s.slice(0, 10)) + " " + s.slice(11, 16);
+  }
+
+  // A date ("2026-05-23") as 2026年5月23日 on a Chinese page; as it is otherwise.
+  function day(date) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || "");
+    if (!m || L) return date || "";
+    return m[1] + "年" + Number(m[2]) + "月" + Number(m[3]) + "日";
   }
 
   // "（x）" in Chinese, " (x)" in English.
@@ -167,7 +176,7 @@
   window.Lianluo = {
     L: L, LABELS: LABELS, t: t, label: label,
     build: build, h: h, s: s, add: add, link: link,
-    when: when, paren: paren, ago: ago, cityNames: cityNames,
+    when: when, day: day, paren: paren, ago: ago, cityNames: cityNames,
     api: api, optional: optional, fail: fail, header: header, live: live,
   };
 })();

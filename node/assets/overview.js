@@ -7,7 +7,7 @@
 (function () {
   const LL = window.Lianluo;
   const L = LL.L, LABELS = LL.LABELS, t = LL.t, label = LL.label, h = LL.h, s = LL.s, add = LL.add;
-  const link = LL.link, when = LL.when, paren = LL.paren, ago = LL.ago, cityNames = LL.cityNames;
+  const link = LL.link, when = LL.when, day = LL.day, paren = LL.paren, ago = LL.ago, cityNames = LL.cityNames;
   const api = LL.api, optional = LL.optional, fail = LL.fail;
 
   const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#566573"];
@@ -232,7 +232,7 @@
       return h("tr", { "data-id": r.id },
         h("td", {}, link("/records/" + encodeURIComponent(r.id), r.title)),
         h("td", {}, label("city", r.origin)),
-        h("td", {}, (r.suggestion || {}).next_deadline || ""),
+        h("td", {}, day((r.suggestion || {}).next_deadline)),
         h("td", {}, parts.map(function (p) { return label("city", p.city) + (p.unit ? paren(p.unit) : ""); }).join(L ? "; " : "；")));
     });
   }
@@ -249,7 +249,7 @@
       return h("tr", { "data-id": r.id },
         h("td", {}, link("/records/" + encodeURIComponent(r.id), r.title)),
         h("td", {}, label("activity_kind", a.activity_kind)),
-        h("td", {}, a.held_on || ""),
+        h("td", {}, day(a.held_on)),
         h("td", {}, cityNames(r.participants)),
         h("td", { class: "num" }, String((a.deputies || []).length)),
         h("td", { class: "num" }, String(a.opinions_collected || 0)));

@@ -6,7 +6,7 @@
 (function () {
   const LL = window.Lianluo;
   const L = LL.L, LABELS = LL.LABELS, t = LL.t, label = LL.label, h = LL.h, add = LL.add;
-  const link = LL.link, when = LL.when, paren = LL.paren, cityNames = LL.cityNames;
+  const link = LL.link, when = LL.when, day = LL.day, paren = LL.paren, cityNames = LL.cityNames;
   const api = LL.api, optional = LL.optional, fail = LL.fail;
 
   // ---- records browser ----
@@ -216,14 +216,14 @@
       return [pair("情况", "Description", x.description), pair("地点", "Location", x.location), pair("当事方", "Parties", x.parties),
         pair("面积（亩）", "Area (mu)", x.area_mu || ""), pair("联络站", "Station", stationLink(x.station_id)), pair("调解次数", "Sessions", x.sessions.length || ""),
         pair("协议", "Agreement", x.agreement), pair("已确认城市", "Confirmed by", cityNames(x.confirmed_by)),
-        pair("回访", "Checks", x.checks.map(function (c) { return c.date + (c.passed ? " ✓" : " ✗"); })),
+        pair("回访", "Checks", x.checks.map(function (c) { return day(c.date) + (c.passed ? " ✓" : " ✗"); })),
         pair("上报至", "Escalated to", x.escalated_to), pair("结果", "Outcome", x.outcome_note)];
     }
     if (r.activity) {
       const x = r.activity;
-      return [pair("活动类型", "Activity kind", label("activity_kind", x.activity_kind)), pair("计划日期", "Date", x.date),
+      return [pair("活动类型", "Activity kind", label("activity_kind", x.activity_kind)), pair("计划日期", "Date", day(x.date)),
         pair("地点", "Place", x.place), pair("联络站", "Station", stationLink(x.station_id)),
-        pair("内容", "Description", x.description), pair("开展日期", "Held on", x.held_on),
+        pair("内容", "Description", x.description), pair("开展日期", "Held on", day(x.held_on)),
         pair("参与代表", "Deputies", x.deputies.map(function (d) { return d.name + paren(label("city", d.city)); })),
         pair("收集意见", "Opinions", x.opinions_collected || ""), pair("解决问题", "Problems solved", x.problems_solved || ""),
         pair("报告", "Report", x.report), pair("取消原因", "Cancelled because", x.cancel_reason)];
@@ -239,7 +239,7 @@
         h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
         h("tbody", {}, parts.map(function (p) {
           return h("tr", { "data-city": p.city, class: p.overdue ? "overdue" : null },
-            h("td", {}, label("city", p.city)), h("td", {}, p.unit), h("td", {}, p.deadline),
+            h("td", {}, label("city", p.city)), h("td", {}, p.unit), h("td", {}, day(p.deadline)),
             h("td", {}, label("status", p.status, "suggestion"), p.overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null),
             h("td", {}, p.answer));
         }))));

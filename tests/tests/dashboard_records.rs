@@ -142,5 +142,20 @@ fn records_are_filtered_by_station_name_name_their_station_and_page_both_ways() 
         !en.html.contains("提出建议："),
         "Chinese summary on the English page"
     );
+    // Dates read as 2026年5月23日 on the Chinese page, as ISO dates on the English one.
+    let created = get_json(&http, &format!("/api/records/{}", all[0]))?["created_at"]
+        .as_str()
+        .context("created_at")?
+        .to_string();
+    let year = &created[..4];
+    ensure!(
+        record.html.contains(&format!("{year}年")),
+        "no Chinese date: {}",
+        record.html
+    );
+    ensure!(
+        !en.html.contains(&format!("{year}年")),
+        "a Chinese date on the English page"
+    );
     Ok(())
 }

@@ -32,11 +32,14 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// `2026-03-10 12:00` in UTC+8 of an RFC 3339 time, `None` when it does not parse.
+/// `2026年3月10日12:00` in UTC+8 (Beijing time) of an RFC 3339 time, `None` when it does
+/// not parse.
 pub fn beijing_time(rfc: &str) -> Option<String> {
     let t = OffsetDateTime::parse(rfc, &Rfc3339).ok()?;
     t.to_offset(offset!(+8))
-        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .format(format_description!(
+            "[year]年[month padding:none]月[day padding:none]日[hour]:[minute]"
+        ))
         .ok()
 }
 

@@ -88,7 +88,7 @@ fn report_summary_sentence_carries_the_totals() {
         参与代表120人次，收集意见建议240条，解决问题72个。";
     assert!(text.contains(summary), "{text}");
     assert!(
-        text.contains("数据截至2026-03-10 12:00（北京时间），由永州节点汇总"),
+        text.contains("数据截至2026年3月10日12:00（北京时间），由永州节点汇总"),
         "{text}"
     );
     assert!(
