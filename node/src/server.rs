@@ -185,6 +185,9 @@ pub async fn start(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunningNode, ServeError> {
+    // SIGHUP means "reload" (a `systemctl reload` may come while the store opens): take it
+    // over from the default action, which would end the process, before anything else.
+    let _hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     let state = open_state(config).await?;
     let (api_listener, fed_listener, http_listener, bound) = bind_all(&state.config).await?;
     // One shutdown signal stops every listener, stream and peer worker.

@@ -432,6 +432,14 @@ fn decode(s: &str) -> String {
 
 /// One plain HTTP/1.1 GET to `addr` (`host:port`); returns the status and the body.
 pub fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
+    let (status, _, body) = http_get_raw(addr, path)?;
+    let body = String::from_utf8(body).context("the answer is not UTF-8")?;
+    Ok((status, body))
+}
+
+/// One plain HTTP/1.1 GET to `addr` (`host:port`): the status, the header block and the
+/// body bytes (a chunked body put together).
+pub fn http_get_raw(addr: &str, path: &str) -> Result<(u16, String, Vec<u8>)> {
     let mut s = TcpStream::connect(addr).with_context(|| format!("connect {addr}"))?;
     s.set_read_timeout(Some(PAGE_TIMEOUT))?;
     write!(
@@ -440,22 +448,47 @@ pub fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    let raw = String::from_utf8(raw).context("the answer is not UTF-8")?;
-    let Some((head, body)) = raw.split_once("\r\n\r\n") else {
-        bail!("GET {path}: no HTTP answer: {raw:?}");
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        bail!(
+            "GET {path}: no HTTP answer: {:?}",
+            String::from_utf8_lossy(&raw)
+        );
     };
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        bail!("GET {path}: chunked answers are not supported here");
-    }
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
         .with_context(|| format!("GET {path}: no status in {head:?}"))?;
-    Ok((status, body.to_string()))
+    let mut body = raw[end + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body).with_context(|| format!("GET {path}: a broken chunked body"))?;
+    }
+    Ok((status, head, body))
+}
+
+/// The body of a chunked HTTP/1.1 answer.
+fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("no chunk size line")?;
+        let size = usize::from_str_radix(String::from_utf8_lossy(&raw[..line_end]).trim(), 16)?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if raw.len() < size + 2 {
+            bail!("a chunk is cut short");
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }
 
 /// GET `path` from `addr` and parse the JSON body; the status must be 200.

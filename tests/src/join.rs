@@ -11,8 +11,8 @@ use crate::Federation;
 
 impl Federation {
     /// Issues `city`'s node, signer and user certificates (admin, coordinator, viewer)
-    /// and writes `DIR/<city>/node.toml` listening on port 0 with `peers` (city, address)
-    /// as its `[[peers]]`. Returns the config's path.
+    /// and writes `DIR/<city>/node.toml` — the demo's, listening on port 0 — with `peers`
+    /// (city, address) as its `[[peers]]`. Returns the config's path.
     pub fn write_city(&self, city: &str, peers: &[(&str, &str)]) -> Result<PathBuf> {
         let pki = self.dir().join("pki");
         let pki_arg = pki.to_str().context("non-UTF-8 temp path")?;
@@ -24,16 +24,12 @@ impl Federation {
         }
         let dir = self.dir().join(city);
         std::fs::create_dir_all(&dir)?;
-        let mut text = format!(
-            "city = \"{city}\"\ndata_dir = \"data\"\n\n\
-             [api]\nlisten = \"127.0.0.1:0\"\n\n[federation]\nlisten = \"127.0.0.1:0\"\n\n\
-             [http]\nlisten = \"127.0.0.1:0\"\n\n\
-             [tls]\nca = \"../pki/root-ca.pem\"\ncert = \"../pki/{city}/node.pem\"\n\
-             key = \"../pki/{city}/node.key\"\nuser_ca = \"../pki/{city}/user-ca.pem\"\n\
-             crls = [\"../pki/{city}/user-ca.crl.pem\", \"../pki/root-ca.crl.pem\"]\n\
-             signer_cert = \"../pki/{city}/signer.pem\"\nsigner_key = \"../pki/{city}/signer.key\"\n\n\
-             [users]\nadmin = \"admin\"\ncoordinator = \"coordinator\"\nviewer = \"viewer\"\n"
-        );
+        // Hezhou's config as the demo wrote it (listeners on port 0), for `city`: the one
+        // template cities' configs come from, so this one cannot drift from it.
+        let mut text = std::fs::read_to_string(self.node_config("hezhou"))?.replace("hezhou", city);
+        for demo_peer in crate::CITIES.iter().filter(|c| **c != "hezhou") {
+            text = without_peer(&text, demo_peer)?;
+        }
         for (peer, address) in peers {
             text.push_str(&peer_table(peer, address));
         }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
+use lianluo_tests::browser::http_get_raw;
 use lianluo_tests::check::{create_suggestion, wait_for, REPL};
 use lianluo_tests::Federation;
 
@@ -135,7 +136,7 @@ fn the_report_as_docx_opens_in_libreoffice_with_the_figures_of_the_text_report()
     // The same file from the web dashboard.
     let http = hz.http.as_deref().context("hezhou's http address")?;
     let (status, headers, body) =
-        http_get_bytes(http, &format!("/api/report?year={year}&format=docx"))?;
+        http_get_raw(http, &format!("/api/report?year={year}&format=docx"))?;
     ensure!(status == 200, "GET /api/report: {status} {headers}");
     let lower = headers.to_ascii_lowercase();
     ensure!(
@@ -150,7 +151,7 @@ fn the_report_as_docx_opens_in_libreoffice_with_the_figures_of_the_text_report()
         web_text.contains(&summary),
         "the dashboard's .docx differs:\n{web_text}"
     );
-    let (status, _, body) = http_get_bytes(http, "/api/report?year=2026&format=pdf")?;
+    let (status, _, body) = http_get_raw(http, "/api/report?year=2026&format=pdf")?;
     ensure!(status == 400, "an unknown format is refused: {status}");
     ensure!(
         String::from_utf8_lossy(&body).contains("format"),
@@ -162,54 +163,4 @@ fn the_report_as_docx_opens_in_libreoffice_with_the_figures_of_the_text_report()
 /// This year (the records count in the year they were entered).
 fn time_year() -> String {
     time::OffsetDateTime::now_utc().year().to_string()
-}
-
-/// `GET path` from the plain HTTP listener at `addr`: status, header block, body bytes.
-fn http_get_bytes(addr: &str, path: &str) -> Result<(u16, String, Vec<u8>)> {
-    use std::io::{Read as _, Write as _};
-    let mut s = std::net::TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no end of headers")?;
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("no status")?;
-    let mut body = raw[end + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body)?;
-    }
-    Ok((status, head, body))
-}
-
-/// The body of a chunked HTTP/1.1 answer.
-fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = raw
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .context("chunk size")?;
-        let size = usize::from_str_radix(String::from_utf8_lossy(&raw[..line_end]).trim(), 16)?;
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        ensure!(raw.len() >= size + 2, "a chunk is cut short");
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
 }

@@ -3,11 +3,10 @@
 //! latency histograms, and a peer's replication stream is counted on the federation port
 //! when it ends.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
+use lianluo_tests::browser::http_get_raw;
 use lianluo_tests::{eventually, Federation, NodeProc};
 
 /// One `GET /metrics`; the body of a 200 answer.
@@ -16,14 +15,9 @@ fn scrape(node: &NodeProc) -> Result<String> {
         .http
         .as_deref()
         .context("the node announced no http address")?;
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let req = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    s.write_all(req.as_bytes())?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw)?;
-    let (head, body) = raw.split_once("\r\n\r\n").context("no HTTP header end")?;
-    if !head.starts_with("HTTP/1.1 200") {
+    let (status, head, body) = http_get_raw(addr, "/metrics")?;
+    let body = String::from_utf8(body).context("/metrics is not UTF-8")?;
+    if status != 200 {
         bail!("GET /metrics: {head}");
     }
     // OpenMetrics text, as the Prometheus project's crate writes it.

@@ -142,6 +142,20 @@ impl<R: BufRead> Reader<R> {
         })
     }
 
+    /// Reads every certificate and event the header announces, then the checksum: the
+    /// whole file is a sound backup. Returns its header.
+    pub fn verify(mut self) -> Result<Header, FormatError> {
+        for _ in 0..self.header.signer_certs {
+            self.cert()?;
+        }
+        for _ in 0..self.header.events {
+            self.event()?;
+        }
+        let header = self.header.clone();
+        self.finish()?;
+        Ok(header)
+    }
+
     /// Reads the next length-delimited certificate.
     pub fn cert(&mut self) -> Result<Vec<u8>, FormatError> {
         self.item("signer certificate")

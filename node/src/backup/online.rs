@@ -200,15 +200,7 @@ fn check(tmp: &Path, out: &Path) -> Result<super::format::Header, BackupError> {
         reason: format!("the node sent an incomplete or damaged backup ({reason})"),
     };
     let file = std::fs::File::open(tmp).map_err(|e| BackupError::io("read", tmp, e))?;
-    let mut r = super::format::Reader::open(std::io::BufReader::new(file))
-        .map_err(|e| not(e.to_string()))?;
-    for _ in 0..r.header.signer_certs {
-        r.cert().map_err(|e| not(e.to_string()))?;
-    }
-    for _ in 0..r.header.events {
-        r.event().map_err(|e| not(e.to_string()))?;
-    }
-    let header = r.header.clone();
-    r.finish().map_err(|e| not(e.to_string()))?;
-    Ok(header)
+    super::format::Reader::open(std::io::BufReader::new(file))
+        .and_then(super::format::Reader::verify)
+        .map_err(|e| not(e.to_string()))
 }

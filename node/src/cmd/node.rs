@@ -30,9 +30,6 @@ pub enum ConfigCommand {
 /// node"; a failure of a node that was serving is "node stopped".
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     const NOT_STARTED: &str = "cannot start the node";
-    // SIGHUP means "reload" (a `systemctl reload` may come while the node starts): take it
-    // over from the default action, which would end the process, before anything else.
-    let _hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     // Blocking file reads, before the node does anything else.
     let path = args.config.clone();
     let cfg = tokio::task::spawn_blocking(move || config::load_verified(&path))

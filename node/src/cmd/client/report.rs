@@ -1,7 +1,7 @@
 //! `lianluo report --year YYYY`: the year's summary in Chinese, in the style of the
 //! published reports, from the node's `Dashboard.Overview` of that year.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
@@ -10,7 +10,7 @@ use lianluo_node::dashboard::report::{self, ReportFormat};
 use tonic::transport::Channel;
 
 use super::overview::{fetch, parse_deadline, request};
-use super::{emit, Context};
+use super::{emit_bytes, Context};
 
 /// Long help of `lianluo report`.
 pub const REPORT_HELP: &str = "The year's report of the federation's liaison work, in \
@@ -115,16 +115,6 @@ pub async fn run(
             eprintln!("report written to {}", path.display());
             Ok(())
         }
-        None if docx => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(&bytes).and_then(|()| out.flush()) {
-                // A reader that stopped early (`| head`) is not an error, as for text.
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(anyhow!("cannot write the report to standard output: {e}"))
-                }
-                _ => Ok(()),
-            }
-        }
-        None => emit(&String::from_utf8_lossy(&bytes)),
+        None => emit_bytes(&bytes),
     }
 }
