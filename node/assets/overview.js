@@ -11,8 +11,13 @@
   const api = LL.api, optional = LL.optional, fail = LL.fail;
 
   const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#566573"];
-  const KEY_FIGURES = ["stations", "suggestions", "suggestions_overdue", "disputes",
-    "disputes_resolved_in_year", "activities", "deputies", "opinions_collected"];
+  // A city's figures count the records it originated (牵头); `deputies` in the total counts
+  // each deputy once across the cities.
+  const KEY_FIGURES = ["stations", "suggestions", "joint_suggestions", "suggestions_overdue",
+    "disputes", "disputes_mediated", "disputes_resolved_in_year", "activities", "deputies",
+    "deputy_attendances", "opinions_collected"];
+  // Kinds of the participation table: what a city leads beside what it takes part in.
+  const PARTICIPATION = ["stations", "suggestions", "disputes", "activities"];
 
   // ---- overview ----
 
@@ -35,6 +40,7 @@
       partialBanner(ov),
       citiesTable(ov, results[1]),
       keyNumbers(ov.total),
+      participationTable(ov),
       h("section", { class: "charts" },
         chart(ov, "suggestions_by_status", statusKeys("suggestion"), function (k) { return label("status", k, "suggestion"); }),
         chart(ov, "ratings", Object.keys(LABELS.rating), function (k) { return label("rating", k); }),
@@ -135,6 +141,31 @@
           h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, x); }))),
           h("tbody", {}, rows))),
       failed);
+  }
+
+  // Per city, the records it leads (牵头) beside those of other cities it takes part in
+  // (参与). No total: a record takes part in several cities.
+  function participationTable(ov) {
+    const head = [t("city")];
+    PARTICIPATION.forEach(function (k) { head.push(t(k) + paren(t("led")), t(k) + paren(t("taking_part"))); });
+    const rows = ov.cities.map(function (c) {
+      const f = c.figures;
+      const cells = [];
+      PARTICIPATION.forEach(function (k) {
+        cells.push(h("td", { class: "num" }, f ? String(f[k] || 0) : "—"));
+        const p = f && f.participating;
+        const v = p ? p[k] || 0 : undefined;
+        cells.push(h("td", { class: "num", "data-city": c.city, "data-figure": "participating", "data-key": k, "data-value": v },
+          v === undefined ? "—" : String(v)));
+      });
+      return h("tr", { "data-city": c.city }, h("th", { scope: "row" }, label("city", c.city)), cells);
+    });
+    return h("section", {},
+      h("h2", {}, t("participation")),
+      h("div", { class: "scroll" },
+        h("table", { class: "participation" },
+          h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, x); }))),
+          h("tbody", {}, rows))));
   }
 
   function keyNumbers(total) {

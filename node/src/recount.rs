@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::domain::{self, RecordId};
 use crate::ingest;
 use crate::projection::counters::{self, CounterKey};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, COUNTERS_VERSION};
 
 /// Records read per page.
 const PAGE: usize = 512;
@@ -44,6 +44,9 @@ pub struct Recount {
     pub member_differences: u64,
     /// Records whose stored state differs from their events (ids).
     pub states_differ: Vec<String>,
+    /// Whether the stored counters were kept by an older build (a version before
+    /// [`COUNTERS_VERSION`]), whose counters miss figures this build keeps.
+    pub outdated: bool,
     /// Whether the recounted counters were written.
     pub fixed: bool,
 }
@@ -51,7 +54,10 @@ pub struct Recount {
 impl Recount {
     /// True when the store agrees with its events.
     pub fn clean(&self) -> bool {
-        self.differences.is_empty() && self.member_differences == 0 && self.states_differ.is_empty()
+        !self.outdated
+            && self.differences.is_empty()
+            && self.member_differences == 0
+            && self.states_differ.is_empty()
     }
 }
 
@@ -97,8 +103,9 @@ pub fn recount(store: &dyn Store, own: &str, fix: bool) -> Result<Recount, Store
     counted.retain(|_, v| *v != 0);
     members.retain(|_, v| *v != 0);
     compare(store, &counted, &members, &mut out)?;
-    if fix && !out.clean() {
-        store.replace_counters(counted, members)?;
+    out.outdated = store.counters_version()? < COUNTERS_VERSION;
+    if fix && (!out.clean() || out.outdated) {
+        store.replace_counters(counted, members, COUNTERS_VERSION)?;
         store.flush()?;
         out.fixed = true;
     }

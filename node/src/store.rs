@@ -45,6 +45,11 @@ pub use values::Migrate;
 /// whole history per record) is upgraded in place when the data dir is opened.
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// Version of the figure counters this build keeps (`projection::counters`): a data dir
+/// whose counters are of an older version is recounted from its events when it is opened.
+/// Version 2 added mediated disputes and the records a city takes part in.
+pub const COUNTERS_VERSION: u32 = 2;
+
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreMeta {
@@ -382,12 +387,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<IndexHit>, StoreError>;
     /// Every figure counter (encoded key, value); zero counters are not kept.
     fn counters(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError>;
-    /// Replaces every counter and distinct-set member (`lianluo admin recount --fix`).
+    /// Replaces every counter and distinct-set member (`lianluo admin recount --fix`, and
+    /// at open when the counters are older than [`COUNTERS_VERSION`]), and records that
+    /// they are of `version`, in one batch.
     fn replace_counters(
         &self,
         counters: BTreeMap<Vec<u8>, i64>,
         members: BTreeMap<Vec<u8>, i64>,
+        version: u32,
     ) -> Result<(), StoreError>;
+    /// The version of the figure counters the store keeps (1 when a build before versioned
+    /// counters wrote them).
+    fn counters_version(&self) -> Result<u32, StoreError>;
     /// Every distinct-set member (encoded key, count).
     fn members(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError>;
     /// Record id created under an idempotency key.

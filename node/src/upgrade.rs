@@ -30,7 +30,32 @@ pub fn open(
     if let Some(legacy) = store.legacy() {
         upgrade(store.as_ref(), legacy, city)?;
     }
+    recount_outdated(store.as_ref(), city)?;
     Ok(store)
+}
+
+/// Recounts the figure counters from the events when an older build kept them (they
+/// miss figures this build keeps), before the node serves them.
+pub fn recount_outdated(store: &dyn Store, city: &str) -> Result<(), StoreError> {
+    let found = store.counters_version()?;
+    if found >= store::COUNTERS_VERSION {
+        return Ok(());
+    }
+    let started = Instant::now();
+    tracing::info!(
+        from = found,
+        to = store::COUNTERS_VERSION,
+        "recounting the figure counters an older build kept"
+    );
+    let done = crate::recount::recount(store, city, true)?;
+    tracing::info!(
+        records = done.records,
+        events = done.events,
+        counters_changed = done.differences.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "figure counters recounted"
+    );
+    Ok(())
 }
 
 /// What an upgrade did.

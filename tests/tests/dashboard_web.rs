@@ -16,16 +16,22 @@ use lianluo_tests::{eventually_every, Cli, Federation};
 use serde_json::Value;
 
 /// Figures the overview shows as numbers, per city and in total.
-const KEY_FIGURES: [&str; 8] = [
+const KEY_FIGURES: [&str; 11] = [
     "stations",
     "suggestions",
+    "joint_suggestions",
     "suggestions_overdue",
     "disputes",
+    "disputes_mediated",
     "disputes_resolved_in_year",
     "activities",
     "deputies",
+    "deputy_attendances",
     "opinions_collected",
 ];
+
+/// Kinds of records a city takes part in that another city originated, shown per city.
+const PARTICIPATING: [&str; 4] = ["stations", "suggestions", "disputes", "activities"];
 
 /// Figures the overview draws as charts, per city and in total.
 const CHARTS: [&str; 5] = [
@@ -100,6 +106,17 @@ fn same_figures(page: &Page, overview: &Value) -> Result<()> {
                 "{at:?}: page {:?}, api {api:?}",
                 shown.get(&at)
             );
+        }
+        if city != "total" {
+            for k in PARTICIPATING {
+                let at = (city.clone(), "participating".to_string(), k.to_string());
+                let api = figures["participating"][k].as_u64();
+                ensure!(
+                    api.is_some() && shown.get(&at) == api.as_ref(),
+                    "{at:?}: page {:?}, api {api:?}",
+                    shown.get(&at)
+                );
+            }
         }
         for f in CHARTS {
             for (k, v) in figures[f].as_object().context("a map figure")? {
@@ -418,6 +435,24 @@ fn dashboard_pages_show_the_apis_figures_labels_and_history_in_chromium() -> Res
     })?;
     assert_eq!(overview["total"]["suggestions_overdue"], 1, "{overview}");
     assert_eq!(overview["total"]["opinions_collected"], 7, "{overview}");
+    assert_eq!(overview["total"]["joint_suggestions"], 1, "{overview}");
+    assert_eq!(
+        overview["total"]["disputes_mediated"], 0,
+        "no session yet: {overview}"
+    );
+    assert_eq!(overview["total"]["deputies"], 2, "{overview}");
+    // Each city's part in the records another city leads.
+    for (city, kind) in [
+        ("qingyuan", "suggestions"),
+        ("yongzhou", "disputes"),
+        ("hezhou", "activities"),
+    ] {
+        let c = overview["cities"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["city"] == city))
+            .context("the city")?;
+        assert_eq!(c["figures"]["participating"][kind], 1, "{city}: {c}");
+    }
 
     check_overview_zh(&browser, &base, &http, [&sug, &act])?;
     check_overview_en(&browser, &base, &http)?;

@@ -157,6 +157,8 @@ struct Expected {
     suggestions: u64,
     overdue: u64,
     disputes: u64,
+    /// Disputes with at least one mediation session.
+    mediated: u64,
     activities: u64,
     opinions: u64,
     problems: u64,
@@ -191,6 +193,8 @@ fn expected_from_list(cli: &Cli, city: &str) -> Result<Expected> {
             Some("dispute") => {
                 bump("disputes_by_status", status);
                 e.disputes += 1;
+                let sessions = r["dispute"]["sessions"].as_array().map_or(0, Vec::len);
+                e.mediated += u64::from(sessions > 0);
             }
             Some("activity") => {
                 bump("activities_by_status", status.clone());
@@ -227,6 +231,7 @@ fn expected_from_figures(f: &Value) -> Expected {
         suggestions: n("suggestions"),
         overdue: n("suggestions_overdue"),
         disputes: n("disputes"),
+        mediated: n("disputes_mediated"),
         activities: n("activities"),
         opinions: n("opinions_collected"),
         problems: n("problems_solved"),
@@ -241,6 +246,7 @@ fn sum(all: &[Expected]) -> Expected {
         t.suggestions += e.suggestions;
         t.overdue += e.overdue;
         t.disputes += e.disputes;
+        t.mediated += e.mediated;
         t.activities += e.activities;
         t.opinions += e.opinions;
         t.problems += e.problems;
@@ -300,7 +306,7 @@ fn check_report(cli: &Cli, total: &Expected) -> Result<()> {
     let wanted = [
         format!("联络站{}个", total.stations),
         format!("代表建议{}件", total.suggestions),
-        format!("纠纷{}起", total.disputes),
+        format!("参与化解边界土地山林纠纷{}起", total.mediated),
         format!("（{year}年）"),
         "分市情况".to_string(),
     ];

@@ -296,8 +296,11 @@ pub fn raw_page(store: &dyn Store) -> usize {
         .count()
 }
 
-/// Hezhou's figures for 2026 from its counters.
+/// Hezhou's figures for 2026 from its counters and distinct-deputy sets, as a node reads
+/// them.
 pub fn figures_from_counters(store: &dyn Store) -> u64 {
     let counters = store.counters().expect("counters");
-    lianluo_node::dashboard::figures::from_counters("hezhou", 2026, NOW, &counters).suggestions
+    let members = store.members().expect("members");
+    lianluo_node::dashboard::figures::from_counters("hezhou", 2026, NOW, &counters, &members)
+        .suggestions
 }

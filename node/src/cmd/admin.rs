@@ -82,6 +82,9 @@ fn text(r: &lianluo_node::recount::Recount, city: &str) -> String {
             d.counter, d.stored, d.recounted
         ));
     }
+    if r.outdated {
+        out.push_str("  the counters were kept by an older build\n");
+    }
     if r.member_differences > 0 {
         out.push_str(&format!(
             "  {} distinct-deputy entries differ\n",

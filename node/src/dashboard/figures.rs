@@ -12,13 +12,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lianluo_proto::{CityFigures, Record};
+use lianluo_proto::{CityFigures, Deputy, Participation, Record};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::domain::{local_date, refresh_overdue, rfc3339};
 use crate::error::NodeError;
-use crate::projection::counters::{self, CounterKey};
+use crate::projection::counters::{self, CounterKey, MemberKey};
 use crate::state::NodeState;
 
 #[cfg(test)]
@@ -49,18 +49,21 @@ pub fn check_year(year: u32) -> Result<(), NodeError> {
 pub async fn local_figures(state: &NodeState, year: u32) -> Result<CityFigures, NodeError> {
     check_year(year)?;
     let now = now_ms();
-    let counters = crate::service::blocking(state, |s| s.counters()).await?;
-    let mut figures = from_counters(&state.config.city, year, now, &counters);
+    let (counters, members) =
+        crate::service::blocking(state, |s| Ok((s.counters()?, s.members()?))).await?;
+    let mut figures = from_counters(&state.config.city, year, now, &counters, &members);
     figures.computed_at = rfc3339(now);
     Ok(figures)
 }
 
-/// `city`'s figures for `year` as of `now_ms` from its stored counters (encoded).
+/// `city`'s figures for `year` as of `now_ms` from its stored counters and distinct-set
+/// members (encoded).
 pub fn from_counters(
     city: &str,
     year: u32,
     now_ms: u64,
     counters: &[(Vec<u8>, i64)],
+    members: &[(Vec<u8>, i64)],
 ) -> CityFigures {
     let decoded = counters.iter().filter_map(|(k, v)| {
         let key = CounterKey::decode(k);
@@ -69,13 +72,25 @@ pub fn from_counters(
         }
         key.map(|k| (k, *v))
     });
-    counters::figures(
+    let mut figures = counters::figures(
         city,
         year,
         resolved_year(year, now_ms),
         local_date(now_ms),
         decoded,
-    )
+    );
+    let scope = u16::try_from(year).unwrap_or(u16::MAX);
+    figures.deputy_list = members
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .filter_map(|(k, _)| MemberKey::decode(k))
+        .filter(|m| m.scope == scope)
+        .map(|m| Deputy {
+            name: m.name,
+            city: m.city,
+        })
+        .collect();
+    figures
 }
 
 /// The figures of `city` over `records` (those it did not originate are skipped), for
@@ -94,13 +109,17 @@ pub fn compute<'a>(
 }
 
 /// Sums figures of several cities (city left empty): every count and every map entry.
-/// `deputies` is the sum of each city's distinct deputies.
+/// `deputies` counts distinct deputies across the cities: the union of their lists, plus
+/// the count of a city that sent no list (a node of an older build).
 pub fn total<'a>(cities: impl IntoIterator<Item = &'a CityFigures>, year: u32) -> CityFigures {
     let mut t = CityFigures {
         year,
         resolved_year: resolved_year(year, now_ms()),
+        participating: Some(Participation::default()),
         ..CityFigures::default()
     };
+    let mut deputies: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut unlisted = 0;
     for c in cities {
         if year == 0 && c.resolved_year != 0 {
             // The cities' own idea of "this year" (the same but at New Year's midnight).
@@ -120,12 +139,39 @@ pub fn total<'a>(cities: impl IntoIterator<Item = &'a CityFigures>, year: u32) -
         add_map(&mut t.activities_by_status, &c.activities_by_status);
         add_map(&mut t.activities_by_kind, &c.activities_by_kind);
         add_map(&mut t.activities_by_month, &c.activities_by_month);
-        t.deputies += c.deputies;
+        if c.deputy_list.is_empty() {
+            unlisted += c.deputies;
+        }
+        deputies.extend(
+            c.deputy_list
+                .iter()
+                .map(|d| (d.city.as_str(), d.name.as_str())),
+        );
         t.deputy_attendances += c.deputy_attendances;
         t.opinions_collected += c.opinions_collected;
         t.problems_solved += c.problems_solved;
+        t.disputes_mediated += c.disputes_mediated;
+        add_participation(&mut t, c.participating.as_ref());
     }
+    t.deputies = deputies.len() as u64 + unlisted;
+    t.deputy_list = deputies
+        .into_iter()
+        .map(|(city, name)| Deputy {
+            name: name.to_owned(),
+            city: city.to_owned(),
+        })
+        .collect();
     t
+}
+
+fn add_participation(t: &mut CityFigures, p: Option<&Participation>) {
+    let (Some(t), Some(p)) = (t.participating.as_mut(), p) else {
+        return;
+    };
+    t.stations += p.stations;
+    t.suggestions += p.suggestions;
+    t.disputes += p.disputes;
+    t.activities += p.activities;
 }
 
 fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
@@ -174,6 +220,7 @@ impl Tally {
                 city: city.to_string(),
                 year,
                 resolved_year: resolved_year(year, now_ms),
+                participating: Some(Participation::default()),
                 ..CityFigures::default()
             },
             today: local_date(now_ms),
@@ -183,6 +230,9 @@ impl Tally {
 
     fn add(&mut self, rec: &Record) {
         if rec.origin != self.f.city {
+            if rec.participants.contains(&self.f.city) && self.in_year(rec) {
+                self.participating(rec);
+            }
             return;
         }
         // Resolved in the year, whenever the dispute was reported: "本年化解" counts a
@@ -202,6 +252,9 @@ impl Tally {
             "dispute" => {
                 self.f.disputes += 1;
                 bump(&mut self.f.disputes_by_status, &rec.status);
+                if rec.dispute.as_ref().is_some_and(|d| !d.sessions.is_empty()) {
+                    self.f.disputes_mediated += 1;
+                }
             }
             "activity" => self.activity(rec),
             _ => {}
@@ -231,6 +284,18 @@ impl Tally {
                 year_of_ymd(day) == Some(year)
             }),
             _ => false,
+        }
+    }
+
+    /// A record another city originated that this city takes part in.
+    fn participating(&mut self, rec: &Record) {
+        let p = self.f.participating.get_or_insert_with(Default::default);
+        match rec.kind.as_str() {
+            "station" if rec.status != "closed" => p.stations += 1,
+            "suggestion" => p.suggestions += 1,
+            "dispute" => p.disputes += 1,
+            "activity" => p.activities += 1,
+            _ => {}
         }
     }
 
@@ -290,6 +355,11 @@ impl Tally {
 
     fn finish(mut self) -> CityFigures {
         self.f.deputies = self.deputies.len() as u64;
+        self.f.deputy_list = self
+            .deputies
+            .into_iter()
+            .map(|(city, name)| Deputy { name, city })
+            .collect();
         self.f
     }
 }

@@ -9,9 +9,16 @@
 //! never hidden: when any city's figures are not fresh, a note at the top says which and
 //! why, and the city's own section and table row say it again.
 //!
-//! Wording of the summary: 已办结 counts suggestions whose every part is answered
-//! (answered, rated or closed); 开展联合活动 counts held activities; 参与代表 counts
-//! deputy attendances (人次).
+//! Wording of the summary: 共同督办 counts suggestions shared by more than one city (when
+//! some concern one city only, the sentence says how many were supervised in all);
+//! 已办结 counts suggestions whose every part is answered (answered, rated or closed);
+//! 参与化解 counts disputes with at least one mediation session; 开展联合活动 counts held
+//! activities; 参与代表 counts distinct deputies (人, a deputy once however many cities'
+//! activities they attended) beside their attendances (人次).
+//!
+//! A city's figures count the records it originated (牵头); the records it takes part in
+//! that another city originated (参与) are shown beside them, never added to them, so the
+//! total is the federation's without double counting.
 
 mod docx;
 mod render;
@@ -72,7 +79,7 @@ fn build(resp: &OverviewResponse) -> Doc {
     let mut sections = vec![Section {
         heading: "分市情况".into(),
         paragraphs: vec![],
-        tables: vec![by_city_table(&cities, &total)],
+        tables: vec![by_city_table(&cities, &total), participation_table(&cities)],
     }];
     sections.extend(cities.iter().map(|c| city_section(c)));
     Doc {
@@ -167,38 +174,49 @@ fn held(f: &CityFigures) -> u64 {
 
 /// The summary paragraph, in the words of the published reports.
 fn summary(n_cities: usize, t: &CityFigures) -> String {
+    let supervised = if t.joint_suggestions == t.suggestions {
+        format!("共同督办代表建议{}件", t.joint_suggestions)
+    } else {
+        format!(
+            "督办代表建议{}件，其中共同督办{}件",
+            t.suggestions, t.joint_suggestions
+        )
+    };
     format!(
-        "在{cities}市毗邻乡镇建立省际人大代表联络站{stations}个，共同督办代表建议{sugg}件\
+        "在{cities}市毗邻乡镇建立省际人大代表联络站{stations}个，{supervised}\
          （已办结{done}件，满意{sat}件、基本满意{basic}件、不满意{unsat}件，逾期未答复{overdue}件），\
-         参与化解边界土地山林纠纷{disputes}起（本年化解{resolved}起），开展联合活动{held}场次，\
-         参与代表{att}人次，收集意见建议{op}条，解决问题{ps}个。",
+         参与化解边界土地山林纠纷{mediated}起（本年化解{resolved}起），开展联合活动{held}场次，\
+         参与代表{deputies}人、{att}人次，收集意见建议{op}条，解决问题{ps}个。",
         cities = count_cn(n_cities),
         stations = t.stations,
-        sugg = t.suggestions,
         done = finished(t),
         sat = get(&t.ratings, "satisfied"),
         basic = get(&t.ratings, "basically_satisfied"),
         unsat = get(&t.ratings, "unsatisfied"),
         overdue = t.suggestions_overdue,
-        disputes = t.disputes,
+        mediated = t.disputes_mediated,
         resolved = t.disputes_resolved_in_year,
         held = held(t),
+        deputies = t.deputies,
         att = t.deputy_attendances,
         op = t.opinions_collected,
         ps = t.problems_solved,
     )
 }
 
-const BY_CITY_HEADERS: [&str; 12] = [
+const BY_CITY_HEADERS: [&str; 15] = [
     "城市",
     "数据",
     "联络站",
     "代表建议",
+    "共同督办",
     "已办结",
     "逾期未答复",
     "纠纷",
+    "参与化解",
     "本年化解",
     "联合活动（场次）",
+    "参与代表（人）",
     "参与代表（人次）",
     "收集意见建议",
     "解决问题",
@@ -208,11 +226,14 @@ fn key_figures(f: &CityFigures) -> Vec<String> {
     [
         f.stations,
         f.suggestions,
+        f.joint_suggestions,
         finished(f),
         f.suggestions_overdue,
         f.disputes,
+        f.disputes_mediated,
         f.disputes_resolved_in_year,
         held(f),
+        f.deputies,
         f.deputy_attendances,
         f.opinions_collected,
         f.problems_solved,
@@ -230,7 +251,10 @@ fn by_city_table(cities: &[&CityOverview], total: &CityFigures) -> Table {
             let mut row = vec![name(&c.city).to_string(), cell_provenance(c)];
             match &c.figures {
                 Some(f) => row.extend(key_figures(f)),
-                None => row.extend(std::iter::repeat_n("—".to_string(), 10)),
+                None => row.extend(std::iter::repeat_n(
+                    "—".to_string(),
+                    BY_CITY_HEADERS.len() - 2,
+                )),
             }
             row
         })
@@ -243,8 +267,63 @@ fn by_city_table(cities: &[&CityOverview], total: &CityFigures) -> Table {
     sum.extend(key_figures(total));
     rows.push(sum);
     Table {
-        caption: "各市主要数据".into(),
+        caption: "各市主要数据（各市牵头的记录；参与代表合计按人去重）".into(),
         headers: BY_CITY_HEADERS.iter().map(|h| (*h).to_string()).collect(),
+        rows,
+    }
+}
+
+const PARTICIPATION_HEADERS: [&str; 9] = [
+    "城市",
+    "联络站（牵头）",
+    "联络站（参与）",
+    "代表建议（牵头）",
+    "代表建议（参与）",
+    "纠纷（牵头）",
+    "纠纷（参与）",
+    "联合活动（牵头）",
+    "联合活动（参与）",
+];
+
+/// Per city, the records it originated (牵头) beside those of other cities it takes part
+/// in (参与). No 合计 row: a record takes part in several cities.
+fn participation_table(cities: &[&CityOverview]) -> Table {
+    let rows = cities
+        .iter()
+        .map(|c| {
+            let mut row = vec![name(&c.city).to_string()];
+            match &c.figures {
+                Some(f) => {
+                    let p = f.participating.unwrap_or_default();
+                    row.extend(
+                        [
+                            f.stations,
+                            p.stations,
+                            f.suggestions,
+                            p.suggestions,
+                            f.disputes,
+                            p.disputes,
+                            f.activities,
+                            p.activities,
+                        ]
+                        .iter()
+                        .map(u64::to_string),
+                    );
+                }
+                None => row.extend(std::iter::repeat_n(
+                    "—".to_string(),
+                    PARTICIPATION_HEADERS.len() - 1,
+                )),
+            }
+            row
+        })
+        .collect();
+    Table {
+        caption: "各市牵头与参与的记录".into(),
+        headers: PARTICIPATION_HEADERS
+            .iter()
+            .map(|h| (*h).to_string())
+            .collect(),
         rows,
     }
 }
@@ -286,18 +365,25 @@ fn city_section(c: &CityOverview) -> Section {
             c.error
         ));
     }
+    let p = f.participating.unwrap_or_default();
     paragraphs.push(format!(
-        "联络站{}个；代表建议{}件，其中与他市共同督办{}件；纠纷{}起，本年化解{}起；\
-         联合活动{}场（已开展{}场次），参与代表{}人、{}人次。",
+        "本市牵头：联络站{}个；代表建议{}件，其中与他市共同督办{}件；纠纷{}起，其中参与化解{}起，\
+         本年化解{}起；联合活动{}场（已开展{}场次），参与代表{}人、{}人次。\
+         参与他市牵头的：联络站{}个，代表建议{}件，纠纷{}起，联合活动{}场。",
         f.stations,
         f.suggestions,
         f.joint_suggestions,
         f.disputes,
+        f.disputes_mediated,
         f.disputes_resolved_in_year,
         f.activities,
         held(f),
         f.deputies,
         f.deputy_attendances,
+        p.stations,
+        p.suggestions,
+        p.disputes,
+        p.activities,
     ));
     Section {
         heading,

@@ -12,10 +12,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lianluo_proto::CityFigures;
+use lianluo_proto::{CityFigures, Participation, RecordKind};
 
 use super::index::{activity_day, date_code};
-use crate::domain::{ActivityStatus, DisputeStatus, KindState, RecordState, StationStatus, Status};
+use crate::domain::{
+    kind_str, ActivityStatus, DisputeStatus, KindState, RecordState, StationStatus, Status,
+};
 
 /// One counter. `scope` is a year, or 0 for all years.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,6 +51,11 @@ pub enum CounterKey {
     Problems { scope: u16 },
     /// Distinct deputies of held activities: the size of the scope's deputy set.
     Deputies { scope: u16 },
+    /// Disputes with at least one mediation session.
+    DisputeMediated { scope: u16 },
+    /// Records of `kind` this city takes part in that another city originated, counted in
+    /// the scopes their kind counts in (stations: by registration year, not closed).
+    Participating { scope: u16, kind: String },
 }
 
 /// A deputy in a scope's set of distinct deputies.
@@ -72,6 +79,18 @@ impl MemberKey {
         out
     }
 
+    /// Decodes [`MemberKey::encode`]; `None` for bytes it never writes.
+    pub fn decode(bytes: &[u8]) -> Option<MemberKey> {
+        let scope = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
+        let rest = std::str::from_utf8(bytes.get(2..)?).ok()?;
+        let (city, name) = rest.split_once('\0')?;
+        Some(MemberKey {
+            scope,
+            city: city.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
     /// The counter of its set's size.
     pub fn set_size(&self) -> CounterKey {
         CounterKey::Deputies { scope: self.scope }
@@ -93,6 +112,8 @@ const T_ATTEND: u8 = 11;
 const T_OPINIONS: u8 = 12;
 const T_PROBLEMS: u8 = 13;
 const T_DEPUTIES: u8 = 14;
+const T_DP_MEDIATED: u8 = 15;
+const T_PARTICIPATING: u8 = 16;
 
 impl CounterKey {
     /// The key's bytes: scope (or year), tag, then the name if any.
@@ -118,6 +139,8 @@ impl CounterKey {
             C::Opinions { scope } => (*scope, T_OPINIONS, b""),
             C::Problems { scope } => (*scope, T_PROBLEMS, b""),
             C::Deputies { scope } => (*scope, T_DEPUTIES, b""),
+            C::DisputeMediated { scope } => (*scope, T_DP_MEDIATED, b""),
+            C::Participating { scope, kind } => (*scope, T_PARTICIPATING, kind.as_bytes()),
         };
         let mut out = scope.to_be_bytes().to_vec();
         out.push(tag);
@@ -171,6 +194,11 @@ impl CounterKey {
             T_OPINIONS => C::Opinions { scope },
             T_PROBLEMS => C::Problems { scope },
             T_DEPUTIES => C::Deputies { scope },
+            T_DP_MEDIATED => C::DisputeMediated { scope },
+            T_PARTICIPATING => C::Participating {
+                scope,
+                kind: name()?,
+            },
             _ => return None,
         })
     }
@@ -185,31 +213,36 @@ pub struct Contributions {
     pub members: Vec<(MemberKey, i64)>,
 }
 
-/// What `state` adds to `own`'s figures (nothing unless `own` originated it).
+/// What `state` adds to `own`'s figures: its counts when `own` originated it, its
+/// participation when `own` takes part in it, nothing otherwise.
 pub fn contributions(state: &RecordState, own: &str) -> Contributions {
     let mut c = Contributions::default();
+    let years = years(state);
     if state.origin() != own {
+        if state.participants().iter().any(|p| p == own) {
+            participating(&mut c, state, &years);
+        }
         return c;
     }
     let status = state.status_str().to_owned();
-    let created_year = year_u16(crate::domain::local_date(state.created_ms).year());
     match &state.body {
         KindState::Station(_) => {
-            // A station with an unrepresentable creation year counts in all-years only.
-            let year = created_year.unwrap_or(u16::MAX);
+            let year = years.first().copied().unwrap_or(u16::MAX);
             c.counters.push((CounterKey::Station { year, status }, 1));
         }
         KindState::Suggestion(s) => {
-            let years = s.carried_over_to.iter().copied().chain([s.year]);
-            for scope in scopes(years.filter_map(|y| u16::try_from(y).ok())) {
+            for scope in scopes(years) {
                 suggestion(&mut c, scope, state, s);
             }
         }
         KindState::Dispute(d) => {
-            for scope in scopes(created_year) {
+            for scope in scopes(years) {
                 let status = status.clone();
                 c.counters
                     .push((CounterKey::DisputeStatus { scope, status }, 1));
+                if !d.sessions.is_empty() {
+                    c.counters.push((CounterKey::DisputeMediated { scope }, 1));
+                }
             }
             if d.status == DisputeStatus::Resolved {
                 let resolved = year_u16(crate::domain::local_date(state.updated_ms).year());
@@ -219,13 +252,54 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
             }
         }
         KindState::Activity(a) => {
-            let year = activity_day(a).get(..4).and_then(|y| y.parse::<u16>().ok());
-            for scope in scopes(year) {
+            for scope in scopes(years) {
                 activity(&mut c, scope, a);
             }
         }
     }
     c
+}
+
+/// The years a record counts in (see `FiguresRequest.year`): a station its registration
+/// year (`u16::MAX` when unrepresentable: it counts in all-years only), a suggestion its
+/// congress year and every year it was carried over to, a dispute the year reported, an
+/// activity the year of its day.
+fn years(state: &RecordState) -> Vec<u16> {
+    let created_year = year_u16(crate::domain::local_date(state.created_ms).year());
+    match &state.body {
+        KindState::Station(_) => vec![created_year.unwrap_or(u16::MAX)],
+        KindState::Suggestion(s) => s
+            .carried_over_to
+            .iter()
+            .copied()
+            .chain([s.year])
+            .filter_map(|y| u16::try_from(y).ok())
+            .collect(),
+        KindState::Dispute(_) => created_year.into_iter().collect(),
+        KindState::Activity(a) => activity_day(a)
+            .get(..4)
+            .and_then(|y| y.parse::<u16>().ok())
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// A record another city originated and `own` takes part in.
+fn participating(c: &mut Contributions, state: &RecordState, years: &[u16]) {
+    let kind = crate::domain::kind_str(state.body.kind()).to_owned();
+    if let KindState::Station(s) = &state.body {
+        if s.status != StationStatus::Closed {
+            let scope = years.first().copied().unwrap_or(u16::MAX);
+            c.counters
+                .push((CounterKey::Participating { scope, kind }, 1));
+        }
+        return;
+    }
+    for scope in scopes(years.iter().copied()) {
+        let kind = kind.clone();
+        c.counters
+            .push((CounterKey::Participating { scope, kind }, 1));
+    }
 }
 
 /// Scope 0 and the given years, without repeats.
@@ -312,6 +386,7 @@ pub fn figures(
         city: city.to_owned(),
         year,
         resolved_year,
+        participating: Some(Participation::default()),
         ..CityFigures::default()
     };
     let scope = u16::try_from(year).unwrap_or(u16::MAX);
@@ -361,6 +436,29 @@ fn add(f: &mut CityFigures, key: &CounterKey, n: u64, scope: u16, today: u32) {
         C::Opinions { scope: s } if *s == scope => f.opinions_collected += n,
         C::Problems { scope: s } if *s == scope => f.problems_solved += n,
         C::Deputies { scope: s } if *s == scope => f.deputies += n,
+        C::DisputeMediated { scope: s } if *s == scope => f.disputes_mediated += n,
+        C::Participating { scope: s, kind } => add_participating(f, kind, *s, n, scope),
+        _ => {}
+    }
+}
+
+/// A participation counter: stations by registration year up to `scope` (all for 0), the
+/// other kinds in their own scope.
+fn add_participating(f: &mut CityFigures, kind: &str, s: u16, n: u64, scope: u16) {
+    let p = f.participating.get_or_insert_with(Default::default);
+    let counts = if kind == kind_str(RecordKind::Station) {
+        scope == 0 || s <= scope
+    } else {
+        s == scope
+    };
+    if !counts {
+        return;
+    }
+    match kind {
+        "station" => p.stations += n,
+        "suggestion" => p.suggestions += n,
+        "dispute" => p.disputes += n,
+        "activity" => p.activities += n,
         _ => {}
     }
 }

@@ -157,8 +157,9 @@ fn check(specs: &[Spec]) {
     let today = crate::domain::local_date(NOW);
     let records = crate::render::all(store.as_ref(), today).expect("records");
     let counters = store.counters().expect("counters");
+    let members = store.members().expect("members");
     for year in [0, 2024, 2025, 2026, 2027] {
-        let mut got = from_counters("hezhou", year, NOW, &counters);
+        let mut got = from_counters("hezhou", year, NOW, &counters, &members);
         let want = compute("hezhou", year, NOW, &records);
         got.computed_at = want.computed_at.clone();
         assert_eq!(got, want, "figures of {year}");
@@ -199,7 +200,9 @@ fn recount_finds_a_counter_that_drifted_and_fixes_it() {
     let (k, v) = counters.iter_mut().next().expect("a counter");
     let key = k.clone();
     *v += 5;
-    store.replace_counters(counters, members).expect("drift");
+    store
+        .replace_counters(counters, members, crate::store::COUNTERS_VERSION)
+        .expect("drift");
     let found = recount(store.as_ref(), "hezhou", false).expect("recount");
     assert_eq!(found.differences.len(), 1, "{found:?}");
     assert_eq!(
@@ -213,4 +216,58 @@ fn recount_finds_a_counter_that_drifted_and_fixes_it() {
         .expect("again")
         .clean());
     assert!(store.counters().expect("c").iter().any(|(k, _)| *k == key));
+}
+
+#[test]
+fn recount_at_open_brings_counters_an_older_build_kept_up_to_date() {
+    use crate::projection::counters::CounterKey;
+    // A mediated dispute of hezhou, and a qingyuan station hezhou takes part in.
+    let specs: Vec<Spec> = vec![
+        (2, 0, 0, 400, vec![(0, 0, 420, 1)]),
+        (0, 1, 0b001, 410, vec![]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions::default();
+    {
+        let store = open_sled(dir.path(), "hezhou", options).expect("open");
+        for (n, spec) in specs.iter().enumerate() {
+            let events = build(n, spec).events.iter().map(incoming).collect();
+            let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
+            store.commit(planned.commit).expect("commit");
+        }
+        assert_eq!(
+            store.counters_version().expect("v"),
+            crate::store::COUNTERS_VERSION
+        );
+        // What a build before versioned counters kept: none of the newer counters.
+        let old: std::collections::BTreeMap<Vec<u8>, i64> = store
+            .counters()
+            .expect("c")
+            .into_iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    CounterKey::decode(k),
+                    Some(CounterKey::DisputeMediated { .. } | CounterKey::Participating { .. })
+                )
+            })
+            .collect();
+        let members = store.members().expect("m").into_iter().collect();
+        store.replace_counters(old, members, 1).expect("old");
+        let found = recount(store.as_ref(), "hezhou", false).expect("recount");
+        assert!(found.outdated && !found.clean(), "{found:?}");
+        let f = from_counters("hezhou", 0, NOW, &store.counters().expect("c"), &[]);
+        assert_eq!(f.disputes_mediated, 0);
+        store.flush().expect("flush");
+    }
+    let store = crate::upgrade::open(dir.path(), "hezhou", options).expect("reopen");
+    assert_eq!(
+        store.counters_version().expect("v"),
+        crate::store::COUNTERS_VERSION
+    );
+    assert!(recount(store.as_ref(), "hezhou", false)
+        .expect("recount")
+        .clean());
+    let f = from_counters("hezhou", 0, NOW, &store.counters().expect("c"), &[]);
+    assert_eq!(f.disputes_mediated, 1);
+    assert_eq!(f.participating.map(|p| p.stations), Some(1));
 }

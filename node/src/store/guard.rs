@@ -308,8 +308,12 @@ impl Store for Guarded {
         &self,
         counters: BTreeMap<Vec<u8>, i64>,
         members: BTreeMap<Vec<u8>, i64>,
+        version: u32,
     ) -> Result<(), StoreError> {
-        self.write(|s| s.replace_counters(counters, members))
+        self.write(|s| s.replace_counters(counters, members, version))
+    }
+    fn counters_version(&self) -> Result<u32, StoreError> {
+        self.read(|s| s.counters_version())
     }
     fn members(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
         self.read(|s| s.members())

@@ -34,6 +34,8 @@ pub(super) const META_CITY: &[u8] = b"meta/city";
 pub(super) const META_LOG_ID: &[u8] = b"meta/log_id";
 pub(super) const META_SCHEMA: &[u8] = b"meta/schema_version";
 pub(super) const META_CREATED_AT: &[u8] = b"meta/created_at";
+/// The version of the figure counters (absent: 1).
+pub(super) const META_COUNTERS: &[u8] = b"meta/counters_version";
 
 pub(super) const EVENT: &[u8] = b"E/";
 pub(super) const LOG: &[u8] = b"L/";
@@ -156,6 +158,14 @@ pub(super) fn decode_u64(what: &str, bytes: &[u8]) -> Result<u64, StoreError> {
         .try_into()
         .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, not 8", bytes.len())))?;
     Ok(u64::from_be_bytes(arr))
+}
+
+/// Decodes a big-endian u32 (versions).
+pub(super) fn decode_u32(what: &str, bytes: &[u8]) -> Result<u32, StoreError> {
+    let arr: [u8; 4] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes, not 4", bytes.len())))?;
+    Ok(u32::from_be_bytes(arr))
 }
 
 /// Decodes a big-endian i64 (counters).

@@ -262,6 +262,7 @@ impl Store for SledStore {
         &self,
         counters: BTreeMap<Vec<u8>, i64>,
         members: BTreeMap<Vec<u8>, i64>,
+        version: u32,
     ) -> Result<(), StoreError> {
         let _serial = self.write_lock();
         let mut batch = ::sled::Batch::default();
@@ -276,7 +277,15 @@ impl Store for SledStore {
         for (k, v) in members.iter().filter(|(_, v)| **v != 0) {
             batch.insert(keys::member(k), &v.to_be_bytes());
         }
+        batch.insert(keys::META_COUNTERS, &version.to_be_bytes());
         self.db.apply_batch(batch).map_err(engine)
+    }
+
+    fn counters_version(&self) -> Result<u32, StoreError> {
+        match self.get(keys::META_COUNTERS)? {
+            None => Ok(1),
+            Some(v) => keys::decode_u32("counters version", &v),
+        }
     }
 
     fn request(&self, key: &str) -> Result<Option<RecordId>, StoreError> {

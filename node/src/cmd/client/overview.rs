@@ -22,12 +22,14 @@ city's figures came from.
 The node you ask computes its own city's figures and asks every peer city's node for \
 theirs at the same time, waiting at most the deadline (default 3s): one dead peer never \
 makes the answer slower. Each record counts once, at the city that created it, so the \
-total is the sum of the cities.
+total is the sum of the cities (a deputy is counted once however many cities' activities \
+they attended).
 
 Figures per city: stations (not closed); suggestions by status, jointly supervised, \
 overdue (a deadline passed, the part not answered) and satisfaction ratings; disputes by \
-status and resolved this year; activities by status, held ones by kind and month, with \
-deputies (distinct and attendances), opinions collected and problems solved. With --year, \
+status, mediated (with at least one session) and resolved this year; activities by status, held ones by kind and month, with \
+deputies (distinct and attendances), opinions collected and problems solved, and the records \
+of other cities each city takes part in. With --year, \
 the records of that year: stations registered by its end, suggestions of that congress \
 year or carried over into it, disputes reported in it, activities held (or planned) in it.
 
@@ -228,16 +230,19 @@ fn count(map: &std::collections::BTreeMap<String, u64>, key: &str) -> u64 {
     map.get(key).copied().unwrap_or_default()
 }
 
-/// The key figures of a city (or the total) on one line.
+/// The key figures of a city (or the total) on one line; a city's line ends with the
+/// records of other cities it takes part in.
 fn figures_line(f: &CityFigures) -> String {
-    format!(
-        "stations {} · suggestions {} (joint {}, overdue {}) · disputes {} ({} resolved in {}) \
-         · activities {} (held {}) · deputies {} ({} attendances) · opinions {} · problems solved {}",
+    let mut line = format!(
+        "stations {} · suggestions {} (joint {}, overdue {}) · disputes {} ({} mediated, {} \
+         resolved in {}) · activities {} (held {}) · deputies {} ({} attendances) · opinions {} \
+         · problems solved {}",
         f.stations,
         f.suggestions,
         f.joint_suggestions,
         f.suggestions_overdue,
         f.disputes,
+        f.disputes_mediated,
         f.disputes_resolved_in_year,
         f.resolved_year,
         f.activities,
@@ -246,5 +251,14 @@ fn figures_line(f: &CityFigures) -> String {
         f.deputy_attendances,
         f.opinions_collected,
         f.problems_solved,
-    )
+    );
+    if let (false, Some(p)) = (f.city.is_empty(), &f.participating) {
+        let _ = write!(
+            line,
+            " · takes part in other cities' stations {}, suggestions {}, disputes {}, \
+             activities {}",
+            p.stations, p.suggestions, p.disputes, p.activities
+        );
+    }
+    line
 }

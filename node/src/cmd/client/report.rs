@@ -16,8 +16,9 @@ use super::{emit_bytes, Context};
 pub const REPORT_HELP: &str = "The year's report of the federation's liaison work, in \
 Chinese, in the style of the published reports: a title naming the cities, a summary \
 (\"在三市毗邻乡镇建立省际人大代表联络站15个，共同督办代表建议23件……参与化解边界土地山林纠纷35起……\"), \
-a table with one row per city and the total, then one section per city with its \
-suggestions by status, ratings, disputes by status and held activities by kind.
+a table with one row per city and the total, a table of the records each city leads \
+(牵头) beside those of other cities it takes part in (参与), then one section per city with \
+its suggestions by status, ratings, disputes by status and held activities by kind.
 
 The figures are those of `lianluo overview --year YYYY`: each city's node computes its \
 own, the node you ask gathers them within the deadline. When a city's figures are not \
@@ -25,9 +26,11 @@ fresh (stale, timeout, unreachable, refused) the report says so at the top, name
 city and how old its figures are, and its row shows it: a partial report is never \
 silent. Use --abort-on-partial to refuse to print one.
 
-Summary wording: 已办结 counts suggestions whose every part is answered (answered, rated \
-or closed); 本年化解 disputes resolved during the year; 开展联合活动 held activities; \
-参与代表 deputy attendances (人次).
+Summary wording: 共同督办 counts suggestions shared by more than one city; 已办结 \
+suggestions whose every part is answered (answered, rated or closed); 参与化解 disputes \
+with at least one mediation session; 本年化解 disputes resolved during the year; \
+开展联合活动 held activities; 参与代表 distinct deputies (人, each once across the cities) \
+and their attendances (人次). A city's figures count the records it leads.
 
 Examples:
   lianluo --profile lianluo-demo/hezhou/viewer.toml report --year 2026

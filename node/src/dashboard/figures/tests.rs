@@ -2,7 +2,8 @@
 //! other cities' records skipped, and totals summing maps.
 
 use lianluo_proto::{
-    ActivityView, CityFigures, Deputy, Record, StationView, SuggestionPart, SuggestionView,
+    ActivityView, CityFigures, Deputy, DisputeView, MediationSession, Participation, Record,
+    StationView, SuggestionPart, SuggestionView,
 };
 
 use super::{compute, total};
@@ -54,6 +55,17 @@ fn dispute(id: &str, status: &str, created: &str, updated: &str) -> Record {
     }
 }
 
+/// A dispute with a mediation session.
+fn mediated(id: &str, status: &str, created: &str, updated: &str) -> Record {
+    Record {
+        dispute: Some(DisputeView {
+            sessions: vec![MediationSession::default()],
+            ..DisputeView::default()
+        }),
+        ..dispute(id, status, created, updated)
+    }
+}
+
 fn deputy(name: &str, city: &str) -> Deputy {
     Deputy {
         name: name.into(),
@@ -83,7 +95,7 @@ fn held(id: &str, kind: &str, held_on: &str, deputies: Vec<Deputy>, op: u32, ps:
     r
 }
 
-/// Records of hezhou across 2025–2026, plus one of qingyuan that must be skipped.
+/// Records of hezhou across 2025–2026, plus two of qingyuan that hezhou takes part in.
 fn sample() -> Vec<Record> {
     let mut joint = suggestion("h-s1", "answered", 2026, SuggestionView::default());
     joint.participants.push("qingyuan".into());
@@ -105,25 +117,38 @@ fn sample() -> Vec<Record> {
     };
     let mut other_city = station("q-st1", "active", "2025-05-01T00:00:00Z");
     other_city.origin = "qingyuan".into();
+    other_city.participants = vec!["qingyuan".into(), "hezhou".into()];
+    // 张三 of hezhou attends a qingyuan activity too: one deputy across the federation.
+    let mut other_activity = held(
+        "q-a1",
+        "joint_training",
+        "2026-02-20",
+        vec![deputy("张三", "hezhou"), deputy("王五", "qingyuan")],
+        0,
+        0,
+    );
+    other_activity.origin = "qingyuan".into();
+    other_activity.participants = vec!["qingyuan".into(), "hezhou".into()];
     vec![
         station("h-st1", "active", "2025-05-01T00:00:00Z"),
         station("h-st2", "closed", "2025-06-01T00:00:00Z"),
         // 2025-12-31T16:30Z is already 2026-01-01 in UTC+8.
         station("h-st3", "active", "2025-12-31T16:30:00Z"),
         other_city,
+        other_activity,
         joint,
         suggestion("h-s2", "closed", 2026, rated),
         suggestion("h-s3", "dispatched", 2026, overdue),
         suggestion("h-s4", "dispatched", 2026, due_today),
         suggestion("h-s5", "carried_over", 2025, carried),
         suggestion("h-s6", "submitted", 2025, SuggestionView::default()),
-        dispute(
+        mediated(
             "h-d1",
             "resolved",
             "2025-11-01T00:00:00Z",
             "2026-02-01T00:00:00Z",
         ),
-        dispute(
+        mediated(
             "h-d2",
             "resolved",
             "2026-01-10T00:00:00Z",
@@ -222,8 +247,26 @@ fn figures_count_every_record_of_the_city_for_all_years() {
         map(&[("2025-12", 1), ("2026-02", 1), ("2026-03", 1)])
     );
     assert_eq!(f.deputies, 3, "张三@hezhou, 李四@qingyuan, 张三@yongzhou");
+    assert_eq!(
+        f.deputy_list,
+        vec![
+            deputy("张三", "hezhou"),
+            deputy("李四", "qingyuan"),
+            deputy("张三", "yongzhou")
+        ]
+    );
     assert_eq!(f.deputy_attendances, 4);
     assert_eq!((f.opinions_collected, f.problems_solved), (24, 6));
+    assert_eq!(f.disputes_mediated, 2, "disputes with a mediation session");
+    assert_eq!(
+        f.participating,
+        Some(Participation {
+            stations: 1,
+            activities: 1,
+            ..Participation::default()
+        }),
+        "qingyuan's station and activity that hezhou takes part in"
+    );
 }
 
 #[test]
@@ -293,13 +336,22 @@ fn figures_skip_records_of_other_cities() {
     let q = compute("qingyuan", 0, NOW, &recs);
     assert_eq!(q.city, "qingyuan");
     assert_eq!(q.stations, 1);
-    assert_eq!((q.suggestions, q.disputes, q.activities), (0, 0, 0));
+    assert_eq!((q.suggestions, q.disputes, q.activities), (0, 0, 1));
+    assert_eq!(
+        q.participating,
+        Some(Participation {
+            suggestions: 1,
+            ..Participation::default()
+        }),
+        "hezhou's joint suggestion"
+    );
     let none = compute("yongzhou", 0, NOW, &recs);
     assert_eq!(
         none,
         CityFigures {
             city: "yongzhou".into(),
             resolved_year: 2026,
+            participating: Some(Participation::default()),
             ..CityFigures::default()
         }
     );
@@ -321,8 +373,25 @@ fn total_sums_counts_and_map_entries() {
     assert_eq!(t.disputes_resolved_in_year, 4);
     assert_eq!(t.activities_by_kind.get("joint_inspection"), Some(&4));
     assert_eq!(t.activities_by_month.get("2026-03"), Some(&2));
-    assert_eq!(t.deputies, 6, "the sum of each city's distinct deputies");
-    assert_eq!(t.deputy_attendances, 8);
+    assert_eq!(
+        t.deputies, 4,
+        "张三@hezhou attended both cities' activities: counted once"
+    );
+    assert_eq!(t.deputy_list.len(), 4);
+    assert_eq!(t.deputy_attendances, 10);
+    assert_eq!(t.disputes_mediated, 4);
+    assert_eq!(
+        t.participating
+            .as_ref()
+            .map(|p| (p.stations, p.suggestions)),
+        Some((2, 1))
+    );
+    // A city whose node sent no list (an older build) adds its count.
+    let old = CityFigures {
+        deputies: 5,
+        ..CityFigures::default()
+    };
+    assert_eq!(total([&h, &old], 0).deputies, 8);
     assert_eq!((t.opinions_collected, t.problems_solved), (48, 12));
     let y = total([&compute("hezhou", 2025, NOW, &recs)], 2025);
     assert_eq!((y.year, y.resolved_year, y.disputes), (2025, 2025, 2));
@@ -331,6 +400,7 @@ fn total_sums_counts_and_map_entries() {
         CityFigures {
             year: 2026,
             resolved_year: 2026,
+            participating: Some(Participation::default()),
             ..CityFigures::default()
         }
     );

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lianluo_proto::{CityFigures, CityOverview, OverviewResponse};
+use lianluo_proto::{CityFigures, CityOverview, Deputy, OverviewResponse, Participation};
 
 use super::{age_cn, count_cn, render, ReportFormat};
 use crate::dashboard::figures::total;
@@ -38,10 +38,24 @@ fn figures(city: &str, scale: u64) -> CityFigures {
             ("joint_inspection", 5 * scale),
             ("joint_research", 3 * scale),
         ]),
+        disputes_mediated: 8 * scale,
         deputies: 11 * scale,
+        // The same deputies attend every city's activities: the total counts them once.
+        deputy_list: (0..11 * scale)
+            .map(|i| Deputy {
+                name: format!("代表{i}"),
+                city: "hezhou".into(),
+            })
+            .collect(),
         deputy_attendances: 20 * scale,
         opinions_collected: 40 * scale,
         problems_solved: 12 * scale,
+        participating: Some(Participation {
+            stations: 2 * scale,
+            suggestions: 3 * scale,
+            disputes: scale,
+            activities: 4 * scale,
+        }),
         ..CityFigures::default()
     }
 }
@@ -82,10 +96,10 @@ fn report_summary_sentence_carries_the_totals() {
         "{text}"
     );
     // Totals over scales 1+2+3 = 6.
-    let summary = "在三市毗邻乡镇建立省际人大代表联络站30个，共同督办代表建议42件\
+    let summary = "在三市毗邻乡镇建立省际人大代表联络站30个，督办代表建议42件，其中共同督办36件\
         （已办结24件，满意12件、基本满意6件、不满意0件，逾期未答复6件），\
-        参与化解边界土地山林纠纷60起（本年化解18起），开展联合活动48场次，\
-        参与代表120人次，收集意见建议240条，解决问题72个。";
+        参与化解边界土地山林纠纷48起（本年化解18起），开展联合活动48场次，\
+        参与代表33人、120人次，收集意见建议240条，解决问题72个。";
     assert!(text.contains(summary), "{text}");
     assert!(
         text.contains("数据截至2026年3月10日12:00（北京时间），由永州节点汇总"),
@@ -102,15 +116,36 @@ fn report_has_one_row_per_city_plus_total_and_a_section_per_city() {
     let text = render(&complete(), ReportFormat::Markdown);
     let (_, by_city) = text.split_once("## 分市情况").expect("分市情况");
     let (by_city, sections) = by_city.split_once("\n## ").expect("city sections");
+    let (by_city, participation) = by_city
+        .split_once("各市牵头与参与的记录")
+        .expect("participation table");
     let rows: Vec<&str> = by_city
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| 城市") && !l.starts_with("| ---"))
         .collect();
     assert_eq!(rows.len(), 4, "{by_city}");
-    assert!(rows[0].starts_with("| 贺州 | 正常 | 5 | 7 | 4 | 1 | 10 | 3 | 8 | 20 | 40 | 12 |"));
+    assert!(rows[0]
+        .starts_with("| 贺州 | 正常 | 5 | 7 | 6 | 4 | 1 | 10 | 8 | 3 | 8 | 11 | 20 | 40 | 12 |"));
     assert!(rows[1].starts_with("| 清远 | 正常 | 10 |"));
     assert!(rows[2].starts_with("| 永州 | 正常 | 15 |"));
-    assert!(rows[3].starts_with("| 合计 |  | 30 | 42 | 24 | 6 | 60 | 18 | 48 | 120 | 240 | 72 |"));
+    // 合计: distinct deputies across cities (33), not the sum of each city's (66).
+    assert!(rows[3].starts_with(
+        "| 合计 |  | 30 | 42 | 36 | 24 | 6 | 60 | 48 | 18 | 48 | 33 | 120 | 240 | 72 |"
+    ));
+    // Then the records each city takes part in, beside those it originated.
+    assert!(
+        participation.contains("| 贺州 | 5 | 2 | 7 | 3 | 10 | 1 | 9 | 4 |"),
+        "{participation}"
+    );
+    assert!(!participation.contains("合计"), "{participation}");
+    assert!(
+        sections.contains(
+            "本市牵头：联络站5个；代表建议7件，其中与他市共同督办6件；纠纷10起，其中参与化解8起，\
+             本年化解3起；联合活动9场（已开展8场次），参与代表11人、20人次。\
+             参与他市牵头的：联络站2个，代表建议3件，纠纷1起，联合活动4场。"
+        ),
+        "{sections}"
+    );
     for city in ["贺州", "清远", "永州"] {
         assert!(
             sections.starts_with(city) || sections.contains(&format!("\n## {city}\n")),
@@ -126,6 +161,19 @@ fn report_has_one_row_per_city_plus_total_and_a_section_per_city() {
         assert_eq!(sections.matches(caption).count(), 3, "{caption}");
     }
     assert!(sections.contains("| 已化解 | 4 |") && sections.contains("| 联合视察 | 5 |"));
+}
+
+#[test]
+fn report_says_jointly_supervised_only_of_suggestions_shared_by_cities() {
+    let mut resp = complete();
+    if let Some(t) = resp.total.as_mut() {
+        t.joint_suggestions = t.suggestions;
+    }
+    let text = render(&resp, ReportFormat::Markdown);
+    assert!(
+        text.contains("联络站30个，共同督办代表建议42件（已办结24件"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -43,6 +43,15 @@ fn all_keys() -> Vec<CounterKey> {
         C::Opinions { scope: 0 },
         C::Problems { scope: 2026 },
         C::Deputies { scope: 2026 },
+        C::DisputeMediated { scope: 2025 },
+        C::Participating {
+            scope: 2021,
+            kind: "station".into(),
+        },
+        C::Participating {
+            scope: 0,
+            kind: "activity".into(),
+        },
     ]
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::RwLock;
 
 use super::super::datafile::{self, DataFile};
-use super::super::{keys, StoreError, StoreMeta, StoreOptions, SCHEMA_VERSION};
+use super::super::{keys, StoreError, StoreMeta, StoreOptions, COUNTERS_VERSION, SCHEMA_VERSION};
 use super::{durable, engine, legacy, SledStore, DB_DIR};
 
 pub(super) fn open(dir: &Path, city: &str, options: StoreOptions) -> Result<SledStore, StoreError> {
@@ -198,6 +198,7 @@ fn initialize(
     batch.insert(keys::META_LOG_ID, note.log_id.as_bytes());
     batch.insert(keys::META_SCHEMA, &SCHEMA_VERSION.to_be_bytes());
     batch.insert(keys::META_CREATED_AT, note.created_at.as_bytes());
+    batch.insert(keys::META_COUNTERS, &COUNTERS_VERSION.to_be_bytes());
     db.apply_batch(batch).map_err(engine)?;
     db.flush().map_err(engine)?;
     durable.sync()?;
