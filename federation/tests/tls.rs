@@ -69,6 +69,12 @@ impl Records for WhoAmI {
             node_city: "hezhou".into(),
         }))
     }
+    async fn export(
+        &self,
+        _: Request<lianluo_proto::ExportRequest>,
+    ) -> Result<Response<lianluo_proto::ExportResponse>, Status> {
+        Err(Status::unimplemented("test"))
+    }
 }
 
 struct Server {

@@ -51,14 +51,16 @@
     if (!cities.length) add(root, fail("no cities"));
   }
 
-  // The year's report to read or hand on: a web page, a Word document, Markdown.
+  // The year's report to read or hand on: a web page, a Word document, Markdown; and the
+  // year's suggestions as the office workbook (交办清单, 办理台账).
   function reportLinks(year) {
     const y = year || new Date().getFullYear();
     const reportLink = function (format, name) {
       return h("a", { href: "/api/report?year=" + y + "&format=" + format, "data-report": format }, t(name));
     };
     return h("span", { class: "report-links" }, t("report") + paren(y) + ": ",
-      reportLink("html", "report_page"), " · ", reportLink("docx", "report_word"), " · ", reportLink("md", "report_md"));
+      reportLink("html", "report_page"), " · ", reportLink("docx", "report_word"), " · ", reportLink("md", "report_md"),
+      " · ", h("a", { href: "/api/export?year=" + y, "data-export": "xlsx" }, t("export_xlsx")));
   }
 
   function statusKeys(kind) {

@@ -24,6 +24,7 @@ var LIANLUO_UI = {
   report_page: ["网页", "web page"],
   report_word: ["Word文档", "Word (.docx)"],
   report_md: ["Markdown", "Markdown"],
+  export_xlsx: ["建议交办清单与办理台账（Excel）", "Suggestions: dispatch list and ledger (.xlsx)"],
   city: ["城市", "City"],
   outcome: ["数据状态", "Figures"],
   link: ["本节点链路", "Link to this node"],

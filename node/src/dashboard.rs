@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::error::NodeError;
 use crate::state::NodeState;
 
+pub mod export;
 pub mod figures;
 pub mod labels;
 pub mod report;

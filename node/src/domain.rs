@@ -33,7 +33,7 @@ pub use fold::fold;
 pub use ids::{EventId, RecordId};
 pub use record::RecordState;
 pub use validate::{validate_change, validate_new_change, ValidationError};
-pub use view::{history_entry, local_date, refresh_overdue, render, rfc3339};
+pub use view::{history_entry, local_date, refresh_overdue, render, rfc3339, rfc3339_local_date};
 
 pub(crate) use activity::{Activity, ActivityStatus};
 pub(crate) use dispute::DisputeStatus;

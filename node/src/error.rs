@@ -33,6 +33,9 @@ pub enum NodeError {
     /// asked to abort when partial). Retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),
+    /// The answer would be larger than a limit allows (the message names the limit).
+    #[error("{0}")]
+    TooLarge(String),
     /// A bug or an impossible state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +67,7 @@ pub fn to_status(err: &NodeError) -> tonic::Status {
         NodeError::Store(StoreError::Corrupt(_)) => Status::data_loss(msg),
         NodeError::Store(_) => Status::internal(msg),
         NodeError::Unavailable(_) => Status::unavailable(msg),
+        NodeError::TooLarge(_) => Status::resource_exhausted(msg),
         NodeError::Internal(_) => Status::internal(msg),
     }
 }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod concurrency;
 pub mod dashboard;
+pub mod export;
 pub mod limits;
 pub mod list;
 pub mod node;
@@ -17,8 +18,8 @@ use std::sync::Arc;
 
 use lianluo_proto::records_server::Records;
 use lianluo_proto::{
-    ActRequest, CreateRequest, GetRequest, ListRequest, ListResponse, Record, WatchRequest,
-    WhoAmIRequest, WhoAmIResponse,
+    ActRequest, CreateRequest, ExportRequest, ExportResponse, GetRequest, ListRequest,
+    ListResponse, Record, WatchRequest, WhoAmIRequest, WhoAmIResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -98,5 +99,14 @@ impl Records for RecordsService {
             role: c.role.as_str().to_string(),
             node_city: self.state.config.city.clone(),
         }))
+    }
+
+    async fn export(
+        &self,
+        req: Request<ExportRequest>,
+    ) -> Result<Response<ExportResponse>, Status> {
+        auth::caller(&self.state, &req)?;
+        let resp = export::export(&self.state, req.into_inner()).await?;
+        Ok(Response::new(resp))
     }
 }

@@ -15,9 +15,9 @@ use lianluo_certs::{CertInfo, Pki, SpiffeId};
 use lianluo_federation::tls::{client_config, connect, TlsError, TlsFiles};
 use lianluo_proto::records_client::RecordsClient;
 use lianluo_proto::{
-    change, ActRequest, Change, CreateRequest, FiguresRequest, GetRequest, ListRequest,
-    OverviewRequest, PeersRequest, SuggestionDispatched, SuggestionProgress, SuggestionSubmitted,
-    SyncRequest, WatchRequest, WhoAmIRequest,
+    change, ActRequest, Change, CreateRequest, ExportRequest, FiguresRequest, GetRequest,
+    ListRequest, OverviewRequest, PeersRequest, SuggestionDispatched, SuggestionProgress,
+    SuggestionSubmitted, SyncRequest, WatchRequest, WhoAmIRequest,
 };
 use lianluo_tests::check::{no_panics, revoke, run_ok};
 use lianluo_tests::fake_peer::{node_files, TRUST_DOMAIN};
@@ -122,6 +122,10 @@ fn request(m: &Method, caller: &str, ctx: &Ctx) -> Option<(Vec<u8>, bool)> {
         "lianluo.v1.Records.Watch" => {
             let req = WatchRequest { since: 0 };
             (".lianluo.v1.WatchRequest", req.encode_to_vec(), false)
+        }
+        "lianluo.v1.Records.Export" => {
+            let req = ExportRequest { year: 2026 };
+            (".lianluo.v1.ExportRequest", req.encode_to_vec(), false)
         }
         "lianluo.v1.Records.WhoAmI" => {
             let req = WhoAmIRequest {};

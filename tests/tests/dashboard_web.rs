@@ -238,6 +238,8 @@ fn check_overview_zh(browser: &Browser, base: &str, http: &str, ids: [&str; 2]) 
         ("已交办", "status dispatched"),
         ("联合视察", "activity kind"),
         ("Word文档", "the Word report link"),
+        ("建议交办清单与办理台账（Excel）", "the workbook link"),
+        ("各市牵头与参与", "the table of led and taken-part records"),
     ] {
         ensure!(
             zh.shows_text(text),
@@ -250,6 +252,13 @@ fn check_overview_zh(browser: &Browser, base: &str, http: &str, ids: [&str; 2]) 
     ensure!(
         zh.html.contains(&docx),
         "no link to {docx} on the overview page"
+    );
+    let xlsx = format!("/api/export?year={year}");
+    ensure!(
+        zh.with_attr("data-export")
+            .iter()
+            .any(|e| e.attr("href") == Some(xlsx.as_str())),
+        "no link to {xlsx} on the overview page"
     );
     ensure!(
         zh.rows("overdue") == [ids[0]],

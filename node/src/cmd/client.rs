@@ -1,11 +1,13 @@
 //! Client subcommands of `lianluo`: record acts (`suggestion`, `dispute`, `activity`,
 //! `station`), queries (`show`, `list`) and `whoami`, spoken to a node's `Records` gRPC
-//! API, and the federation's figures (`overview`, `report`) from its `Dashboard` API,
+//! API, the office workbook of a year's suggestions (`export`), and the federation's
+//! figures (`overview`, `report`) from its `Dashboard` API,
 //! over mutual TLS with the certificate named by a profile file.
 
 mod args;
 mod build;
 pub(crate) mod connect;
+mod export;
 mod output;
 mod overview;
 mod peers;
@@ -146,9 +148,12 @@ equivocations, log_proofs and more."
     /// unreachable, refused).
     #[command(long_about = overview::OVERVIEW_HELP)]
     Overview(overview::OverviewArgs),
-    /// The year's report in Chinese (Markdown or HTML), with a table per city.
+    /// The year's report in Chinese (Markdown, HTML or Word), with a table per city.
     #[command(long_about = report::REPORT_HELP)]
     Report(report::ReportArgs),
+    /// A year's suggestions as an Excel workbook: the 交办清单 and the 办理台账.
+    #[command(long_about = export::EXPORT_HELP)]
+    Export(export::ExportArgs),
 }
 
 /// Runs one client subcommand against the node named by the profile.
@@ -172,6 +177,7 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
         ClientCommand::Peers => peers::run(channel, ctx, ep).await,
         ClientCommand::Overview(a) => overview::run(channel, &a, ctx, ep).await,
         ClientCommand::Report(a) => report::run(channel, &a, ctx, ep).await,
+        ClientCommand::Export(a) => export::run(&mut client, &a, ctx, ep).await,
         ClientCommand::Whoami => {
             let me = rpc(client.who_am_i(WhoAmIRequest {}))
                 .await

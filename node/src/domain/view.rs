@@ -40,6 +40,19 @@ pub fn local_date(wall_ms: u64) -> time::Date {
     })
 }
 
+/// The calendar date (UTC+8) of an RFC 3339 time as `YYYY-MM-DD`, `None` when it does not
+/// parse.
+pub fn rfc3339_local_date(rfc: &str) -> Option<String> {
+    let t = OffsetDateTime::parse(rfc, &Rfc3339).ok()?;
+    let d = t.to_offset(LOCAL_OFFSET).date();
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    ))
+}
+
 /// RFC 3339 UTC time of Unix milliseconds (empty when out of range).
 pub fn rfc3339(wall_ms: u64) -> String {
     datetime(wall_ms)

@@ -5,6 +5,7 @@
 //! - `GET /api/overview?deadline_ms=&year=&abort_on_partial=` → `OverviewResponse`
 //! - `GET /api/peers` → `PeersResponse` (this node's link to each peer)
 //! - `GET /api/report?year=&format=md|html|docx` → the year's report ([`super::report`])
+//! - `GET /api/export?year=` → the year's suggestions as an `.xlsx` workbook
 //! - `GET /api/records?kind=&status=&city=&station_id=&text=&overdue=&updated_since=&year=&page_size=&page_token=`
 //!   → `ListResponse`
 //! - `GET /api/records/{id}?verify=` → `Record` with its full history (`verify=true`
@@ -36,6 +37,7 @@ pub(super) fn routes() -> Router<Http> {
         .route("/api/overview", get(overview))
         .route("/api/peers", get(peers))
         .route("/api/report", get(super::report::get))
+        .route("/api/export", get(super::report::export))
         .route("/api/records", get(records))
         .route("/api/records/{id}", get(record))
         .route("/api/watch", get(watch))
@@ -88,6 +90,7 @@ pub(super) fn status_of(err: &NodeError) -> StatusCode {
         NodeError::Store(StoreError::Invalid { .. }) => StatusCode::BAD_REQUEST,
         NodeError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         NodeError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -224,8 +227,8 @@ async fn unknown(Path(rest): Path<String>) -> Response {
     error(
         StatusCode::NOT_FOUND,
         &format!(
-            "no API route /api/{rest}; the API has /api/overview, /api/peers, /api/records, \
-             /api/records/{{id}} and /api/watch"
+            "no API route /api/{rest}; the API has /api/overview, /api/peers, /api/report, \
+             /api/export, /api/records, /api/records/{{id}} and /api/watch"
         ),
     )
 }

@@ -1,18 +1,26 @@
-//! `GET /api/report?year=YYYY&format=md|html|docx[&deadline_ms=]`: the year's report
-//! (`crate::dashboard::report`) from this node's overview, as Markdown, a standalone HTML
-//! page, or a Word document to download (`lianluo-report-YYYY.docx`). A partial report
-//! says so at its top, as on the CLI.
+//! The office files of the dashboard:
+//!
+//! - `GET /api/report?year=YYYY&format=md|html|docx[&deadline_ms=]`: the year's report
+//!   (`crate::dashboard::report`) from this node's overview, as Markdown, a standalone HTML
+//!   page, or a Word document to download (`lianluo-report-YYYY.docx`). A partial report
+//!   says so at its top, as on the CLI.
+//! - `GET /api/export?year=YYYY`: the year's suggestions this node holds as the office
+//!   workbook (`lianluo-suggestions-YYYY.xlsx`, `crate::service::export`), as
+//!   `lianluo export` writes it.
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use lianluo_proto::OverviewRequest;
+use lianluo_proto::{ExportRequest, OverviewRequest};
 
 use super::api::node_error;
 use super::query::Query;
 use super::Http;
 use crate::dashboard::report::{self, ReportFormat};
 use crate::error::NodeError;
+
+/// Content type of an `.xlsx` file.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Content type of a `.docx` file.
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -69,7 +77,24 @@ pub(super) async fn get(State(http): State<Http>, RawQuery(raw): RawQuery) -> Re
             Err(e) => return node_error(&NodeError::Internal(e.to_string())),
         },
     };
-    let disposition = format!("attachment; filename=\"lianluo-report-{year}.{format}\"");
+    let name = format!("lianluo-report-{year}.{format}");
+    file(body, kind, (format != "html").then_some(name.as_str()))
+}
+
+/// The year's suggestions as the office workbook.
+pub(super) async fn export(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
+    let req = match Query::parse(raw.as_deref(), &["year"]).and_then(|q| q.number("year")) {
+        Ok(year) => ExportRequest { year },
+        Err(e) => return node_error(&e),
+    };
+    match crate::service::export::export(&http.node, req).await {
+        Ok(resp) => file(resp.content, XLSX, Some(&resp.file_name)),
+        Err(e) => node_error(&e),
+    }
+}
+
+/// A file answer, to download under `name` when one is given (else shown in the browser).
+fn file(body: Vec<u8>, kind: &str, name: Option<&str>) -> Response {
     let mut response = (
         StatusCode::OK,
         [
@@ -79,12 +104,10 @@ pub(super) async fn get(State(http): State<Http>, RawQuery(raw): RawQuery) -> Re
         body,
     )
         .into_response();
-    if format != "html" {
-        if let Ok(v) = disposition.parse() {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_DISPOSITION, v);
-        }
+    if let Some(v) = name.and_then(|n| format!("attachment; filename=\"{n}\"").parse().ok()) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
     }
     response
 }

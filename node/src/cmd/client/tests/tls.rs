@@ -20,7 +20,7 @@ use super::super::connect::{channel, Profile};
 use super::super::{fetch_list, run, ClientCommand, Context};
 
 /// Answers WhoAmI from the verified client certificate; lists five records one per page;
-/// knows one record, the station `hezhou-station`; refuses every act.
+/// knows one record, the station `hezhou-station`; refuses every act; exports nothing.
 struct Fake;
 
 #[tonic::async_trait]
@@ -83,6 +83,12 @@ impl Records for Fake {
             role: "viewer".into(),
             node_city: "hezhou".into(),
         }))
+    }
+    async fn export(
+        &self,
+        _: Request<lianluo_proto::ExportRequest>,
+    ) -> Result<Response<lianluo_proto::ExportResponse>, Status> {
+        Err(Status::unimplemented("the fake node does not export"))
     }
 }
 

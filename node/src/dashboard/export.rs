@@ -1,0 +1,312 @@
+//! Office exports of a year's suggestions as one `.xlsx` workbook (rust_xlsxwriter) with
+//! the two sheets a congress office keeps:
+//!
+//! - 交办清单 (dispatch list): one row per city's part of a suggestion — the unit it was
+//!   handed to (承办单位), when (交办日期) and by when (办理期限); a suggestion no city has
+//!   dispatched yet has one row that says 尚未交办.
+//! - 办理台账 (handling ledger): the same rows carried on — how the part stands, when it
+//!   was answered and what the answer said, whether it is overdue, then the proposers'
+//!   rating and the suggestion's status.
+//!
+//! Rows are built from records with their history ([`ledger`]), which dates each part's
+//! dispatch and answer by the event that made it (the last applied one of that city), so
+//! the sheets are tested without a spreadsheet; [`workbook`] writes them out.
+
+use lianluo_proto::{HistoryEntry, Record, SuggestionPart};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use super::labels::{self, Lang};
+use crate::domain::rfc3339_local_date;
+
+#[cfg(test)]
+mod tests;
+
+/// Why a workbook could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("the workbook could not be written: {0}")]
+pub struct ExportError(#[from] XlsxError);
+
+/// One row of both sheets: a city's part of a suggestion (or the suggestion alone when no
+/// city has dispatched it yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    /// The suggestion's record id.
+    pub record_id: String,
+    /// 建议标题.
+    pub title: String,
+    /// 提出代表, joined with 、.
+    pub proposers: String,
+    /// 所属年度.
+    pub year: u32,
+    /// 牵头城市: the city that registered the suggestion (its name).
+    pub origin: String,
+    /// 交办城市: the city whose part this is (its name); empty when not dispatched.
+    pub city: String,
+    /// 承办单位.
+    pub unit: String,
+    /// 交办日期 (YYYY-MM-DD, UTC+8), from the part's last dispatch.
+    pub dispatched_on: String,
+    /// 办理期限 (YYYY-MM-DD).
+    pub deadline: String,
+    /// 办理情况: 尚未交办, 办理中 or 已答复.
+    pub handling: String,
+    /// 答复日期 (YYYY-MM-DD), from the part's last answer; empty while not answered.
+    pub answered_on: String,
+    /// 答复意见.
+    pub answer: String,
+    /// 是否逾期: 是 or empty.
+    pub overdue: bool,
+    /// 测评结果 (满意, 基本满意, 不满意) or empty.
+    pub rating: String,
+    /// 测评意见.
+    pub rating_comment: String,
+    /// 建议状态, e.g. 已办结, 转下年度继续办理.
+    pub status: String,
+    /// 转下年度: the years it was carried over to, e.g. 2027.
+    pub carried_over_to: String,
+}
+
+/// The rows of `records` (suggestions with their history; other kinds are skipped), in
+/// the order given, one per city part.
+pub fn ledger(records: &[Record]) -> Vec<LedgerRow> {
+    let mut rows = Vec::new();
+    for rec in records {
+        let Some(s) = rec.suggestion.as_ref() else {
+            continue;
+        };
+        let base = LedgerRow {
+            record_id: rec.id.clone(),
+            title: rec.title.clone(),
+            proposers: s.proposers.join("、"),
+            year: s.year,
+            origin: labels::city(&rec.origin, Lang::Zh).to_owned(),
+            city: String::new(),
+            unit: String::new(),
+            dispatched_on: String::new(),
+            deadline: String::new(),
+            handling: "尚未交办".to_owned(),
+            answered_on: String::new(),
+            answer: String::new(),
+            overdue: false,
+            rating: if s.rating.is_empty() {
+                String::new()
+            } else {
+                labels::rating(&s.rating, Lang::Zh).to_owned()
+            },
+            rating_comment: s.rating_comment.clone(),
+            status: labels::status("suggestion", &rec.status, Lang::Zh).to_owned(),
+            carried_over_to: join_years(&s.carried_over_to),
+        };
+        if s.parts.is_empty() {
+            rows.push(base);
+            continue;
+        }
+        for part in &s.parts {
+            rows.push(part_row(&base, part, &rec.history));
+        }
+    }
+    rows
+}
+
+fn part_row(base: &LedgerRow, part: &SuggestionPart, history: &[HistoryEntry]) -> LedgerRow {
+    let answered = part.status == "answered";
+    LedgerRow {
+        city: labels::city(&part.city, Lang::Zh).to_owned(),
+        unit: part.unit.clone(),
+        dispatched_on: last_date(history, "suggestion_dispatched", &part.city),
+        deadline: part.deadline.clone(),
+        handling: if answered { "已答复" } else { "办理中" }.to_owned(),
+        answered_on: if answered {
+            last_date(history, "suggestion_answered", &part.city)
+        } else {
+            String::new()
+        },
+        answer: part.answer.clone(),
+        overdue: part.overdue,
+        ..base.clone()
+    }
+}
+
+/// The day (UTC+8) of the last applied event of `kind` by `city`, empty if none.
+fn last_date(history: &[HistoryEntry], kind: &str, city: &str) -> String {
+    history
+        .iter()
+        .rev()
+        .find(|h| h.r#type == kind && h.author_city == city && !h.rejected)
+        .and_then(|h| rfc3339_local_date(&h.at))
+        .unwrap_or_default()
+}
+
+fn join_years(years: &[u32]) -> String {
+    years
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// Column headings and widths (in characters) of the 交办清单.
+const DISPATCH: [(&str, f64); 10] = [
+    ("序号", 6.0),
+    ("建议标题", 36.0),
+    ("提出代表", 18.0),
+    ("所属年度", 9.0),
+    ("牵头城市", 9.0),
+    ("交办城市", 9.0),
+    ("承办单位", 24.0),
+    ("交办日期", 12.0),
+    ("办理期限", 12.0),
+    ("记录编号", 34.0),
+];
+
+/// Column headings and widths of the 办理台账.
+const LEDGER: [(&str, f64); 16] = [
+    ("序号", 6.0),
+    ("建议标题", 36.0),
+    ("提出代表", 18.0),
+    ("所属年度", 9.0),
+    ("交办城市", 9.0),
+    ("承办单位", 24.0),
+    ("交办日期", 12.0),
+    ("办理期限", 12.0),
+    ("办理情况", 9.0),
+    ("答复日期", 12.0),
+    ("答复意见", 40.0),
+    ("是否逾期", 9.0),
+    ("测评结果", 9.0),
+    ("测评意见", 24.0),
+    ("建议状态", 16.0),
+    ("记录编号", 34.0),
+];
+
+/// One cell's value.
+enum Cell<'a> {
+    Text(&'a str),
+    Number(u32),
+    /// A `YYYY-MM-DD` date, written as a date (empty when blank).
+    Date(&'a str),
+}
+
+fn dispatch_cells(n: u32, r: &LedgerRow) -> Vec<Cell<'_>> {
+    vec![
+        Cell::Number(n),
+        Cell::Text(&r.title),
+        Cell::Text(&r.proposers),
+        Cell::Number(r.year),
+        Cell::Text(&r.origin),
+        Cell::Text(&r.city),
+        Cell::Text(if r.unit.is_empty() {
+            &r.handling
+        } else {
+            &r.unit
+        }),
+        Cell::Date(&r.dispatched_on),
+        Cell::Date(&r.deadline),
+        Cell::Text(&r.record_id),
+    ]
+}
+
+fn ledger_cells(n: u32, r: &LedgerRow) -> Vec<Cell<'_>> {
+    vec![
+        Cell::Number(n),
+        Cell::Text(&r.title),
+        Cell::Text(&r.proposers),
+        Cell::Number(r.year),
+        Cell::Text(&r.city),
+        Cell::Text(&r.unit),
+        Cell::Date(&r.dispatched_on),
+        Cell::Date(&r.deadline),
+        Cell::Text(&r.handling),
+        Cell::Date(&r.answered_on),
+        Cell::Text(&r.answer),
+        Cell::Text(if r.overdue { "是" } else { "" }),
+        Cell::Text(&r.rating),
+        Cell::Text(&r.rating_comment),
+        Cell::Text(&r.status),
+        Cell::Text(&r.record_id),
+    ]
+}
+
+/// What a sheet's first line says about where the data came from.
+pub struct Provenance<'a> {
+    /// The year exported.
+    pub year: u32,
+    /// The name of the city whose node made the export.
+    pub city: &'a str,
+    /// When, as people read it, e.g. 2026年3月10日12:00.
+    pub as_of: &'a str,
+}
+
+/// The workbook of `rows`: the 交办清单 and the 办理台账, each with a title line naming the
+/// year, the exporting node and the time, a header row that stays in view and filters.
+pub fn workbook(rows: &[LedgerRow], from: &Provenance<'_>) -> Result<Vec<u8>, ExportError> {
+    let mut book = Workbook::new();
+    let sheets: [Sheet; 2] = [
+        ("交办清单", &DISPATCH, dispatch_cells),
+        ("办理台账", &LEDGER, ledger_cells),
+    ];
+    for (name, columns, cells) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name)?;
+        let title = format!(
+            "{}年代表建议{name}（{}节点导出，数据截至{}）",
+            from.year, from.city, from.as_of
+        );
+        write_sheet(sheet, &title, columns, rows, cells)?;
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+/// The cells of a row numbered `n`.
+type CellsOf = for<'a> fn(u32, &'a LedgerRow) -> Vec<Cell<'a>>;
+
+/// A sheet: its name, its columns (heading, width) and its cells.
+type Sheet = (&'static str, &'static [(&'static str, f64)], CellsOf);
+
+fn write_sheet(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    title: &str,
+    columns: &[(&str, f64)],
+    rows: &[LedgerRow],
+    cells: CellsOf,
+) -> Result<(), XlsxError> {
+    let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let bold = Format::new().set_bold();
+    sheet.merge_range(0, 0, 0, last_col, title, &bold.clone().set_font_size(14))?;
+    let head = bold
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center);
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let wrap = Format::new().set_text_wrap();
+    for (col, (heading, width)) in (0u16..).zip(columns) {
+        sheet.write_string_with_format(1, col, *heading, &head)?;
+        sheet.set_column_width(col, *width)?;
+    }
+    let mut row_no = 2u32;
+    for (n, r) in (1u32..).zip(rows) {
+        for (col, cell) in (0u16..).zip(cells(n, r)) {
+            match cell {
+                Cell::Text("") | Cell::Date("") => {}
+                Cell::Text(t) => {
+                    sheet.write_string_with_format(row_no, col, t, &wrap)?;
+                }
+                Cell::Number(v) => {
+                    sheet.write_number(row_no, col, f64::from(v))?;
+                }
+                Cell::Date(d) => match ExcelDateTime::parse_from_str(d) {
+                    Ok(when) => {
+                        sheet.write_datetime_with_format(row_no, col, &when, &date)?;
+                    }
+                    // Not a date after all: kept as written.
+                    Err(_) => {
+                        sheet.write_string(row_no, col, d)?;
+                    }
+                },
+            }
+        }
+        row_no += 1;
+    }
+    sheet.set_freeze_panes(2, 0)?;
+    sheet.autofilter(1, 0, row_no.saturating_sub(1).max(1), last_col)?;
+    Ok(())
+}
