@@ -56,6 +56,7 @@ fn body(author: &str) -> EventBody {
                 proposers: vec!["张三".to_string(), "李四".to_string()],
                 station_id: String::new(),
                 year: 2024,
+                ..Default::default()
             })),
         }),
     }

@@ -158,7 +158,7 @@
       h("p", { class: "crumbs" }, link("/records", t("nav_records")), " / ", h("code", {}, r.id)),
       h("h1", { "data-record": r.id }, r.title),
       h("section", {}, h("h2", {}, t("fields")), details(r)),
-      r.suggestion ? partsTable(r.suggestion.parts) : null,
+      r.suggestion ? partsTable(r.suggestion.parts, r.history || []) : null,
       h("section", {}, h("h2", {}, t("history")), historyTable(r.history)));
   }
 
@@ -200,20 +200,24 @@
     const pair = function (zh, en, v) { return [L ? en : zh, v]; };
     if (r.station) {
       const x = r.station;
-      return [pair("名称", "Name", x.name), pair("乡镇", "Township", x.township), pair("县区", "County", x.county),
+      return [pair("名称", "Name", x.name), pair("设立日期", "Founded on", day(x.founded_on)),
+        pair("乡镇", "Township", x.township), pair("县区", "County", x.county),
         pair("地址", "Address", x.address), pair("备注", "Note", x.note), pair("撤销原因", "Closed because", x.closed_reason),
         pair("本站记录", "Its records", link("/records?station_id=" + encodeURIComponent(r.id), L ? "list" : "查看"))];
     }
     if (r.suggestion) {
       const x = r.suggestion;
-      return [pair("正文", "Text", x.body), pair("提出代表", "Proposers", x.proposers), pair("届次年度", "Congress year", x.year || ""),
+      return [pair("正文", "Text", x.body), pair("提出代表", "Proposers", x.proposers),
+        pair("提出日期", "Submitted on", day(x.submitted_on)), pair("所属年度", "Congress year", x.year || ""),
         pair("联络站", "Station", stationLink(x.station_id)), pair("测评结果", "Rating", x.rating ? label("rating", x.rating) : ""),
         pair("测评意见", "Rating comment", x.rating_comment), pair("转下年度继续办理", "Carried over to", x.carried_over_to),
         pair("逾期", "Overdue", x.overdue ? t("yes") : "")];
     }
     if (r.dispute) {
       const x = r.dispute;
-      return [pair("情况", "Description", x.description), pair("地点", "Location", x.location), pair("当事方", "Parties", x.parties),
+      return [pair("情况", "Description", x.description), pair("受理日期", "Reported on", day(x.reported_on)),
+        pair("化解日期", "Resolved on", day(x.resolved_on)),
+        pair("地点", "Location", x.location), pair("当事方", "Parties", x.parties),
         pair("面积（亩）", "Area (mu)", x.area_mu || ""), pair("联络站", "Station", stationLink(x.station_id)), pair("调解次数", "Sessions", x.sessions.length || ""),
         pair("协议", "Agreement", x.agreement), pair("已确认城市", "Confirmed by", cityNames(x.confirmed_by)),
         pair("回访", "Checks", x.checks.map(function (c) { return day(c.date) + (c.passed ? " ✓" : " ✗"); })),
@@ -231,16 +235,31 @@
     return [];
   }
 
-  function partsTable(parts) {
+  // The day (UTC+8, YYYY-MM-DD) of `city`'s last applied `type` act in the history: a
+  // part's date when its act gave none.
+  function actDay(history, type, city) {
+    for (let i = history.length - 1; i >= 0; i--) {
+      const e = history[i];
+      if (e.type === type && e.author_city === city && !e.rejected) {
+        return new Date(Date.parse(e.at) + 8 * 3600 * 1000).toISOString().slice(0, 10);
+      }
+    }
+    return "";
+  }
+
+  // Each city's part: its unit, 交办日期, 办理期限, status, 答复日期 and answer.
+  function partsTable(parts, history) {
     if (!parts || !parts.length) return null;
-    const head = ["city", "unit", "deadline_part", "status", "answer"];
+    const head = ["city", "unit", "dispatched_on", "deadline_part", "status", "answered_on", "answer"];
     return h("section", {}, h("h2", {}, t("parts")),
       h("table", { "data-list": "parts" },
         h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
         h("tbody", {}, parts.map(function (p) {
           return h("tr", { "data-city": p.city, class: p.overdue ? "overdue" : null },
-            h("td", {}, label("city", p.city)), h("td", {}, p.unit), h("td", {}, day(p.deadline)),
+            h("td", {}, label("city", p.city)), h("td", {}, p.unit),
+            h("td", {}, day(p.dispatched_on || actDay(history, "suggestion_dispatched", p.city))), h("td", {}, day(p.deadline)),
             h("td", {}, label("status", p.status, "suggestion"), p.overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null),
+            h("td", {}, p.status === "answered" ? day(p.answered_on || actDay(history, "suggestion_answered", p.city)) : ""),
             h("td", {}, p.answer));
         }))));
   }

@@ -64,6 +64,8 @@ var LIANLUO_UI = {
   participants: ["参与城市", "Cities"],
   deadline: ["最早期限", "Deadline"],
   deadline_part: ["办理期限", "Deadline"],
+  dispatched_on: ["交办日期", "Dispatched on"],
+  answered_on: ["答复日期", "Answered on"],
   overdue_parts: ["逾期部分", "Overdue parts"],
   held_on: ["开展日期", "Held on"],
   kind: ["类型", "Kind"],

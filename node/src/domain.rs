@@ -13,6 +13,7 @@
 //! Pure Rust: no I/O, no async, no clock (the caller passes "today" where it matters).
 
 mod activity;
+mod dates;
 mod dispute;
 mod fold;
 mod ids;
@@ -32,10 +33,15 @@ use lianluo_proto::{change, Change, EventBody, RecordKind};
 pub use fold::fold;
 pub use ids::{EventId, RecordId};
 pub use record::RecordState;
-pub use validate::{validate_change, validate_new_change, ValidationError};
-pub use view::{history_entry, local_date, refresh_overdue, render, rfc3339, rfc3339_local_date};
+pub use validate::{check_business_dates, validate_change, validate_new_change, ValidationError};
+pub use view::{
+    history_entry, local_date, refresh_overdue, render, rfc3339, rfc3339_local_date, ymd,
+};
 
 pub(crate) use activity::{Activity, ActivityStatus};
+#[cfg(test)]
+pub(crate) use dates::dates_for_test;
+pub(crate) use dates::BusinessDates;
 pub(crate) use dispute::DisputeStatus;
 pub(crate) use record::{KindState, Status};
 pub(crate) use station::StationStatus;

@@ -92,6 +92,7 @@ fn a_schema1_data_dir_upgrades_in_place_and_keeps_every_record_history_and_curso
             let hlc = entry.as_object_mut().and_then(|e| e.remove("hlc"));
             assert!(hlc.is_some_and(|h| h["wall_ms"].as_u64() > Some(0)), "{id}");
         }
+        business_dates_are_the_days_entered(&mut got);
         assert_eq!(got, want, "record {id} differs after the upgrade");
         events += want["history"].as_array().map_or(0, Vec::len);
     }
@@ -166,4 +167,46 @@ fn reopen(data: &Path) -> std::sync::Arc<dyn Store> {
         }
     }
     panic!("the data dir stayed locked");
+}
+
+/// The old build had no business dates: the views now give the day each record (and a
+/// dispute's resolution) was entered, and no part dates. Checks that and removes them.
+fn business_dates_are_the_days_entered(got: &mut Value) {
+    let day = |at: &Value| {
+        lianluo_node::domain::rfc3339_local_date(at.as_str().unwrap_or_default())
+            .expect("an RFC 3339 time")
+    };
+    let (created, updated) = (day(&got["created_at"]), day(&got["updated_at"]));
+    let resolved = got["status"] == "resolved";
+    let expected: Vec<(&str, &str, &str)> = match got["kind"].as_str() {
+        Some("station") => vec![("station", "founded_on", &created)],
+        Some("suggestion") => vec![("suggestion", "submitted_on", &created)],
+        Some("dispute") => vec![
+            ("dispute", "reported_on", &created),
+            (
+                "dispute",
+                "resolved_on",
+                if resolved { &updated } else { "" },
+            ),
+        ],
+        _ => vec![],
+    };
+    for (view, field, want) in expected {
+        let v = got[view].as_object_mut().and_then(|o| o.remove(field));
+        assert_eq!(
+            v.as_ref().and_then(Value::as_str),
+            Some(want),
+            "{view}.{field}"
+        );
+    }
+    let parts = got
+        .get_mut("suggestion")
+        .and_then(|s| s.get_mut("parts"))
+        .and_then(Value::as_array_mut);
+    for part in parts.into_iter().flatten() {
+        let p = part.as_object_mut().expect("a part");
+        for field in ["dispatched_on", "answered_on"] {
+            assert_eq!(p.remove(field), Some(Value::from("")), "no part dates");
+        }
+    }
 }

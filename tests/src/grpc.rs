@@ -73,6 +73,7 @@ fn request(i: usize, partners: &[String]) -> CreateRequest {
         proposers: vec!["李明".into()],
         station_id: String::new(),
         year: 2026,
+        ..Default::default()
     });
     CreateRequest {
         request_id: format!("bulk-{i}-{}", std::process::id()),

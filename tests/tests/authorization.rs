@@ -276,6 +276,7 @@ async fn setup_record(channel: Channel) -> Result<String> {
                 kind: Some(change::Kind::SuggestionDispatched(SuggestionDispatched {
                     unit: "贺州市交通运输局".into(),
                     deadline: "2099-12-31".into(),
+                    ..Default::default()
                 })),
             }),
         })

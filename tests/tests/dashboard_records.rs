@@ -30,6 +30,8 @@ fn records_are_filtered_by_station_name_name_their_station_and_page_both_ways() 
         "黄田镇",
         "--county",
         "平桂区",
+        "--founded-on",
+        "2021-12-08",
     ])?);
     for n in 0..5 {
         let title = format!("联络站收集的第{n}件建议");
@@ -156,6 +158,13 @@ fn records_are_filtered_by_station_name_name_their_station_and_page_both_ways() 
     ensure!(
         !en.html.contains(&format!("{year}年")),
         "a Chinese date on the English page"
+    );
+    // The station's page gives its 设立日期, not the day it was entered.
+    let st = browser.page(None, &format!("{base}/records/{station}"))?;
+    ensure!(
+        st.shows_text("设立日期") && st.shows_text("2021年12月8日"),
+        "no 设立日期: {}",
+        st.html
     );
     Ok(())
 }

@@ -29,6 +29,7 @@ fn dispatch(record: &str, parent: &str, unit: &str) -> lianluo_proto::EventBody 
         change::Kind::SuggestionDispatched(SuggestionDispatched {
             unit: unit.to_string(),
             deadline: "2027-06-30".to_string(),
+            ..Default::default()
         }),
     )
 }

@@ -63,6 +63,7 @@ fn suggestion(title: String, partners: Vec<String>) -> CreateRequest {
         proposers: vec!["李明".into()],
         station_id: String::new(),
         year: 2026,
+        ..Default::default()
     });
     CreateRequest {
         request_id: format!("load-{}", ulid_like()),

@@ -49,6 +49,7 @@ fn submitted(title: &str) -> K {
         proposers: vec!["李明".into()],
         station_id: String::new(),
         year: 2026,
+        ..Default::default()
     })
 }
 
@@ -218,6 +219,7 @@ impl Chain {
         let dispatch = K::SuggestionDispatched(lianluo_proto::SuggestionDispatched {
             unit: "贺州市交通运输局".into(),
             deadline: deadline.into(),
+            ..Default::default()
         });
         self.push(store, dispatch);
     }

@@ -8,9 +8,10 @@
 //!   was answered and what the answer said, whether it is overdue, then the proposers'
 //!   rating and the suggestion's status.
 //!
-//! Rows are built from records with their history ([`ledger`]), which dates each part's
-//! dispatch and answer by the event that made it (the last applied one of that city), so
-//! the sheets are tested without a spreadsheet; [`workbook`] writes them out.
+//! Rows are built from records with their history ([`ledger`]): a part's 交办日期 and
+//! 答复日期 are the ones its acts gave, else the day of the act (the last applied one of
+//! that city), so the sheets are tested without a spreadsheet; [`workbook`] writes them
+//! out.
 
 use lianluo_proto::{HistoryEntry, Record, SuggestionPart};
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
@@ -113,17 +114,30 @@ fn part_row(base: &LedgerRow, part: &SuggestionPart, history: &[HistoryEntry]) -
     LedgerRow {
         city: labels::city(&part.city, Lang::Zh).to_owned(),
         unit: part.unit.clone(),
-        dispatched_on: last_date(history, "suggestion_dispatched", &part.city),
+        dispatched_on: given_or(&part.dispatched_on, || {
+            last_date(history, "suggestion_dispatched", &part.city)
+        }),
         deadline: part.deadline.clone(),
         handling: if answered { "已答复" } else { "办理中" }.to_owned(),
         answered_on: if answered {
-            last_date(history, "suggestion_answered", &part.city)
+            given_or(&part.answered_on, || {
+                last_date(history, "suggestion_answered", &part.city)
+            })
         } else {
             String::new()
         },
         answer: part.answer.clone(),
         overdue: part.overdue,
         ..base.clone()
+    }
+}
+
+/// The date an act gave, else the fallback.
+fn given_or(given: &str, fallback: impl FnOnce() -> String) -> String {
+    if given.is_empty() {
+        fallback()
+    } else {
+        given.to_owned()
     }
 }
 

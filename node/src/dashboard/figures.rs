@@ -6,15 +6,13 @@
 //! instead, the reference the counters are tested against.
 //!
 //! A joint record counts once, at its origin, so the federation's total is the sum of
-//! the cities' figures. Dates compare in the federation's calendar (UTC+8): record times
-//! are RFC 3339 UTC and are converted with [`crate::domain::local_date`]; activity dates
-//! are already calendar dates.
+//! the cities' figures. Dates compare in the federation's calendar (UTC+8): records count
+//! by their business dates (设立日期, 受理日期, 化解日期, activity days), which the views
+//! give as calendar dates (the day entered, in UTC+8, when none was given).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use lianluo_proto::{CityFigures, Deputy, Participation, Record};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::domain::{local_date, refresh_overdue, rfc3339};
 use crate::error::NodeError;
@@ -188,13 +186,6 @@ fn resolved_year(year: u32, now_ms: u64) -> u32 {
     u32::try_from(local_date(now_ms).year()).unwrap_or(0)
 }
 
-/// The calendar date (UTC+8) of an RFC 3339 time, `None` when it does not parse.
-fn local_date_of(rfc: &str) -> Option<time::Date> {
-    let t = OffsetDateTime::parse(rfc, &Rfc3339).ok()?;
-    let ms = u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?;
-    Some(local_date(ms))
-}
-
 /// The year of a `YYYY-MM-DD` date.
 fn year_of_ymd(ymd: &str) -> Option<u32> {
     ymd.get(..4)?.parse().ok()
@@ -237,9 +228,10 @@ impl Tally {
         }
         // Resolved in the year, whenever the dispute was reported: "本年化解" counts a
         // dispute reported last year and resolved this year.
-        if rec.kind == "dispute" && rec.status == "resolved" {
-            let resolved_in = local_date_of(&rec.updated_at).map(|d| d.year());
-            if resolved_in.and_then(|y| u32::try_from(y).ok()) == Some(self.f.resolved_year) {
+        // By the 化解日期 (the view's, which is the day of the resolution when none was
+        // given).
+        if let Some(d) = rec.dispute.as_ref().filter(|_| rec.status == "resolved") {
+            if year_of_ymd(&d.resolved_on) == Some(self.f.resolved_year) {
                 self.f.disputes_resolved_in_year += 1;
             }
         }
@@ -267,14 +259,24 @@ impl Tally {
         if year == 0 {
             return true;
         }
-        let created = || local_date_of(&rec.created_at).and_then(|d| u32::try_from(d.year()).ok());
+        // 设立日期 and 受理日期 as the views give them (the day entered when none was given).
+        let founded = || {
+            rec.station
+                .as_ref()
+                .and_then(|s| year_of_ymd(&s.founded_on))
+        };
+        let reported = || {
+            rec.dispute
+                .as_ref()
+                .and_then(|d| year_of_ymd(&d.reported_on))
+        };
         match rec.kind.as_str() {
-            "station" => created().is_some_and(|y| y <= year),
+            "station" => founded().is_some_and(|y| y <= year),
             "suggestion" => rec
                 .suggestion
                 .as_ref()
                 .is_some_and(|s| s.year == year || s.carried_over_to.contains(&year)),
-            "dispute" => created() == Some(year),
+            "dispute" => reported() == Some(year),
             "activity" => rec.activity.as_ref().is_some_and(|a| {
                 let day = if a.held_on.is_empty() {
                     &a.date

@@ -276,6 +276,8 @@ impl Dispute {
                 .collect(),
             escalated_to: self.escalated_to.clone(),
             outcome_note: self.outcome_note.clone(),
+            // The record's business dates (`view::business_dates`).
+            ..DisputeView::default()
         }
     }
 }

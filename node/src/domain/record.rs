@@ -6,10 +6,11 @@ use lianluo_proto::{change::Kind as K, RecordKind};
 use serde::{Deserialize, Serialize};
 
 use super::activity::Activity;
+use super::dates::BusinessDates;
 use super::dispute::Dispute;
 use super::station::Station;
 use super::suggestion::Suggestion;
-use super::view::local_date;
+use super::view::{local_date, ymd};
 use super::{
     is_creation, kind_name, kind_of, kind_str, limits, record_origin, validate_change,
     validate_city, FoldEvent,
@@ -79,12 +80,13 @@ pub(crate) enum KindState {
 
 impl KindState {
     /// The state and title a creation change starts; `None` for a non-creation change.
-    fn create(change: &K, wall_ms: u64) -> Option<(KindState, String)> {
+    /// `opened_year` is the year of the record's business date (or of the day it was
+    /// entered): a suggestion's congress year when it gives none.
+    fn create(change: &K, opened_year: i32) -> Option<(KindState, String)> {
         Some(match change {
             K::StationRegistered(c) => (KindState::Station(Station::create(c)), c.name.clone()),
             K::SuggestionSubmitted(c) => {
-                let year = local_date(wall_ms).year();
-                let year = u32::try_from(year).unwrap_or_default();
+                let year = u32::try_from(opened_year).unwrap_or_default();
                 (
                     KindState::Suggestion(Suggestion::create(c, year)),
                     c.title.clone(),
@@ -153,6 +155,8 @@ pub struct RecordState {
     /// Latest author time among applied events ([`super::view::shown_ms`]).
     pub(crate) updated_ms: u64,
     pub(crate) body: KindState,
+    /// The business dates the events gave.
+    pub(crate) dates: BusinessDates,
 }
 
 fn wall_ms(ev: &FoldEvent) -> u64 {
@@ -200,7 +204,17 @@ impl RecordState {
             ));
         }
         check_participants(origin, &b.participants)?;
-        let (body, title) = KindState::create(change, wall_ms(ev))
+        let dates = BusinessDates::create(change);
+        let entered = if dates.opened_on.is_empty() {
+            local_date(wall_ms(ev)).year()
+        } else {
+            dates
+                .opened_on
+                .get(..4)
+                .and_then(|y| y.parse().ok())
+                .unwrap_or_default()
+        };
+        let (body, title) = KindState::create(change, entered)
             .ok_or_else(|| "record not created yet: not a creation change".to_owned())?;
         Ok(RecordState {
             id: b.record_id.clone(),
@@ -212,6 +226,7 @@ impl RecordState {
             created_ms: wall_ms(ev),
             updated_ms: wall_ms(ev),
             body,
+            dates,
         })
     }
 
@@ -222,12 +237,15 @@ impl RecordState {
         if let K::ParticipantAdded(p) = k {
             self.add_participant(author, &p.city)?;
         } else {
+            let opened = self.opened_on();
+            self.dates.check(&opened, author, k)?;
             let ctx = Ctx {
                 author,
                 origin: &self.origin,
                 participants: &self.participants,
             };
             self.body.apply(&ctx, k)?;
+            self.dates.record(author, k);
         }
         self.version += 1;
         self.updated_ms = self.updated_ms.max(wall_ms(ev));
@@ -295,6 +313,38 @@ impl RecordState {
     /// The current status name, e.g. `in_progress`.
     pub fn status_str(&self) -> &'static str {
         self.body.status()
+    }
+
+    /// The day the record opened (`YYYY-MM-DD`): the station's 设立日期, the suggestion's
+    /// 提出日期 or the dispute's 受理日期 its creation gave, else the day it was entered
+    /// (UTC+8). Figures count stations and disputes in its year.
+    pub fn opened_on(&self) -> String {
+        if self.dates.opened_on.is_empty() {
+            ymd(local_date(self.created_ms))
+        } else {
+            self.dates.opened_on.clone()
+        }
+    }
+
+    /// A resolved dispute's 化解日期: the one its resolution gave, else the day of its last
+    /// applied event (the resolution: nothing applies after it). `None` unless resolved.
+    pub fn resolved_on(&self) -> Option<String> {
+        let KindState::Dispute(d) = &self.body else {
+            return None;
+        };
+        if d.status != super::DisputeStatus::Resolved {
+            return None;
+        }
+        Some(if self.dates.resolved_on.is_empty() {
+            ymd(local_date(self.updated_ms))
+        } else {
+            self.dates.resolved_on.clone()
+        })
+    }
+
+    /// The business dates the events gave.
+    pub(crate) fn dates(&self) -> &BusinessDates {
+        &self.dates
     }
 
     fn add_participant(&mut self, author: &str, city: &str) -> Result<(), String> {

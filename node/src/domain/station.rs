@@ -78,6 +78,8 @@ impl Station {
             address: self.address.clone(),
             note: self.note.clone(),
             closed_reason: self.closed_reason.clone(),
+            // The record's business dates (`view::business_dates`).
+            ..StationView::default()
         }
     }
 }

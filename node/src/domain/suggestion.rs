@@ -360,6 +360,8 @@ impl Suggestion {
             carried_over_to: self.carried_over_to.clone(),
             overdue: false,
             next_deadline: String::new(),
+            // The record's business dates (`view::business_dates`).
+            ..SuggestionView::default()
         };
         mark_overdue(&mut v, self.status, today);
         v
@@ -375,6 +377,7 @@ fn part_view(p: &Part) -> SuggestionPart {
         progress: p.progress.clone(),
         answer: p.answer.clone(),
         overdue: false,
+        ..SuggestionPart::default()
     }
 }
 

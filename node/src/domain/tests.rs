@@ -4,6 +4,7 @@
 
 pub(crate) mod activity;
 mod activity_table;
+mod dates;
 pub(crate) mod dispute;
 mod dispute_table;
 pub(crate) mod folding;

@@ -48,6 +48,32 @@ pub fn validate_new_change(change: &Change, creating: bool) -> Result<RecordKind
     validate(change, creating, true)
 }
 
+/// Refuses a business date after `today` (UTC+8) in a change a client sends now: a 设立,
+/// 提出, 交办, 答复, 受理 or 化解 date is when something happened. Not part of the fold (an
+/// event's validity never depends on the reader's clock).
+pub fn check_business_dates(change: &Change, today: time::Date) -> Result {
+    let Some(kind) = &change.kind else {
+        return Ok(());
+    };
+    let (field, day) = match kind {
+        K::StationRegistered(c) => ("founded_on", &c.founded_on),
+        K::SuggestionSubmitted(c) => ("submitted_on", &c.submitted_on),
+        K::SuggestionDispatched(c) => ("dispatched_on", &c.dispatched_on),
+        K::SuggestionAnswered(c) => ("answered_on", &c.answered_on),
+        K::DisputeReported(c) => ("reported_on", &c.reported_on),
+        K::DisputeResolved(c) => ("resolved_on", &c.resolved_on),
+        _ => return Ok(()),
+    };
+    let today = super::view::ymd(today);
+    if !day.is_empty() && *day > today {
+        return Err(err(
+            format!("{}.{field}", kind_name(kind)),
+            format!("{day} is after today ({today}, Beijing time); give the date it happened"),
+        ));
+    }
+    Ok(())
+}
+
 fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind> {
     let Some(kind) = &change.kind else {
         return Err(err("change", "is required (set one change variant)"));
@@ -75,6 +101,7 @@ fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind>
             f.short("county", &c.county, false)?;
             f.short("address", &c.address, false)?;
             f.text("note", &c.note, false)?;
+            f.optional_date("founded_on", &c.founded_on)?;
         }
         K::StationClosed(c) => f.text("reason", &c.reason, false)?,
         K::SuggestionSubmitted(c) => {
@@ -85,13 +112,29 @@ fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind>
             if c.year != 0 {
                 f.year("year", c.year)?;
             }
+            f.optional_date("submitted_on", &c.submitted_on)?;
         }
         K::SuggestionDispatched(c) => {
             f.short("unit", &c.unit, true)?;
             f.date("deadline", &c.deadline)?;
+            f.optional_date("dispatched_on", &c.dispatched_on)?;
+            // Both are valid YYYY-MM-DD dates here, which order as text.
+            if !c.dispatched_on.is_empty() && c.dispatched_on > c.deadline {
+                return Err(f.err(
+                    "dispatched_on",
+                    format!(
+                        "{} is after the deadline {}; the deadline (办理期限) comes after the \
+                         dispatch",
+                        c.dispatched_on, c.deadline
+                    ),
+                ));
+            }
         }
         K::SuggestionProgress(c) => f.text("note", &c.note, true)?,
-        K::SuggestionAnswered(c) => f.text("answer", &c.answer, true)?,
+        K::SuggestionAnswered(c) => {
+            f.text("answer", &c.answer, true)?;
+            f.optional_date("answered_on", &c.answered_on)?;
+        }
         K::SuggestionRated(c) => {
             match Rating::try_from(c.rating) {
                 Ok(Rating::Unspecified) | Err(_) => {
@@ -126,6 +169,7 @@ fn validate_dispute_or_activity(f: &Fields, kind: &K) -> Result {
                 return Err(f.err("area_mu", "must be a finite number >= 0 (0 if unknown)"));
             }
             f.station_id(&c.station_id)?;
+            f.optional_date("reported_on", &c.reported_on)?;
         }
         K::DisputeSession(c) => {
             f.date("date", &c.date)?;
@@ -139,7 +183,10 @@ fn validate_dispute_or_activity(f: &Fields, kind: &K) -> Result {
             f.date("date", &c.date)?;
             f.text("note", &c.note, false)?;
         }
-        K::DisputeResolved(c) => f.text("note", &c.note, false)?,
+        K::DisputeResolved(c) => {
+            f.text("note", &c.note, false)?;
+            f.optional_date("resolved_on", &c.resolved_on)?;
+        }
         K::DisputeFailed(c) => f.text("reason", &c.reason, false)?,
         K::DisputeEscalated(c) => {
             f.short("to", &c.to, true)?;
@@ -290,6 +337,17 @@ impl Fields {
                 format!("{} is not a valid date (use YYYY-MM-DD)", s.escape_debug()),
             )
         })
+    }
+
+    /// An optional `YYYY-MM-DD` business date (empty: not given) in the years a record
+    /// may have.
+    fn optional_date(&self, name: &str, s: &str) -> Result {
+        if s.is_empty() {
+            return Ok(());
+        }
+        self.date(name, s)?;
+        let year = s.get(..4).and_then(|y| y.parse::<u32>().ok()).unwrap_or(0);
+        self.year(name, year)
     }
 
     fn year(&self, name: &str, year: u32) -> Result {

@@ -44,13 +44,12 @@ pub fn local_date(wall_ms: u64) -> time::Date {
 /// parse.
 pub fn rfc3339_local_date(rfc: &str) -> Option<String> {
     let t = OffsetDateTime::parse(rfc, &Rfc3339).ok()?;
-    let d = t.to_offset(LOCAL_OFFSET).date();
-    Some(format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        u8::from(d.month()),
-        d.day()
-    ))
+    Some(ymd(t.to_offset(LOCAL_OFFSET).date()))
+}
+
+/// A date as `YYYY-MM-DD`.
+pub fn ymd(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// RFC 3339 UTC time of Unix milliseconds (empty when out of range).
@@ -99,6 +98,7 @@ pub fn render(
         KindState::Dispute(s) => r.dispute = Some(s.view()),
         KindState::Activity(s) => r.activity = Some(s.view()),
     }
+    business_dates(&mut r, state);
     r
 }
 
@@ -214,5 +214,24 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
             c.held_on, c.opinions_collected, c.problems_solved
         ),
         K::ActivityCancelled(c) => with(l("取消活动", "Activity cancelled"), &c.reason, en),
+    }
+}
+
+/// Puts the record's business dates in its view (see `domain::dates`).
+fn business_dates(r: &mut Record, state: &RecordState) {
+    let opened = state.opened_on();
+    if let Some(v) = r.station.as_mut() {
+        v.founded_on = opened;
+    } else if let Some(v) = r.suggestion.as_mut() {
+        v.submitted_on = opened;
+        for part in &mut v.parts {
+            if let Some(d) = state.dates().part(&part.city) {
+                part.dispatched_on.clone_from(&d.dispatched_on);
+                part.answered_on.clone_from(&d.answered_on);
+            }
+        }
+    } else if let Some(v) = r.dispute.as_mut() {
+        v.reported_on = opened;
+        v.resolved_on = state.resolved_on().unwrap_or_default();
     }
 }

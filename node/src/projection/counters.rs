@@ -3,10 +3,12 @@
 //! figure means).
 //!
 //! A record counts in the scope of every year it belongs to and in scope 0 (all years),
-//! as the figures define it: suggestions in their congress year and each year they were
-//! carried over to, disputes in the year reported, activities in the year of their day.
-//! Stations are counted by registration year, and a year's figures add up every year up
-//! to it ("registered on or before its end"). What depends on today (overdue) is kept by
+//! as the figures define it (`projection::index::years`): suggestions in their congress
+//! year and each year they were carried over to, disputes in the year of their 受理日期,
+//! activities in the year of their day. Stations are counted by the year of their
+//! 设立日期, and a year's figures add up every year up to it ("set up on or before its
+//! end"); disputes resolved by the year of their 化解日期. Business dates not given are
+//! the day the record (or its resolution) was entered. What depends on today (overdue) is kept by
 //! deadline date and summed up to today when read; distinct deputies are kept as a set
 //! per scope whose size the store maintains ([`MemberKey`]).
 
@@ -14,10 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lianluo_proto::{CityFigures, Participation, RecordKind};
 
-use super::index::{activity_day, date_code};
-use crate::domain::{
-    kind_str, ActivityStatus, DisputeStatus, KindState, RecordState, StationStatus, Status,
-};
+use super::index::date_code;
+use crate::domain::{kind_str, ActivityStatus, KindState, RecordState, StationStatus, Status};
 
 /// One counter. `scope` is a year, or 0 for all years.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -217,7 +217,7 @@ pub struct Contributions {
 /// participation when `own` takes part in it, nothing otherwise.
 pub fn contributions(state: &RecordState, own: &str) -> Contributions {
     let mut c = Contributions::default();
-    let years = years(state);
+    let years = super::index::years(state);
     if state.origin() != own {
         if state.participants().iter().any(|p| p == own) {
             participating(&mut c, state, &years);
@@ -231,12 +231,12 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
             c.counters.push((CounterKey::Station { year, status }, 1));
         }
         KindState::Suggestion(s) => {
-            for scope in scopes(years) {
+            for scope in scopes(years.iter().copied()) {
                 suggestion(&mut c, scope, state, s);
             }
         }
         KindState::Dispute(d) => {
-            for scope in scopes(years) {
+            for scope in scopes(years.iter().copied()) {
                 let status = status.clone();
                 c.counters
                     .push((CounterKey::DisputeStatus { scope, status }, 1));
@@ -244,44 +244,19 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
                     c.counters.push((CounterKey::DisputeMediated { scope }, 1));
                 }
             }
-            if d.status == DisputeStatus::Resolved {
-                let resolved = year_u16(crate::domain::local_date(state.updated_ms).year());
-                if let Some(year) = resolved {
-                    c.counters.push((CounterKey::DisputeResolved { year }, 1));
-                }
+            let resolved = state.resolved_on();
+            let year = resolved.and_then(|d| d.get(..4).and_then(|y| y.parse::<u16>().ok()));
+            if let Some(year) = year.filter(|y| *y != 0) {
+                c.counters.push((CounterKey::DisputeResolved { year }, 1));
             }
         }
         KindState::Activity(a) => {
-            for scope in scopes(years) {
+            for scope in scopes(years.iter().copied()) {
                 activity(&mut c, scope, a);
             }
         }
     }
     c
-}
-
-/// The years a record counts in (see `FiguresRequest.year`): a station its registration
-/// year (`u16::MAX` when unrepresentable: it counts in all-years only), a suggestion its
-/// congress year and every year it was carried over to, a dispute the year reported, an
-/// activity the year of its day.
-fn years(state: &RecordState) -> Vec<u16> {
-    let created_year = year_u16(crate::domain::local_date(state.created_ms).year());
-    match &state.body {
-        KindState::Station(_) => vec![created_year.unwrap_or(u16::MAX)],
-        KindState::Suggestion(s) => s
-            .carried_over_to
-            .iter()
-            .copied()
-            .chain([s.year])
-            .filter_map(|y| u16::try_from(y).ok())
-            .collect(),
-        KindState::Dispute(_) => created_year.into_iter().collect(),
-        KindState::Activity(a) => activity_day(a)
-            .get(..4)
-            .and_then(|y| y.parse::<u16>().ok())
-            .into_iter()
-            .collect(),
-    }
 }
 
 /// A record another city originated and `own` takes part in.
@@ -305,10 +280,6 @@ fn participating(c: &mut Contributions, state: &RecordState, years: &[u16]) {
 /// Scope 0 and the given years, without repeats.
 fn scopes(years: impl IntoIterator<Item = u16>) -> BTreeSet<u16> {
     std::iter::once(0).chain(years).collect()
-}
-
-fn year_u16(y: i32) -> Option<u16> {
-    u16::try_from(y).ok().filter(|y| *y != 0)
 }
 
 fn suggestion(

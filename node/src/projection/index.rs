@@ -168,10 +168,18 @@ pub fn station_of(state: &RecordState) -> Option<&str> {
 }
 
 /// The years a record is indexed under (see [`IndexTerm::Year`]).
+/// Stations and disputes count in the year of their business date (设立日期, 受理日期; the
+/// day they were entered when none was given), suggestions in their congress years,
+/// activities in the year of their day.
 pub fn years(state: &RecordState) -> Vec<u16> {
-    let created = || year_u16(crate::domain::local_date(state.created_ms).year());
+    let opened = || {
+        let day = state.opened_on();
+        day.get(..4)
+            .and_then(|y| y.parse::<i32>().ok())
+            .and_then(year_u16)
+    };
     let mut out: Vec<u16> = match &state.body {
-        KindState::Station(_) | KindState::Dispute(_) => created().into_iter().collect(),
+        KindState::Station(_) | KindState::Dispute(_) => opened().into_iter().collect(),
         KindState::Suggestion(s) => std::iter::once(s.year)
             .chain(s.carried_over_to.iter().copied())
             .filter_map(|y| u16::try_from(y).ok())

@@ -37,10 +37,35 @@ fn arb_spec() -> impl Strategy<Value = Spec> {
 
 fn creation(kind: usize, day: u64, bits: u8) -> K {
     let year = 2025 + (day / 365) as u32;
+    // Now and then a business date of its own, in an earlier year than the entry's.
+    let dated = bits & 2 != 0;
+    let on = |first: u8| {
+        format!(
+            "{}-0{}-15",
+            2021 + u16::from((bits >> 2) % first),
+            1 + bits % 9
+        )
+    };
     match kind {
-        0 => station::registered(),
+        0 => {
+            let K::StationRegistered(mut c) = station::registered() else {
+                unreachable!()
+            };
+            if dated {
+                c.founded_on = on(5);
+            }
+            K::StationRegistered(c)
+        }
         1 => suggestion::submitted(if bits & 1 == 0 { 0 } else { year }),
-        2 => dispute::reported(),
+        2 => {
+            let K::DisputeReported(mut c) = dispute::reported() else {
+                unreachable!()
+            };
+            if dated {
+                c.reported_on = on(6);
+            }
+            K::DisputeReported(c)
+        }
         _ => K::ActivityPlanned(ActivityPlanned {
             title: "联合视察".into(),
             activity_kind: ActivityKind::JointResearch as i32,
@@ -77,6 +102,10 @@ fn act(kind: usize, which: usize, day: u64, bits: u8) -> K {
         (2, 2) => dispute::confirm(),
         (2, 3) => dispute::check(!bits.is_multiple_of(4)),
         (2, _) if bits.is_multiple_of(3) => dispute::withdraw(),
+        (2, _) if bits & 4 != 0 => K::DisputeResolved(lianluo_proto::DisputeResolved {
+            note: String::new(),
+            resolved_on: date(day),
+        }),
         (2, _) => dispute::resolve(),
         (_, 0) if bits.is_multiple_of(5) => activity::cancelled(),
         (_, _) => K::ActivityReported(lianluo_proto::ActivityReported {

@@ -133,6 +133,7 @@ impl Node {
             proposers: vec!["李明".into()],
             station_id: String::new(),
             year: 2026,
+            ..SuggestionSubmitted::default()
         });
         let req = CreateRequest {
             request_id: ulid::Ulid::new().to_string(),
@@ -164,6 +165,7 @@ impl Node {
         let kind = Kind::SuggestionDispatched(SuggestionDispatched {
             unit: "交通运输局".into(),
             deadline: "2026-09-30".into(),
+            ..SuggestionDispatched::default()
         });
         self.act(record_id, kind).await
     }

@@ -26,6 +26,7 @@ pub async fn create(
         .change
         .ok_or_else(|| NodeError::invalid("change", "missing; send the creation change"))?;
     let kind = domain::validate_new_change(&change, true)?;
+    domain::check_business_dates(&change, crate::state::today())?;
     check_request_id(&req.request_id)?;
     check_partners(state, &req.partners)?;
     check_station(state, &change).await?;
@@ -118,6 +119,7 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
         .change
         .ok_or_else(|| NodeError::invalid("change", "missing; send the change to apply"))?;
     let kind = domain::validate_new_change(&change, false)?;
+    domain::check_business_dates(&change, crate::state::today())?;
     check_cities(state, &change)?;
     if req.record_id.trim().is_empty() {
         return Err(NodeError::invalid(

@@ -11,13 +11,14 @@
 //! change a type in place once a build wrote it.
 //!
 //! Version 2 is the first of this chain (schema 1 kept API messages; it is upgraded by
-//! re-folding the log, see `crate::upgrade`).
+//! re-folding the log, see `crate::upgrade`). The record entry is at version 3 (business
+//! dates).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{HistoryStep, RecordEntry, StoreError};
-use crate::domain::{EventId, RecordId};
+use crate::domain::{BusinessDates, EventId, RecordId, RecordState};
 
 /// A stored type in a chain of versions.
 pub trait Migrate: Serialize + DeserializeOwned + Sized {
@@ -70,11 +71,69 @@ pub(super) fn decode<T: Migrate>(
     T::decode(bytes).ok_or_else(|| StoreError::Corrupt(format!("{what} cannot be decoded")))
 }
 
-impl Migrate for RecordEntry {
+/// Version 2 of the record entry, frozen as the builds before business dates wrote it.
+pub(super) mod v2 {
+    use serde::{Deserialize, Serialize};
+
+    use crate::domain::KindState;
+    use crate::store::{Head, HistoryStep};
+
+    /// The record entry without business dates.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct RecordEntry {
+        pub(crate) state: Option<RecordState>,
+        pub(crate) heads: Vec<Head>,
+        pub(crate) steps: u32,
+        pub(crate) tail: Vec<HistoryStep>,
+    }
+
+    /// The record state without business dates.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct RecordState {
+        pub(crate) id: String,
+        pub(crate) origin: String,
+        pub(crate) participants: Vec<String>,
+        pub(crate) founders: u32,
+        pub(crate) version: u64,
+        pub(crate) title: String,
+        pub(crate) created_ms: u64,
+        pub(crate) updated_ms: u64,
+        pub(crate) body: KindState,
+    }
+}
+
+impl Migrate for v2::RecordEntry {
     const VERSION_MARKER: &'static [u8] = b"\x00LLr2";
     type Previous = NoPrevious;
     fn migrate(previous: NoPrevious) -> Self {
         match previous {}
+    }
+}
+
+/// Version 3 keeps the business dates the events gave ([`crate::domain::BusinessDates`]).
+/// A version-2 state had none: its events gave none (the fields did not exist), so the
+/// migrated state is the one its events fold to.
+impl Migrate for RecordEntry {
+    const VERSION_MARKER: &'static [u8] = b"\x00LLr3";
+    type Previous = v2::RecordEntry;
+    fn migrate(old: v2::RecordEntry) -> Self {
+        RecordEntry {
+            state: old.state.map(|s| RecordState {
+                id: s.id,
+                origin: s.origin,
+                participants: s.participants,
+                founders: s.founders,
+                version: s.version,
+                title: s.title,
+                created_ms: s.created_ms,
+                updated_ms: s.updated_ms,
+                body: s.body,
+                dates: BusinessDates::default(),
+            }),
+            heads: old.heads,
+            steps: old.steps,
+            tail: old.tail,
+        }
     }
 }
 

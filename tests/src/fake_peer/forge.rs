@@ -85,6 +85,7 @@ pub fn suggestion_created(origin: &str, partners: &[&str], title: &str) -> Event
             proposers: vec!["王芳".to_string()],
             station_id: String::new(),
             year: 0,
+            ..Default::default()
         }),
     )
 }

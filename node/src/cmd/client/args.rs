@@ -28,6 +28,10 @@ pub enum SuggestionCommand {
         /// Handling deadline (办理期限), YYYY-MM-DD.
         #[arg(long)]
         deadline: String,
+        /// The day it was dispatched (交办日期), YYYY-MM-DD, when that was not today:
+        /// not before the suggestion's 提出日期, not after the deadline.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        dispatched_on: Option<String>,
     },
     /// Record progress on this city's dispatched, unanswered part (部门接单, 办理中); the
     /// suggestion becomes `in_progress`.
@@ -46,6 +50,10 @@ pub enum SuggestionCommand {
         /// The handling unit's answer.
         #[arg(long)]
         answer: String,
+        /// The day it was answered (答复日期), YYYY-MM-DD, when that was not today: not
+        /// before the part's 交办日期.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        answered_on: Option<String>,
     },
     /// Rate the answers for the proposers (满意 / 基本满意 / 不满意): origin city only, once
     /// the suggestion is `answered`; `unsatisfied` itself reopens it.
@@ -107,9 +115,12 @@ pub struct SuggestionCreate {
     /// Station record id the suggestion came through.
     #[arg(long = "station", value_name = "ID")]
     pub station: Option<String>,
-    /// Congress year it belongs to (default: the year of submission).
+    /// Congress year it belongs to (default: the year of --submitted-on, else this year).
     #[arg(long)]
     pub year: Option<u32>,
+    /// The day the deputies submitted it (提出日期), YYYY-MM-DD, when that was not today.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub submitted_on: Option<String>,
     #[command(flatten)]
     pub create: CreateFlags,
 }
@@ -189,6 +200,10 @@ pub enum DisputeCommand {
         /// Optional note.
         #[arg(long)]
         note: Option<String>,
+        /// The day it was resolved (化解日期), YYYY-MM-DD, when that was not today: not
+        /// before its 受理日期. The year's figures count it as resolved in that year.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        resolved_on: Option<String>,
     },
     /// Mark the mediation failed, at any point before the dispute is resolved; it may then
     /// be escalated.
@@ -243,6 +258,10 @@ pub struct DisputeReport {
     /// Station record id the dispute came through.
     #[arg(long = "station", value_name = "ID")]
     pub station: Option<String>,
+    /// The day it was registered (受理日期), YYYY-MM-DD, when that was not today: figures
+    /// count the dispute in that year.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub reported_on: Option<String>,
     #[command(flatten)]
     pub create: CreateFlags,
 }
@@ -349,6 +368,10 @@ pub struct StationRegister {
     /// Free note.
     #[arg(long)]
     pub note: Option<String>,
+    /// The day it was set up (设立日期), YYYY-MM-DD, when that was not today: figures
+    /// count the station from that year on.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub founded_on: Option<String>,
     #[command(flatten)]
     pub create: CreateFlags,
 }
@@ -402,8 +425,8 @@ pub struct ListArgs {
     #[arg(long, value_name = "TIME")]
     pub updated_since: Option<String>,
     /// Only records of this year as the figures count them (suggestions of that congress
-    /// year or carried over into it, disputes reported in it, activities held in it,
-    /// stations registered by its end).
+    /// year or carried over into it, disputes registered (受理日期) in it, activities held in
+    /// it, stations set up (设立日期) by its end).
     #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(u32).range(2000..=2100))]
     pub year: Option<u32>,
     /// Page size, 1–500 (the node's default is 100).

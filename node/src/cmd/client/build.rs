@@ -91,17 +91,35 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
                 proposers: a.proposers,
                 station_id: a.station.unwrap_or_default(),
                 year: a.year.unwrap_or(0),
+                submitted_on: a.submitted_on.unwrap_or_default(),
             }),
         ),
         C::AddPartner(a) => add_partner(KindArg::Suggestion, a),
-        C::Dispatch { id, unit, deadline } => act(
+        C::Dispatch {
             id,
-            Kind::SuggestionDispatched(SuggestionDispatched { unit, deadline }),
+            unit,
+            deadline,
+            dispatched_on,
+        } => act(
+            id,
+            Kind::SuggestionDispatched(SuggestionDispatched {
+                unit,
+                deadline,
+                dispatched_on: dispatched_on.unwrap_or_default(),
+            }),
         ),
         C::Progress { id, note } => act(id, Kind::SuggestionProgress(SuggestionProgress { note })),
-        C::Answer { id, answer } => {
-            act(id, Kind::SuggestionAnswered(SuggestionAnswered { answer }))
-        }
+        C::Answer {
+            id,
+            answer,
+            answered_on,
+        } => act(
+            id,
+            Kind::SuggestionAnswered(SuggestionAnswered {
+                answer,
+                answered_on: answered_on.unwrap_or_default(),
+            }),
+        ),
         C::Rate {
             id,
             rating,
@@ -149,6 +167,7 @@ pub fn dispute(cmd: DisputeCommand) -> Call {
                 parties: a.parties,
                 area_mu: a.area_mu.unwrap_or(0.0),
                 station_id: a.station.unwrap_or_default(),
+                reported_on: a.reported_on.unwrap_or_default(),
             }),
         ),
         C::AddPartner(a) => add_partner(KindArg::Dispute, a),
@@ -189,10 +208,15 @@ pub fn dispute(cmd: DisputeCommand) -> Call {
                 note: note.unwrap_or_default(),
             }),
         ),
-        C::Resolve { id, note } => act(
+        C::Resolve {
+            id,
+            note,
+            resolved_on,
+        } => act(
             id,
             Kind::DisputeResolved(DisputeResolved {
                 note: note.unwrap_or_default(),
+                resolved_on: resolved_on.unwrap_or_default(),
             }),
         ),
         C::Fail { id, reason } => act(id, Kind::DisputeFailed(DisputeFailed { reason })),
@@ -252,6 +276,7 @@ pub fn station(cmd: StationCommand) -> Call {
                 county: a.county,
                 address: a.address.unwrap_or_default(),
                 note: a.note.unwrap_or_default(),
+                founded_on: a.founded_on.unwrap_or_default(),
             }),
         ),
         C::AddPartner(a) => add_partner(KindArg::Station, a),

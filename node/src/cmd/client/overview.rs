@@ -30,8 +30,9 @@ overdue (a deadline passed, the part not answered) and satisfaction ratings; dis
 status, mediated (with at least one session) and resolved this year; activities by status, held ones by kind and month, with \
 deputies (distinct and attendances), opinions collected and problems solved, and the records \
 of other cities each city takes part in. With --year, \
-the records of that year: stations registered by its end, suggestions of that congress \
-year or carried over into it, disputes reported in it, activities held (or planned) in it.
+the records of that year by their business dates: stations set up (设立日期) by its end, \
+suggestions of that congress year or carried over into it, disputes registered (受理日期) in \
+it and resolved (化解日期) in it, activities held (or planned) in it.
 
 Outcome of each city:
   ok           fresh figures from the city's node

@@ -85,6 +85,7 @@ fn station((i, row): (usize, &StationRow)) -> Plan {
             county: row.county.to_owned(),
             address: row.address(),
             note: row.note.to_owned(),
+            founded_on: String::new(),
         })),
         steps: Vec::new(),
         expect: "active",
@@ -124,6 +125,7 @@ fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) ->
         proposers: row.proposers.iter().map(|p| (*p).to_owned()).collect(),
         station_id,
         year: 0,
+        submitted_on: String::new(),
     };
     Plan {
         key: format!("demo-suggestion-{:02}", i + 1),
@@ -161,6 +163,7 @@ fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> 
             let d = SuggestionDispatched {
                 unit: unit(c),
                 deadline: deadline(j),
+                dispatched_on: String::new(),
             };
             step(c, K::SuggestionDispatched(d))
         })
@@ -180,7 +183,10 @@ fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> 
         let answer = row.topic.answer.to_owned();
         steps.push(step(
             c,
-            K::SuggestionAnswered(SuggestionAnswered { answer }),
+            K::SuggestionAnswered(SuggestionAnswered {
+                answer,
+                ..SuggestionAnswered::default()
+            }),
         ));
     }
     steps

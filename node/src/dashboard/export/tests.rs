@@ -57,7 +57,11 @@ fn sample() -> Vec<Record> {
                     "已开通班线",
                     false,
                 ),
-                part("qingyuan", "清远市交通运输局", "dispatched", "", true),
+                SuggestionPart {
+                    // A 交办日期 given by the act wins over the day it was entered.
+                    dispatched_on: "2026-02-01".into(),
+                    ..part("qingyuan", "清远市交通运输局", "dispatched", "", true)
+                },
             ],
             rating: "satisfied".into(),
             rating_comment: "办理及时".into(),
@@ -77,7 +81,6 @@ fn sample() -> Vec<Record> {
                 "2026-02-03T02:00:00Z",
                 false,
             ),
-            // 2026-02-04T17:00Z is 02-05 in Beijing.
             entry(
                 "suggestion_dispatched",
                 "qingyuan",
@@ -94,7 +97,8 @@ fn sample() -> Vec<Record> {
             entry(
                 "suggestion_answered",
                 "hezhou",
-                "2026-04-10T02:00:00Z",
+                // 04-10 in Beijing.
+                "2026-04-09T17:00:00Z",
                 false,
             ),
         ],
@@ -152,7 +156,7 @@ fn export_rows_are_one_per_part_dated_by_their_last_applied_event() {
     let qy = &rows[1];
     assert_eq!(
         (qy.city.as_str(), qy.dispatched_on.as_str()),
-        ("清远", "2026-02-05")
+        ("清远", "2026-02-01")
     );
     assert_eq!(
         (qy.handling.as_str(), qy.answered_on.as_str()),

@@ -24,9 +24,17 @@ fn rec(id: &str, origin: &str, kind: &str, status: &str, created: &str) -> Recor
     }
 }
 
+/// The day (UTC+8) of an RFC 3339 time, as a view gives a business date not given.
+fn day(rfc: &str) -> String {
+    crate::domain::rfc3339_local_date(rfc).expect("an RFC 3339 time")
+}
+
 fn station(id: &str, status: &str, created: &str) -> Record {
     Record {
-        station: Some(StationView::default()),
+        station: Some(StationView {
+            founded_on: day(created),
+            ..StationView::default()
+        }),
         ..rec(id, "hezhou", "station", status, created)
     }
 }
@@ -49,21 +57,29 @@ fn part(deadline: &str, status: &str) -> SuggestionPart {
 }
 
 fn dispute(id: &str, status: &str, created: &str, updated: &str) -> Record {
+    let resolved_on = if status == "resolved" {
+        day(updated)
+    } else {
+        String::new()
+    };
     Record {
         updated_at: updated.into(),
+        dispute: Some(DisputeView {
+            reported_on: day(created),
+            resolved_on,
+            ..DisputeView::default()
+        }),
         ..rec(id, "hezhou", "dispute", status, created)
     }
 }
 
 /// A dispute with a mediation session.
 fn mediated(id: &str, status: &str, created: &str, updated: &str) -> Record {
-    Record {
-        dispute: Some(DisputeView {
-            sessions: vec![MediationSession::default()],
-            ..DisputeView::default()
-        }),
-        ..dispute(id, status, created, updated)
+    let mut r = dispute(id, status, created, updated);
+    if let Some(d) = r.dispute.as_mut() {
+        d.sessions = vec![MediationSession::default()];
     }
+    r
 }
 
 fn deputy(name: &str, city: &str) -> Deputy {

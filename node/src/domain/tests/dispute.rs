@@ -16,6 +16,7 @@ pub(crate) fn reported() -> K {
         parties: vec!["黄田镇新村".into(), "太保镇上草村".into()],
         area_mu: 126.5,
         station_id: String::new(),
+        ..DisputeReported::default()
     })
 }
 
@@ -49,6 +50,7 @@ pub(crate) fn check(passed: bool) -> K {
 pub(crate) fn resolve() -> K {
     K::DisputeResolved(DisputeResolved {
         note: "界桩已立".into(),
+        ..DisputeResolved::default()
     })
 }
 

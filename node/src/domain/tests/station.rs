@@ -13,6 +13,7 @@ pub(crate) fn registered() -> K {
         county: "平桂区".into(),
         address: "贺州市平桂区黄田镇人民路 1 号".into(),
         note: "联合设立\n每月接待".into(),
+        ..StationRegistered::default()
     })
 }
 

@@ -14,6 +14,7 @@ pub(crate) fn submitted(year: u32) -> K {
         proposers: vec!["李明".into(), "王芳".into()],
         station_id: String::new(),
         year,
+        ..SuggestionSubmitted::default()
     })
 }
 
@@ -21,6 +22,7 @@ pub(crate) fn dispatch(unit: &str, deadline: &str) -> K {
     K::SuggestionDispatched(SuggestionDispatched {
         unit: unit.into(),
         deadline: deadline.into(),
+        ..SuggestionDispatched::default()
     })
 }
 
@@ -31,6 +33,7 @@ pub(crate) fn progress(note: &str) -> K {
 pub(crate) fn answer(text: &str) -> K {
     K::SuggestionAnswered(SuggestionAnswered {
         answer: text.into(),
+        ..SuggestionAnswered::default()
     })
 }
 

@@ -181,6 +181,41 @@ fn dates_must_be_real_calendar_dates() {
 }
 
 #[test]
+fn business_dates_are_optional_real_dates_and_a_dispatch_comes_before_its_deadline() {
+    let dispatched = |day: &str| {
+        K::SuggestionDispatched(lianluo_proto::SuggestionDispatched {
+            unit: "贺州市交通运输局".into(),
+            deadline: "2023-06-30".into(),
+            dispatched_on: day.into(),
+        })
+    };
+    assert!(validate_change(&ch(dispatched("")), false).is_ok());
+    assert!(validate_change(&ch(dispatched("2023-06-30")), false).is_ok());
+    assert_eq!(
+        error(dispatched("2023-07-01")),
+        "suggestion_dispatched.dispatched_on: 2023-07-01 is after the deadline 2023-06-30; \
+         the deadline (办理期限) comes after the dispatch"
+    );
+    assert_eq!(
+        error(dispatched("2023-02-30")),
+        "suggestion_dispatched.dispatched_on: 2023-02-30 is not a valid date (use YYYY-MM-DD)"
+    );
+    let e = error(suggestion_with(|s| s.submitted_on = "1999-12-31".into()));
+    assert_eq!(
+        e,
+        "suggestion_submitted.submitted_on: 1999 is out of range (use a year from 2000 to 2100)"
+    );
+    let e = error(K::DisputeResolved(lianluo_proto::DisputeResolved {
+        note: String::new(),
+        resolved_on: "2024/01/05".into(),
+    }));
+    assert_eq!(
+        e,
+        "dispute_resolved.resolved_on: 2024/01/05 is not a valid date (use YYYY-MM-DD)"
+    );
+}
+
+#[test]
 fn years_are_bounded() {
     for (year, ok) in [
         (0, true),

@@ -80,6 +80,7 @@ async fn replication_restores_an_expired_signer_cert_so_its_history_stays_verifi
                 proposers: vec!["王芳".into()],
                 station_id: String::new(),
                 year: 2026,
+                ..SuggestionSubmitted::default()
             })),
         }),
     };

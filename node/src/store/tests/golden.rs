@@ -1,12 +1,25 @@
-//! The stored form is frozen once a build wrote it: these bytes were written by version
-//! 2 of the record entry. If this test fails, a stored type changed in place; put the old
-//! definition in a frozen module, give the new one a new marker and a migration from it
-//! (src/store/values.rs), and keep this test reading the old bytes.
+//! The stored form is frozen once a build wrote it: these bytes were written by versions
+//! 2 and 3 of the record entry. If this test fails, a stored type changed in place; put
+//! the old definition in a frozen module, give the new one a new marker and a migration
+//! from it (src/store/values.rs), and keep this test reading the old bytes.
 
 use super::*;
 use crate::store::values::{self, Migrate};
 
 const RECORD_V2_HEX: &str = include_str!("record-v2.hex");
+const RECORD_V3_HEX: &str = include_str!("record-v3.hex");
+
+fn unhex(text: &str) -> Vec<u8> {
+    let text = text.trim();
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("fixture is hex"))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 fn entry() -> RecordEntry {
     let id = rid(7);
@@ -32,22 +45,34 @@ fn entry() -> RecordEntry {
 
 #[test]
 fn store_record_entry_v2_bytes_still_decode_to_the_same_entry() {
-    let text = RECORD_V2_HEX.trim();
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("fixture is hex"))
-        .collect();
-    let decoded = values::decode::<RecordEntry>(&"the v2 fixture", &bytes)
+    let decoded = values::decode::<RecordEntry>(&"the v2 fixture", &unhex(RECORD_V2_HEX))
         .expect("a v2 record entry still decodes");
+    // Version 2 had no business dates; its events gave none.
     assert_eq!(decoded, entry());
-    let now: String = entry()
-        .encode()
-        .expect("encodes")
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+}
+
+/// The entry with business dates given (version 3 keeps them).
+fn entry_v3() -> RecordEntry {
+    let mut e = entry();
+    if let Some(state) = e.state.as_mut() {
+        state.dates.opened_on = "2023-04-12".into();
+        state
+            .dates
+            .parts
+            .push(crate::domain::dates_for_test("qingyuan", "2023-05-06", ""));
+    }
+    e
+}
+
+#[test]
+fn store_record_entry_v3_bytes_still_decode_to_the_same_entry() {
+    let now = hex(&entry_v3().encode().expect("encodes"));
     assert_eq!(
-        now, text,
+        now,
+        RECORD_V3_HEX.trim(),
         "the stored form of a record entry changed in place: add a version (values.rs)"
     );
+    let decoded = values::decode::<RecordEntry>(&"the v3 fixture", &unhex(RECORD_V3_HEX))
+        .expect("a v3 record entry decodes");
+    assert_eq!(decoded, entry_v3());
 }

@@ -171,7 +171,13 @@ impl<'a> DisputePlan<'a> {
         };
         steps.push(step(self.partner, K::DisputeChecked(check)));
         let note = "协议履行完毕，纠纷化解，案卷归档。".to_owned();
-        steps.push(step(o, K::DisputeResolved(DisputeResolved { note })));
+        steps.push(step(
+            o,
+            K::DisputeResolved(DisputeResolved {
+                note,
+                ..DisputeResolved::default()
+            }),
+        ));
         "resolved"
     }
 
@@ -195,6 +201,7 @@ impl<'a> DisputePlan<'a> {
             parties: row.parties.iter().map(|s| (*s).to_owned()).collect(),
             area_mu: row.area,
             station_id,
+            reported_on: String::new(),
         }
     }
 }
