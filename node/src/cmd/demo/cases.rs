@@ -114,7 +114,7 @@ pub const DISPUTES: [DisputeRow; 35] = [
     DisputeRow { origin: Q, partners: &[Y], station: 5, location: "三水—汇源交界龙潭坳", parties: &["连州市三水瑶族乡三水村", "蓝山县汇源瑶族乡湘蓝村"], subject: J::Farmland, area: 15.0, stage: D::Resolved },
     DisputeRow { origin: Y, partners: &[H], station: 10, location: "码市—桂岭交界大岭脚", parties: &["江华县码市镇大坪村", "八步区桂岭镇桂山村"], subject: J::Forest, area: 260.0, stage: D::Resolved },
     DisputeRow { origin: Q, partners: &[H], station: 9, location: "禾洞—大宁交界鸡公岭", parties: &["连山县禾洞镇禾洞村", "八步区大宁镇龙门村"], subject: J::Woodland, area: 90.0, stage: D::Resolved },
-    DisputeRow { origin: Y, partners: &[H], station: 12, location: "桃川—朝东交界瓦窑冲", parties: &["江永县桃川镇升平村", "富川县朝东镇福溪村"], subject: J::Tea, area: 40.0, stage: D::Reported },
+    DisputeRow { origin: Y, partners: &[H], station: 12, location: "桃川—朝东交界瓦窑冲", parties: &["江永县桃川镇升平村", "富川县朝东镇福溪村"], subject: J::Tea, area: 40.0, stage: D::Mediating },
 ];
 
 /// How far an activity has got in the demo.

@@ -85,7 +85,8 @@ fn station((i, row): (usize, &StationRow)) -> Plan {
             county: row.county.to_owned(),
             address: row.address(),
             note: row.note.to_owned(),
-            founded_on: String::new(),
+            // The mechanism and its stations date from December 2021 (DESIGN §1).
+            founded_on: format!("2021-12-{:02}", 8 + i % 20),
         })),
         steps: Vec::new(),
         expect: "active",
@@ -124,8 +125,9 @@ fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) ->
         body: row.body.to_owned(),
         proposers: row.proposers.iter().map(|p| (*p).to_owned()).collect(),
         station_id,
+        // The year of its 提出日期 (last year's on 1 January, like every past date then).
         year: 0,
-        submitted_on: String::new(),
+        submitted_on: When::Past(submitted_at(i)).ymd(today),
     };
     Plan {
         key: format!("demo-suggestion-{:02}", i + 1),
@@ -138,8 +140,14 @@ fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) ->
     }
 }
 
-/// Each city dispatches its own part to its own unit, then the progress notes and the
-/// answers the stage calls for, each by the city whose part it is.
+/// When the deputies submitted suggestion `i`: early in the year (‰ of it gone, < 150).
+fn submitted_at(i: usize) -> u16 {
+    ((i * 13) % 150) as u16
+}
+
+/// Each city dispatches its own part to its own unit (a month after submission, before
+/// the deadline), then the progress notes and the answers the stage calls for (before the
+/// deadlines of finished ones), each by the city whose part it is.
 fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> Vec<Step> {
     use SugStage as S;
     let finished = matches!(
@@ -163,7 +171,7 @@ fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> 
             let d = SuggestionDispatched {
                 unit: unit(c),
                 deadline: deadline(j),
-                dispatched_on: String::new(),
+                dispatched_on: When::Past(submitted_at(i) + 40 + j as u16 * 5).ymd(today),
             };
             step(c, K::SuggestionDispatched(d))
         })
@@ -179,13 +187,15 @@ fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> 
         let note = row.topic.progress.replace("{unit}", &unit(c));
         steps.push(step(c, K::SuggestionProgress(SuggestionProgress { note })));
     }
-    for &c in answers {
+    for (j, &c) in answers.iter().enumerate() {
         let answer = row.topic.answer.to_owned();
+        // After every dispatch (at most 200‰), before the earliest finished deadline (250‰).
+        let answered_on = When::Past(210 + ((i * 7 + j * 11) % 40) as u16).ymd(today);
         steps.push(step(
             c,
             K::SuggestionAnswered(SuggestionAnswered {
                 answer,
-                ..SuggestionAnswered::default()
+                answered_on,
             }),
         ));
     }

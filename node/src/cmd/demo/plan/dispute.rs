@@ -175,7 +175,8 @@ impl<'a> DisputePlan<'a> {
             o,
             K::DisputeResolved(DisputeResolved {
                 note,
-                ..DisputeResolved::default()
+                // After the check.
+                resolved_on: When::Past(self.base + 300).ymd(self.today),
             }),
         ));
         "resolved"
@@ -201,7 +202,8 @@ impl<'a> DisputePlan<'a> {
             parties: row.parties.iter().map(|s| (*s).to_owned()).collect(),
             area_mu: row.area,
             station_id,
-            reported_on: String::new(),
+            // Registered some weeks before the first session.
+            reported_on: When::Past(self.base.saturating_sub(60)).ymd(self.today),
         }
     }
 }
