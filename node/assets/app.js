@@ -54,6 +54,7 @@
     document.getElementById("top").append(LL.header(path));
     const root = document.getElementById("app");
     root.textContent = "";
+    await LL.loadCityNames();
     await draw(path, root);
     document.body.dataset.ready = "1";
     // ?live=0 draws the page once (for printing, or a browser that must not keep a

@@ -28,6 +28,23 @@
     return v ? v[L] : key;
   }
 
+  // The cities' names as this node's config gives them (GET /api/cities), over the
+  // built-in ones: a city that joins later (e.g. 桂林) reads by its name. Chinese pages
+  // show the configured name; English ones keep a built-in English name, else the id.
+  async function loadCityNames() {
+    let answer;
+    try {
+      answer = await api("/api/cities");
+    } catch (e) {
+      return; // the built-in names stay
+    }
+    (answer.cities || []).forEach(function (c) {
+      if (!c.name) return;
+      const known = LABELS.city[c.city];
+      LABELS.city[c.city] = [c.name, known ? known[1] : c.city];
+    });
+  }
+
   // The display name of an id in a LABELS group (status needs the record kind).
   function label(group, id, kind) {
     let table = LABELS[group] || {};
@@ -178,5 +195,6 @@
     build: build, h: h, s: s, add: add, link: link,
     when: when, day: day, paren: paren, ago: ago, cityNames: cityNames,
     api: api, optional: optional, fail: fail, header: header, live: live,
+    loadCityNames: loadCityNames,
   };
 })();

@@ -21,6 +21,12 @@
 
   // ---- overview ----
 
+  // A city of the overview as people read it: the name its entry carries (its node's
+  // config) on Chinese pages, else the known name or its id.
+  function cityName(c) {
+    return !L && c.name ? c.name : label("city", c.city);
+  }
+
   async function overviewPage(root) {
     const year = new URLSearchParams(location.search).get("year") || "";
     const results = await Promise.all([
@@ -94,7 +100,7 @@
       return h("p", { class: "banner ok", "data-partial": "false" }, t("complete"));
     }
     const bad = ov.cities.filter(function (c) { return c.outcome !== "ok"; }).map(function (c) {
-      return label("city", c.city) + " " + outcomeText(c) + (c.error ? " — " + c.error : "");
+      return cityName(c) + " " + outcomeText(c) + (c.error ? " — " + c.error : "");
     });
     return h("div", { class: "banner partial", role: "alert", "data-partial": "true" },
       h("strong", {}, t("partial")), " ", t("partial_hint"), bad.join(L ? "; " : "；"));
@@ -124,7 +130,7 @@
     const head = [t("city"), t("outcome"), t("link")].concat(KEY_FIGURES.map(t));
     const rows = ov.cities.map(function (c) {
       return h("tr", { "data-city": c.city, "data-outcome": c.outcome },
-        h("th", { scope: "row" }, label("city", c.city), c.local ? h("small", {}, t("this_node")) : null),
+        h("th", { scope: "row" }, cityName(c), c.local ? h("small", {}, t("this_node")) : null),
         h("td", {}, h("span", { class: "badge " + c.outcome, title: c.error || null }, outcomeText(c))),
         linkCell(c, peers),
         KEY_FIGURES.map(function (k) { return figureCell(c.city, c.figures, k); }));
@@ -160,7 +166,7 @@
         cells.push(h("td", { class: "num", "data-city": c.city, "data-figure": "participating", "data-key": k, "data-value": v },
           v === undefined ? "—" : String(v)));
       });
-      return h("tr", { "data-city": c.city }, h("th", { scope: "row" }, label("city", c.city)), cells);
+      return h("tr", { "data-city": c.city }, h("th", { scope: "row" }, cityName(c)), cells);
     });
     return h("section", {},
       h("h2", {}, t("participation")),
@@ -213,7 +219,7 @@
         svg.append(s("rect", {
           x: x, y: y + 4, width: w, height: rowH - 8, fill: colorOf(ov, c.city),
           "data-city": c.city, "data-figure": figure, "data-key": k, "data-value": v,
-        }, s("title", {}, label("city", c.city) + " · " + name(k) + ": " + v)));
+        }, s("title", {}, cityName(c) + " · " + name(k) + ": " + v)));
         x += w;
       });
       svg.append(s("text", {
@@ -242,7 +248,7 @@
     cities.forEach(function (c, i) {
       const x = 8 + i * 100;
       g.append(s("rect", { x: x, y: y - 9, width: 10, height: 10, fill: colorOf(ov, c.city) }));
-      g.append(s("text", { x: x + 14, y: y }, label("city", c.city)));
+      g.append(s("text", { x: x + 14, y: y }, cityName(c)));
     });
     return g;
   }

@@ -108,6 +108,19 @@ pub struct Peer {
     /// The peer's federation address (`host:port`, the host a DNS name or an IP address),
     /// resolved at every dial.
     pub address: lianluo_federation::PeerAddress,
+    /// How people read the peer city (`[[peers]] name`, `province`).
+    pub name: CityName,
+}
+
+/// How people read a city: its name and province (e.g. 桂林, 广西). Configured with
+/// `name` and `province` (top level for this node's city, in `[[peers]]` for a peer);
+/// the founding cities have built-in ones, another city shows its id until named.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CityName {
+    /// E.g. 贺州.
+    pub name: String,
+    /// E.g. 广西; empty when not known.
+    pub province: String,
 }
 
 impl Peer {
@@ -124,6 +137,8 @@ pub struct Config {
     pub source: PathBuf,
     /// This node's city id.
     pub city: String,
+    /// How people read this node's city (top-level `name`, `province`).
+    pub city_name: CityName,
     /// SPIFFE trust domain.
     pub trust_domain: String,
     /// Data directory (absolute).

@@ -12,7 +12,7 @@ use lianluo_federation::sync::PeerState;
 use lianluo_federation::tls::ReloadableClientConfig;
 use lianluo_proto::{CityFigures, CityOverview, OverviewRequest, OverviewResponse};
 
-use crate::config::Config;
+use crate::config::{CityName, Config};
 use crate::error::NodeError;
 use crate::state::NodeState;
 
@@ -150,6 +150,10 @@ pub async fn overview(
             .iter()
             .map(|a| peer_entry(dash, a, req.year, &links)),
     );
+    let names = city_names(state);
+    for c in &mut cities {
+        name_city(c, &names);
+    }
     Ok(OverviewResponse {
         partial: cities.iter().any(|c| c.outcome != "ok"),
         answered_by: state.config.city.clone(),
@@ -162,6 +166,35 @@ pub async fn overview(
         )),
         cities,
     })
+}
+
+/// How this node's config names each city it knows (its own and its peers'), by id.
+pub fn city_names(state: &NodeState) -> std::collections::BTreeMap<String, CityName> {
+    let members = state.members.current();
+    std::iter::once((state.config.city.clone(), state.config.city_name.clone()))
+        .chain(
+            members
+                .peers
+                .iter()
+                .map(|p| (p.city.clone(), p.name.clone())),
+        )
+        .collect()
+}
+
+/// Names a city's entry: as its node's figures say, else as `names` (this node's config)
+/// say, else by the built-in names or its id.
+fn name_city(c: &mut CityOverview, names: &std::collections::BTreeMap<String, CityName>) {
+    let from_figures = c.figures.as_ref().filter(|f| !f.name.is_empty());
+    let (name, province) = match (from_figures, names.get(&c.city)) {
+        (Some(f), _) => (f.name.clone(), f.province.clone()),
+        (None, Some(n)) => (n.name.clone(), n.province.clone()),
+        (None, None) => (
+            labels::city(&c.city, labels::Lang::Zh).to_owned(),
+            labels::province(&c.city).to_owned(),
+        ),
+    };
+    c.name = name;
+    c.province = province;
 }
 
 /// This node's entry: its figures, or a timeout when they missed the deadline.

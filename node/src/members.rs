@@ -143,6 +143,7 @@ mod tests {
         Peer {
             city: city.into(),
             address: addr.parse().expect("address"),
+            name: crate::config::CityName::default(),
         }
     }
 

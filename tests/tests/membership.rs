@@ -53,7 +53,14 @@ fn a_fourth_city_joins_a_running_federation_by_sighup_alone() -> Result<()> {
         .iter()
         .map(|n| (n.city.as_str(), n.federation.as_str()))
         .collect();
-    fed.write_city("guilin", &peers)?;
+    let config = fed.write_city("guilin", &peers)?;
+    // Named in its own config: people read 桂林, 广西 wherever its figures go.
+    let text = std::fs::read_to_string(&config)?.replacen(
+        "city = \"guilin\"\n",
+        "city = \"guilin\"\nname = \"桂林\"\nprovince = \"广西\"\n",
+        1,
+    );
+    std::fs::write(&config, text)?;
     let gl = NodeProc::start(fed.dir(), "guilin")?;
     let glc = gl.cli("coordinator");
     // Not yet a peer of the three: they refuse its streams.
@@ -118,6 +125,30 @@ fn a_fourth_city_joins_a_running_federation_by_sighup_alone() -> Result<()> {
         "lianluo_config_reloads_total{result=\"applied\"}",
     );
     ensure!(matches!(applied.as_deref(), Some("1" | "2")), "{applied:?}");
+
+    // Hezhou's overview and report name the new city as its own config does (after the
+    // check on streams: an overview dials every peer).
+    let ov = eventually(REPL, "guilin's figures at hezhou", || {
+        let ov = hzc.json(&["overview", "--deadline", "3s"]).ok()?;
+        let gl = ov["cities"]
+            .as_array()?
+            .iter()
+            .find(|c| c["city"] == "guilin")?;
+        (gl["outcome"] == "ok").then(|| gl.clone())
+    })?;
+    assert_eq!(
+        (ov["name"].as_str(), ov["province"].as_str()),
+        (Some("桂林"), Some("广西"))
+    );
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    let report = hzc.run(&["report", "--year", &year]);
+    let title = String::from_utf8_lossy(&report.stdout);
+    let title = title.lines().next().unwrap_or_default();
+    ensure!(
+        title.contains("桂林") && !title.contains("guilin"),
+        "the report's title names 桂林: {title}"
+    );
+
     Ok(())
 }
 

@@ -14,6 +14,8 @@ use super::Problem;
 
 const TOP: &[&str] = &[
     "city",
+    "name",
+    "province",
     "trust_domain",
     "data_dir",
     "api",
@@ -38,7 +40,7 @@ const TLS: &[&str] = &[
     "signer_cert",
     "signer_key",
 ];
-const PEER: &[&str] = &["city", "address"];
+const PEER: &[&str] = &["city", "address", "name", "province"];
 const LOG: &[&str] = &["format", "level"];
 const LIMITS: &[&str] = &[
     "max_request_bytes",
@@ -69,6 +71,12 @@ pub fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Problem> {
     w.unknown("", &table, TOP);
     let raw = RawConfig {
         city: w.string("city", table.get("city"), "a string such as \"hezhou\""),
+        name: w.string("name", table.get("name"), "a string such as \"贺州\""),
+        province: w.string(
+            "province",
+            table.get("province"),
+            "a string such as \"广西\"",
+        ),
         trust_domain: w.string("trust_domain", table.get("trust_domain"), "a string"),
         data_dir: w.string("data_dir", table.get("data_dir"), "a string (a directory)"),
         api: w.api(&table),
@@ -291,6 +299,8 @@ impl Walker {
             out.push(RawPeer {
                 city: self.field(&prefix, Some(t), "city", "a string such as \"qingyuan\""),
                 address: self.field(&prefix, Some(t), "address", ADDR),
+                name: self.field(&prefix, Some(t), "name", "a string such as \"清远\""),
+                province: self.field(&prefix, Some(t), "province", "a string such as \"广东\""),
             });
         }
         out

@@ -12,12 +12,15 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
 /// `node.toml` as written, before validation. Every key is optional here so that
 /// validation can report all missing keys at once.
 mod limits;
+mod names;
 pub use limits::Rates;
 mod store;
 
 #[derive(Debug, Default)]
 pub struct RawConfig {
     pub city: Option<String>,
+    pub name: Option<String>,
+    pub province: Option<String>,
     pub trust_domain: Option<String>,
     pub data_dir: Option<String>,
     pub api: RawApi,
@@ -64,6 +67,8 @@ pub struct RawTls {
 pub struct RawPeer {
     pub city: Option<String>,
     pub address: Option<String>,
+    pub name: Option<String>,
+    pub province: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -188,6 +193,7 @@ impl RawConfig {
             problems: earlier,
         };
         let (city, trust_domain) = self.identity(&mut c);
+        let city_name = names::city_name(&mut c, "", &city, &self.name, &self.province);
         let data_dir = c
             .required("data_dir", &self.data_dir)
             .map(|s| c.path(s))
@@ -209,6 +215,7 @@ impl RawConfig {
         let config = Config {
             source: source.to_path_buf(),
             city,
+            city_name,
             trust_domain,
             data_dir,
             api_listen: listen.api,
@@ -378,9 +385,12 @@ impl RawConfig {
             } else if out.iter().any(|x| x.city == city) {
                 c.problem(&key, format!("{city:?} is listed twice"));
             } else {
+                let prefix = format!("peers[{i}].");
+                let name = names::city_name(c, &prefix, city, &p.name, &p.province);
                 out.push(Peer {
                     city: city.to_string(),
                     address,
+                    name,
                 });
             }
         }

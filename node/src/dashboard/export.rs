@@ -68,8 +68,8 @@ pub struct LedgerRow {
 }
 
 /// The rows of `records` (suggestions with their history; other kinds are skipped), in
-/// the order given, one per city part.
-pub fn ledger(records: &[Record]) -> Vec<LedgerRow> {
+/// the order given, one per city part; `city_name` names a city by its id.
+pub fn ledger(records: &[Record], city_name: &dyn Fn(&str) -> String) -> Vec<LedgerRow> {
     let mut rows = Vec::new();
     for rec in records {
         let Some(s) = rec.suggestion.as_ref() else {
@@ -80,7 +80,7 @@ pub fn ledger(records: &[Record]) -> Vec<LedgerRow> {
             title: rec.title.clone(),
             proposers: s.proposers.join("、"),
             year: s.year,
-            origin: labels::city(&rec.origin, Lang::Zh).to_owned(),
+            origin: city_name(&rec.origin),
             city: String::new(),
             unit: String::new(),
             dispatched_on: String::new(),
@@ -103,16 +103,22 @@ pub fn ledger(records: &[Record]) -> Vec<LedgerRow> {
             continue;
         }
         for part in &s.parts {
-            rows.push(part_row(&base, part, &rec.history));
+            let city = city_name(&part.city);
+            rows.push(part_row(&base, city, part, &rec.history));
         }
     }
     rows
 }
 
-fn part_row(base: &LedgerRow, part: &SuggestionPart, history: &[HistoryEntry]) -> LedgerRow {
+fn part_row(
+    base: &LedgerRow,
+    city: String,
+    part: &SuggestionPart,
+    history: &[HistoryEntry],
+) -> LedgerRow {
     let answered = part.status == "answered";
     LedgerRow {
-        city: labels::city(&part.city, Lang::Zh).to_owned(),
+        city,
         unit: part.unit.clone(),
         dispatched_on: given_or(&part.dispatched_on, || {
             last_date(history, "suggestion_dispatched", &part.city)

@@ -51,6 +51,10 @@ pub async fn local_figures(state: &NodeState, year: u32) -> Result<CityFigures, 
         crate::service::blocking(state, |s| Ok((s.counters()?, s.members()?))).await?;
     let mut figures = from_counters(&state.config.city, year, now, &counters, &members);
     figures.computed_at = rfc3339(now);
+    figures.name.clone_from(&state.config.city_name.name);
+    figures
+        .province
+        .clone_from(&state.config.city_name.province);
     Ok(figures)
 }
 

@@ -54,8 +54,20 @@ const CITIES: [(&str, &str, &str); 3] = [
 ];
 
 /// A city's name, e.g. `hezhou` → 贺州 / Hezhou; an unknown id is returned as is.
+/// These are the founding cities' built-in names: a node's config may name any city
+/// (`crate::config::CityName`), and what a person reads comes from there.
 pub fn city(id: &str, lang: Lang) -> &str {
     pick(&CITIES, id, lang)
+}
+
+/// The province (自治区) of a founding city, e.g. `hezhou` → 广西; empty for another.
+pub fn province(id: &str) -> &'static str {
+    match id {
+        "hezhou" => "广西",
+        "qingyuan" => "广东",
+        "yongzhou" => "湖南",
+        _ => "",
+    }
 }
 
 const KINDS: [(&str, &str, &str); 4] = [

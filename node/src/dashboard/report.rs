@@ -64,13 +64,19 @@ fn sorted_cities(resp: &OverviewResponse) -> Vec<&CityOverview> {
     cities
 }
 
-fn name(city: &str) -> &str {
-    labels::city(city, Lang::Zh)
+/// How people read the city: the name its entry carries (its node's config, or the
+/// answering node's), else the built-in name or its id.
+fn name(c: &CityOverview) -> &str {
+    if c.name.is_empty() {
+        labels::city(&c.city, Lang::Zh)
+    } else {
+        &c.name
+    }
 }
 
 fn build(resp: &OverviewResponse) -> Doc {
     let cities = sorted_cities(resp);
-    let names: Vec<&str> = cities.iter().map(|c| name(&c.city)).collect();
+    let names: Vec<&str> = cities.iter().map(|c| name(c)).collect();
     let period = if resp.year == 0 {
         "历年累计".to_string()
     } else {
@@ -100,7 +106,7 @@ fn partial_notes(resp: &OverviewResponse, cities: &[&CityOverview]) -> Vec<Strin
     let bad: Vec<String> = cities
         .iter()
         .filter(|c| c.outcome != "ok")
-        .map(|c| format!("{}：{}", name(&c.city), provenance(c)))
+        .map(|c| format!("{}：{}", name(c), provenance(c)))
         .collect();
     if bad.is_empty() && !resp.partial {
         return vec![];
@@ -153,7 +159,10 @@ fn meta_line(resp: &OverviewResponse) -> String {
     let when = render::beijing_time(&resp.as_of).unwrap_or_else(|| resp.as_of.clone());
     format!(
         "数据截至{when}（北京时间），由{}节点汇总各市节点数据生成。",
-        name(&resp.answered_by)
+        resp.cities
+            .iter()
+            .find(|c| c.city == resp.answered_by)
+            .map_or_else(|| labels::city(&resp.answered_by, Lang::Zh), name)
     )
 }
 
@@ -249,7 +258,7 @@ fn by_city_table(cities: &[&CityOverview], total: &CityFigures) -> Table {
     let mut rows: Vec<Vec<String>> = cities
         .iter()
         .map(|c| {
-            let mut row = vec![name(&c.city).to_string(), cell_provenance(c)];
+            let mut row = vec![name(c).to_string(), cell_provenance(c)];
             match &c.figures {
                 Some(f) => row.extend(key_figures(f)),
                 None => row.extend(std::iter::repeat_n(
@@ -292,7 +301,7 @@ fn participation_table(cities: &[&CityOverview]) -> Table {
     let rows = cities
         .iter()
         .map(|c| {
-            let mut row = vec![name(&c.city).to_string()];
+            let mut row = vec![name(c).to_string()];
             match &c.figures {
                 Some(f) => {
                     let p = f.participating.unwrap_or_default();
@@ -341,7 +350,7 @@ fn cell_provenance(c: &CityOverview) -> String {
 
 /// A city's own section: provenance, key sentence, and its tables.
 fn city_section(c: &CityOverview) -> Section {
-    let heading = name(&c.city).to_string();
+    let heading = name(c).to_string();
     let Some(f) = &c.figures else {
         let why = if c.error.is_empty() {
             String::new()

@@ -4,6 +4,8 @@
 //!
 //! - `GET /api/overview?deadline_ms=&year=&abort_on_partial=` → `OverviewResponse`
 //! - `GET /api/peers` → `PeersResponse` (this node's link to each peer)
+//! - `GET /api/cities` → the cities this node knows with their names and provinces, as
+//!   its config gives them (`{"city", "cities": [{"city", "name", "province", "local"}]}`)
 //! - `GET /api/report?year=&format=md|html|docx` → the year's report ([`super::report`])
 //! - `GET /api/export?year=` → the year's suggestions as an `.xlsx` workbook
 //! - `GET /api/records?kind=&status=&city=&station_id=&text=&overdue=&updated_since=&year=&page_size=&page_token=`
@@ -36,6 +38,7 @@ pub(super) fn routes() -> Router<Http> {
     Router::new()
         .route("/api/overview", get(overview))
         .route("/api/peers", get(peers))
+        .route("/api/cities", get(cities))
         .route("/api/report", get(super::report::get))
         .route("/api/export", get(super::report::export))
         .route("/api/records", get(records))
@@ -120,6 +123,45 @@ async fn overview(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response
         Ok(req) => answer(crate::dashboard::overview(&http.node, req).await),
         Err(e) => node_error(&e),
     }
+}
+
+/// One city as this node's config names it.
+#[derive(Debug, Serialize)]
+struct CityEntry {
+    city: String,
+    name: String,
+    province: String,
+    /// This node's own city.
+    local: bool,
+}
+
+/// The cities this node knows (its own first, then its peers), as its config names them.
+#[derive(Debug, Serialize)]
+struct CitiesResponse {
+    city: String,
+    cities: Vec<CityEntry>,
+}
+
+async fn cities(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
+    if let Err(e) = Query::parse(raw.as_deref(), &[]) {
+        return node_error(&e);
+    }
+    let own = http.node.config.city.clone();
+    let names = crate::dashboard::city_names(&http.node);
+    let members = http.node.members.current();
+    let order = std::iter::once(own.clone()).chain(members.peers.iter().map(|p| p.city.clone()));
+    let cities = order
+        .map(|city| {
+            let n = names.get(&city).cloned().unwrap_or_default();
+            CityEntry {
+                local: city == own,
+                city,
+                name: n.name,
+                province: n.province,
+            }
+        })
+        .collect();
+    json(StatusCode::OK, &CitiesResponse { city: own, cities })
 }
 
 async fn peers(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
@@ -227,8 +269,8 @@ async fn unknown(Path(rest): Path<String>) -> Response {
     error(
         StatusCode::NOT_FOUND,
         &format!(
-            "no API route /api/{rest}; the API has /api/overview, /api/peers, /api/report, \
-             /api/export, /api/records, /api/records/{{id}} and /api/watch"
+            "no API route /api/{rest}; the API has /api/overview, /api/peers, /api/cities, \
+             /api/report, /api/export, /api/records, /api/records/{{id}} and /api/watch"
         ),
     )
 }

@@ -22,11 +22,17 @@ pub const MAX_EXPORT_SUGGESTIONS: usize = 5000;
 pub async fn export(state: &NodeState, req: ExportRequest) -> Result<ExportResponse, NodeError> {
     let year = check_year(req.year)?;
     let records = blocking(state, move |s| Ok(suggestions(s, year))).await??;
-    let city = labels::city(&state.config.city, Lang::Zh).to_owned();
+    let names = crate::dashboard::city_names(state);
+    let city = state.config.city_name.name.clone();
     let now = crate::domain::rfc3339(crate::dashboard::figures::now_ms());
     let as_of = report::beijing_time(&now).unwrap_or(now);
     let built = tokio::task::spawn_blocking(move || {
-        let rows = export::ledger(&records);
+        let name = |id: &str| {
+            names
+                .get(id)
+                .map_or_else(|| labels::city(id, Lang::Zh).to_owned(), |n| n.name.clone())
+        };
+        let rows = export::ledger(&records, &name);
         let from = Provenance {
             year: req.year,
             city: &city,

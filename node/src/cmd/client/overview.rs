@@ -203,7 +203,11 @@ pub fn text(resp: &OverviewResponse) -> String {
 /// `qingyuan (清远): stale — …`: the city, its outcome and why.
 fn city_line(c: &CityOverview) -> String {
     let mut line = c.city.clone();
-    let name = labels::city(&c.city, Lang::Zh);
+    let name = if c.name.is_empty() {
+        labels::city(&c.city, Lang::Zh)
+    } else {
+        &c.name
+    };
     if name != c.city {
         let _ = write!(line, " ({name})");
     }

@@ -5,6 +5,11 @@
 use lianluo_proto::{HistoryEntry, Record, SuggestionPart, SuggestionView};
 
 use super::{ledger, workbook, Provenance};
+use crate::dashboard::labels::{self, Lang};
+
+fn builtin(id: &str) -> String {
+    labels::city(id, Lang::Zh).to_owned()
+}
 
 fn entry(kind: &str, city: &str, at: &str, rejected: bool) -> HistoryEntry {
     HistoryEntry {
@@ -123,7 +128,7 @@ fn sample() -> Vec<Record> {
 
 #[test]
 fn export_rows_are_one_per_part_dated_by_their_last_applied_event() {
-    let rows = ledger(&sample());
+    let rows = ledger(&sample(), &builtin);
     assert_eq!(
         rows.len(),
         3,
@@ -177,7 +182,7 @@ fn export_rows_are_one_per_part_dated_by_their_last_applied_event() {
 
 #[test]
 fn export_workbook_is_an_xlsx_package_with_both_sheets() {
-    let rows = ledger(&sample());
+    let rows = ledger(&sample(), &builtin);
     let from = Provenance {
         year: 2026,
         city: "贺州",
