@@ -3,7 +3,8 @@
 //! LibreOffice (converted headless to text) and read: the title, the summary with the
 //! figures of the Markdown report, every city's row. The year's suggestions as an Excel
 //! workbook (`lianluo export`, `/api/export`), opened with LibreOffice Calc (each sheet
-//! converted to CSV) and read: the 交办清单 and 办理台账 rows of every city's part.
+//! converted to CSV) and read: the 交办清单 and 办理台账 rows of every city's part and each
+//! unit's 按期办结率 and 满意率.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -167,7 +168,7 @@ fn libreoffice_sheets(file: &Path, work: &Path) -> Result<Vec<(String, Vec<Vec<S
     let said = libreoffice_convert(file, work, filter, &out_dir)?;
     let stem = file.file_stem().context("file name")?.to_string_lossy();
     let mut sheets = Vec::new();
-    for name in ["交办清单", "办理台账"] {
+    for name in ["交办清单", "办理台账", "承办单位办理情况"] {
         let csv = out_dir.join(format!("{stem}-{name}.csv"));
         let text = std::fs::read_to_string(&csv)
             .with_context(|| format!("LibreOffice wrote no {}: {said}", csv.display()))?;
@@ -306,6 +307,27 @@ fn the_suggestions_workbook_opens_in_libreoffice_calc_with_every_part() -> Resul
         get(rows[1], "办理情况") == "办理中" && get(rows[1], "答复日期").is_empty(),
         "{:?}",
         rows[1]
+    );
+    // Per unit: hezhou's answered on time, qingyuan's not yet; nothing rated.
+    let (_, units) = &sheets[2];
+    let unit = |row: &[String], h: &str| cell(units, row, h).to_string();
+    let got: Vec<(String, String, String)> = units
+        .iter()
+        .skip(2)
+        .map(|r| {
+            (
+                unit(r, "承办单位"),
+                unit(r, "按期办结率"),
+                unit(r, "满意率"),
+            )
+        })
+        .collect();
+    ensure!(
+        got == [
+            ("清远市交通运输局".into(), "0.0%".into(), "—".into()),
+            ("贺州市交通运输局".into(), "100.0%".into(), "—".into()),
+        ],
+        "{units:?}"
     );
 
     // The same workbook from the web dashboard.

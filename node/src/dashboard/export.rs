@@ -1,5 +1,5 @@
 //! Office exports of a year's suggestions as one `.xlsx` workbook (rust_xlsxwriter) with
-//! the two sheets a congress office keeps:
+//! the sheets a congress office keeps:
 //!
 //! - 交办清单 (dispatch list): one row per city's part of a suggestion — the unit it was
 //!   handed to (承办单位), when (交办日期) and by when (办理期限); a suggestion no city has
@@ -7,6 +7,7 @@
 //! - 办理台账 (handling ledger): the same rows carried on — how the part stands, when it
 //!   was answered and what the answer said, whether it is overdue, then the proposers'
 //!   rating and the suggestion's status.
+//! - 承办单位办理情况: per handling unit, 按期办结率 and 满意率 ([`units`]).
 //!
 //! Rows are built from records with their history ([`ledger`]): a part's 交办日期 and
 //! 答复日期 are the ones its acts gave, else the day of the act (the last applied one of
@@ -21,6 +22,9 @@ use crate::domain::rfc3339_local_date;
 
 #[cfg(test)]
 mod tests;
+mod units;
+
+pub use units::{units, UnitRow};
 
 /// Why a workbook could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +65,8 @@ pub struct LedgerRow {
     pub rating: String,
     /// 测评意见.
     pub rating_comment: String,
+    /// Whether the rating was 满意 or 基本满意 (`None`: not rated).
+    pub satisfied: Option<bool>,
     /// 建议状态, e.g. 已办结, 转下年度继续办理.
     pub status: String,
     /// 转下年度: the years it was carried over to, e.g. 2027.
@@ -95,6 +101,7 @@ pub fn ledger(records: &[Record], city_name: &dyn Fn(&str) -> String) -> Vec<Led
                 labels::rating(&s.rating, Lang::Zh).to_owned()
             },
             rating_comment: s.rating_comment.clone(),
+            satisfied: (!s.rating.is_empty()).then(|| s.rating != "unsatisfied"),
             status: labels::status("suggestion", &rec.status, Lang::Zh).to_owned(),
             carried_over_to: join_years(&s.carried_over_to),
         };
@@ -202,6 +209,7 @@ const LEDGER: [(&str, f64); 16] = [
 /// One cell's value.
 enum Cell<'a> {
     Text(&'a str),
+    Owned(String),
     Number(u32),
     /// A `YYYY-MM-DD` date, written as a date (empty when blank).
     Date(&'a str),
@@ -257,38 +265,72 @@ pub struct Provenance<'a> {
     pub as_of: &'a str,
 }
 
-/// The workbook of `rows`: the 交办清单 and the 办理台账, each with a title line naming the
-/// year, the exporting node and the time, a header row that stays in view and filters.
+/// Column headings and widths of the 承办单位办理情况.
+const UNITS: [(&str, f64); 10] = [
+    ("序号", 6.0),
+    ("交办城市", 9.0),
+    ("承办单位", 24.0),
+    ("交办件数", 9.0),
+    ("已答复", 9.0),
+    ("按期答复", 9.0),
+    ("按期办结率", 11.0),
+    ("已测评", 9.0),
+    ("满意或基本满意", 14.0),
+    ("满意率", 9.0),
+];
+
+fn unit_cells(n: u32, u: &UnitRow) -> Vec<Cell<'_>> {
+    vec![
+        Cell::Number(n),
+        Cell::Text(&u.city),
+        Cell::Text(&u.unit),
+        Cell::Number(u.dispatched),
+        Cell::Number(u.answered),
+        Cell::Number(u.on_time),
+        Cell::Owned(u.on_time_rate()),
+        Cell::Number(u.rated),
+        Cell::Number(u.satisfied),
+        Cell::Owned(u.satisfaction_rate()),
+    ]
+}
+
+/// The workbook of `rows`: the 交办清单, the 办理台账 and the 承办单位办理情况 ([`units`]),
+/// each with a title line naming the year, the exporting node and the time, a header row
+/// that stays in view and filters.
 pub fn workbook(rows: &[LedgerRow], from: &Provenance<'_>) -> Result<Vec<u8>, ExportError> {
     let mut book = Workbook::new();
-    let sheets: [Sheet; 2] = [
-        ("交办清单", &DISPATCH, dispatch_cells),
-        ("办理台账", &LEDGER, ledger_cells),
-    ];
-    for (name, columns, cells) in sheets {
-        let sheet = book.add_worksheet();
-        sheet.set_name(name)?;
-        let title = format!(
+    let title = |name: &str| {
+        format!(
             "{}年代表建议{name}（{}节点导出，数据截至{}）",
             from.year, from.city, from.as_of
-        );
-        write_sheet(sheet, &title, columns, rows, cells)?;
+        )
+    };
+    for (name, columns, cells) in [
+        (
+            "交办清单",
+            &DISPATCH[..],
+            dispatch_cells as CellsOf<LedgerRow>,
+        ),
+        ("办理台账", &LEDGER[..], ledger_cells),
+    ] {
+        let sheet = book.add_worksheet().set_name(name)?;
+        write_sheet(sheet, &title(name), columns, rows, cells)?;
     }
+    let name = "承办单位办理情况";
+    let sheet = book.add_worksheet().set_name(name)?;
+    write_sheet(sheet, &title(name), &UNITS, &units(rows), unit_cells)?;
     Ok(book.save_to_buffer()?)
 }
 
 /// The cells of a row numbered `n`.
-type CellsOf = for<'a> fn(u32, &'a LedgerRow) -> Vec<Cell<'a>>;
+type CellsOf<T> = for<'a> fn(u32, &'a T) -> Vec<Cell<'a>>;
 
-/// A sheet: its name, its columns (heading, width) and its cells.
-type Sheet = (&'static str, &'static [(&'static str, f64)], CellsOf);
-
-fn write_sheet(
+fn write_sheet<T>(
     sheet: &mut rust_xlsxwriter::Worksheet,
     title: &str,
     columns: &[(&str, f64)],
-    rows: &[LedgerRow],
-    cells: CellsOf,
+    rows: &[T],
+    cells: CellsOf<T>,
 ) -> Result<(), XlsxError> {
     let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(u16::MAX);
     let bold = Format::new().set_bold();
@@ -309,6 +351,9 @@ fn write_sheet(
                 Cell::Text("") | Cell::Date("") => {}
                 Cell::Text(t) => {
                     sheet.write_string_with_format(row_no, col, t, &wrap)?;
+                }
+                Cell::Owned(t) => {
+                    sheet.write_string(row_no, col, t)?;
                 }
                 Cell::Number(v) => {
                     sheet.write_number(row_no, col, f64::from(v))?;

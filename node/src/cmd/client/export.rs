@@ -14,7 +14,7 @@ use super::{emit_bytes, output, rpc, Context};
 
 /// Long help of `lianluo export`.
 pub const EXPORT_HELP: &str = "A year's suggestions as an Excel workbook (.xlsx) for the \
-congress office, with two sheets:
+congress office, with three sheets:
 
   交办清单  one row per city's part of each suggestion: title, proposers, year, the city \
 that leads it, the city that dispatched the part, the handling unit (承办单位), the \
@@ -23,6 +23,8 @@ one row that says 尚未交办.
   办理台账  the same rows with how each part stands (办理中 / 已答复), the answer date \
 and text, whether it is overdue, the proposers' rating and comment, and the suggestion's \
 status.
+  承办单位办理情况  per handling unit: parts dispatched, answered, answered by the deadline \
+and 按期办结率, rated and 满意率 (满意 or 基本满意 of those rated).
 
 The node you ask exports the suggestions it holds (its own city's and those shared with \
 it) of that congress year or carried over into it. Dates are in Beijing time. The file \

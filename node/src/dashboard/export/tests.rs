@@ -1,6 +1,6 @@
 //! Tests: one row per city's part with the dates of its last applied dispatch and answer
 //! (a rejected event does not date it), a suggestion not dispatched yet has one row, other
-//! kinds are skipped, and the workbook is an .xlsx package with both sheets.
+//! kinds are skipped, each unit's rates, and the workbook is an .xlsx package of three sheets.
 
 use lianluo_proto::{HistoryEntry, Record, SuggestionPart, SuggestionView};
 
@@ -181,7 +181,7 @@ fn export_rows_are_one_per_part_dated_by_their_last_applied_event() {
 }
 
 #[test]
-fn export_workbook_is_an_xlsx_package_with_both_sheets() {
+fn export_workbook_is_an_xlsx_package_with_its_three_sheets() {
     let rows = ledger(&sample(), &builtin);
     let from = Provenance {
         year: 2026,
@@ -201,4 +201,45 @@ fn export_workbook_is_an_xlsx_package_with_both_sheets() {
     }
     let empty = workbook(&[], &from).expect("an empty year still makes a workbook");
     assert!(empty.starts_with(b"PK\x03\x04"));
+}
+
+#[test]
+fn export_units_give_the_on_time_and_satisfaction_rates_of_each_unit() {
+    let rows = ledger(&sample(), &builtin);
+    let units = super::units(&rows);
+    let unit = |city: &str, unit: &str, answered: u32| super::UnitRow {
+        city: city.into(),
+        unit: unit.into(),
+        dispatched: 1,
+        answered,
+        on_time: answered,
+        rated: 1,
+        satisfied: 1,
+    };
+    // Hezhou answered 2026-04-10, before its 2026-06-30 deadline; qingyuan has not
+    // answered; the suggestion was rated 满意 (it counts for both units); the suggestion
+    // not dispatched has no unit.
+    assert_eq!(
+        units,
+        [
+            unit("清远", "清远市交通运输局", 0),
+            unit("贺州", "贺州市交通运输局", 1)
+        ]
+    );
+    let rates: Vec<(String, String)> = units
+        .iter()
+        .map(|u| (u.on_time_rate(), u.satisfaction_rate()))
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            ("0.0%".into(), "100.0%".into()),
+            ("100.0%".into(), "100.0%".into())
+        ]
+    );
+    let none = super::UnitRow::default();
+    assert_eq!(
+        (none.on_time_rate(), none.satisfaction_rate()),
+        ("—".into(), "—".into())
+    );
 }
