@@ -112,6 +112,13 @@ pub struct Peer {
     pub name: CityName,
 }
 
+/// Whether `name` can be shown as a city's name: 1–20 characters, no control characters
+/// (the rule for `name` in a config, applied to names peers send too).
+pub fn showable_name(name: &str) -> bool {
+    let n = name.trim().chars().count();
+    (1..=raw::NAME_MAX_CHARS).contains(&n) && !name.chars().any(char::is_control)
+}
+
 /// How people read a city: its name and province (e.g. 桂林, 广西). Configured with
 /// `name` and `province` (top level for this node's city, in `[[peers]]` for a peer);
 /// the founding cities have built-in ones, another city shows its id until named.

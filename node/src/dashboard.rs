@@ -181,13 +181,18 @@ pub fn city_names(state: &NodeState) -> std::collections::BTreeMap<String, CityN
         .collect()
 }
 
-/// Names a city's entry: as its node's figures say, else as `names` (this node's config)
-/// say, else by the built-in names or its id.
+/// Names a city's entry: as this node's config names it (`names`; a name of its own, not
+/// just its id), else as the city's own figures say (a name that can be shown), else by
+/// the built-in names or its id.
 fn name_city(c: &mut CityOverview, names: &std::collections::BTreeMap<String, CityName>) {
-    let from_figures = c.figures.as_ref().filter(|f| !f.name.is_empty());
-    let (name, province) = match (from_figures, names.get(&c.city)) {
-        (Some(f), _) => (f.name.clone(), f.province.clone()),
-        (None, Some(n)) => (n.name.clone(), n.province.clone()),
+    let configured = names.get(&c.city).filter(|n| n.name != c.city);
+    let from_figures = c.figures.as_ref().filter(|f| {
+        let province = f.province.is_empty() || crate::config::showable_name(&f.province);
+        crate::config::showable_name(&f.name) && province
+    });
+    let (name, province) = match (configured, from_figures) {
+        (Some(n), _) => (n.name.clone(), n.province.clone()),
+        (None, Some(f)) => (f.name.clone(), f.province.clone()),
         (None, None) => (
             labels::city(&c.city, labels::Lang::Zh).to_owned(),
             labels::province(&c.city).to_owned(),
@@ -289,4 +294,59 @@ fn abort_message(answers: &[PeerAnswer<CityFigures>]) -> String {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use lianluo_proto::{CityFigures, CityOverview};
+
+    use super::name_city;
+    use crate::config::CityName;
+
+    fn entry(city: &str, name: &str, province: &str) -> CityOverview {
+        CityOverview {
+            city: city.into(),
+            figures: Some(CityFigures {
+                name: name.into(),
+                province: province.into(),
+                ..CityFigures::default()
+            }),
+            ..CityOverview::default()
+        }
+    }
+
+    fn named(c: &mut CityOverview, names: &BTreeMap<String, CityName>) -> (String, String) {
+        name_city(c, names);
+        (c.name.clone(), c.province.clone())
+    }
+
+    #[test]
+    fn dashboard_names_a_city_by_this_nodes_config_then_its_own_figures_then_built_in() {
+        let name = |n: &str, p: &str| CityName {
+            name: n.into(),
+            province: p.into(),
+        };
+        let names: BTreeMap<String, CityName> = [
+            ("guilin".to_owned(), name("guilin", "")), // not named here: its id
+            ("xinhuang".to_owned(), name("新晃县", "湖南")),
+        ]
+        .into();
+        let pair = |n: &str, p: &str| (n.to_owned(), p.to_owned());
+        // Not named in this node's config: as its own figures say.
+        let mut gl = entry("guilin", "桂林", "广西");
+        assert_eq!(named(&mut gl, &names), pair("桂林", "广西"));
+        // Named here: this node's name wins over what the peer says of itself.
+        let mut xh = entry("xinhuang", "新晃侗族自治县", "湖南");
+        assert_eq!(named(&mut xh, &names), pair("新晃县", "湖南"));
+        // A name that cannot be shown is not taken; nor is no figures at all.
+        let mut bad = entry("guilin", "桂\u{7}林", "");
+        assert_eq!(named(&mut bad, &names), pair("guilin", ""));
+        let mut hz = CityOverview {
+            city: "hezhou".into(),
+            ..CityOverview::default()
+        };
+        assert_eq!(named(&mut hz, &names), pair("贺州", "广西"));
+    }
 }

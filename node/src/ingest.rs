@@ -165,6 +165,34 @@ pub fn advance(
     Ok(Advanced { write, outcomes })
 }
 
+/// Record `record` folded again from its stored events, as a write (entry, history,
+/// index and counter changes) when the stored entry differs — e.g. a state an older build
+/// kept, which ignored fields of newer events; `None` when it is the same.
+pub fn refold_stored(
+    store: &dyn Store,
+    own: &str,
+    record: &RecordId,
+) -> Result<Option<RecordWrite>, StoreError> {
+    let Some(old) = store.record(record)? else {
+        return Ok(None);
+    };
+    let folded = refold(store, record, &[])?;
+    if folded.entry.state == old.state {
+        return Ok(None);
+    }
+    let delta = Delta::between(old.state.as_ref(), folded.entry.state.as_ref(), own);
+    Ok(Some(RecordWrite {
+        id: record.clone(),
+        entry: folded.entry,
+        history: HistoryWrite {
+            from: 0,
+            steps: folded.steps,
+            old_len: old.steps,
+        },
+        delta,
+    }))
+}
+
 /// Whether `body` goes at the end of the record's fold: its parents are exactly the
 /// current heads (or it has none and the record has no event yet). A fold orders an event
 /// after all of its parents' ancestors, which is then every event held.

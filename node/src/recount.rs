@@ -47,6 +47,9 @@ pub struct Recount {
     /// Whether the stored counters were kept by an older build (a version before
     /// [`COUNTERS_VERSION`]), whose counters miss figures this build keeps.
     pub outdated: bool,
+    /// Records folded again and rewritten because their stored state differed (with
+    /// `fix`).
+    pub refolded: u64,
     /// Whether the recounted counters were written.
     pub fixed: bool,
 }
@@ -61,10 +64,52 @@ impl Recount {
     }
 }
 
+/// Records rewritten per commit by [`refold_differing`].
+const REFOLD_CHUNK: usize = 256;
+
+/// Folds every record again from its stored events and rewrites those whose stored entry
+/// differs (with their history, indexes and counters, in batches); returns how many.
+pub fn refold_differing(store: &dyn Store, own: &str) -> Result<u64, StoreError> {
+    let mut rewritten = 0;
+    let mut after: Option<RecordId> = None;
+    let mut writes = Vec::new();
+    loop {
+        let page = store.records_after(after.as_ref(), PAGE)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        for (id, _) in page {
+            writes.extend(ingest::refold_stored(store, own, &id)?);
+            if writes.len() >= REFOLD_CHUNK {
+                rewritten += writes.len() as u64;
+                commit(store, std::mem::take(&mut writes))?;
+            }
+        }
+    }
+    rewritten += writes.len() as u64;
+    commit(store, writes)?;
+    Ok(rewritten)
+}
+
+fn commit(store: &dyn Store, records: Vec<crate::store::RecordWrite>) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    store.commit(crate::store::Commit {
+        records,
+        ..crate::store::Commit::default()
+    })?;
+    Ok(())
+}
+
 /// The counters `own`'s events give, and how they compare with `store`'s; with `fix`,
-/// the recounted counters replace the stored ones.
+/// every record whose stored state differs from its events is folded again and
+/// rewritten first ([`refold_differing`]), then the recounted counters replace the
+/// stored ones.
 pub fn recount(store: &dyn Store, own: &str, fix: bool) -> Result<Recount, StoreError> {
     let mut out = Recount::default();
+    if fix {
+        out.refolded = refold_differing(store, own)?;
+    }
     let mut counted: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
     let mut members: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
     let mut sets: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
@@ -104,7 +149,7 @@ pub fn recount(store: &dyn Store, own: &str, fix: bool) -> Result<Recount, Store
     members.retain(|_, v| *v != 0);
     compare(store, &counted, &members, &mut out)?;
     out.outdated = store.counters_version()? < COUNTERS_VERSION;
-    if fix && (!out.clean() || out.outdated) {
+    if fix && (!out.clean() || out.outdated || out.refolded > 0) {
         store.replace_counters(counted, members, COUNTERS_VERSION)?;
         store.flush()?;
         out.fixed = true;

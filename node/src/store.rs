@@ -45,10 +45,12 @@ pub use values::Migrate;
 /// whole history per record) is upgraded in place when the data dir is opened.
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// Version of the figure counters this build keeps (`projection::counters`): a data dir
-/// whose counters are of an older version is recounted from its events when it is opened.
-/// Version 2 added mediated disputes and the records a city takes part in.
-pub const COUNTERS_VERSION: u32 = 2;
+/// Version of the figure counters and record states this build keeps
+/// (`projection::counters`, `domain::RecordState`): a data dir of an older version has its
+/// records folded again from their events where they differ, and its counters recounted,
+/// when it is opened. Version 2 added mediated disputes and the records a city takes part
+/// in; version 3 the business dates (which an older build ignored in newer events).
+pub const COUNTERS_VERSION: u32 = 3;
 
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,8 +34,9 @@ pub fn open(
     Ok(store)
 }
 
-/// Recounts the figure counters from the events when an older build kept them (they
-/// miss figures this build keeps), before the node serves them.
+/// When an older build kept the data dir's states and counters (they miss what this
+/// build keeps), folds its records again from their events where they differ and
+/// recounts the counters, before the node serves them.
 pub fn recount_outdated(store: &dyn Store, city: &str) -> Result<(), StoreError> {
     let found = store.counters_version()?;
     if found >= store::COUNTERS_VERSION {
@@ -45,12 +46,13 @@ pub fn recount_outdated(store: &dyn Store, city: &str) -> Result<(), StoreError>
     tracing::info!(
         from = found,
         to = store::COUNTERS_VERSION,
-        "recounting the figure counters an older build kept"
+        "folding records again and recounting the figures an older build kept"
     );
     let done = crate::recount::recount(store, city, true)?;
     tracing::info!(
         records = done.records,
         events = done.events,
+        records_refolded = done.refolded,
         counters_changed = done.differences.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "figure counters recounted"

@@ -14,10 +14,9 @@ pub enum AdminCommand {
     /// Every record is folded again from its events; the figures it adds up to are
     /// compared with the counters the node kept as it went. Differences (and any record
     /// whose stored state differs from its events) are listed and the command exits with
-    /// status 1; with --fix the recounted counters replace the stored ones (a record whose
-    /// state differs is not fixed by that: the command still exits 1 and says to restore a
-    /// backup into a fresh data dir, which re-folds every record). The node must be
-    /// stopped (its data dir is locked while it runs).
+    /// status 1; with --fix every record whose stored state differs is folded again from
+    /// its events and rewritten (with its indexes), then the recounted counters replace
+    /// the stored ones. The node must be stopped (its data dir is locked while it runs).
     Recount {
         /// The node's config file.
         #[arg(long, env = "LIANLUO_CONFIG", value_name = "FILE")]
@@ -53,11 +52,10 @@ fn recount(path: &std::path::Path, fix: bool, json: bool) -> anyhow::Result<()> 
         print!("{}", text(&r, &cfg.city));
     }
     if !r.states_differ.is_empty() {
-        // --fix replaces counters only; a record's state is rebuilt by re-folding it.
+        // --fix folds them again first, so this is a run without it.
         bail!(
-            "{} records' stored state differs from their events (listed above); counters \
-             cannot fix that: make a backup (`lianluo backup`) and restore it into a fresh \
-             data dir (`lianluo restore`), which re-folds every record from its events",
+            "{} records' stored state differs from their events (listed above); run again \
+             with --fix, which folds them again from their events and rewrites them",
             r.states_differ.len()
         );
     }
@@ -94,6 +92,12 @@ fn text(r: &lianluo_node::recount::Recount, city: &str) -> String {
     for id in &r.states_differ {
         out.push_str(&format!(
             "  record {id}: stored state differs from its events\n"
+        ));
+    }
+    if r.refolded > 0 {
+        out.push_str(&format!(
+            "{} records folded again from their events and rewritten\n",
+            r.refolded
         ));
     }
     if r.fixed {

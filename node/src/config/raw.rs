@@ -13,7 +13,9 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
 /// validation can report all missing keys at once.
 mod limits;
 mod names;
+
 pub use limits::Rates;
+pub(crate) use names::NAME_MAX_CHARS;
 mod store;
 
 #[derive(Debug, Default)]

@@ -8,8 +8,9 @@
 //! Events made before these fields existed give none, so they fold as they always did.
 //!
 //! The fold refuses a date that comes before the one it follows — 化解 before 受理, 交办
-//! before 提出, 答复 before 交办 — naming both; only dates an event gives are checked, so
-//! no event of an older build is refused by them.
+//! before 提出, 答复 before 交办, a mediation session or check before a 受理日期 given —
+//! naming both; only against dates events give, so no event of an older build is refused
+//! by them.
 //!
 //! [`RecordState::opened_on`]: super::RecordState::opened_on
 
@@ -79,6 +80,18 @@ impl BusinessDates {
                     ),
                 }
             }
+            // Only against a 受理日期 the report gave: sessions and checks of an older build
+            // dated before the day the dispute was entered keep folding as they did.
+            K::DisputeSession(c) if !self.opened_on.is_empty() => not_before(
+                "record a session",
+                ("date", &c.date),
+                ("the dispute was reported", &self.opened_on),
+            ),
+            K::DisputeChecked(c) if !self.opened_on.is_empty() => not_before(
+                "record a check",
+                ("date", &c.date),
+                ("the dispute was reported", &self.opened_on),
+            ),
             K::DisputeResolved(c) if !c.resolved_on.is_empty() => not_before(
                 "resolve",
                 ("resolved_on", &c.resolved_on),
@@ -88,16 +101,17 @@ impl BusinessDates {
         }
     }
 
-    /// Keeps the dates of an act that was applied.
+    /// Keeps the dates of an act that was applied. A part has an entry only while it has
+    /// a date, so acts that give none (every act of an older build) leave the dates as a
+    /// state that never had them.
     pub fn record(&mut self, author: &str, change: &K) {
         match change {
-            K::SuggestionDispatched(c) => {
-                let at = self.part_mut(author);
-                at.dispatched_on.clone_from(&c.dispatched_on);
-                at.answered_on.clear();
-            }
+            K::SuggestionDispatched(c) => self.set_part(author, |p| {
+                p.dispatched_on.clone_from(&c.dispatched_on);
+                p.answered_on.clear();
+            }),
             K::SuggestionAnswered(c) => {
-                self.part_mut(author).answered_on.clone_from(&c.answered_on);
+                self.set_part(author, |p| p.answered_on.clone_from(&c.answered_on));
             }
             K::DisputeResolved(c) => self.resolved_on.clone_from(&c.resolved_on),
             _ => {}
@@ -109,18 +123,23 @@ impl BusinessDates {
         self.parts.iter().find(|p| p.city == city)
     }
 
-    fn part_mut(&mut self, city: &str) -> &mut PartDates {
-        let i = match self.parts.iter().position(|p| p.city == city) {
-            Some(i) => i,
-            None => {
-                self.parts.push(PartDates {
-                    city: city.to_owned(),
-                    ..PartDates::default()
-                });
-                self.parts.len() - 1
+    /// Changes `city`'s part dates; the entry is added when it gets a date and removed
+    /// when it has none left.
+    fn set_part(&mut self, city: &str, change: impl FnOnce(&mut PartDates)) {
+        let mut part = self.part(city).cloned().unwrap_or_else(|| PartDates {
+            city: city.to_owned(),
+            ..PartDates::default()
+        });
+        change(&mut part);
+        let empty = part.dispatched_on.is_empty() && part.answered_on.is_empty();
+        match self.parts.iter().position(|p| p.city == city) {
+            Some(i) if empty => {
+                self.parts.remove(i);
             }
-        };
-        &mut self.parts[i]
+            Some(i) => self.parts[i] = part,
+            None if empty => {}
+            None => self.parts.push(part),
+        }
     }
 }
 

@@ -187,7 +187,7 @@ fn check(specs: &[Spec]) {
     let records = crate::render::all(store.as_ref(), today).expect("records");
     let counters = store.counters().expect("counters");
     let members = store.members().expect("members");
-    for year in [0, 2024, 2025, 2026, 2027] {
+    for year in [0, 2021, 2022, 2023, 2024, 2025, 2026, 2027] {
         let mut got = from_counters("hezhou", year, NOW, &counters, &members);
         let want = compute("hezhou", year, NOW, &records);
         got.computed_at = want.computed_at.clone();
@@ -299,4 +299,87 @@ fn recount_at_open_brings_counters_an_older_build_kept_up_to_date() {
     let f = from_counters("hezhou", 0, NOW, &store.counters().expect("c"), &[]);
     assert_eq!(f.disputes_mediated, 1);
     assert_eq!(f.participating.map(|p| p.stations), Some(1));
+}
+
+#[test]
+fn recount_at_open_folds_again_a_state_an_older_build_kept_without_its_events_dates() {
+    use crate::domain::{BusinessDates, RecordId};
+    use crate::projection::Delta;
+    use crate::store::{Commit, HistoryWrite, RecordWrite};
+    // Hezhou registered a dispute on 2023-04-12 (its event says so); entered in 2026.
+    let K::DisputeReported(mut c) = dispute::reported() else {
+        unreachable!()
+    };
+    c.reported_on = "2023-04-12".into();
+    let rec = Rec::created(3, T0, "hezhou", &[], K::DisputeReported(c));
+    let id = RecordId::parse(&rec.id).expect("id");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions::default();
+    let disputes = |store: &dyn crate::store::Store, year: u32| {
+        let f = from_counters("hezhou", year, NOW, &store.counters().expect("c"), &[]);
+        f.disputes
+    };
+    {
+        let store = open_sled(dir.path(), "hezhou", options).expect("open");
+        let events = rec.events.iter().map(incoming).collect();
+        let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
+        store.commit(planned.commit).expect("commit");
+        // What a build that did not know the date kept: the state without it, counted in
+        // the year it was entered.
+        let entry = store.record(&id).expect("read").expect("entry");
+        let mut old = entry.clone();
+        if let Some(s) = old.state.as_mut() {
+            s.dates = BusinessDates::default();
+        }
+        let delta = Delta::between(entry.state.as_ref(), old.state.as_ref(), "hezhou");
+        let history = HistoryWrite {
+            from: entry.steps,
+            steps: Vec::new(),
+            old_len: entry.steps,
+        };
+        let write = RecordWrite {
+            id: id.clone(),
+            entry: old,
+            history,
+            delta,
+        };
+        store
+            .commit(Commit {
+                records: vec![write],
+                ..Commit::default()
+            })
+            .expect("old state");
+        let counters = store.counters().expect("c").into_iter().collect();
+        let members = store.members().expect("m").into_iter().collect();
+        store
+            .replace_counters(counters, members, 2)
+            .expect("old version");
+        assert_eq!(
+            (
+                disputes(store.as_ref(), 2023),
+                disputes(store.as_ref(), 2026)
+            ),
+            (0, 1)
+        );
+        let found = recount(store.as_ref(), "hezhou", false).expect("recount");
+        assert_eq!(found.states_differ, [id.to_string()]);
+        store.flush().expect("flush");
+    }
+    let store = crate::upgrade::open(dir.path(), "hezhou", options).expect("reopen");
+    let state = store
+        .record(&id)
+        .expect("read")
+        .and_then(|e| e.state)
+        .expect("state");
+    assert_eq!(state.opened_on(), "2023-04-12");
+    assert_eq!(
+        (
+            disputes(store.as_ref(), 2023),
+            disputes(store.as_ref(), 2026)
+        ),
+        (1, 0)
+    );
+    assert!(recount(store.as_ref(), "hezhou", false)
+        .expect("recount")
+        .clean());
 }

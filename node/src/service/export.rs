@@ -14,9 +14,13 @@ use crate::error::NodeError;
 use crate::state::{today, NodeState};
 use crate::store::Store;
 
-/// Most suggestions one export holds: a congress year's suggestions are hundreds; a
-/// larger answer would not fit a gRPC message and is refused, naming the limit.
+/// Most suggestions one export holds: a congress year's suggestions are hundreds; more
+/// are refused, naming the limit.
 pub const MAX_EXPORT_SUGGESTIONS: usize = 5000;
+
+/// Largest workbook one export sends (answers run to 10,000 characters each); a larger
+/// one is refused, naming the size. `lianluo export` accepts answers this large.
+pub const MAX_EXPORT_BYTES: usize = 32 << 20;
 
 /// The workbook of `req.year`'s suggestions.
 pub async fn export(state: &NodeState, req: ExportRequest) -> Result<ExportResponse, NodeError> {
@@ -43,6 +47,15 @@ pub async fn export(state: &NodeState, req: ExportRequest) -> Result<ExportRespo
     .await
     .map_err(|e| NodeError::Internal(format!("the export task failed: {e}")))?;
     let (content, suggestions, rows) = built.map_err(|e| NodeError::Internal(e.to_string()))?;
+    if content.len() > MAX_EXPORT_BYTES {
+        return Err(NodeError::TooLarge(format!(
+            "the workbook of {} is {} MiB, more than the {} MiB one export sends; filter the \
+             records with `lianluo list` instead",
+            req.year,
+            content.len() >> 20,
+            MAX_EXPORT_BYTES >> 20
+        )));
+    }
     Ok(ExportResponse {
         content,
         file_name: format!("lianluo-suggestions-{}.xlsx", req.year),

@@ -67,6 +67,9 @@ pub async fn run(
             args.year
         );
     }
+    // A workbook is larger than the default 4 MiB answer; the node caps it.
+    let limit = lianluo_node::service::export::MAX_EXPORT_BYTES + (1 << 20);
+    let mut client = client.clone().max_decoding_message_size(limit);
     let resp = rpc(client.export(ExportRequest { year: args.year }))
         .await
         .map_err(|s| output::status_error(&s, ep))?;

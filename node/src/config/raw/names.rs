@@ -7,7 +7,7 @@ use crate::config::CityName;
 use crate::dashboard::labels::{self, Lang};
 
 /// Longest name or province, in characters.
-const NAME_MAX_CHARS: usize = 20;
+pub(crate) const NAME_MAX_CHARS: usize = 20;
 
 /// The name and province of city `id` from the keys `<prefix>name` and `<prefix>province`
 /// (built-in ones, or the id and nothing, when not given).

@@ -163,3 +163,52 @@ fn dates_before_the_date_they_follow_are_refused_naming_both() {
         "cannot resolve: resolved_on 2025-12-31 is before the day the dispute was reported (2026-03-01); give the date it happened",
     );
 }
+
+#[test]
+fn dates_acts_that_give_none_leave_a_state_that_never_had_dates() {
+    // What an older build's events fold to (and a migrated stored state holds): no dates.
+    let mut s = Rec::new("hezhou", &["qingyuan"], sg::submitted(2026));
+    s.act("hezhou", sg::dispatch("贺州市交通运输局", "2026-06-30"));
+    s.act("qingyuan", sg::dispatch("清远市交通运输局", "2026-06-30"));
+    s.act("hezhou", sg::answer("已答复"));
+    let mut d = checked_dispute("");
+    d.act("qingyuan", dispute::resolve());
+    for rec in [&s, &d] {
+        let state = rec.fold().state.expect("a state");
+        assert_eq!(state.dates, crate::domain::BusinessDates::default());
+    }
+    // A part with a date has its entry.
+    let mut s = Rec::new("hezhou", &[], submitted_on("2023-02-01", 0));
+    s.act("hezhou", dispatch_on("2023-02-02"));
+    let state = s.fold().state.expect("a state");
+    assert_eq!(state.dates.parts.len(), 1, "{:?}", state.dates);
+}
+
+#[test]
+fn dates_sessions_and_checks_before_a_given_reported_date_are_refused() {
+    let mut d = Rec::new("hezhou", &["qingyuan"], reported_on("2023-04-12"));
+    let early = d.act(
+        "hezhou",
+        K::DisputeSession(lianluo_proto::DisputeSession {
+            date: "2023-04-11".into(),
+            place: "联络站".into(),
+            ..Default::default()
+        }),
+    );
+    d.rejected(
+        &early,
+        "cannot record a session: date 2023-04-11 is before the day the dispute was reported (2023-04-12); give the date it happened",
+    );
+    // With no 受理日期 given, a session dated before the day entered still applies (as an
+    // older build's does).
+    let mut old = Rec::new("hezhou", &["qingyuan"], dispute::reported());
+    let id = old.act(
+        "hezhou",
+        K::DisputeSession(lianluo_proto::DisputeSession {
+            date: "2025-12-01".into(),
+            place: "联络站".into(),
+            ..Default::default()
+        }),
+    );
+    old.ok(&id);
+}
