@@ -215,6 +215,7 @@ pub(crate) fn kind_name(kind: &change::Kind) -> &'static str {
         K::SuggestionReopened(_) => "suggestion_reopened",
         K::SuggestionCarriedOver(_) => "suggestion_carried_over",
         K::SuggestionClosed(_) => "suggestion_closed",
+        K::SuggestionExtended(_) => "suggestion_extended",
         K::DisputeReported(_) => "dispute_reported",
         K::DisputeSession(_) => "dispute_session",
         K::DisputeAgreed(_) => "dispute_agreed",
@@ -243,7 +244,8 @@ pub(crate) fn kind_of(kind: &change::Kind) -> RecordKind {
         | K::SuggestionRated(_)
         | K::SuggestionReopened(_)
         | K::SuggestionCarriedOver(_)
-        | K::SuggestionClosed(_) => RecordKind::Suggestion,
+        | K::SuggestionClosed(_)
+        | K::SuggestionExtended(_) => RecordKind::Suggestion,
         K::DisputeReported(_)
         | K::DisputeSession(_)
         | K::DisputeAgreed(_)

@@ -2,7 +2,7 @@
 //! suggestion submitted and dispatched in 2023 and a dispute registered in 2023, all
 //! entered today, count in the years they happened (overview and report of each year);
 //! the dates show in the records; a date before the one it follows, or after today, is
-//! refused naming the field and changes nothing.
+//! refused naming the field and changes nothing; a part's deadline is extended (延期).
 
 use anyhow::{ensure, Context as _, Result};
 use lianluo_tests::Federation;
@@ -93,6 +93,30 @@ fn records_entered_today_count_in_the_years_they_happened() -> Result<()> {
     assert_eq!(
         dispatched["suggestion"]["parts"][0]["dispatched_on"],
         "2023-03-01"
+    );
+    // 延期: the unit gets a later deadline, with the reason; an earlier one is refused.
+    let extended = cli.json(&[
+        "suggestion",
+        "extend",
+        &sid,
+        "--deadline",
+        "2023-09-30",
+        "--reason",
+        "涉及跨省审批",
+    ])?;
+    assert_eq!(extended["suggestion"]["parts"][0]["deadline"], "2023-09-30");
+    let err = cli.fails(&[
+        "suggestion",
+        "extend",
+        &sid,
+        "--deadline",
+        "2023-08-31",
+        "--reason",
+        "再延",
+    ])?;
+    ensure!(
+        err.contains("2023-08-31 is not after the part's deadline 2023-09-30"),
+        "{err}"
     );
     // A date after today is refused at the API, naming the field.
     let err = cli.fails(&[

@@ -191,6 +191,7 @@ impl Suggestion {
                 self.parts[p].progress.push(c.note.clone());
                 self.status = S::InProgress;
             }
+            K::SuggestionExtended(c) => self.extend(ctx.author, &c.deadline)?,
             K::SuggestionAnswered(c) => {
                 let p = self.open_part("answer", ctx.author)?;
                 self.parts[p].status = PartStatus::Answered;
@@ -214,7 +215,7 @@ impl Suggestion {
                 require("rate", "suggestion", self.status, &[S::Answered])?;
                 self.rate(c)?;
             }
-            K::SuggestionReopened(_) => {
+            K::SuggestionReopened(c) => {
                 ctx.origin_only("reopen")?;
                 require(
                     "reopen",
@@ -222,11 +223,11 @@ impl Suggestion {
                     self.status,
                     &[S::Answered, S::Rated],
                 )?;
-                self.reopen();
+                self.reopen(&c.deadline);
             }
             K::SuggestionCarriedOver(c) => {
                 ctx.origin_only("carry over")?;
-                self.carry_over(c.to_year)?;
+                self.carry_over(c.to_year, &c.deadline)?;
             }
             K::SuggestionClosed(_) => {
                 ctx.origin_only("close")?;
@@ -255,7 +256,7 @@ impl Suggestion {
                 Grade::BasicallySatisfied
             }
             Ok(Rating::Unsatisfied) => {
-                self.reopen();
+                self.reopen(&c.deadline);
                 Grade::Unsatisfied
             }
             Ok(Rating::Unspecified) | Err(_) => {
@@ -267,8 +268,9 @@ impl Suggestion {
         Ok(())
     }
 
-    /// Carries an unfinished suggestion into a later congress year.
-    fn carry_over(&mut self, to_year: u32) -> Result<(), String> {
+    /// Carries an unfinished suggestion into a later congress year; with a `deadline`,
+    /// every part not answered gets it.
+    fn carry_over(&mut self, to_year: u32, deadline: &str) -> Result<(), String> {
         if matches!(self.status, S::Rated | S::Closed) {
             return Err(format!(
                 "cannot carry over: suggestion is `{}`; only an unfinished suggestion is carried over",
@@ -283,6 +285,15 @@ impl Suggestion {
         }
         self.carried_over_to.push(to_year);
         self.status = S::CarriedOver;
+        if !deadline.is_empty() {
+            for p in self
+                .parts
+                .iter_mut()
+                .filter(|p| p.status != PartStatus::Answered)
+            {
+                p.deadline = deadline.to_owned();
+            }
+        }
         Ok(())
     }
 
@@ -323,11 +334,30 @@ impl Suggestion {
     }
 
     /// `reopened`: every part goes back to `dispatched` (answers kept until re-answered).
-    fn reopen(&mut self) {
+    /// 二次办理: every part goes back to its unit, with `deadline` when one is given.
+    fn reopen(&mut self, deadline: &str) {
         self.status = S::Reopened;
         for p in &mut self.parts {
             p.status = PartStatus::Dispatched;
+            if !deadline.is_empty() {
+                p.deadline = deadline.to_owned();
+            }
         }
+    }
+
+    /// 延期: the author's unanswered part gets a later deadline.
+    fn extend(&mut self, author: &str, deadline: &str) -> Result<(), String> {
+        let p = self.open_part("extend the deadline", author)?;
+        let current = &self.parts[p].deadline;
+        // Both are YYYY-MM-DD dates (validated), which order as text.
+        if deadline <= current.as_str() {
+            return Err(format!(
+                "cannot extend the deadline: {deadline} is not after the part's deadline \
+                 {current}"
+            ));
+        }
+        self.parts[p].deadline = deadline.to_owned();
+        Ok(())
     }
 
     /// The earliest deadline among parts not answered yet, while the suggestion is not

@@ -5,6 +5,7 @@
 pub(crate) mod activity;
 mod activity_table;
 mod dates;
+mod deadlines;
 pub(crate) mod dispute;
 mod dispute_table;
 pub(crate) mod folding;

@@ -146,11 +146,26 @@ fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind>
                 Ok(_) => {}
             }
             f.text("comment", &c.comment, false)?;
+            f.optional_date("deadline", &c.deadline)?;
+            if !c.deadline.is_empty() && c.rating != Rating::Unsatisfied as i32 {
+                return Err(f.err(
+                    "deadline",
+                    "goes with an unsatisfied rating only (the 二次办理 deadline); leave it out",
+                ));
+            }
         }
-        K::SuggestionReopened(c) => f.text("reason", &c.reason, false)?,
+        K::SuggestionReopened(c) => {
+            f.text("reason", &c.reason, false)?;
+            f.optional_date("deadline", &c.deadline)?;
+        }
         K::SuggestionCarriedOver(c) => {
             f.year("to_year", c.to_year)?;
             f.text("reason", &c.reason, false)?;
+            f.optional_date("deadline", &c.deadline)?;
+        }
+        K::SuggestionExtended(c) => {
+            f.date("deadline", &c.deadline)?;
+            f.text("reason", &c.reason, true)?;
         }
         K::SuggestionClosed(c) => f.text("note", &c.note, false)?,
         _ => validate_dispute_or_activity(&f, kind)?,

@@ -146,6 +146,15 @@ fn with(label: &str, text: &str, en: bool) -> String {
     }
 }
 
+/// "，办理期限2026-09-30" (", deadline 2026-09-30") for a new deadline, else nothing.
+fn new_deadline(deadline: &str, en: bool) -> String {
+    match (deadline.is_empty(), en) {
+        (true, _) => String::new(),
+        (false, false) => format!("，办理期限{deadline}"),
+        (false, true) => format!(", deadline {deadline}"),
+    }
+}
+
 /// A short summary of a change for the history, in Chinese or (`en`) English; free text
 /// is kept as written.
 pub(super) fn summary(change: &Change, en: bool) -> String {
@@ -173,11 +182,40 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
                 Ok(Rating::Unsatisfied) => l("不满意", "unsatisfied"),
                 _ => l("未指定", "unspecified"),
             };
-            format!("{}{label}", l("测评：", "Rated: "))
+            format!(
+                "{}{label}{}",
+                l("测评：", "Rated: "),
+                new_deadline(&c.deadline, en)
+            )
         }
-        K::SuggestionReopened(c) => with(l("二次办理", "Reopened"), &c.reason, en),
-        K::SuggestionCarriedOver(c) if en => format!("Carried over to {}", c.to_year),
-        K::SuggestionCarriedOver(c) => format!("转{}年度继续办理", c.to_year),
+        K::SuggestionReopened(c) => with(
+            &format!(
+                "{}{}",
+                l("二次办理", "Reopened"),
+                new_deadline(&c.deadline, en)
+            ),
+            &c.reason,
+            en,
+        ),
+        K::SuggestionCarriedOver(c) if en => format!(
+            "Carried over to {}{}",
+            c.to_year,
+            new_deadline(&c.deadline, en)
+        ),
+        K::SuggestionCarriedOver(c) => format!(
+            "转{}年度继续办理{}",
+            c.to_year,
+            new_deadline(&c.deadline, en)
+        ),
+        K::SuggestionExtended(c) => with(
+            &format!(
+                "{}{}",
+                l("延期", "Deadline extended"),
+                new_deadline(&c.deadline, en)
+            ),
+            &c.reason,
+            en,
+        ),
         K::SuggestionClosed(c) => with(l("办结", "Closed"), &c.note, en),
         K::DisputeReported(c) => with(l("登记受理纠纷", "Dispute reported"), &c.title, en),
         K::DisputeSession(c) => with(

@@ -68,6 +68,10 @@ pub enum SuggestionCommand {
         /// Optional comment from the proposers.
         #[arg(long)]
         comment: Option<String>,
+        /// With `unsatisfied`: the 二次办理 deadline every part goes back with,
+        /// YYYY-MM-DD (else the parts keep their deadlines, which may have passed).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        deadline: Option<String>,
     },
     /// Reopen an `answered` or `rated` suggestion without a rating (origin city only); every
     /// part goes back to `dispatched`. An unsatisfied rating reopens by itself.
@@ -75,6 +79,21 @@ pub enum SuggestionCommand {
         /// Record id.
         id: String,
         /// Why it is reopened.
+        #[arg(long)]
+        reason: String,
+        /// The 二次办理 deadline of every part, YYYY-MM-DD (else they keep theirs).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        deadline: Option<String>,
+    },
+    /// Extend this city's deadline for its unanswered part (延期), with the reason: the new
+    /// deadline must be later than the current one.
+    Extend {
+        /// Record id.
+        id: String,
+        /// The new deadline (办理期限), YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        deadline: String,
+        /// Why the unit needs more time.
         #[arg(long)]
         reason: String,
     },
@@ -89,6 +108,10 @@ pub enum SuggestionCommand {
         /// Why it is carried over.
         #[arg(long)]
         reason: Option<String>,
+        /// The deadline in the new year of every part not answered, YYYY-MM-DD (else they
+        /// keep last year's).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        deadline: Option<String>,
     },
     /// Close a `rated` suggestion (origin city only).
     Close {

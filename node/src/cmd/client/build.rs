@@ -8,8 +8,8 @@ use lianluo_proto::{
     CreateRequest, DisputeAgreed, DisputeChecked, DisputeConfirmed, DisputeEscalated,
     DisputeFailed, DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, ListRequest,
     ParticipantAdded, Rating, StationClosed, StationRegistered, SuggestionAnswered,
-    SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched, SuggestionProgress,
-    SuggestionRated, SuggestionReopened, SuggestionSubmitted,
+    SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched, SuggestionExtended,
+    SuggestionProgress, SuggestionRated, SuggestionReopened, SuggestionSubmitted,
 };
 
 use super::args::{
@@ -124,25 +124,45 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
             id,
             rating,
             comment,
+            deadline,
         } => act(
             id,
             Kind::SuggestionRated(SuggestionRated {
                 rating: rating_to_proto(rating) as i32,
                 comment: comment.unwrap_or_default(),
+                deadline: deadline.unwrap_or_default(),
             }),
         ),
-        C::Reopen { id, reason } => {
-            act(id, Kind::SuggestionReopened(SuggestionReopened { reason }))
-        }
+        C::Reopen {
+            id,
+            reason,
+            deadline,
+        } => act(
+            id,
+            Kind::SuggestionReopened(SuggestionReopened {
+                reason,
+                deadline: deadline.unwrap_or_default(),
+            }),
+        ),
+        C::Extend {
+            id,
+            deadline,
+            reason,
+        } => act(
+            id,
+            Kind::SuggestionExtended(SuggestionExtended { deadline, reason }),
+        ),
         C::CarryOver {
             id,
             to_year,
             reason,
+            deadline,
         } => act(
             id,
             Kind::SuggestionCarriedOver(SuggestionCarriedOver {
                 to_year,
                 reason: reason.unwrap_or_default(),
+                deadline: deadline.unwrap_or_default(),
             }),
         ),
         C::Close { id, note } => act(

@@ -230,6 +230,7 @@ fn suggestion_outcome(row: &SuggestionRow, today: Date, steps: &mut Vec<Step>) -
                 to_year: u32::try_from(today.year() + 1).unwrap_or(2100),
                 reason: "涉及跨省审批和多部门协调，年内未能办结，按届期制转入下一年度继续督办。"
                     .to_owned(),
+                ..Default::default()
             };
             steps.push(step(o, K::SuggestionCarriedOver(c)));
             "carried_over"
@@ -246,6 +247,7 @@ fn rated(r: Rating) -> K {
     K::SuggestionRated(SuggestionRated {
         rating: r as i32,
         comment: comment.to_owned(),
+        ..Default::default()
     })
 }
 

@@ -41,6 +41,7 @@ pub(crate) fn rate(r: Rating) -> K {
     K::SuggestionRated(SuggestionRated {
         rating: r as i32,
         comment: "代表意见".into(),
+        ..Default::default()
     })
 }
 

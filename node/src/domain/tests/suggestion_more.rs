@@ -12,6 +12,7 @@ use crate::domain::{local_date, refresh_overdue};
 pub(crate) fn reopen() -> K {
     K::SuggestionReopened(SuggestionReopened {
         reason: "群众反映仍未解决".into(),
+        ..Default::default()
     })
 }
 
@@ -19,6 +20,7 @@ pub(crate) fn carry(to_year: u32) -> K {
     K::SuggestionCarriedOver(SuggestionCarriedOver {
         to_year,
         reason: "跨年度办理".into(),
+        ..Default::default()
     })
 }
 
@@ -141,6 +143,7 @@ fn unspecified_rating_is_rejected_by_validation() {
         K::SuggestionRated(SuggestionRated {
             rating: 0,
             comment: String::new(),
+            ..Default::default()
         }),
     );
     let reason = rec.fold().rejected[&id].clone();

@@ -1,6 +1,7 @@
 //! Suggestion state machine as a table: every change in every status (README: `submitted` →
 //! `dispatched` → `in_progress` → `answered` → `rated` → `closed`; `reopened`,
-//! `carried_over`), and the origin-only and per-city (own part) rules.
+//! `carried_over`; 延期 `suggestion_extended` keeps the status), and the origin-only and
+//! per-city (own part) rules.
 
 use lianluo_proto::{change::Kind as K, Rating, Record};
 
@@ -36,11 +37,13 @@ const TABLE: &Table = &[
     ("dispatched", "suggestion_answered", "in_progress"),
     ("dispatched", "suggestion_carried_over", "carried_over"),
     ("dispatched", "participant_added", "dispatched"),
+    ("dispatched", "suggestion_extended", "dispatched"),
     ("in_progress", "suggestion_dispatched", "in_progress"),
     ("in_progress", "suggestion_progress", "in_progress"),
     ("in_progress", "suggestion_answered", "in_progress"),
     ("in_progress", "suggestion_carried_over", "carried_over"),
     ("in_progress", "participant_added", "in_progress"),
+    ("in_progress", "suggestion_extended", "in_progress"),
     ("answered", "suggestion_rated", "rated"),
     ("answered", "suggestion_reopened", "reopened"),
     ("answered", "suggestion_carried_over", "carried_over"),
@@ -69,11 +72,17 @@ const TABLE: &Table = &[
         "carried_over",
     ),
     ("reopened (yongzhou added)", "participant_added", "reopened"),
+    (
+        "reopened (yongzhou added)",
+        "suggestion_extended",
+        "reopened",
+    ),
     ("carried_over", "suggestion_dispatched", "carried_over"),
     ("carried_over", "suggestion_progress", "in_progress"),
     ("carried_over", "suggestion_answered", "in_progress"),
     ("carried_over", "suggestion_carried_over", "carried_over"),
     ("carried_over", "participant_added", "carried_over"),
+    ("carried_over", "suggestion_extended", "carried_over"),
 ];
 
 fn fresh() -> Rec {
@@ -165,6 +174,10 @@ fn carrying() -> K {
     carry(2030)
 }
 
+fn extending() -> K {
+    super::deadlines::extend("2027-12-31")
+}
+
 fn adding() -> K {
     add("shaoguan")
 }
@@ -190,6 +203,7 @@ fn every_suggestion_change_in_every_status() {
         act("suggestion_carried_over", carrying, origin),
         act("suggestion_closed", close, origin),
         act("participant_added", adding, origin),
+        act("suggestion_extended", extending, open_part),
     ];
     check_machine(&STATUSES, &setups, &acts, TABLE);
 }

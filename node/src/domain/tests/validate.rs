@@ -230,6 +230,7 @@ fn years_are_bounded() {
     let e = error(K::SuggestionCarriedOver(SuggestionCarriedOver {
         to_year: 0,
         reason: String::new(),
+        ..Default::default()
     }));
     assert_eq!(
         e,

@@ -124,6 +124,7 @@ async fn replication_sink_stores_a_disallowed_act_as_rejected_history() {
             kind: Some(Kind::SuggestionRated(SuggestionRated {
                 rating: Rating::Satisfied as i32,
                 comment: "满意".into(),
+                ..Default::default()
             })),
         }),
     };
