@@ -216,7 +216,12 @@ fn suggestion_outcome(row: &SuggestionRow, today: Date, steps: &mut Vec<Step>) -
             "rated"
         }
         S::Unsatisfied => {
-            steps.push(step(o, rated(Rating::Unsatisfied)));
+            // 二次办理 with a new deadline, so it is not overdue on the old one.
+            let K::SuggestionRated(mut again) = rated(Rating::Unsatisfied) else {
+                unreachable!("rated() is a rating")
+            };
+            again.deadline = When::Future(500).ymd(today);
+            steps.push(step(o, K::SuggestionRated(again)));
             "reopened"
         }
         S::Closed(r) => {
