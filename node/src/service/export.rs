@@ -79,14 +79,8 @@ fn check_year(year: u32) -> Result<u16, NodeError> {
 fn suggestions(store: &dyn Store, year: u16) -> Result<Vec<Record>, NodeError> {
     let filters = Filters {
         kind: Some(RecordKind::Suggestion),
-        status: None,
-        city: None,
-        station: None,
-        overdue: false,
-        text: None,
-        updated_since: None,
         year: Some(year),
-        today: today(),
+        ..Filters::all(today())
     };
     let mut out = Vec::new();
     let mut token: Option<String> = None;

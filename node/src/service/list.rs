@@ -38,6 +38,23 @@ pub struct Filters {
     pub today: time::Date,
 }
 
+impl Filters {
+    /// No filter: every record, overdue flags as of `today`.
+    pub fn all(today: time::Date) -> Self {
+        Filters {
+            kind: None,
+            status: None,
+            city: None,
+            station: None,
+            overdue: false,
+            text: None,
+            updated_since: None,
+            year: None,
+            today,
+        }
+    }
+}
+
 /// Where a scan reads: index ranges (disjoint, in key order), or the records themselves
 /// by id.
 #[derive(Debug, Clone, PartialEq, Eq)]

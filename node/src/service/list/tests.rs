@@ -117,17 +117,7 @@ fn store_of(recs: &[Rec]) -> (tempfile::TempDir, std::sync::Arc<dyn Store>, Vec<
 }
 
 fn filters() -> Filters {
-    Filters {
-        kind: None,
-        status: None,
-        city: None,
-        station: None,
-        overdue: false,
-        text: None,
-        updated_since: None,
-        year: None,
-        today: TODAY,
-    }
+    Filters::all(TODAY)
 }
 
 /// What a check of every view finds for `f`.
