@@ -23,6 +23,11 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Language of text output: zh (Chinese: labels, statuses, cities, Beijing time) or
+    /// en. Default: Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is Chinese, e.g.
+    /// LANG=zh_CN.UTF-8, else English.
+    #[arg(long, global = true, value_parser = ["zh", "en"])]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,6 +76,9 @@ fn main() -> ExitCode {
                         let ctx = cmd::client::Context {
                             profile: cli.profile,
                             json: cli.json,
+                            lang: cmd::client::output_lang(cli.lang.as_deref(), |k| {
+                                std::env::var(k).ok()
+                            }),
                         };
                         cmd::client::run(c, &ctx).await
                     }

@@ -118,6 +118,13 @@ fn records_entered_today_count_in_the_years_they_happened() -> Result<()> {
         err.contains("2023-08-31 is not after the part's deadline 2023-09-30"),
         "{err}"
     );
+    // The CLI speaks Chinese when asked (or with a Chinese LANG).
+    let zh = cli.run(&["show", &sid, "--lang", "zh"]);
+    let zh = String::from_utf8_lossy(&zh.stdout);
+    ensure!(
+        zh.contains("提出日期：    2023-02-20") && zh.contains("贺州承办：办理中"),
+        "{zh}"
+    );
     // A date after today is refused at the API, naming the field.
     let err = cli.fails(&[
         "dispute",

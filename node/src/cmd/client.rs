@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::anyhow;
+use lianluo_node::dashboard::labels::Lang;
 use lianluo_proto::records_client::RecordsClient;
 use lianluo_proto::{ActRequest, GetRequest, Record, WhoAmIRequest};
 use tonic::transport::Channel;
@@ -41,6 +42,23 @@ pub struct Context {
     pub profile: Option<PathBuf>,
     /// Print JSON instead of a human summary (`--json`).
     pub json: bool,
+    /// The language of text output (`--lang`, else a Chinese `LANG` gives Chinese).
+    pub lang: Lang,
+}
+
+/// The language of text output: `--lang zh|en` when given, else Chinese when the locale
+/// (`LC_ALL`, `LC_MESSAGES` or `LANG`, the first set) is Chinese, else English.
+pub fn output_lang(arg: Option<&str>, env: impl Fn(&str) -> Option<String>) -> Lang {
+    if let Some(lang) = arg.and_then(Lang::from_code) {
+        return lang;
+    }
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|k| env(k).filter(|v| !v.is_empty()));
+    match locale.as_deref().and_then(Lang::from_code) {
+        Some(Lang::Zh) => Lang::Zh,
+        _ => Lang::En,
+    }
 }
 
 /// The client subcommands; flattened into the `lianluo` command line.
@@ -185,7 +203,7 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
             emit(&if ctx.json {
                 output::json(&me)? + "\n"
             } else {
-                output::whoami(&me)
+                output::whoami(&me, ctx.lang)
             })
         }
     }
@@ -248,7 +266,7 @@ async fn list(
     if ctx.json {
         emit(&(output::json(&records)? + "\n"))?;
     } else {
-        emit(&output::table(&records))?;
+        emit(&output::table(&records, ctx.lang))?;
     }
     if !next.is_empty() {
         // On stderr so `--json` output stays one parseable array.
@@ -288,7 +306,7 @@ fn print_record(record: &Record, ctx: &Context) -> anyhow::Result<()> {
     if ctx.json {
         emit(&(output::json(record)? + "\n"))
     } else {
-        emit(&output::record(record))
+        emit(&output::record(record, ctx.lang))
     }
 }
 

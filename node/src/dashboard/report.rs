@@ -26,7 +26,7 @@ mod render;
 mod tests;
 
 pub use docx::DocxError;
-pub(crate) use render::beijing_time;
+pub use render::beijing_time;
 
 use lianluo_proto::{CityFigures, CityOverview, OverviewResponse};
 

@@ -6,10 +6,14 @@
 
 use std::fmt::Write as _;
 
-use lianluo_proto::{
-    ActivityView, DisputeView, HistoryEntry, Record, StationView, SuggestionView, WhoAmIResponse,
-};
+use lianluo_proto::{Record, WhoAmIResponse};
 use tonic::Code;
+
+use lianluo_node::dashboard::labels::{self, Lang};
+
+mod record;
+
+pub use record::record;
 
 /// Pretty JSON of any serializable proto message (records, lists, whoami).
 pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<String> {
@@ -70,207 +74,85 @@ fn hint(code: Code, from_node: bool, endpoint: &str) -> Option<String> {
 }
 
 /// Who the node thinks the caller is.
-pub fn whoami(w: &WhoAmIResponse) -> String {
-    format!(
-        "user:  {}\ncity:  {}\nrole:  {}\nnode:  {}\n",
-        w.user, w.city, w.role, w.node_city
-    )
+pub fn whoami(w: &WhoAmIResponse, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "user:  {}\ncity:  {}\nrole:  {}\nnode:  {}\n",
+            w.user, w.city, w.role, w.node_city
+        ),
+        Lang::Zh => format!(
+            "用户：{}\n城市：{}\n角色：{}\n节点：{}\n",
+            w.user,
+            labels::city(&w.city, lang),
+            w.role,
+            labels::city(&w.node_city, lang)
+        ),
+    }
 }
 
-/// A table of records (id, kind, status, title), one line each.
-pub fn table(records: &[Record]) -> String {
+/// A table of records (id, kind, status, title), one line each, in `lang`.
+pub fn table(records: &[Record], lang: Lang) -> String {
     if records.is_empty() {
-        return "no records\n".to_string();
+        return match lang {
+            Lang::En => "no records\n",
+            Lang::Zh => "没有记录\n",
+        }
+        .to_string();
     }
+    let rows: Vec<(&str, &str, &str, &str)> = records
+        .iter()
+        .map(|r| match lang {
+            Lang::En => (
+                r.id.as_str(),
+                r.kind.as_str(),
+                r.status.as_str(),
+                r.title.as_str(),
+            ),
+            Lang::Zh => (
+                r.id.as_str(),
+                labels::kind(&r.kind, lang),
+                labels::status(&r.kind, &r.status, lang),
+                r.title.as_str(),
+            ),
+        })
+        .collect();
+    let head = match lang {
+        Lang::En => ("ID", "KIND", "STATUS", "TITLE"),
+        Lang::Zh => ("编号", "类型", "状态", "标题"),
+    };
     // Titles come last so wide (Chinese) characters never break the alignment.
-    let w_id = col_width(records.iter().map(|r| r.id.as_str()), "ID");
-    let w_kind = col_width(records.iter().map(|r| r.kind.as_str()), "KIND");
-    let w_status = col_width(records.iter().map(|r| r.status.as_str()), "STATUS");
-    let mut out = format!(
-        "{:w_id$}  {:w_kind$}  {:w_status$}  TITLE\n",
-        "ID", "KIND", "STATUS"
-    );
-    for r in records {
+    let w_id = col_width(rows.iter().map(|r| r.0), head.0);
+    let w_kind = col_width(rows.iter().map(|r| r.1), head.1);
+    let w_status = col_width(rows.iter().map(|r| r.2), head.2);
+    let mut out = String::new();
+    for (id, kind, status, title) in std::iter::once(head).chain(rows) {
         let _ = writeln!(
             out,
-            "{:w_id$}  {:w_kind$}  {:w_status$}  {}",
-            r.id, r.kind, r.status, r.title
+            "{}  {}  {}  {title}",
+            pad(id, w_id),
+            pad(kind, w_kind),
+            pad(status, w_status)
         );
     }
     out
 }
 
-fn col_width<'a>(values: impl Iterator<Item = &'a str>, header: &str) -> usize {
+/// `s` padded to `width` display columns (a Chinese character takes two).
+fn pad(s: &str, width: usize) -> String {
+    let w = columns(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn columns(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+fn col_width<'a>(values: impl Iterator<Item = &'a str>, header: &'a str) -> usize {
     values
-        .map(|v| v.chars().count())
-        .chain(std::iter::once(header.len()))
+        .chain(std::iter::once(header))
+        .map(columns)
         .max()
         .unwrap_or(0)
-}
-
-/// A readable summary of one record with its history.
-pub fn record(r: &Record) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}  {}  {}", r.id, r.kind, r.status);
-    field(&mut out, "title", &r.title);
-    field(&mut out, "origin", &r.origin);
-    field(&mut out, "participants", &r.participants.join(", "));
-    field(&mut out, "version", &r.version.to_string());
-    field(&mut out, "created", &r.created_at);
-    field(&mut out, "updated", &r.updated_at);
-    if let Some(s) = &r.station {
-        station(&mut out, s);
-    }
-    if let Some(s) = &r.suggestion {
-        suggestion(&mut out, s);
-    }
-    if let Some(d) = &r.dispute {
-        dispute(&mut out, d);
-    }
-    if let Some(a) = &r.activity {
-        activity(&mut out, a);
-    }
-    if !r.history.is_empty() {
-        out.push_str("history:\n");
-        for h in &r.history {
-            history_line(&mut out, h);
-        }
-    }
-    out
-}
-
-/// Writes `label: value`, skipping empty values.
-fn field(out: &mut String, label: &str, value: &str) {
-    if !value.is_empty() {
-        let _ = writeln!(out, "{:<14}{value}", format!("{label}:"));
-    }
-}
-
-fn list_field(out: &mut String, label: &str, values: &[String]) {
-    field(out, label, &values.join("、"));
-}
-
-fn station(out: &mut String, s: &StationView) {
-    field(out, "name", &s.name);
-    field(out, "township", &s.township);
-    field(out, "county", &s.county);
-    field(out, "address", &s.address);
-    field(out, "note", &s.note);
-    field(out, "closed", &s.closed_reason);
-}
-
-fn suggestion(out: &mut String, s: &SuggestionView) {
-    list_field(out, "proposers", &s.proposers);
-    field(out, "station", &s.station_id);
-    if s.year != 0 {
-        field(out, "year", &s.year.to_string());
-    }
-    field(out, "body", &s.body);
-    for p in &s.parts {
-        let overdue = if p.overdue { "  OVERDUE" } else { "" };
-        let _ = writeln!(
-            out,
-            "part {}:  {} → {} (deadline {}){overdue}",
-            p.city, p.status, p.unit, p.deadline
-        );
-        for note in &p.progress {
-            let _ = writeln!(out, "    progress: {note}");
-        }
-        if !p.answer.is_empty() {
-            let _ = writeln!(out, "    answer:   {}", p.answer);
-        }
-    }
-    field(out, "next deadline", &s.next_deadline);
-    if s.overdue {
-        field(out, "overdue", "yes");
-    }
-    field(out, "rating", &s.rating);
-    field(out, "comment", &s.rating_comment);
-    if !s.carried_over_to.is_empty() {
-        let years: Vec<String> = s.carried_over_to.iter().map(u32::to_string).collect();
-        field(out, "carried to", &years.join(", "));
-    }
-}
-
-fn dispute(out: &mut String, d: &DisputeView) {
-    field(out, "description", &d.description);
-    field(out, "location", &d.location);
-    list_field(out, "parties", &d.parties);
-    if d.area_mu != 0.0 {
-        field(out, "area", &format!("{}亩", d.area_mu));
-    }
-    field(out, "station", &d.station_id);
-    for s in &d.sessions {
-        let _ = writeln!(
-            out,
-            "session {} at {} (by {}): {}",
-            s.date, s.place, s.recorded_by, s.summary
-        );
-        if !s.attendees.is_empty() {
-            let _ = writeln!(out, "    attendees: {}", s.attendees.join("、"));
-        }
-    }
-    field(out, "agreement", &d.agreement);
-    if !d.agreement.is_empty() {
-        let state = if d.in_force {
-            "in force"
-        } else {
-            "not yet in force"
-        };
-        let by = if d.confirmed_by.is_empty() {
-            "nobody".to_string()
-        } else {
-            d.confirmed_by.join(", ")
-        };
-        field(out, "confirmed by", &format!("{by} ({state})"));
-    }
-    for c in &d.checks {
-        let result = if c.passed { "passed" } else { "not passed" };
-        let _ = writeln!(out, "check {} by {}: {result}  {}", c.date, c.city, c.note);
-    }
-    field(out, "escalated to", &d.escalated_to);
-    field(out, "outcome", &d.outcome_note);
-}
-
-fn activity(out: &mut String, a: &ActivityView) {
-    field(out, "activity", &a.activity_kind);
-    field(out, "station", &a.station_id);
-    field(out, "date", &a.date);
-    field(out, "place", &a.place);
-    field(out, "description", &a.description);
-    field(out, "held on", &a.held_on);
-    let deputies: Vec<String> = a
-        .deputies
-        .iter()
-        .map(|d| format!("{}@{}", d.name, d.city))
-        .collect();
-    list_field(out, "deputies", &deputies);
-    if !a.held_on.is_empty() {
-        field(out, "opinions", &a.opinions_collected.to_string());
-        field(out, "solved", &a.problems_solved.to_string());
-    }
-    field(out, "report", &a.report);
-    field(out, "cancelled", &a.cancel_reason);
-}
-
-fn history_line(out: &mut String, h: &HistoryEntry) {
-    let mark = if h.verified {
-        "✓ verified"
-    } else {
-        "✗ unverified"
-    };
-    let _ = write!(
-        out,
-        "  {}  {}/{}  {}  {mark}",
-        h.at, h.author_city, h.author_user, h.r#type
-    );
-    if !h.summary.is_empty() {
-        let _ = write!(out, "  {}", h.summary);
-    }
-    if h.rejected {
-        let _ = write!(out, "  REJECTED: {}", h.reason);
-    }
-    out.push('\n');
 }
 
 #[cfg(test)]
@@ -333,7 +215,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let text = record(&rec);
+        let text = record(&rec, Lang::En);
         assert!(
             text.starts_with("hezhou-01ABC  suggestion  dispatched\n"),
             "{text}"
@@ -355,13 +237,80 @@ mod tests {
         assert_eq!(v["participants"][1], "qingyuan");
         assert_eq!(v["history"][0]["type"], "suggestion_dispatched");
         assert_eq!(v["history"][0]["rejected"], true);
-        let table = table(std::slice::from_ref(&rec));
+        let table = table(std::slice::from_ref(&rec), Lang::En);
         assert!(
             table
                 .lines()
                 .nth(1)
                 .is_some_and(|l| l.ends_with("关于修建省际断头路的建议")),
             "{table}"
+        );
+    }
+
+    #[test]
+    fn client_output_speaks_chinese_when_asked_or_by_the_locale() {
+        use super::super::output_lang;
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(output_lang(Some("zh"), env(&[])), Lang::Zh);
+        assert_eq!(
+            output_lang(Some("en"), env(&[("LANG", "zh_CN.UTF-8")])),
+            Lang::En
+        );
+        assert_eq!(output_lang(None, env(&[("LANG", "zh_CN.UTF-8")])), Lang::Zh);
+        // LC_ALL wins over LANG; an empty one is skipped.
+        let both = env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "zh_CN.UTF-8")]);
+        assert_eq!(output_lang(None, both), Lang::En);
+        let empty = env(&[("LC_ALL", ""), ("LANG", "zh_CN.UTF-8")]);
+        assert_eq!(output_lang(None, empty), Lang::Zh);
+        assert_eq!(output_lang(None, env(&[("LANG", "C.UTF-8")])), Lang::En);
+        assert_eq!(output_lang(None, env(&[])), Lang::En);
+
+        let rec = lianluo_proto::Record {
+            id: "hezhou-01ABC".into(),
+            kind: "suggestion".into(),
+            status: "dispatched".into(),
+            origin: "hezhou".into(),
+            participants: vec!["hezhou".into(), "qingyuan".into()],
+            title: "关于修建省际断头路的建议".into(),
+            created_at: "2026-05-23T06:05:00Z".into(),
+            suggestion: Some(lianluo_proto::SuggestionView {
+                parts: vec![lianluo_proto::SuggestionPart {
+                    city: "qingyuan".into(),
+                    unit: "清远市交通运输局".into(),
+                    deadline: "2026-06-30".into(),
+                    status: "dispatched".into(),
+                    overdue: true,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let zh = record(&rec, Lang::Zh);
+        for want in [
+            "hezhou-01ABC  代表建议  已交办\n",
+            "发起城市：    贺州\n",
+            "参与城市：    贺州、清远\n",
+            "录入时间：    2026年5月23日14:05\n",
+            "清远承办：办理中，承办单位清远市交通运输局，办理期限2026-06-30  逾期\n",
+        ] {
+            assert!(zh.contains(want), "{want:?} not in:\n{zh}");
+        }
+        let t = table(std::slice::from_ref(&rec), Lang::Zh);
+        assert!(
+            t.starts_with("编号          类型      状态    标题\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("hezhou-01ABC  代表建议  已交办  关于修建省际断头路的建议"),
+            "{t}"
         );
     }
 }

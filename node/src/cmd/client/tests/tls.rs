@@ -183,6 +183,7 @@ async fn client_connects_with_a_demo_profile_and_maps_errors() {
     let ctx = Context {
         profile: Some(path.clone()),
         json: true,
+        lang: lianluo_node::dashboard::labels::Lang::En,
     };
     run(ClientCommand::Whoami, &ctx)
         .await
@@ -222,6 +223,7 @@ async fn client_add_partner_checks_the_record_kind_before_acting() {
     let ctx = Context {
         profile: Some(path),
         json: true,
+        lang: lianluo_node::dashboard::labels::Lang::En,
     };
     let args = |id: &str| AddPartnerArgs {
         id: id.into(),
@@ -260,6 +262,7 @@ async fn client_says_when_the_node_is_not_running() {
     let ctx = Context {
         profile: Some(path),
         json: false,
+        lang: lianluo_node::dashboard::labels::Lang::En,
     };
     let e = run(ClientCommand::Whoami, &ctx)
         .await
@@ -283,6 +286,7 @@ async fn client_names_the_profile_when_its_files_are_missing() {
     let ctx = Context {
         profile: Some(path.clone()),
         json: false,
+        lang: lianluo_node::dashboard::labels::Lang::En,
     };
     let e = run(ClientCommand::Whoami, &ctx)
         .await
