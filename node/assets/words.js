@@ -77,7 +77,7 @@ var LIANLUO_UI = {
   filter: ["筛选", "Filter"],
   clear: ["清除", "Clear"],
   updated_at: ["更新时间", "Updated"],
-  created_at: ["创建时间", "Created"],
+  created_at: ["录入时间", "Entered"],
   next_page: ["下一页 →", "Next page →"],
   first_page: ["← 第一页", "← First page"],
   prev_page: ["← 上一页", "← Previous page"],

@@ -177,7 +177,9 @@ pub fn refold_stored(
         return Ok(None);
     };
     let folded = refold(store, record, &[])?;
-    if folded.entry.state == old.state {
+    // The history too: an event an older build refused for another reason keeps the
+    // reason this build gives.
+    if folded.entry.state == old.state && folded.steps == store.history(record)? {
         return Ok(None);
     }
     let delta = Delta::between(old.state.as_ref(), folded.entry.state.as_ref(), own);

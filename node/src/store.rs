@@ -49,8 +49,10 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// (`projection::counters`, `domain::RecordState`): a data dir of an older version has its
 /// records folded again from their events where they differ, and its counters recounted,
 /// when it is opened. Version 2 added mediated disputes and the records a city takes part
-/// in; version 3 the business dates (which an older build ignored in newer events).
-pub const COUNTERS_VERSION: u32 = 3;
+/// in; version 3 the business dates (which an older build ignored in newer events);
+/// version 4 deadlines that move (`suggestion_extended`, which an older build refused, and
+/// the new deadlines of 二次办理 and carry-over, which it ignored).
+pub const COUNTERS_VERSION: u32 = 4;
 
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -105,6 +105,9 @@ impl Cli {
     /// Runs `lianluo --profile P ARGS…` and returns its output.
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new(lianluo_bin())
+            // Text output in English whatever the machine's locale (a test asks for
+            // Chinese with --lang zh).
+            .env("LC_ALL", "C")
             .arg("--profile")
             .arg(&self.profile)
             .args(args)

@@ -200,22 +200,27 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
         K::SuggestionCarriedOver(c) if en => format!(
             "Carried over to {}{}",
             c.to_year,
-            new_deadline(&c.deadline, en)
+            if c.deadline.is_empty() {
+                String::new()
+            } else {
+                format!(", deadline {} for the parts not answered", c.deadline)
+            }
         ),
         K::SuggestionCarriedOver(c) => format!(
             "转{}年度继续办理{}",
             c.to_year,
-            new_deadline(&c.deadline, en)
+            if c.deadline.is_empty() {
+                String::new()
+            } else {
+                format!("，未答复部分办理期限{}", c.deadline)
+            }
         ),
-        K::SuggestionExtended(c) => with(
-            &format!(
-                "{}{}",
-                l("延期", "Deadline extended"),
-                new_deadline(&c.deadline, en)
-            ),
+        K::SuggestionExtended(c) if en => with(
+            &format!("Deadline extended to {}", c.deadline),
             &c.reason,
             en,
         ),
+        K::SuggestionExtended(c) => with(&format!("延期，办理期限{}", c.deadline), &c.reason, en),
         K::SuggestionClosed(c) => with(l("办结", "Closed"), &c.note, en),
         K::DisputeReported(c) => with(l("登记受理纠纷", "Dispute reported"), &c.title, en),
         K::DisputeSession(c) => with(

@@ -84,7 +84,12 @@ pub fn whoami(w: &WhoAmIResponse, lang: Lang) -> String {
             "用户：{}\n城市：{}\n角色：{}\n节点：{}\n",
             w.user,
             labels::city(&w.city, lang),
-            w.role,
+            match w.role.as_str() {
+                "admin" => "管理员",
+                "coordinator" => "联络员",
+                "viewer" => "查看",
+                other => other,
+            },
             labels::city(&w.node_city, lang)
         ),
     }

@@ -134,4 +134,13 @@ fn deadlines_second_handling_and_carry_over_give_the_parts_a_new_deadline() {
             part("qingyuan", "2027-06-30", false)
         ]
     );
+    let h = rec.record().history.pop().expect("history");
+    assert_eq!(
+        h.summary,
+        "转2027年度继续办理，未答复部分办理期限2027-06-30"
+    );
+    assert_eq!(
+        h.summary_en,
+        "Carried over to 2027, deadline 2027-06-30 for the parts not answered"
+    );
 }

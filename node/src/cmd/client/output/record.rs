@@ -1,6 +1,6 @@
 //! One record for people, in English (ids and field names as the API has them) or in
 //! Chinese (`--lang zh`, or a Chinese `LANG`): labels, statuses, kinds, cities and the
-//! history's summaries in Chinese, times in Beijing time (2026年5月23日 14:05).
+//! history's summaries in Chinese, times in Beijing time (2026年5月23日14:05).
 
 use std::fmt::Write as _;
 
@@ -171,7 +171,8 @@ fn suggestion(o: &mut Out, s: &SuggestionView) {
     o.field("comment", "测评意见", &s.rating_comment);
     if !s.carried_over_to.is_empty() {
         let years: Vec<String> = s.carried_over_to.iter().map(u32::to_string).collect();
-        o.field("carried to", "转下年度继续办理", &years.join(", "));
+        let sep = o.w(", ", "、");
+        o.field("carried to", "转下年度继续办理", &years.join(sep));
     }
 }
 
