@@ -132,7 +132,7 @@ fn provenance(c: &CityOverview) -> String {
 }
 
 /// 3分钟前, 2小时前… for an age in seconds.
-pub(crate) fn age_cn(secs: u64) -> String {
+pub fn age_cn(secs: u64) -> String {
     match secs {
         0..=59 => format!("{secs}秒前"),
         60..=3599 => format!("{}分钟前", secs / 60),

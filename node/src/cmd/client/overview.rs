@@ -15,6 +15,10 @@ use tonic::transport::Channel;
 
 use super::{emit, output, Context, RPC_TIMEOUT};
 
+mod zh;
+
+pub use zh::text as text_zh;
+
 /// Long help of `lianluo overview`.
 pub const OVERVIEW_HELP: &str = "The federation's figures, city by city, with where each \
 city's figures came from.
@@ -150,6 +154,8 @@ pub async fn run(
     let resp = fetch(channel, req, ep).await?;
     if ctx.json {
         emit(&(output::json(&resp)? + "\n"))
+    } else if ctx.lang == Lang::Zh {
+        emit(&text_zh(&resp))
     } else {
         emit(&text(&resp))
     }

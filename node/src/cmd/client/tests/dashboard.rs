@@ -177,11 +177,37 @@ fn client_overview_text_shows_each_city_and_a_partial_line() {
         last,
         "PARTIAL: qingyuan stale (185 s old), yongzhou unreachable — these figures are incomplete"
     );
+    // The same in Chinese (--lang zh).
+    let zh = overview::text_zh(&resp);
+    let zh_lines: Vec<&str> = zh.lines().collect();
+    assert!(
+        zh_lines[0].starts_with("贺州节点汇总") && zh_lines[0].contains("历年累计"),
+        "{zh}"
+    );
+    assert!(zh_lines[1].starts_with("贺州（本节点）：正常"), "{zh}");
+    assert!(
+        zh_lines[2].contains("联络站5个 · 代表建议8件（共同督办0件，逾期未答复1件）"),
+        "{zh}"
+    );
+    assert!(
+        zh_lines[3].starts_with("清远：数据过期（3分钟前），用时0毫秒；最新查询超时")
+            && zh_lines[3].ends_with("［本节点链路：等待重连］"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("合计（3个城市中2个有数据）：\n  联络站10个"),
+        "{zh}"
+    );
+    assert_eq!(
+        zh.lines().last().unwrap_or_default(),
+        "数据不完整：清远数据过期（3分钟前）、永州无法连接，以上数字不全"
+    );
     let complete = OverviewResponse {
         cities: vec![city("hezhou", "ok", Some(f))],
         ..OverviewResponse::default()
     };
     assert!(!overview::text(&complete).contains("PARTIAL"));
+    assert!(!overview::text_zh(&complete).contains("数据不完整"));
 }
 
 fn long_help(name: &str) -> String {
