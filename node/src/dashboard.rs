@@ -168,8 +168,9 @@ pub async fn overview(
     })
 }
 
-/// How this node's config names each city it knows (its own and its peers'), by id.
-pub fn city_names(state: &NodeState) -> std::collections::BTreeMap<String, CityName> {
+/// The cities this node knows with their names as its config gives them: its own first,
+/// then its peers in config order.
+pub fn city_names(state: &NodeState) -> Vec<(String, CityName)> {
     let members = state.members.current();
     std::iter::once((state.config.city.clone(), state.config.city_name.clone()))
         .chain(
@@ -184,8 +185,11 @@ pub fn city_names(state: &NodeState) -> std::collections::BTreeMap<String, CityN
 /// Names a city's entry: as this node's config names it (`names`; a name of its own, not
 /// just its id), else as the city's own figures say (a name that can be shown), else by
 /// the built-in names or its id.
-fn name_city(c: &mut CityOverview, names: &std::collections::BTreeMap<String, CityName>) {
-    let configured = names.get(&c.city).filter(|n| n.name != c.city);
+fn name_city(c: &mut CityOverview, names: &[(String, CityName)]) {
+    let configured = names
+        .iter()
+        .find(|(id, n)| *id == c.city && n.name != c.city)
+        .map(|(_, n)| n);
     let from_figures = c.figures.as_ref().filter(|f| {
         let province = f.province.is_empty() || crate::config::showable_name(&f.province);
         crate::config::showable_name(&f.name) && province
@@ -200,6 +204,16 @@ fn name_city(c: &mut CityOverview, names: &std::collections::BTreeMap<String, Ci
     };
     c.name = name;
     c.province = province;
+}
+
+/// How people read an overview's city: the name its entry carries, else the built-in
+/// name or its id (an entry from a node that sent none).
+pub fn entry_name(c: &CityOverview) -> &str {
+    if c.name.is_empty() {
+        labels::city(&c.city, labels::Lang::Zh)
+    } else {
+        &c.name
+    }
 }
 
 /// This node's entry: its figures, or a timeout when they missed the deadline.
@@ -298,8 +312,6 @@ fn millis(d: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use lianluo_proto::{CityFigures, CityOverview};
 
     use super::name_city;
@@ -317,7 +329,7 @@ mod tests {
         }
     }
 
-    fn named(c: &mut CityOverview, names: &BTreeMap<String, CityName>) -> (String, String) {
+    fn named(c: &mut CityOverview, names: &[(String, CityName)]) -> (String, String) {
         name_city(c, names);
         (c.name.clone(), c.province.clone())
     }
@@ -328,11 +340,10 @@ mod tests {
             name: n.into(),
             province: p.into(),
         };
-        let names: BTreeMap<String, CityName> = [
+        let names = [
             ("guilin".to_owned(), name("guilin", "")), // not named here: its id
             ("xinhuang".to_owned(), name("新晃县", "湖南")),
-        ]
-        .into();
+        ];
         let pair = |n: &str, p: &str| (n.to_owned(), p.to_owned());
         // Not named in this node's config: as its own figures say.
         let mut gl = entry("guilin", "桂林", "广西");

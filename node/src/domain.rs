@@ -35,7 +35,7 @@ pub use ids::{EventId, RecordId};
 pub use record::RecordState;
 pub use validate::{check_business_dates, validate_change, validate_new_change, ValidationError};
 pub use view::{
-    history_entry, local_date, refresh_overdue, render, rfc3339, rfc3339_local_date, ymd,
+    history_entry, local_date, refresh_overdue, render, rfc3339, rfc3339_local_date, ymd, ymd_year,
 };
 
 pub(crate) use activity::{Activity, ActivityStatus};

@@ -192,7 +192,7 @@ fn resolved_year(year: u32, now_ms: u64) -> u32 {
 
 /// The year of a `YYYY-MM-DD` date.
 fn year_of_ymd(ymd: &str) -> Option<u32> {
-    ymd.get(..4)?.parse().ok()
+    crate::domain::ymd_year(ymd).and_then(|y| u32::try_from(y).ok())
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {

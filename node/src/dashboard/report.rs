@@ -30,6 +30,8 @@ pub use render::beijing_time;
 
 use lianluo_proto::{CityFigures, CityOverview, OverviewResponse};
 
+// How people read a city of the overview.
+use super::entry_name as name;
 use super::labels::{self, Lang};
 use render::{Doc, Section, Table};
 
@@ -62,16 +64,6 @@ fn sorted_cities(resp: &OverviewResponse) -> Vec<&CityOverview> {
     let mut cities: Vec<&CityOverview> = resp.cities.iter().collect();
     cities.sort_by(|a, b| a.city.cmp(&b.city));
     cities
-}
-
-/// How people read the city: the name its entry carries (its node's config, or the
-/// answering node's), else the built-in name or its id.
-fn name(c: &CityOverview) -> &str {
-    if c.name.is_empty() {
-        labels::city(&c.city, Lang::Zh)
-    } else {
-        &c.name
-    }
 }
 
 fn build(resp: &OverviewResponse) -> Doc {

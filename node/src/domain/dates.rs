@@ -53,14 +53,20 @@ impl BusinessDates {
         }
     }
 
-    /// Refuses an act whose date comes before the date it follows. `opened` is the record's
-    /// 提出/受理 date (given or the day it was entered).
-    pub fn check(&self, opened: &str, author: &str, change: &K) -> Result<(), String> {
+    /// Refuses an act whose date comes before the date it follows. `opened` gives the
+    /// record's 提出/受理 date (given or the day it was entered); it is asked for only by
+    /// an act that gives a date, not on every event of the fold.
+    pub fn check(
+        &self,
+        opened: impl FnOnce() -> String,
+        author: &str,
+        change: &K,
+    ) -> Result<(), String> {
         match change {
             K::SuggestionDispatched(c) if !c.dispatched_on.is_empty() => not_before(
                 "dispatch",
                 ("dispatched_on", &c.dispatched_on),
-                ("the suggestion was submitted", opened),
+                ("the suggestion was submitted", &opened()),
             ),
             K::SuggestionAnswered(c) if !c.answered_on.is_empty() => {
                 let dispatched = self
@@ -76,7 +82,7 @@ impl BusinessDates {
                     None => not_before(
                         "answer",
                         ("answered_on", &c.answered_on),
-                        ("the suggestion was submitted", opened),
+                        ("the suggestion was submitted", &opened()),
                     ),
                 }
             }
@@ -95,7 +101,7 @@ impl BusinessDates {
             K::DisputeResolved(c) if !c.resolved_on.is_empty() => not_before(
                 "resolve",
                 ("resolved_on", &c.resolved_on),
-                ("the dispute was reported", opened),
+                ("the dispute was reported", &opened()),
             ),
             _ => Ok(()),
         }

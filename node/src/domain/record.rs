@@ -10,7 +10,7 @@ use super::dates::BusinessDates;
 use super::dispute::Dispute;
 use super::station::Station;
 use super::suggestion::Suggestion;
-use super::view::{local_date, ymd};
+use super::view::{local_date, ymd, ymd_year};
 use super::{
     is_creation, kind_name, kind_of, kind_str, limits, record_origin, validate_change,
     validate_city, FoldEvent,
@@ -205,15 +205,7 @@ impl RecordState {
         }
         check_participants(origin, &b.participants)?;
         let dates = BusinessDates::create(change);
-        let entered = if dates.opened_on.is_empty() {
-            local_date(wall_ms(ev)).year()
-        } else {
-            dates
-                .opened_on
-                .get(..4)
-                .and_then(|y| y.parse().ok())
-                .unwrap_or_default()
-        };
+        let entered = ymd_year(&dates.opened_on).unwrap_or_else(|| local_date(wall_ms(ev)).year());
         let (body, title) = KindState::create(change, entered)
             .ok_or_else(|| "record not created yet: not a creation change".to_owned())?;
         Ok(RecordState {
@@ -237,8 +229,7 @@ impl RecordState {
         if let K::ParticipantAdded(p) = k {
             self.add_participant(author, &p.city)?;
         } else {
-            let opened = self.opened_on();
-            self.dates.check(&opened, author, k)?;
+            self.dates.check(|| self.opened_on(), author, k)?;
             let ctx = Ctx {
                 author,
                 origin: &self.origin,

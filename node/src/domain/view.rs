@@ -47,6 +47,11 @@ pub fn rfc3339_local_date(rfc: &str) -> Option<String> {
     Some(ymd(t.to_offset(LOCAL_OFFSET).date()))
 }
 
+/// The year of a `YYYY-MM-DD` date (`None` for an empty or malformed one).
+pub fn ymd_year(ymd: &str) -> Option<i32> {
+    ymd.get(..4)?.parse().ok()
+}
+
 /// A date as `YYYY-MM-DD`.
 pub fn ymd(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())

@@ -147,18 +147,13 @@ async fn cities(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
         return node_error(&e);
     }
     let own = http.node.config.city.clone();
-    let names = crate::dashboard::city_names(&http.node);
-    let members = http.node.members.current();
-    let order = std::iter::once(own.clone()).chain(members.peers.iter().map(|p| p.city.clone()));
-    let cities = order
-        .map(|city| {
-            let n = names.get(&city).cloned().unwrap_or_default();
-            CityEntry {
-                local: city == own,
-                city,
-                name: n.name,
-                province: n.province,
-            }
+    let cities = crate::dashboard::city_names(&http.node)
+        .into_iter()
+        .map(|(city, n)| CityEntry {
+            local: city == own,
+            city,
+            name: n.name,
+            province: n.province,
         })
         .collect();
     json(StatusCode::OK, &CitiesResponse { city: own, cities })

@@ -245,7 +245,10 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
                 }
             }
             let resolved = state.resolved_on();
-            let year = resolved.and_then(|d| d.get(..4).and_then(|y| y.parse::<u16>().ok()));
+            let year = resolved
+                .as_deref()
+                .and_then(crate::domain::ymd_year)
+                .and_then(|y| u16::try_from(y).ok());
             if let Some(year) = year.filter(|y| *y != 0) {
                 c.counters.push((CounterKey::DisputeResolved { year }, 1));
             }

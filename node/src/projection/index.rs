@@ -7,7 +7,7 @@
 
 use lianluo_proto::RecordKind;
 
-use crate::domain::{KindState, RecordState};
+use crate::domain::{ymd_year, KindState, RecordState};
 
 /// One index term of a record.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -172,21 +172,15 @@ pub fn station_of(state: &RecordState) -> Option<&str> {
 /// day they were entered when none was given), suggestions in their congress years,
 /// activities in the year of their day.
 pub fn years(state: &RecordState) -> Vec<u16> {
-    let opened = || {
-        let day = state.opened_on();
-        day.get(..4)
-            .and_then(|y| y.parse::<i32>().ok())
-            .and_then(year_u16)
-    };
+    let opened = || ymd_year(&state.opened_on()).and_then(year_u16);
     let mut out: Vec<u16> = match &state.body {
         KindState::Station(_) | KindState::Dispute(_) => opened().into_iter().collect(),
         KindState::Suggestion(s) => std::iter::once(s.year)
             .chain(s.carried_over_to.iter().copied())
             .filter_map(|y| u16::try_from(y).ok())
             .collect(),
-        KindState::Activity(a) => activity_day(a)
-            .get(..4)
-            .and_then(|y| y.parse::<u16>().ok())
+        KindState::Activity(a) => ymd_year(activity_day(a))
+            .and_then(year_u16)
             .into_iter()
             .collect(),
     };

@@ -32,9 +32,10 @@ pub async fn export(state: &NodeState, req: ExportRequest) -> Result<ExportRespo
     let as_of = report::beijing_time(&now).unwrap_or(now);
     let built = tokio::task::spawn_blocking(move || {
         let name = |id: &str| {
-            names
-                .get(id)
-                .map_or_else(|| labels::city(id, Lang::Zh).to_owned(), |n| n.name.clone())
+            names.iter().find(|(city, _)| city == id).map_or_else(
+                || labels::city(id, Lang::Zh).to_owned(),
+                |(_, n)| n.name.clone(),
+            )
         };
         let rows = export::ledger(&records, &name);
         let from = Provenance {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use clap::Args;
-use lianluo_node::dashboard::labels::{self, Lang};
+use lianluo_node::dashboard::labels::Lang;
 use lianluo_node::dashboard::{DEFAULT_DEADLINE, MAX_DEADLINE_MS, MIN_DEADLINE_MS};
 use lianluo_proto::dashboard_client::DashboardClient;
 use lianluo_proto::{CityFigures, CityOverview, OverviewRequest, OverviewResponse};
@@ -209,11 +209,7 @@ pub fn text(resp: &OverviewResponse) -> String {
 /// `qingyuan (清远): stale — …`: the city, its outcome and why.
 fn city_line(c: &CityOverview) -> String {
     let mut line = c.city.clone();
-    let name = if c.name.is_empty() {
-        labels::city(&c.city, Lang::Zh)
-    } else {
-        &c.name
-    };
+    let name = lianluo_node::dashboard::entry_name(c);
     if name != c.city {
         let _ = write!(line, " ({name})");
     }

@@ -31,10 +31,7 @@ impl Out {
         let label = self.w(en, zh);
         let colon = self.w(":", "：");
         // Pad by display columns: a Chinese character (and colon) takes two.
-        let width: usize = format!("{label}{colon}")
-            .chars()
-            .map(|c| if c.is_ascii() { 1 } else { 2 })
-            .sum();
+        let width = super::columns(label) + super::columns(colon);
         let pad = " ".repeat(14usize.saturating_sub(width));
         let _ = writeln!(self.s, "{label}{colon}{pad}{value}");
     }

@@ -3,17 +3,10 @@
 
 use std::fmt::Write as _;
 
+use lianluo_node::dashboard::entry_name as name;
 use lianluo_node::dashboard::labels::{self, Lang};
 use lianluo_node::dashboard::report::{age_cn, beijing_time};
 use lianluo_proto::{CityFigures, CityOverview, OverviewResponse};
-
-fn name(c: &CityOverview) -> &str {
-    if c.name.is_empty() {
-        labels::city(&c.city, Lang::Zh)
-    } else {
-        &c.name
-    }
-}
 
 /// The overview for people, in Chinese.
 pub fn text(resp: &OverviewResponse) -> String {
