@@ -210,7 +210,14 @@
       return [pair("正文", "Text", x.body), pair("提出代表", "Proposers", x.proposers),
         pair("提出日期", "Submitted on", day(x.submitted_on)), pair("所属年度", "Congress year", x.year || ""),
         pair("联络站", "Station", stationLink(x.station_id)), pair("测评结果", "Rating", x.rating ? label("rating", x.rating) : ""),
-        pair("测评意见", "Rating comment", x.rating_comment), pair("转下年度继续办理", "Carried over to", x.carried_over_to),
+        pair("测评意见", "Rating comment", x.rating_comment),
+        [L ? "Proposers' ratings" : "代表测评", (x.proposer_ratings || []).map(function (p) {
+          return p.proposer + (L ? ": " : "：") + label("rating", p.rating);
+        }), "proposer_ratings"],
+        [L ? "Key suggestion" : "重点督办", (x.key_supervision || []).map(function (k) {
+          return label("city", k.city) + (L ? ": " : "：") + k.leader;
+        }), "key_supervision"],
+        pair("转下年度继续办理", "Carried over to", x.carried_over_to),
         pair("逾期", "Overdue", x.overdue ? t("yes") : "")];
     }
     if (r.dispute) {
@@ -247,20 +254,25 @@
     return "";
   }
 
-  // Each city's part: its unit, 交办日期, 办理期限, status, 答复日期 and answer.
+  // Each city's part: its 主办 and 协办 units, 交办日期, 办理期限, status (签收, 退回 with
+  // its reason), 答复日期, answer and result category.
   function partsTable(parts, history) {
     if (!parts || !parts.length) return null;
-    const head = ["city", "unit", "dispatched_on", "deadline_part", "status", "answered_on", "answer"];
+    const head = ["city", "unit", "co_units", "dispatched_on", "deadline_part", "status", "answered_on", "answer", "category"];
     return h("section", {}, h("h2", {}, t("parts")),
       h("table", { "data-list": "parts" },
         h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
         h("tbody", {}, parts.map(function (p) {
           return h("tr", { "data-city": p.city, class: p.overdue ? "overdue" : null },
-            h("td", {}, label("city", p.city)), h("td", {}, p.unit),
+            h("td", {}, label("city", p.city)), h("td", { "data-field": "unit" }, p.unit),
+            h("td", { "data-field": "co_units" }, shown(p.co_units || [])),
             h("td", {}, day(p.dispatched_on || actDay(history, "suggestion_dispatched", p.city))), h("td", {}, day(p.deadline)),
-            h("td", {}, label("status", p.status, "suggestion"), p.overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null),
+            h("td", { "data-field": "part_status", "data-status": p.status }, label("part_status", p.status),
+              p.return_reason ? (L ? ": " : "：") + p.return_reason : "",
+              p.overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null),
             h("td", {}, p.status === "answered" ? day(p.answered_on || actDay(history, "suggestion_answered", p.city)) : ""),
-            h("td", {}, p.answer));
+            h("td", {}, p.answer),
+            h("td", { "data-field": "category" }, p.category ? label("category", p.category) : ""));
         }))));
   }
 

@@ -64,6 +64,8 @@ var LIANLUO_UI = {
   participants: ["参与城市", "Cities"],
   deadline: ["最早期限", "Deadline"],
   deadline_part: ["办理期限", "Deadline"],
+  co_units: ["协办单位", "Co-units"],
+  category: ["办理结果", "Result"],
   dispatched_on: ["交办日期", "Dispatched on"],
   answered_on: ["答复日期", "Answered on"],
   overdue_parts: ["逾期部分", "Overdue parts"],
@@ -96,7 +98,7 @@ var LIANLUO_UI = {
   accepted: ["已应用", "applied"],
   fields: ["详情", "Details"],
   parts: ["各市办理", "Parts by city"],
-  unit: ["承办单位", "Unit"],
+  unit: ["主办单位", "Lead unit"],
   answer: ["答复", "Answer"],
   yes: ["是", "yes"],
 };

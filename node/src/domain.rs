@@ -42,10 +42,12 @@ pub(crate) use activity::{Activity, ActivityStatus};
 #[cfg(test)]
 pub(crate) use dates::dates_for_test;
 pub(crate) use dates::BusinessDates;
-pub(crate) use dispute::DisputeStatus;
+pub(crate) use dispute::{Dispute, DisputeStatus};
 pub(crate) use record::{KindState, Status};
-pub(crate) use station::StationStatus;
-pub(crate) use suggestion::Suggestion;
+pub(crate) use station::{Station, StationStatus};
+#[cfg(test)]
+pub(crate) use suggestion::{Category, ProposerRating, Supervisor};
+pub(crate) use suggestion::{Grade, Part, PartStatus, Suggestion, SuggestionStatus};
 
 /// Field limits enforced by [`validate_change`] (and therefore by the fold).
 ///
@@ -216,6 +218,10 @@ pub(crate) fn kind_name(kind: &change::Kind) -> &'static str {
         K::SuggestionCarriedOver(_) => "suggestion_carried_over",
         K::SuggestionClosed(_) => "suggestion_closed",
         K::SuggestionExtended(_) => "suggestion_extended",
+        K::SuggestionAccepted(_) => "suggestion_accepted",
+        K::SuggestionReturned(_) => "suggestion_returned",
+        K::SuggestionRedispatched(_) => "suggestion_redispatched",
+        K::SuggestionPrioritized(_) => "suggestion_prioritized",
         K::DisputeReported(_) => "dispute_reported",
         K::DisputeSession(_) => "dispute_session",
         K::DisputeAgreed(_) => "dispute_agreed",
@@ -245,7 +251,11 @@ pub(crate) fn kind_of(kind: &change::Kind) -> RecordKind {
         | K::SuggestionReopened(_)
         | K::SuggestionCarriedOver(_)
         | K::SuggestionClosed(_)
-        | K::SuggestionExtended(_) => RecordKind::Suggestion,
+        | K::SuggestionExtended(_)
+        | K::SuggestionAccepted(_)
+        | K::SuggestionReturned(_)
+        | K::SuggestionRedispatched(_)
+        | K::SuggestionPrioritized(_) => RecordKind::Suggestion,
         K::DisputeReported(_)
         | K::DisputeSession(_)
         | K::DisputeAgreed(_)

@@ -122,7 +122,8 @@ fn records_entered_today_count_in_the_years_they_happened() -> Result<()> {
     let zh = cli.run(&["show", &sid, "--lang", "zh"]);
     let zh = String::from_utf8_lossy(&zh.stdout);
     ensure!(
-        zh.contains("提出日期：    2023-02-20") && zh.contains("贺州承办：办理中"),
+        zh.contains("提出日期：    2023-02-20")
+            && zh.contains("贺州承办：已交办，主办单位贺州市交通运输局"),
         "{zh}"
     );
     // A date after today is refused at the API, naming the field.

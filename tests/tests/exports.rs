@@ -221,13 +221,18 @@ fn the_suggestions_workbook_opens_in_libreoffice_calc_with_every_part() -> Resul
     let (hzc, qyc) = (hz.cli("coordinator"), qy.cli("coordinator"));
     let id = create_suggestion(&hzc, "关于开通连山至贺州客运班线的建议", &["qingyuan"])?;
     wait_for(&qyc, &id, REPL, "the suggestion at qingyuan", |_| true)?;
-    for (cli, unit) in [(&hzc, "贺州市交通运输局"), (&qyc, "清远市交通运输局")] {
+    for (cli, unit, co_unit) in [
+        (&hzc, "贺州市交通运输局", "贺州市财政局"),
+        (&qyc, "清远市交通运输局", "清远市财政局"),
+    ] {
         cli.json(&[
             "suggestion",
             "dispatch",
             &id,
             "--unit",
             unit,
+            "--co-unit",
+            co_unit,
             "--deadline",
             "2099-06-30",
         ])?;
@@ -238,6 +243,8 @@ fn the_suggestions_workbook_opens_in_libreoffice_calc_with_every_part() -> Resul
         &id,
         "--answer",
         "已协调开通直达班线",
+        "--category",
+        "a",
     ])?;
     wait_for(&hzc, &id, REPL, "qingyuan's dispatch at hezhou", |v| {
         v["history"].as_array().map_or(0, Vec::len) == 4
@@ -275,7 +282,7 @@ fn the_suggestions_workbook_opens_in_libreoffice_calc_with_every_part() -> Resul
             (
                 got("建议标题"),
                 got("交办城市"),
-                got("承办单位"),
+                got("主办单位"),
                 got("牵头城市")
             ) == (
                 "关于开通连山至贺州客运班线的建议".into(),
@@ -298,8 +305,16 @@ fn the_suggestions_workbook_opens_in_libreoffice_calc_with_every_part() -> Resul
         (
             get(rows[0], "办理情况"),
             get(rows[0], "答复日期"),
-            get(rows[0], "答复意见")
-        ) == ("已答复".into(), today.clone(), "已协调开通直达班线".into()),
+            get(rows[0], "答复意见"),
+            get(rows[0], "办理结果"),
+            get(rows[0], "协办单位"),
+        ) == (
+            "已答复".into(),
+            today.clone(),
+            "已协调开通直达班线".into(),
+            "A类（已解决或采纳）".into(),
+            "贺州市财政局".into()
+        ),
         "{:?}",
         rows[0]
     );

@@ -47,18 +47,24 @@ pub struct LedgerRow {
     pub origin: String,
     /// 交办城市: the city whose part this is (its name); empty when not dispatched.
     pub city: String,
-    /// 承办单位.
+    /// 主办单位.
     pub unit: String,
+    /// 协办单位, joined with 、.
+    pub co_units: String,
     /// 交办日期 (YYYY-MM-DD, UTC+8), from the part's last dispatch.
     pub dispatched_on: String,
     /// 办理期限 (YYYY-MM-DD).
     pub deadline: String,
-    /// 办理情况: 尚未交办, 办理中 or 已答复.
+    /// 办理情况: 尚未交办, 办理中, 已退回（待改派） or 已答复.
     pub handling: String,
     /// 答复日期 (YYYY-MM-DD), from the part's last answer; empty while not answered.
     pub answered_on: String,
     /// 答复意见.
     pub answer: String,
+    /// 办理结果: the answer's category, e.g. A类（已解决或采纳）, or empty.
+    pub category: String,
+    /// 重点督办: the supervising leaders, e.g. 贺州：副主任 张三, or empty.
+    pub key_supervision: String,
     /// 是否逾期: 是 or empty.
     pub overdue: bool,
     /// 测评结果 (满意, 基本满意, 不满意) or empty.
@@ -89,11 +95,19 @@ pub fn ledger(records: &[Record], city_name: &dyn Fn(&str) -> String) -> Vec<Led
             origin: city_name(&rec.origin),
             city: String::new(),
             unit: String::new(),
+            co_units: String::new(),
             dispatched_on: String::new(),
             deadline: String::new(),
             handling: "尚未交办".to_owned(),
             answered_on: String::new(),
             answer: String::new(),
+            category: String::new(),
+            key_supervision: s
+                .key_supervision
+                .iter()
+                .map(|k| format!("{}：{}", city_name(&k.city), k.leader))
+                .collect::<Vec<_>>()
+                .join("；"),
             overdue: false,
             rating: if s.rating.is_empty() {
                 String::new()
@@ -127,11 +141,17 @@ fn part_row(
     LedgerRow {
         city,
         unit: part.unit.clone(),
+        co_units: part.co_units.join("、"),
         dispatched_on: given_or(&part.dispatched_on, || {
             last_date(history, "suggestion_dispatched", &part.city)
         }),
         deadline: part.deadline.clone(),
-        handling: if answered { "已答复" } else { "办理中" }.to_owned(),
+        handling: match part.status.as_str() {
+            "answered" => "已答复",
+            "returned" => "已退回（待改派）",
+            _ => "办理中",
+        }
+        .to_owned(),
         answered_on: if answered {
             given_or(&part.answered_on, || {
                 last_date(history, "suggestion_answered", &part.city)
@@ -140,6 +160,11 @@ fn part_row(
             String::new()
         },
         answer: part.answer.clone(),
+        category: if part.category.is_empty() {
+            String::new()
+        } else {
+            labels::category(&part.category, Lang::Zh).to_owned()
+        },
         overdue: part.overdue,
         ..base.clone()
     }
@@ -173,35 +198,40 @@ fn join_years(years: &[u32]) -> String {
 }
 
 /// Column headings and widths (in characters) of the 交办清单.
-const DISPATCH: [(&str, f64); 10] = [
+const DISPATCH: [(&str, f64); 12] = [
     ("序号", 6.0),
     ("建议标题", 36.0),
     ("提出代表", 18.0),
     ("所属年度", 9.0),
     ("牵头城市", 9.0),
     ("交办城市", 9.0),
-    ("承办单位", 24.0),
+    ("主办单位", 24.0),
+    ("协办单位", 24.0),
     ("交办日期", 12.0),
     ("办理期限", 12.0),
+    ("重点督办", 20.0),
     ("记录编号", 34.0),
 ];
 
 /// Column headings and widths of the 办理台账.
-const LEDGER: [(&str, f64); 16] = [
+const LEDGER: [(&str, f64); 19] = [
     ("序号", 6.0),
     ("建议标题", 36.0),
     ("提出代表", 18.0),
     ("所属年度", 9.0),
     ("交办城市", 9.0),
-    ("承办单位", 24.0),
+    ("主办单位", 24.0),
+    ("协办单位", 24.0),
     ("交办日期", 12.0),
     ("办理期限", 12.0),
     ("办理情况", 9.0),
     ("答复日期", 12.0),
     ("答复意见", 40.0),
+    ("办理结果", 14.0),
     ("是否逾期", 9.0),
     ("测评结果", 9.0),
     ("测评意见", 24.0),
+    ("重点督办", 20.0),
     ("建议状态", 16.0),
     ("记录编号", 34.0),
 ];
@@ -228,8 +258,10 @@ fn dispatch_cells(n: u32, r: &LedgerRow) -> Vec<Cell<'_>> {
         } else {
             &r.unit
         }),
+        Cell::Text(&r.co_units),
         Cell::Date(&r.dispatched_on),
         Cell::Date(&r.deadline),
+        Cell::Text(&r.key_supervision),
         Cell::Text(&r.record_id),
     ]
 }
@@ -242,14 +274,17 @@ fn ledger_cells(n: u32, r: &LedgerRow) -> Vec<Cell<'_>> {
         Cell::Number(r.year),
         Cell::Text(&r.city),
         Cell::Text(&r.unit),
+        Cell::Text(&r.co_units),
         Cell::Date(&r.dispatched_on),
         Cell::Date(&r.deadline),
         Cell::Text(&r.handling),
         Cell::Date(&r.answered_on),
         Cell::Text(&r.answer),
+        Cell::Text(&r.category),
         Cell::Text(if r.overdue { "是" } else { "" }),
         Cell::Text(&r.rating),
         Cell::Text(&r.rating_comment),
+        Cell::Text(&r.key_supervision),
         Cell::Text(&r.status),
         Cell::Text(&r.record_id),
     ]

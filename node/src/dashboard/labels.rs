@@ -144,6 +144,41 @@ pub fn rating(id: &str, lang: Lang) -> &str {
 /// The ratings in the order reports list them.
 pub const RATING_IDS: [&str; 3] = ids(&RATINGS);
 
+const PART_STATUSES: [(&str, &str, &str); 4] = [
+    ("dispatched", "已交办", "Dispatched"),
+    ("accepted", "已签收", "Accepted"),
+    ("returned", "已退回", "Returned"),
+    ("answered", "已答复", "Answered"),
+];
+
+/// The status of a city's part of a suggestion, e.g. `accepted` → 已签收 / Accepted.
+pub fn part_status(id: &str, lang: Lang) -> &str {
+    pick(&PART_STATUSES, id, lang)
+}
+
+const CATEGORIES: [(&str, &str, &str); 4] = [
+    ("a", "A类（已解决或采纳）", "A (solved or adopted)"),
+    (
+        "b",
+        "B类（正在解决或列入计划）",
+        "B (being solved or planned)",
+    ),
+    (
+        "c",
+        "C类（因条件限制暂难解决）",
+        "C (hard to solve for now)",
+    ),
+    ("d", "D类（留作参考）", "D (kept for reference)"),
+];
+
+/// An answer's result category (办理结果分类), e.g. `a` → A类（已解决或采纳）.
+pub fn category(id: &str, lang: Lang) -> &str {
+    pick(&CATEGORIES, id, lang)
+}
+
+/// The result categories in the order reports list them.
+pub const CATEGORY_IDS: [&str; 4] = ids(&CATEGORIES);
+
 const ACTIVITY_KINDS: [(&str, &str, &str); 5] = [
     ("joint_inspection", "联合视察", "Joint inspection"),
     ("joint_research", "联合调研", "Joint research"),
@@ -203,10 +238,12 @@ type Table = [(&'static str, &'static str, &'static str)];
 /// The labels above as the dashboard's `labels.js` (`var LIANLUO_LABELS = {…};`): one
 /// source for the CLI, the report and the browser, in the tables' display order.
 pub fn javascript() -> String {
-    let flat: [(&str, &Table); 6] = [
+    let flat: [(&str, &Table); 8] = [
         ("city", &CITIES),
         ("kind", &KINDS),
         ("rating", &RATINGS),
+        ("part_status", &PART_STATUSES),
+        ("category", &CATEGORIES),
         ("activity_kind", &ACTIVITY_KINDS),
         ("outcome", &OUTCOMES),
         ("link", &LINKS),

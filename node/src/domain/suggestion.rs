@@ -1,10 +1,18 @@
 //! Deputies' suggestions (代表点单、人大派单、部门接单): each participant city dispatches its
 //! own part to its own handling unit with a deadline, answers it, and the origin rates the
 //! whole; unsatisfied reopens it, what is not solved is carried over to a later year.
+//! How a unit takes its part (签收, 退回, 改派), each proposer's rating and 重点督办 are in
+//! [`handling`].
+
+mod handling;
 
 use lianluo_proto::{
     change::Kind as K, Rating, SuggestionPart, SuggestionRated, SuggestionSubmitted, SuggestionView,
 };
+
+#[cfg(test)]
+pub(crate) use handling::derived_grade_for_test;
+pub(crate) use handling::{Category, ProposerRating, Supervisor};
 
 use serde::{Deserialize, Serialize};
 
@@ -62,11 +70,15 @@ impl SuggestionStatus {
 /// Statuses in which a city's part can be worked on (progress, answer).
 const WORKING: [S; 4] = [S::Dispatched, S::InProgress, S::Reopened, S::CarriedOver];
 
-/// Status of one city's part.
+/// Status of one city's part: `dispatched` to its unit, `accepted` (签收) by it, `returned`
+/// (退回) by it until re-dispatched (改派), `answered`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum PartStatus {
+    // Variants are stored by position: add new ones at the end.
     Dispatched,
     Answered,
+    Accepted,
+    Returned,
 }
 
 impl Status for PartStatus {
@@ -74,6 +86,8 @@ impl Status for PartStatus {
         match self {
             PartStatus::Dispatched => "dispatched",
             PartStatus::Answered => "answered",
+            PartStatus::Accepted => "accepted",
+            PartStatus::Returned => "returned",
         }
     }
 }
@@ -81,9 +95,14 @@ impl Status for PartStatus {
 impl PartStatus {
     /// Parses a part status name from the read model.
     pub fn parse(s: &str) -> Option<Self> {
-        [PartStatus::Dispatched, PartStatus::Answered]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        [
+            PartStatus::Dispatched,
+            PartStatus::Answered,
+            PartStatus::Accepted,
+            PartStatus::Returned,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
     }
 }
 
@@ -101,7 +120,7 @@ impl Grade {
         rating_str(self.to_proto())
     }
 
-    fn to_proto(self) -> Rating {
+    pub(super) fn to_proto(self) -> Rating {
         match self {
             Grade::Satisfied => Rating::Satisfied,
             Grade::BasicallySatisfied => Rating::BasicallySatisfied,
@@ -110,15 +129,22 @@ impl Grade {
     }
 }
 
-/// One city's part of a suggestion: its handling unit, deadline and answer.
+/// One city's part of a suggestion: its 主办 and 协办 units, deadline and answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Part {
     pub city: String,
+    /// The 主办 unit.
     pub unit: String,
     pub deadline: String,
     pub status: PartStatus,
     pub progress: Vec<String>,
     pub answer: String,
+    /// The 协办 units.
+    pub co_units: Vec<String>,
+    /// The answer's 办理结果分类, when given.
+    pub category: Option<Category>,
+    /// Why the unit returned the part, while `returned`.
+    pub return_reason: String,
 }
 
 /// A suggestion's state: what the fold keeps and the store holds.
@@ -133,6 +159,10 @@ pub(crate) struct Suggestion {
     pub rating: Option<Grade>,
     pub rating_comment: String,
     pub carried_over_to: Vec<u32>,
+    /// This round's ratings by each proposer.
+    pub proposer_ratings: Vec<ProposerRating>,
+    /// 重点督办, one entry per city.
+    pub supervisors: Vec<Supervisor>,
 }
 
 impl Suggestion {
@@ -148,6 +178,8 @@ impl Suggestion {
             rating: None,
             rating_comment: String::new(),
             carried_over_to: Vec::new(),
+            proposer_ratings: Vec::new(),
+            supervisors: Vec::new(),
         }
     }
 
@@ -181,6 +213,9 @@ impl Suggestion {
                     status: PartStatus::Dispatched,
                     progress: Vec::new(),
                     answer: String::new(),
+                    co_units: c.co_units.clone(),
+                    category: None,
+                    return_reason: String::new(),
                 });
                 if self.status == S::Submitted {
                     self.status = S::Dispatched;
@@ -196,11 +231,22 @@ impl Suggestion {
                 let p = self.open_part("answer", ctx.author)?;
                 self.parts[p].status = PartStatus::Answered;
                 self.parts[p].answer.clone_from(&c.answer);
+                self.parts[p].category = Category::from_proto(c.category);
                 self.status = if self.all_answered(ctx.participants) {
+                    // A new answer to rate: a new round of the proposers' ratings.
+                    self.proposer_ratings.clear();
                     S::Answered
                 } else {
                     S::InProgress
                 };
+            }
+            K::SuggestionAccepted(_) => self.accept(ctx.author)?,
+            K::SuggestionReturned(c) => self.return_part(ctx.author, &c.reason)?,
+            K::SuggestionRedispatched(c) => self.redispatch(ctx.author, c)?,
+            K::SuggestionPrioritized(c) => self.prioritize(ctx.author, c)?,
+            K::SuggestionRated(c) if !c.proposer.is_empty() => {
+                require("rate", "suggestion", self.status, &[S::Answered])?;
+                self.rate_as_proposer(ctx.author, c)?;
             }
             _ => return self.apply_origin_act(ctx, change),
         }
@@ -244,28 +290,23 @@ impl Suggestion {
         Ok(())
     }
 
-    /// Records a rating: satisfied / basically satisfied → `rated`; unsatisfied reopens.
+    /// Records the proposers' rating as a whole.
     fn rate(&mut self, c: &SuggestionRated) -> Result<(), String> {
-        let rating = match Rating::try_from(c.rating) {
-            Ok(Rating::Satisfied) => {
-                self.status = S::Rated;
-                Grade::Satisfied
-            }
-            Ok(Rating::BasicallySatisfied) => {
-                self.status = S::Rated;
-                Grade::BasicallySatisfied
-            }
-            Ok(Rating::Unsatisfied) => {
-                self.reopen(&c.deadline);
-                Grade::Unsatisfied
-            }
-            Ok(Rating::Unspecified) | Err(_) => {
-                return Err("cannot rate: the rating is not specified".to_owned())
-            }
-        };
-        self.rating = Some(rating);
+        let grade = Grade::from_proto(c.rating)?;
+        self.conclude_rating(grade, &c.deadline);
         self.rating_comment.clone_from(&c.comment);
         Ok(())
+    }
+
+    /// The suggestion's rating is `grade`: satisfied / basically satisfied → `rated`;
+    /// unsatisfied reopens it (二次办理), with `deadline` when one is given.
+    fn conclude_rating(&mut self, grade: Grade, deadline: &str) {
+        if grade == Grade::Unsatisfied {
+            self.reopen(deadline);
+        } else {
+            self.status = S::Rated;
+        }
+        self.rating = Some(grade);
     }
 
     /// Carries an unfinished suggestion into a later congress year; with a `deadline`,
@@ -309,8 +350,23 @@ impl Suggestion {
         self.parts.iter().position(|p| p.city == city)
     }
 
-    /// The author's own part that can still be worked on, or why not.
+    /// The author's own part that can still be worked on (not answered nor returned), or
+    /// why not.
     fn open_part(&self, verb: &str, author: &str) -> Result<usize, String> {
+        let p = self.unanswered_part(verb, author)?;
+        let part = &self.parts[p];
+        if part.status == PartStatus::Returned {
+            return Err(format!(
+                "cannot {verb}: {author}'s part was returned by {} ({}); re-dispatch it to \
+                 another unit first (改派)",
+                part.unit, part.return_reason
+            ));
+        }
+        Ok(p)
+    }
+
+    /// The author's own part not answered yet, or why not.
+    fn unanswered_part(&self, verb: &str, author: &str) -> Result<usize, String> {
         if matches!(self.status, S::Answered | S::Rated | S::Closed) {
             require(verb, "suggestion", self.status, &WORKING)?;
         }
@@ -390,6 +446,8 @@ impl Suggestion {
             carried_over_to: self.carried_over_to.clone(),
             overdue: false,
             next_deadline: String::new(),
+            proposer_ratings: self.proposer_ratings.iter().map(|r| r.view()).collect(),
+            key_supervision: self.supervisors.iter().map(|s| s.view()).collect(),
             // The record's business dates (`view::business_dates`).
             ..SuggestionView::default()
         };
@@ -407,6 +465,13 @@ fn part_view(p: &Part) -> SuggestionPart {
         progress: p.progress.clone(),
         answer: p.answer.clone(),
         overdue: false,
+        co_units: p.co_units.clone(),
+        category: p
+            .category
+            .map(Category::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        return_reason: p.return_reason.clone(),
         ..SuggestionPart::default()
     }
 }

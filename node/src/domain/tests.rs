@@ -9,6 +9,7 @@ mod deadlines;
 pub(crate) mod dispute;
 mod dispute_table;
 pub(crate) mod folding;
+mod handling;
 mod machine;
 pub(crate) mod station;
 mod station_table;

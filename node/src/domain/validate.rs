@@ -2,13 +2,15 @@
 //! enums, city ids and control characters. The API maps a [`ValidationError`] to
 //! INVALID_ARGUMENT; the fold rejects events whose change fails these checks.
 
-use lianluo_proto::{change::Kind as K, ActivityKind, Change, Rating, RecordKind};
+use lianluo_proto::{change::Kind as K, ActivityKind, Change, RecordKind};
 use time::macros::format_description;
 
 use super::limits::{
     COUNT_MAX, LIST_MAX_ITEMS, SHORT_MAX_CHARS, TEXT_MAX_CHARS, TITLE_MAX_CHARS, YEAR_MAX, YEAR_MIN,
 };
 use super::{kind_name, kind_of, record_origin, validate_city};
+
+mod suggestion;
 
 /// A field of a change that is not acceptable. Display: `<field>: <reason>`, where the field
 /// is the proto field path, e.g. `activity_reported.deputies[2].city`.
@@ -104,70 +106,7 @@ fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind>
             f.optional_date("founded_on", &c.founded_on)?;
         }
         K::StationClosed(c) => f.text("reason", &c.reason, false)?,
-        K::SuggestionSubmitted(c) => {
-            f.title("title", &c.title)?;
-            f.text("body", &c.body, true)?;
-            f.names("proposers", &c.proposers)?;
-            f.station_id(&c.station_id)?;
-            if c.year != 0 {
-                f.year("year", c.year)?;
-            }
-            f.optional_date("submitted_on", &c.submitted_on)?;
-        }
-        K::SuggestionDispatched(c) => {
-            f.short("unit", &c.unit, true)?;
-            f.date("deadline", &c.deadline)?;
-            f.optional_date("dispatched_on", &c.dispatched_on)?;
-            // Both are valid YYYY-MM-DD dates here, which order as text.
-            if !c.dispatched_on.is_empty() && c.dispatched_on > c.deadline {
-                return Err(f.err(
-                    "dispatched_on",
-                    format!(
-                        "{} is after the deadline {}; the deadline (办理期限) comes after the \
-                         dispatch",
-                        c.dispatched_on, c.deadline
-                    ),
-                ));
-            }
-        }
-        K::SuggestionProgress(c) => f.text("note", &c.note, true)?,
-        K::SuggestionAnswered(c) => {
-            f.text("answer", &c.answer, true)?;
-            f.optional_date("answered_on", &c.answered_on)?;
-        }
-        K::SuggestionRated(c) => {
-            match Rating::try_from(c.rating) {
-                Ok(Rating::Unspecified) | Err(_) => {
-                    return Err(f.err(
-                        "rating",
-                        "must be specified (satisfied, basically_satisfied or unsatisfied)",
-                    ))
-                }
-                Ok(_) => {}
-            }
-            f.text("comment", &c.comment, false)?;
-            f.optional_date("deadline", &c.deadline)?;
-            if !c.deadline.is_empty() && c.rating != Rating::Unsatisfied as i32 {
-                return Err(f.err(
-                    "deadline",
-                    "goes with an unsatisfied rating only (the 二次办理 deadline); leave it out",
-                ));
-            }
-        }
-        K::SuggestionReopened(c) => {
-            f.text("reason", &c.reason, false)?;
-            f.optional_date("deadline", &c.deadline)?;
-        }
-        K::SuggestionCarriedOver(c) => {
-            f.year("to_year", c.to_year)?;
-            f.text("reason", &c.reason, false)?;
-            f.optional_date("deadline", &c.deadline)?;
-        }
-        K::SuggestionExtended(c) => {
-            f.date("deadline", &c.deadline)?;
-            f.text("reason", &c.reason, true)?;
-        }
-        K::SuggestionClosed(c) => f.text("note", &c.note, false)?,
+        _ if kind_of(kind) == RecordKind::Suggestion => suggestion::validate(&f, kind)?,
         _ => validate_dispute_or_activity(&f, kind)?,
     }
     Ok(kind_of(kind))
@@ -333,6 +272,20 @@ impl Fields {
         self.list_len(name, items.len())?;
         for (i, s) in items.iter().enumerate() {
             self.short(&format!("{name}[{i}]"), s, true)?;
+        }
+        Ok(())
+    }
+
+    /// 协办单位: a list of units, none blank, none repeated nor the 主办 `unit`.
+    fn co_units(&self, unit: &str, items: &[String]) -> Result {
+        self.names("co_units", items)?;
+        for (i, s) in items.iter().enumerate() {
+            if s == unit || items[..i].contains(s) {
+                return Err(self.err(
+                    &format!("co_units[{i}]"),
+                    format!("{s} is already a handling unit of this part; name each unit once"),
+                ));
+            }
         }
         Ok(())
     }

@@ -160,6 +160,29 @@ fn new_deadline(deadline: &str, en: bool) -> String {
     }
 }
 
+/// "，协办：甲、乙" (", with 甲, 乙") for the 协办 units, else nothing.
+fn co_units(units: &[String], en: bool) -> String {
+    let names: Vec<String> = units.iter().map(|u| short(u)).collect();
+    match (names.is_empty(), en) {
+        (true, _) => String::new(),
+        (false, false) => format!("（协办：{}）", names.join("、")),
+        (false, true) => format!(" (with {})", names.join(", ")),
+    }
+}
+
+/// "（A类）" ("(category A)") for an answer's result category, else nothing.
+fn category(value: i32, en: bool) -> String {
+    let letter = match super::suggestion::Category::from_proto(value) {
+        Some(c) => c.as_str().to_uppercase(),
+        None => return String::new(),
+    };
+    if en {
+        format!(" (category {letter})")
+    } else {
+        format!("（{letter}类）")
+    }
+}
+
 /// A short summary of a change for the history, in Chinese or (`en`) English; free text
 /// is kept as written.
 pub(super) fn summary(change: &Change, en: bool) -> String {
@@ -174,12 +197,56 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
         K::StationRegistered(c) => with(l("登记联络站", "Station registered"), &c.name, en),
         K::StationClosed(c) => with(l("撤销联络站", "Station closed"), &c.reason, en),
         K::SuggestionSubmitted(c) => with(l("提出建议", "Suggestion submitted"), &c.title, en),
-        K::SuggestionDispatched(c) if en => {
-            format!("Dispatched to {}, deadline {}", short(&c.unit), c.deadline)
-        }
-        K::SuggestionDispatched(c) => format!("交办至{}，办理期限{}", short(&c.unit), c.deadline),
+        K::SuggestionDispatched(c) if en => format!(
+            "Dispatched to {}{}, deadline {}",
+            short(&c.unit),
+            co_units(&c.co_units, en),
+            c.deadline
+        ),
+        K::SuggestionDispatched(c) => format!(
+            "交办至{}{}，办理期限{}",
+            short(&c.unit),
+            co_units(&c.co_units, en),
+            c.deadline
+        ),
+        K::SuggestionAccepted(c) => with(l("承办单位签收", "Accepted by the unit"), &c.note, en),
+        K::SuggestionReturned(c) => with(l("承办单位退回", "Returned by the unit"), &c.reason, en),
+        K::SuggestionRedispatched(c) if en => with(
+            &format!(
+                "Re-dispatched to {}{}{}",
+                short(&c.unit),
+                co_units(&c.co_units, en),
+                new_deadline(&c.deadline, en)
+            ),
+            &c.reason,
+            en,
+        ),
+        K::SuggestionRedispatched(c) => with(
+            &format!(
+                "改派至{}{}{}",
+                short(&c.unit),
+                co_units(&c.co_units, en),
+                new_deadline(&c.deadline, en)
+            ),
+            &c.reason,
+            en,
+        ),
+        K::SuggestionPrioritized(c) if en => with(
+            &format!("Key suggestion, supervised by {}", short(&c.leader)),
+            &c.note,
+            en,
+        ),
+        K::SuggestionPrioritized(c) => with(
+            &format!("重点督办，督办领导{}", short(&c.leader)),
+            &c.note,
+            en,
+        ),
         K::SuggestionProgress(c) => with(l("办理进展", "Progress"), &c.note, en),
-        K::SuggestionAnswered(c) => with(l("答复", "Answered"), &c.answer, en),
+        K::SuggestionAnswered(c) => with(
+            &format!("{}{}", l("答复", "Answered"), category(c.category, en)),
+            &c.answer,
+            en,
+        ),
         K::SuggestionRated(c) => {
             let label = match Rating::try_from(c.rating) {
                 Ok(Rating::Satisfied) => l("满意", "satisfied"),
@@ -187,8 +254,13 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
                 Ok(Rating::Unsatisfied) => l("不满意", "unsatisfied"),
                 _ => l("未指定", "unspecified"),
             };
+            let by = match (c.proposer.is_empty(), en) {
+                (true, _) => String::new(),
+                (false, false) => format!("（{}）", short(&c.proposer)),
+                (false, true) => format!(" (by {})", short(&c.proposer)),
+            };
             format!(
-                "{}{label}{}",
+                "{}{label}{by}{}",
                 l("测评：", "Rated: "),
                 new_deadline(&c.deadline, en)
             )

@@ -235,6 +235,8 @@ mod tests {
                 ["kind", id] => labels::kind(id, lang).to_string(),
                 ["status", kind, id] => labels::status(kind, id, lang).to_string(),
                 ["rating", id] => labels::rating(id, lang).to_string(),
+                ["part_status", id] => labels::part_status(id, lang).to_string(),
+                ["category", id] => labels::category(id, lang).to_string(),
                 ["activity_kind", id] => labels::activity_kind(id, lang).to_string(),
                 ["outcome", id] => labels::outcome(id, lang).to_string(),
                 ["link", id] => labels::link(id, lang).to_string(),

@@ -11,14 +11,15 @@
 //! change a type in place once a build wrote it.
 //!
 //! Version 2 is the first of this chain (schema 1 kept API messages; it is upgraded by
-//! re-folding the log, see `crate::upgrade`). The record entry is at version 3 (business
-//! dates).
+//! re-folding the log, see `crate::upgrade`). The record entry is at version 4 (version 3
+//! added business dates, version 4 how offices handle a suggestion: 协办 units, 签收/退回,
+//! result categories, each proposer's rating, 重点督办).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{HistoryStep, RecordEntry, StoreError};
-use crate::domain::{BusinessDates, EventId, RecordId, RecordState};
+use super::{HistoryStep, StoreError};
+use crate::domain::{BusinessDates, EventId, RecordId};
 
 /// A stored type in a chain of versions.
 pub trait Migrate: Serialize + DeserializeOwned + Sized {
@@ -71,11 +72,13 @@ pub(super) fn decode<T: Migrate>(
     T::decode(bytes).ok_or_else(|| StoreError::Corrupt(format!("{what} cannot be decoded")))
 }
 
+mod v3;
+
 /// Version 2 of the record entry, frozen as the builds before business dates wrote it.
 pub(super) mod v2 {
     use serde::{Deserialize, Serialize};
 
-    use crate::domain::KindState;
+    use super::v3::KindState;
     use crate::store::{Head, HistoryStep};
 
     /// The record entry without business dates.
@@ -113,12 +116,12 @@ impl Migrate for v2::RecordEntry {
 /// Version 3 keeps the business dates the events gave ([`crate::domain::BusinessDates`]).
 /// A version-2 state had none: its events gave none (the fields did not exist), so the
 /// migrated state is the one its events fold to.
-impl Migrate for RecordEntry {
+impl Migrate for v3::RecordEntry {
     const VERSION_MARKER: &'static [u8] = b"\x00LLr3";
     type Previous = v2::RecordEntry;
     fn migrate(old: v2::RecordEntry) -> Self {
-        RecordEntry {
-            state: old.state.map(|s| RecordState {
+        v3::RecordEntry {
+            state: old.state.map(|s| v3::RecordState {
                 id: s.id,
                 origin: s.origin,
                 participants: s.participants,

@@ -7,14 +7,15 @@ use lianluo_proto::{
     ActRequest, ActivityCancelled, ActivityKind, ActivityPlanned, ActivityReported, Change,
     CreateRequest, DisputeAgreed, DisputeChecked, DisputeConfirmed, DisputeEscalated,
     DisputeFailed, DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, ListRequest,
-    ParticipantAdded, Rating, StationClosed, StationRegistered, SuggestionAnswered,
-    SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched, SuggestionExtended,
-    SuggestionProgress, SuggestionRated, SuggestionReopened, SuggestionSubmitted,
+    ParticipantAdded, Rating, ResultCategory, StationClosed, StationRegistered, SuggestionAccepted,
+    SuggestionAnswered, SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched,
+    SuggestionExtended, SuggestionPrioritized, SuggestionProgress, SuggestionRated,
+    SuggestionRedispatched, SuggestionReopened, SuggestionReturned, SuggestionSubmitted,
 };
 
 use super::args::{
-    ActivityCommand, ActivityKindArg, AddPartnerArgs, CreateFlags, DisputeCommand, KindArg,
-    ListArgs, RatingArg, StationCommand, SuggestionCommand,
+    ActivityCommand, ActivityKindArg, AddPartnerArgs, CategoryArg, CreateFlags, DisputeCommand,
+    KindArg, ListArgs, RatingArg, StationCommand, SuggestionCommand,
 };
 
 /// One write to the node: a create or an act on an existing record.
@@ -99,6 +100,7 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
             id,
             unit,
             deadline,
+            co_units,
             dispatched_on,
         } => act(
             id,
@@ -106,6 +108,38 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
                 unit,
                 deadline,
                 dispatched_on: dispatched_on.unwrap_or_default(),
+                co_units,
+            }),
+        ),
+        C::Accept { id, note } => act(
+            id,
+            Kind::SuggestionAccepted(SuggestionAccepted {
+                note: note.unwrap_or_default(),
+            }),
+        ),
+        C::Return { id, reason } => {
+            act(id, Kind::SuggestionReturned(SuggestionReturned { reason }))
+        }
+        C::Redispatch {
+            id,
+            unit,
+            co_units,
+            deadline,
+            reason,
+        } => act(
+            id,
+            Kind::SuggestionRedispatched(SuggestionRedispatched {
+                unit,
+                co_units,
+                deadline: deadline.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            }),
+        ),
+        C::Prioritize { id, leader, note } => act(
+            id,
+            Kind::SuggestionPrioritized(SuggestionPrioritized {
+                leader,
+                note: note.unwrap_or_default(),
             }),
         ),
         C::Progress { id, note } => act(id, Kind::SuggestionProgress(SuggestionProgress { note })),
@@ -113,15 +147,18 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
             id,
             answer,
             answered_on,
+            category,
         } => act(
             id,
             Kind::SuggestionAnswered(SuggestionAnswered {
                 answer,
                 answered_on: answered_on.unwrap_or_default(),
+                category: category.map_or(ResultCategory::Unspecified, category_to_proto) as i32,
             }),
         ),
         C::Rate {
             id,
+            proposer,
             rating,
             comment,
             deadline,
@@ -131,6 +168,7 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
                 rating: rating_to_proto(rating) as i32,
                 comment: comment.unwrap_or_default(),
                 deadline: deadline.unwrap_or_default(),
+                proposer: proposer.unwrap_or_default(),
             }),
         ),
         C::Reopen {
@@ -320,6 +358,15 @@ pub fn list(args: &ListArgs) -> ListRequest {
         station_id: args.station.clone().unwrap_or_default(),
         updated_since: args.updated_since.clone().unwrap_or_default(),
         year: args.year.unwrap_or(0),
+    }
+}
+
+fn category_to_proto(c: CategoryArg) -> ResultCategory {
+    match c {
+        CategoryArg::A => ResultCategory::Solved,
+        CategoryArg::B => ResultCategory::Planned,
+        CategoryArg::C => ResultCategory::Constrained,
+        CategoryArg::D => ResultCategory::Reference,
     }
 }
 

@@ -17,12 +17,12 @@ pub const EXPORT_HELP: &str = "A year's suggestions as an Excel workbook (.xlsx)
 congress office, with three sheets:
 
   交办清单  one row per city's part of each suggestion: title, proposers, year, the city \
-that leads it, the city that dispatched the part, the handling unit (承办单位), the \
+that leads it, the city that dispatched the part, the 主办 and 协办 units, the \
 dispatch date (交办日期) and the deadline (办理期限); a suggestion not dispatched yet has \
 one row that says 尚未交办.
-  办理台账  the same rows with how each part stands (办理中 / 已答复), the answer date \
-and text, whether it is overdue, the proposers' rating and comment, and the suggestion's \
-status.
+  办理台账  the same rows with how each part stands (办理中 / 已退回（待改派） / 已答复), \
+the answer date, text and result category (办理结果, A–D), whether it is overdue, the \
+proposers' rating and comment, 重点督办 leaders, and the suggestion's status.
   承办单位办理情况  per handling unit: parts dispatched, answered, answered by the deadline \
 and 按期办结率, rated and 满意率 (满意 or 基本满意 of those rated).
 

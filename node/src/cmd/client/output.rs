@@ -290,9 +290,15 @@ mod tests {
                     city: "qingyuan".into(),
                     unit: "清远市交通运输局".into(),
                     deadline: "2026-06-30".into(),
-                    status: "dispatched".into(),
+                    status: "accepted".into(),
                     overdue: true,
+                    co_units: vec!["清远市财政局".into(), "清远市自然资源局".into()],
                     ..Default::default()
+                }],
+                key_supervision: vec![lianluo_proto::KeySupervision {
+                    city: "qingyuan".into(),
+                    leader: "副主任 李四".into(),
+                    note: String::new(),
                 }],
                 ..Default::default()
             }),
@@ -304,7 +310,9 @@ mod tests {
             "发起城市：    贺州\n",
             "参与城市：    贺州、清远\n",
             "录入时间：    2026年5月23日14:05\n",
-            "清远承办：办理中，承办单位清远市交通运输局，办理期限2026-06-30  逾期\n",
+            "清远承办：已签收，主办单位清远市交通运输局，办理期限2026-06-30  逾期\n",
+            "    协办单位：清远市财政局、清远市自然资源局\n",
+            "清远重点督办，督办领导：副主任 李四\n",
         ] {
             assert!(zh.contains(want), "{want:?} not in:\n{zh}");
         }

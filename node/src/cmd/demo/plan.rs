@@ -5,20 +5,19 @@
 
 use lianluo_proto::{
     change::Kind as K, ActivityCancelled, ActivityPlanned, ActivityReported, Change, Deputy,
-    Rating, StationRegistered, SuggestionAnswered, SuggestionCarriedOver, SuggestionClosed,
-    SuggestionDispatched, SuggestionProgress, SuggestionRated, SuggestionSubmitted,
+    StationRegistered,
 };
 use time::Date;
 
 use super::cases::{ActStage, ActivityRow, ACTIVITIES, DISPUTES};
-use super::data::{
-    City, StationRow, SugStage, SuggestionRow, When, CITY_CN, DEPUTIES, STATIONS, SUGGESTIONS,
-};
+use super::data::{City, StationRow, DEPUTIES, STATIONS, SUGGESTIONS};
 use super::CITIES;
 
 mod dispute;
+mod suggestion;
 
 use dispute::dispute;
+use suggestion::suggestion;
 
 /// The four record kinds, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,146 +113,6 @@ fn participants(origin: City, partners: &[City]) -> Vec<City> {
     std::iter::once(origin)
         .chain(partners.iter().copied())
         .collect()
-}
-
-fn suggestion(i: usize, row: &SuggestionRow, station_id: String, today: Date) -> Plan {
-    let all = participants(row.origin, row.partners);
-    let mut steps = suggestion_work(i, row, &all, today);
-    let expect = suggestion_outcome(row, today, &mut steps);
-    let create = SuggestionSubmitted {
-        title: row.title.to_owned(),
-        body: row.body.to_owned(),
-        proposers: row.proposers.iter().map(|p| (*p).to_owned()).collect(),
-        station_id,
-        // The year of its 提出日期 (last year's on 1 January, like every past date then).
-        year: 0,
-        submitted_on: When::Past(submitted_at(i)).ymd(today),
-    };
-    Plan {
-        key: format!("demo-suggestion-{:02}", i + 1),
-        kind: Kind::Suggestion,
-        origin: row.origin,
-        partners: row.partners.to_vec(),
-        create: ch(K::SuggestionSubmitted(create)),
-        steps,
-        expect,
-    }
-}
-
-/// When the deputies submitted suggestion `i`: early in the year (‰ of it gone, < 150).
-fn submitted_at(i: usize) -> u16 {
-    ((i * 13) % 150) as u16
-}
-
-/// Each city dispatches its own part to its own unit (a month after submission, before
-/// the deadline), then the progress notes and the answers the stage calls for (before the
-/// deadlines of finished ones), each by the city whose part it is.
-fn suggestion_work(i: usize, row: &SuggestionRow, all: &[City], today: Date) -> Vec<Step> {
-    use SugStage as S;
-    let finished = matches!(
-        row.stage,
-        S::Answered | S::Rated(_) | S::Unsatisfied | S::Closed(_)
-    );
-    let deadline = |j: usize| {
-        let spread = ((i * 37 + j * 53) % 250) as u16;
-        match row.stage {
-            S::Overdue => When::Past(650 + spread),
-            _ if finished => When::Past(250 + spread),
-            _ => When::Future(150 + spread),
-        }
-        .ymd(today)
-    };
-    let unit = |c: City| format!("{}{}", CITY_CN[c], row.topic.bureau);
-    let mut steps: Vec<Step> = all
-        .iter()
-        .enumerate()
-        .map(|(j, &c)| {
-            let d = SuggestionDispatched {
-                unit: unit(c),
-                deadline: deadline(j),
-                dispatched_on: When::Past(submitted_at(i) + 40 + j as u16 * 5).ymd(today),
-            };
-            step(c, K::SuggestionDispatched(d))
-        })
-        .collect();
-    let (progress, answers): (&[City], &[City]) = match row.stage {
-        S::Dispatched | S::Overdue => (&[], &[]),
-        S::Progress => (all, &[]),
-        S::PartAnswered => (all, &all[..1]),
-        S::CarriedOver => (&all[..1], &[]),
-        S::Answered | S::Rated(_) | S::Unsatisfied | S::Closed(_) => (&all[..1], all),
-    };
-    for &c in progress {
-        let note = row.topic.progress.replace("{unit}", &unit(c));
-        steps.push(step(c, K::SuggestionProgress(SuggestionProgress { note })));
-    }
-    for (j, &c) in answers.iter().enumerate() {
-        let answer = row.topic.answer.to_owned();
-        // After every dispatch (at most 200‰), before the earliest finished deadline (250‰).
-        let answered_on = When::Past(210 + ((i * 7 + j * 11) % 40) as u16).ymd(today);
-        steps.push(step(
-            c,
-            K::SuggestionAnswered(SuggestionAnswered {
-                answer,
-                answered_on,
-            }),
-        ));
-    }
-    steps
-}
-
-/// The origin's closing acts for the stage (rate, close, carry over); returns the status
-/// the suggestion ends in.
-fn suggestion_outcome(row: &SuggestionRow, today: Date, steps: &mut Vec<Step>) -> &'static str {
-    use SugStage as S;
-    let o = row.origin;
-    match row.stage {
-        S::Dispatched | S::Overdue => "dispatched",
-        S::Progress | S::PartAnswered => "in_progress",
-        S::Answered => "answered",
-        S::Rated(r) => {
-            steps.push(step(o, rated(r)));
-            "rated"
-        }
-        S::Unsatisfied => {
-            // 二次办理 with a new deadline, so it is not overdue on the old one.
-            let K::SuggestionRated(mut again) = rated(Rating::Unsatisfied) else {
-                unreachable!("rated() is a rating")
-            };
-            again.deadline = When::Future(500).ymd(today);
-            steps.push(step(o, K::SuggestionRated(again)));
-            "reopened"
-        }
-        S::Closed(r) => {
-            steps.push(step(o, rated(r)));
-            let note = "经提出代表同意，本件建议办结，转入常态化跟踪。".to_owned();
-            steps.push(step(o, K::SuggestionClosed(SuggestionClosed { note })));
-            "closed"
-        }
-        S::CarriedOver => {
-            let c = SuggestionCarriedOver {
-                to_year: u32::try_from(today.year() + 1).unwrap_or(2100),
-                reason: "涉及跨省审批和多部门协调，年内未能办结，按届期制转入下一年度继续督办。"
-                    .to_owned(),
-                ..Default::default()
-            };
-            steps.push(step(o, K::SuggestionCarriedOver(c)));
-            "carried_over"
-        }
-    }
-}
-
-fn rated(r: Rating) -> K {
-    let comment = match r {
-        Rating::Satisfied => "办理态度积极、措施具体，问题已得到解决，群众反映良好，表示满意。",
-        Rating::BasicallySatisfied => "主要问题已解决，后续管护和长效机制还需跟进，基本满意。",
-        _ => "答复内容较笼统，项目选址未征求边界群众意见，建设进度滞后，不满意，要求二次办理。",
-    };
-    K::SuggestionRated(SuggestionRated {
-        rating: r as i32,
-        comment: comment.to_owned(),
-        ..Default::default()
-    })
 }
 
 /// Deputies of `c` for the `i`-th record: two names from the city's pool.

@@ -31,6 +31,7 @@ fn dispatch_on(day: &str) -> K {
         unit: "交通运输局".into(),
         deadline: "2023-12-31".into(),
         dispatched_on: day.into(),
+        ..Default::default()
     })
 }
 
@@ -38,6 +39,7 @@ fn answer_on(day: &str) -> K {
     K::SuggestionAnswered(SuggestionAnswered {
         answer: "已答复".into(),
         answered_on: day.into(),
+        ..Default::default()
     })
 }
 

@@ -1,7 +1,9 @@
 //! Suggestion state machine as a table: every change in every status (README: `submitted` →
 //! `dispatched` → `in_progress` → `answered` → `rated` → `closed`; `reopened`,
-//! `carried_over`; 延期 `suggestion_extended` keeps the status), and the origin-only and
-//! per-city (own part) rules.
+//! `carried_over`; 延期 `suggestion_extended`, 签收 `suggestion_accepted`, 退回
+//! `suggestion_returned` and 重点督办 `suggestion_prioritized` keep the status; 改派
+//! `suggestion_redispatched` needs a returned part, see `handling`), and the origin-only
+//! and per-city (own part) rules.
 
 use lianluo_proto::{change::Kind as K, Rating, Record};
 
@@ -83,6 +85,33 @@ const TABLE: &Table = &[
     ("carried_over", "suggestion_carried_over", "carried_over"),
     ("carried_over", "participant_added", "carried_over"),
     ("carried_over", "suggestion_extended", "carried_over"),
+    ("dispatched", "suggestion_accepted", "dispatched"),
+    ("dispatched", "suggestion_returned", "dispatched"),
+    ("dispatched", "suggestion_prioritized", "dispatched"),
+    ("in_progress", "suggestion_accepted", "in_progress"),
+    ("in_progress", "suggestion_returned", "in_progress"),
+    ("in_progress", "suggestion_prioritized", "in_progress"),
+    (
+        "reopened (yongzhou added)",
+        "suggestion_accepted",
+        "reopened",
+    ),
+    (
+        "reopened (yongzhou added)",
+        "suggestion_returned",
+        "reopened",
+    ),
+    (
+        "reopened (yongzhou added)",
+        "suggestion_prioritized",
+        "reopened",
+    ),
+    ("carried_over", "suggestion_accepted", "carried_over"),
+    ("carried_over", "suggestion_returned", "carried_over"),
+    ("carried_over", "suggestion_prioritized", "carried_over"),
+    ("submitted", "suggestion_prioritized", "submitted"),
+    ("answered", "suggestion_prioritized", "answered"),
+    ("rated", "suggestion_prioritized", "rated"),
 ];
 
 fn fresh() -> Rec {
@@ -178,6 +207,22 @@ fn extending() -> K {
     super::deadlines::extend("2027-12-31")
 }
 
+fn accepting() -> K {
+    super::handling::accept()
+}
+
+fn returning() -> K {
+    super::handling::give_back("不属于本单位职责")
+}
+
+fn redispatching() -> K {
+    super::handling::redispatch("发展和改革委员会")
+}
+
+fn prioritizing() -> K {
+    super::handling::prioritize("常委会副主任 张三")
+}
+
 fn adding() -> K {
     add("shaoguan")
 }
@@ -204,6 +249,10 @@ fn every_suggestion_change_in_every_status() {
         act("suggestion_closed", close, origin),
         act("participant_added", adding, origin),
         act("suggestion_extended", extending, open_part),
+        act("suggestion_accepted", accepting, open_part),
+        act("suggestion_returned", returning, open_part),
+        act("suggestion_redispatched", redispatching, open_part),
+        act("suggestion_prioritized", prioritizing, origin),
     ];
     check_machine(&STATUSES, &setups, &acts, TABLE);
 }

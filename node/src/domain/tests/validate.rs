@@ -187,6 +187,7 @@ fn business_dates_are_optional_real_dates_and_a_dispatch_comes_before_its_deadli
             unit: "贺州市交通运输局".into(),
             deadline: "2023-06-30".into(),
             dispatched_on: day.into(),
+            ..Default::default()
         })
     };
     assert!(validate_change(&ch(dispatched("")), false).is_ok());

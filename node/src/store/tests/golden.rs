@@ -1,5 +1,5 @@
 //! The stored form is frozen once a build wrote it: these bytes were written by versions
-//! 2 and 3 of the record entry. If this test fails, a stored type changed in place; put
+//! 2, 3 and 4 of the record entry. If this test fails, a stored type changed in place; put
 //! the old definition in a frozen module, give the new one a new marker and a migration
 //! from it (src/store/values.rs), and keep this test reading the old bytes.
 
@@ -8,6 +8,7 @@ use crate::store::values::{self, Migrate};
 
 const RECORD_V2_HEX: &str = include_str!("record-v2.hex");
 const RECORD_V3_HEX: &str = include_str!("record-v3.hex");
+const RECORD_V4_HEX: &str = include_str!("record-v4.hex");
 
 fn unhex(text: &str) -> Vec<u8> {
     let text = text.trim();
@@ -66,13 +67,54 @@ fn entry_v3() -> RecordEntry {
 
 #[test]
 fn store_record_entry_v3_bytes_still_decode_to_the_same_entry() {
-    let now = hex(&entry_v3().encode().expect("encodes"));
-    assert_eq!(
-        now,
-        RECORD_V3_HEX.trim(),
-        "the stored form of a record entry changed in place: add a version (values.rs)"
-    );
     let decoded = values::decode::<RecordEntry>(&"the v3 fixture", &unhex(RECORD_V3_HEX))
         .expect("a v3 record entry decodes");
+    // Version 3 had no suggestion handling; its events gave none.
     assert_eq!(decoded, entry_v3());
+}
+
+/// The entry with suggestion handling (version 4 keeps it): a returned part with a 协办
+/// unit and a category, a proposer's rating and 重点督办.
+fn entry_v4() -> RecordEntry {
+    use crate::domain::{Category, Grade, KindState, Part, PartStatus, ProposerRating, Supervisor};
+    let mut e = entry_v3();
+    if let Some(KindState::Suggestion(s)) = e.state.as_mut().map(|s| &mut s.body) {
+        s.parts.push(Part {
+            city: "qingyuan".into(),
+            unit: "清远市交通运输局".into(),
+            deadline: "2023-09-30".into(),
+            status: PartStatus::Returned,
+            progress: Vec::new(),
+            answer: "已列入计划".into(),
+            co_units: vec!["清远市财政局".into()],
+            category: Some(Category::Planned),
+            return_reason: "不属于本单位职责".into(),
+        });
+        s.proposer_ratings.push(ProposerRating {
+            proposer: "王代表".into(),
+            grade: Grade::Unsatisfied,
+            comment: "答复笼统".into(),
+            city: "qingyuan".into(),
+            deadline: "2023-12-31".into(),
+        });
+        s.supervisors.push(Supervisor {
+            city: "hezhou".into(),
+            leader: "副主任 张三".into(),
+            note: String::new(),
+        });
+    }
+    e
+}
+
+#[test]
+fn store_record_entry_v4_bytes_still_decode_to_the_same_entry() {
+    let now = hex(&entry_v4().encode().expect("encodes"));
+    assert_eq!(
+        now,
+        RECORD_V4_HEX.trim(),
+        "the stored form of a record entry changed in place: add a version (values.rs)"
+    );
+    let decoded = values::decode::<RecordEntry>(&"the v4 fixture", &unhex(RECORD_V4_HEX))
+        .expect("a v4 record entry decodes");
+    assert_eq!(decoded, entry_v4());
 }

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use lianluo_proto::{ActivityView, DisputeView, HistoryEntry, Record, StationView, SuggestionView};
+use lianluo_proto::{
+    ActivityView, DisputeView, HistoryEntry, Record, StationView, SuggestionPart, SuggestionView,
+};
 
 use lianluo_node::dashboard::labels::{self, Lang};
 
@@ -113,6 +115,44 @@ fn station(o: &mut Out, s: &StationView) {
     o.field("closed", "撤销原因", &s.closed_reason);
 }
 
+/// One city's part: its status, 主办 and 协办 units, deadline, progress and answer.
+fn part(o: &mut Out, p: &SuggestionPart, overdue: &str) {
+    let city = o.city(&p.city);
+    let status = match o.lang {
+        Lang::En => p.status.clone(),
+        Lang::Zh => labels::part_status(&p.status, Lang::Zh).to_owned(),
+    };
+    let line = match o.lang {
+        Lang::En => format!(
+            "part {city}:  {status} → {} (deadline {}){overdue}",
+            p.unit, p.deadline
+        ),
+        Lang::Zh => format!(
+            "{city}承办：{status}，主办单位{}，办理期限{}{overdue}",
+            p.unit, p.deadline
+        ),
+    };
+    let _ = writeln!(o.s, "{line}");
+    if !p.co_units.is_empty() {
+        let units = p.co_units.join(o.w(", ", "、"));
+        let _ = writeln!(o.s, "    {}{units}", o.w("with:     ", "协办单位："));
+    }
+    if !p.return_reason.is_empty() {
+        let label = o.w("returned: ", "退回理由：");
+        let _ = writeln!(o.s, "    {label}{}", p.return_reason);
+    }
+    for note in &p.progress {
+        let _ = writeln!(o.s, "    {}{note}", o.w("progress: ", "办理进展："));
+    }
+    if !p.answer.is_empty() {
+        let _ = writeln!(o.s, "    {}{}", o.w("answer:   ", "答复："), p.answer);
+    }
+    if !p.category.is_empty() {
+        let category = labels::category(&p.category, o.lang).to_owned();
+        let _ = writeln!(o.s, "    {}{category}", o.w("category: ", "办理结果："));
+    }
+}
+
 fn suggestion(o: &mut Out, s: &SuggestionView) {
     o.list("proposers", "提出代表", &s.proposers);
     o.field("submitted on", "提出日期", &s.submitted_on);
@@ -127,33 +167,7 @@ fn suggestion(o: &mut Out, s: &SuggestionView) {
         } else {
             ""
         };
-        let city = o.city(&p.city);
-        let status = match o.lang {
-            Lang::En => p.status.clone(),
-            Lang::Zh => if p.status == "answered" {
-                "已答复"
-            } else {
-                "办理中"
-            }
-            .to_owned(),
-        };
-        let line = match o.lang {
-            Lang::En => format!(
-                "part {city}:  {status} → {} (deadline {}){overdue}",
-                p.unit, p.deadline
-            ),
-            Lang::Zh => format!(
-                "{city}承办：{status}，承办单位{}，办理期限{}{overdue}",
-                p.unit, p.deadline
-            ),
-        };
-        let _ = writeln!(o.s, "{line}");
-        for note in &p.progress {
-            let _ = writeln!(o.s, "    {}{note}", o.w("progress: ", "办理进展："));
-        }
-        if !p.answer.is_empty() {
-            let _ = writeln!(o.s, "    {}{}", o.w("answer:   ", "答复："), p.answer);
-        }
+        part(o, p, overdue);
     }
     o.field("next deadline", "最早期限", &s.next_deadline);
     if s.overdue {
@@ -166,6 +180,25 @@ fn suggestion(o: &mut Out, s: &SuggestionView) {
     };
     o.field("rating", "测评结果", &rating);
     o.field("comment", "测评意见", &s.rating_comment);
+    for r in &s.proposer_ratings {
+        let rating = labels::rating(&r.rating, o.lang).to_owned();
+        let line = match o.lang {
+            Lang::En => format!("rated by {}: {rating}", r.proposer),
+            Lang::Zh => format!("{}测评：{rating}", r.proposer),
+        };
+        let _ = writeln!(o.s, "{line}");
+        if !r.comment.is_empty() {
+            let _ = writeln!(o.s, "    {}{}", o.w("comment:  ", "意见："), r.comment);
+        }
+    }
+    for k in &s.key_supervision {
+        let city = o.city(&k.city);
+        let line = match o.lang {
+            Lang::En => format!("key suggestion of {city}, supervised by {}", k.leader),
+            Lang::Zh => format!("{city}重点督办，督办领导：{}", k.leader),
+        };
+        let _ = writeln!(o.s, "{line}");
+    }
     if !s.carried_over_to.is_empty() {
         let years: Vec<String> = s.carried_over_to.iter().map(u32::to_string).collect();
         let sep = o.w(", ", "、");

@@ -1,0 +1,135 @@
+//! Version 3 of the record entry, frozen as the builds with business dates but before
+//! suggestion handling (协办 units, 签收/退回, result categories, each proposer's rating,
+//! 重点督办) wrote it; version 4 is the current [`crate::store::RecordEntry`].
+
+use serde::{Deserialize, Serialize};
+
+use super::Migrate;
+use crate::domain::{
+    self, Activity, BusinessDates, Dispute, Grade, PartStatus, Station, SuggestionStatus,
+};
+use crate::store::{Head, HistoryStep};
+
+/// The record entry of version 3.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RecordEntry {
+    pub(crate) state: Option<RecordState>,
+    pub(crate) heads: Vec<Head>,
+    pub(crate) steps: u32,
+    pub(crate) tail: Vec<HistoryStep>,
+}
+
+/// The record state of version 3.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RecordState {
+    pub(crate) id: String,
+    pub(crate) origin: String,
+    pub(crate) participants: Vec<String>,
+    pub(crate) founders: u32,
+    pub(crate) version: u64,
+    pub(crate) title: String,
+    pub(crate) created_ms: u64,
+    pub(crate) updated_ms: u64,
+    pub(crate) body: KindState,
+    pub(crate) dates: BusinessDates,
+}
+
+/// The kind states of versions 2 and 3 (only the suggestion changed since).
+#[derive(Debug, Serialize, Deserialize)]
+pub enum KindState {
+    Station(Station),
+    Suggestion(Suggestion),
+    Dispute(Dispute),
+    Activity(Activity),
+}
+
+/// A suggestion without 协办 units, categories, proposers' ratings and 重点督办.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub(crate) status: SuggestionStatus,
+    pub(crate) body: String,
+    pub(crate) proposers: Vec<String>,
+    pub(crate) station_id: String,
+    pub(crate) year: u32,
+    pub(crate) parts: Vec<Part>,
+    pub(crate) rating: Option<Grade>,
+    pub(crate) rating_comment: String,
+    pub(crate) carried_over_to: Vec<u32>,
+}
+
+/// A city part with its one unit (`dispatched` or `answered`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Part {
+    pub(crate) city: String,
+    pub(crate) unit: String,
+    pub(crate) deadline: String,
+    pub(crate) status: PartStatus,
+    pub(crate) progress: Vec<String>,
+    pub(crate) answer: String,
+}
+
+impl KindState {
+    /// The state this build keeps: the events of a version-3 state gave none of what
+    /// version 4 added (the fields did not exist), so it is the state they fold to.
+    fn migrate(self) -> domain::KindState {
+        match self {
+            KindState::Station(s) => domain::KindState::Station(s),
+            KindState::Dispute(s) => domain::KindState::Dispute(s),
+            KindState::Activity(s) => domain::KindState::Activity(s),
+            KindState::Suggestion(s) => domain::KindState::Suggestion(domain::Suggestion {
+                status: s.status,
+                body: s.body,
+                proposers: s.proposers,
+                station_id: s.station_id,
+                year: s.year,
+                parts: s.parts.into_iter().map(Part::migrate).collect(),
+                rating: s.rating,
+                rating_comment: s.rating_comment,
+                carried_over_to: s.carried_over_to,
+                proposer_ratings: Vec::new(),
+                supervisors: Vec::new(),
+            }),
+        }
+    }
+}
+
+impl Part {
+    fn migrate(self) -> domain::Part {
+        domain::Part {
+            city: self.city,
+            unit: self.unit,
+            deadline: self.deadline,
+            status: self.status,
+            progress: self.progress,
+            answer: self.answer,
+            co_units: Vec::new(),
+            category: None,
+            return_reason: String::new(),
+        }
+    }
+}
+
+/// Version 4 keeps how offices handle a suggestion.
+impl Migrate for crate::store::RecordEntry {
+    const VERSION_MARKER: &'static [u8] = b"\x00LLr4";
+    type Previous = RecordEntry;
+    fn migrate(old: RecordEntry) -> Self {
+        crate::store::RecordEntry {
+            state: old.state.map(|s| domain::RecordState {
+                id: s.id,
+                origin: s.origin,
+                participants: s.participants,
+                founders: s.founders,
+                version: s.version,
+                title: s.title,
+                created_ms: s.created_ms,
+                updated_ms: s.updated_ms,
+                body: s.body.migrate(),
+                dates: s.dates,
+            }),
+            heads: old.heads,
+            steps: old.steps,
+            tail: old.tail,
+        }
+    }
+}
