@@ -212,7 +212,7 @@
         pair("联络站", "Station", stationLink(x.station_id)), pair("测评结果", "Rating", x.rating ? label("rating", x.rating) : ""),
         pair("测评意见", "Rating comment", x.rating_comment),
         [L ? "Proposers' ratings" : "代表测评", (x.proposer_ratings || []).map(function (p) {
-          return p.proposer + (L ? ": " : "：") + label("rating", p.rating);
+          return p.proposer + (L ? ": " : "：") + label("rating", p.rating) + (p.comment ? paren(p.comment) : "");
         }), "proposer_ratings"],
         [L ? "Key suggestion" : "重点督办", (x.key_supervision || []).map(function (k) {
           return label("city", k.city) + (L ? ": " : "：") + k.leader;
@@ -242,12 +242,12 @@
     return [];
   }
 
-  // The day (UTC+8, YYYY-MM-DD) of `city`'s last applied `type` act in the history: a
-  // part's date when its act gave none.
-  function actDay(history, type, city) {
+  // The day (UTC+8, YYYY-MM-DD) of `city`'s last applied act of one of `types` in the
+  // history: a part's date when its act gave none.
+  function actDay(history, types, city) {
     for (let i = history.length - 1; i >= 0; i--) {
       const e = history[i];
-      if (e.type === type && e.author_city === city && !e.rejected) {
+      if (types.indexOf(e.type) >= 0 && e.author_city === city && !e.rejected) {
         return new Date(Date.parse(e.at) + 8 * 3600 * 1000).toISOString().slice(0, 10);
       }
     }
@@ -266,11 +266,11 @@
           return h("tr", { "data-city": p.city, class: p.overdue ? "overdue" : null },
             h("td", {}, label("city", p.city)), h("td", { "data-field": "unit" }, p.unit),
             h("td", { "data-field": "co_units" }, shown(p.co_units || [])),
-            h("td", {}, day(p.dispatched_on || actDay(history, "suggestion_dispatched", p.city))), h("td", {}, day(p.deadline)),
+            h("td", {}, day(p.dispatched_on || actDay(history, ["suggestion_dispatched", "suggestion_redispatched"], p.city))), h("td", {}, day(p.deadline)),
             h("td", { "data-field": "part_status", "data-status": p.status }, label("part_status", p.status),
               p.return_reason ? (L ? ": " : "：") + p.return_reason : "",
               p.overdue ? h("span", { class: "badge timeout" }, t("suggestions_overdue")) : null),
-            h("td", {}, p.status === "answered" ? day(p.answered_on || actDay(history, "suggestion_answered", p.city)) : ""),
+            h("td", {}, p.status === "answered" ? day(p.answered_on || actDay(history, ["suggestion_answered"], p.city)) : ""),
             h("td", {}, p.answer),
             h("td", { "data-field": "category" }, p.category ? label("category", p.category) : ""));
         }))));

@@ -73,7 +73,7 @@ var LIANLUO_UI = {
   kind: ["类型", "Kind"],
   status: ["状态", "Status"],
   station_id: ["联络站记录", "Station record"],
-  text: ["标题包含", "Title contains"],
+  text: ["包含文字", "Containing"],
   overdue: ["仅逾期", "Overdue only"],
   any: ["全部", "Any"],
   filter: ["筛选", "Filter"],

@@ -222,6 +222,7 @@ pub(crate) fn kind_name(kind: &change::Kind) -> &'static str {
         K::SuggestionReturned(_) => "suggestion_returned",
         K::SuggestionRedispatched(_) => "suggestion_redispatched",
         K::SuggestionPrioritized(_) => "suggestion_prioritized",
+        K::SuggestionProposerRated(_) => "suggestion_proposer_rated",
         K::DisputeReported(_) => "dispute_reported",
         K::DisputeSession(_) => "dispute_session",
         K::DisputeAgreed(_) => "dispute_agreed",
@@ -255,7 +256,8 @@ pub(crate) fn kind_of(kind: &change::Kind) -> RecordKind {
         | K::SuggestionAccepted(_)
         | K::SuggestionReturned(_)
         | K::SuggestionRedispatched(_)
-        | K::SuggestionPrioritized(_) => RecordKind::Suggestion,
+        | K::SuggestionPrioritized(_)
+        | K::SuggestionProposerRated(_) => RecordKind::Suggestion,
         K::DisputeReported(_)
         | K::DisputeSession(_)
         | K::DisputeAgreed(_)

@@ -50,8 +50,56 @@ pub struct Recount {
     /// Records folded again and rewritten because their stored state differed (with
     /// `fix`).
     pub refolded: u64,
+    /// Records whose text-search index was rebuilt (with `fix`, for a store kept by a
+    /// build that indexed titles only).
+    pub reindexed: u64,
     /// Whether the recounted counters were written.
     pub fixed: bool,
+}
+
+/// The counters version from which the text index covers every text of a record
+/// ([`crate::projection::index::text`]), not the title only.
+pub const TEXT_INDEX_VERSION: u32 = 6;
+
+/// Lists every record under the grams of all its texts and takes it off the title grams
+/// an older build kept, in batches; returns how many records.
+pub fn reindex_text(store: &dyn Store) -> Result<u64, StoreError> {
+    let mut done = 0;
+    let mut after: Option<RecordId> = None;
+    loop {
+        let page = store.records_after(after.as_ref(), PAGE)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        let writes: Vec<crate::store::RecordWrite> = page
+            .into_iter()
+            .filter_map(|(id, entry)| {
+                let state = entry.state.as_ref()?;
+                let delta = crate::projection::Delta {
+                    add: crate::projection::index::text::grams(state)
+                        .into_iter()
+                        .map(|g| crate::projection::IndexTerm::Gram(g).encode())
+                        .collect(),
+                    remove: crate::projection::index::legacy_title_grams(&state.title),
+                    ..Default::default()
+                };
+                // The entry and its history stay as they are.
+                let history = crate::store::HistoryWrite {
+                    from: entry.steps,
+                    steps: Vec::new(),
+                    old_len: entry.steps,
+                };
+                Some(crate::store::RecordWrite {
+                    id,
+                    entry,
+                    history,
+                    delta,
+                })
+            })
+            .collect();
+        done += writes.len() as u64;
+        commit(store, writes)?;
+    }
+    Ok(done)
 }
 
 impl Recount {
@@ -109,6 +157,9 @@ pub fn recount(store: &dyn Store, own: &str, fix: bool) -> Result<Recount, Store
     let mut out = Recount::default();
     if fix {
         out.refolded = refold_differing(store, own)?;
+        if store.counters_version()? < TEXT_INDEX_VERSION {
+            out.reindexed = reindex_text(store)?;
+        }
     }
     let mut counted: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
     let mut members: BTreeMap<Vec<u8>, i64> = BTreeMap::new();

@@ -53,8 +53,10 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// version 4 deadlines that move (`suggestion_extended`, which an older build refused, and
 /// the new deadlines of 二次办理 and carry-over, which it ignored); version 5 suggestion
 /// handling (签收, 退回, 改派, 重点督办 and each proposer's rating, which an older build
-/// refused, and the 协办 units and result categories, which it ignored).
-pub const COUNTERS_VERSION: u32 = 5;
+/// refused, and the 协办 units and result categories, which it ignored); version 6 the
+/// text-search index over every text of a record, not the title only (rebuilt by
+/// `recount::reindex_text`).
+pub const COUNTERS_VERSION: u32 = 6;
 
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]

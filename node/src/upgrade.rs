@@ -53,6 +53,7 @@ pub fn recount_outdated(store: &dyn Store, city: &str) -> Result<(), StoreError>
         records = done.records,
         events = done.events,
         records_refolded = done.refolded,
+        records_reindexed = done.reindexed,
         counters_changed = done.differences.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "figure counters recounted"

@@ -268,7 +268,7 @@ fn dashboard_shows_the_handling(hz: &lianluo_tests::NodeProc, id: &str) -> Resul
         cells("category")
     );
     ensure!(
-        cells("proposer_ratings") == ["李明：满意、陈静：基本满意"],
+        cells("proposer_ratings") == ["李明：满意、陈静：基本满意（班线开通了，票价还需统一）"],
         "{:?}",
         cells("proposer_ratings")
     );

@@ -100,6 +100,12 @@ fn text(r: &lianluo_node::recount::Recount, city: &str) -> String {
             r.refolded
         ));
     }
+    if r.reindexed > 0 {
+        out.push_str(&format!(
+            "{} records indexed again for text search (every text, not the title only)\n",
+            r.reindexed
+        ));
+    }
     if r.fixed {
         out.push_str("the recounted counters replace the stored ones\n");
     }

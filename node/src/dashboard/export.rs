@@ -57,6 +57,8 @@ pub struct LedgerRow {
     pub deadline: String,
     /// 办理情况: 尚未交办, 办理中, 已退回（待改派） or 已答复.
     pub handling: String,
+    /// The unit returned the part (退回) and it waits to be re-dispatched.
+    pub returned: bool,
     /// 答复日期 (YYYY-MM-DD), from the part's last answer; empty while not answered.
     pub answered_on: String,
     /// 答复意见.
@@ -99,6 +101,7 @@ pub fn ledger(records: &[Record], city_name: &dyn Fn(&str) -> String) -> Vec<Led
             dispatched_on: String::new(),
             deadline: String::new(),
             handling: "尚未交办".to_owned(),
+            returned: false,
             answered_on: String::new(),
             answer: String::new(),
             category: String::new(),
@@ -114,7 +117,7 @@ pub fn ledger(records: &[Record], city_name: &dyn Fn(&str) -> String) -> Vec<Led
             } else {
                 labels::rating(&s.rating, Lang::Zh).to_owned()
             },
-            rating_comment: s.rating_comment.clone(),
+            rating_comment: rating_comment(s),
             satisfied: (!s.rating.is_empty()).then(|| s.rating != "unsatisfied"),
             status: labels::status("suggestion", &rec.status, Lang::Zh).to_owned(),
             carried_over_to: join_years(&s.carried_over_to),
@@ -143,7 +146,7 @@ fn part_row(
         unit: part.unit.clone(),
         co_units: part.co_units.join("、"),
         dispatched_on: given_or(&part.dispatched_on, || {
-            last_date(history, "suggestion_dispatched", &part.city)
+            last_date(history, DISPATCHES, &part.city)
         }),
         deadline: part.deadline.clone(),
         handling: match part.status.as_str() {
@@ -152,9 +155,10 @@ fn part_row(
             _ => "办理中",
         }
         .to_owned(),
+        returned: part.status == "returned",
         answered_on: if answered {
             given_or(&part.answered_on, || {
-                last_date(history, "suggestion_answered", &part.city)
+                last_date(history, &["suggestion_answered"], &part.city)
             })
         } else {
             String::new()
@@ -179,12 +183,30 @@ fn given_or(given: &str, fallback: impl FnOnce() -> String) -> String {
     }
 }
 
-/// The day (UTC+8) of the last applied event of `kind` by `city`, empty if none.
-fn last_date(history: &[HistoryEntry], kind: &str, city: &str) -> String {
+/// 测评意见: the comment of the rating as a whole, else each proposer's, e.g.
+/// 李明：班线已开通；陈静：票价还需统一.
+fn rating_comment(s: &lianluo_proto::SuggestionView) -> String {
+    if !s.rating_comment.is_empty() {
+        return s.rating_comment.clone();
+    }
+    let each: Vec<String> = s
+        .proposer_ratings
+        .iter()
+        .filter(|r| !r.comment.is_empty())
+        .map(|r| format!("{}：{}", r.proposer, r.comment))
+        .collect();
+    each.join("；")
+}
+
+/// The acts that give a part to a unit: its dispatch, and a re-dispatch (改派).
+const DISPATCHES: &[&str] = &["suggestion_dispatched", "suggestion_redispatched"];
+
+/// The day (UTC+8) of the last applied event of one of `kinds` by `city`, empty if none.
+fn last_date(history: &[HistoryEntry], kinds: &[&str], city: &str) -> String {
     history
         .iter()
         .rev()
-        .find(|h| h.r#type == kind && h.author_city == city && !h.rejected)
+        .find(|h| kinds.contains(&h.r#type.as_str()) && h.author_city == city && !h.rejected)
         .and_then(|h| rfc3339_local_date(&h.at))
         .unwrap_or_default()
 }

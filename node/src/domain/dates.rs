@@ -119,6 +119,8 @@ impl BusinessDates {
             K::SuggestionAnswered(c) => {
                 self.set_part(author, |p| p.answered_on.clone_from(&c.answered_on));
             }
+            // 改派: the new unit's 交办日期 is the day of the re-dispatch.
+            K::SuggestionRedispatched(_) => self.set_part(author, |p| p.dispatched_on.clear()),
             K::DisputeResolved(c) => self.resolved_on.clone_from(&c.resolved_on),
             _ => {}
         }

@@ -244,7 +244,7 @@ impl Suggestion {
             K::SuggestionReturned(c) => self.return_part(ctx.author, &c.reason)?,
             K::SuggestionRedispatched(c) => self.redispatch(ctx.author, c)?,
             K::SuggestionPrioritized(c) => self.prioritize(ctx.author, c)?,
-            K::SuggestionRated(c) if !c.proposer.is_empty() => {
+            K::SuggestionProposerRated(c) => {
                 require("rate", "suggestion", self.status, &[S::Answered])?;
                 self.rate_as_proposer(ctx.author, c)?;
             }
@@ -270,6 +270,7 @@ impl Suggestion {
                     &[S::Answered, S::Rated],
                 )?;
                 self.reopen(&c.deadline);
+                self.proposer_ratings.clear();
             }
             K::SuggestionCarriedOver(c) => {
                 ctx.origin_only("carry over")?;
@@ -295,6 +296,8 @@ impl Suggestion {
         let grade = Grade::from_proto(c.rating)?;
         self.conclude_rating(grade, &c.deadline);
         self.rating_comment.clone_from(&c.comment);
+        // The rating as a whole decides: a round some proposers began is over.
+        self.proposer_ratings.clear();
         Ok(())
     }
 
@@ -466,8 +469,10 @@ fn part_view(p: &Part) -> SuggestionPart {
         answer: p.answer.clone(),
         overdue: false,
         co_units: p.co_units.clone(),
+        // The category goes with the answer in force: not once the part is handled again.
         category: p
             .category
+            .filter(|_| p.status == PartStatus::Answered)
             .map(Category::as_str)
             .unwrap_or_default()
             .to_owned(),

@@ -160,13 +160,28 @@ fn new_deadline(deadline: &str, en: bool) -> String {
     }
 }
 
-/// "，协办：甲、乙" (", with 甲, 乙") for the 协办 units, else nothing.
+/// "（协办：甲、乙）" (" (with 甲, 乙)") for the 协办 units, else nothing.
 fn co_units(units: &[String], en: bool) -> String {
     let names: Vec<String> = units.iter().map(|u| short(u)).collect();
     match (names.is_empty(), en) {
         (true, _) => String::new(),
         (false, false) => format!("（协办：{}）", names.join("、")),
         (false, true) => format!(" (with {})", names.join(", ")),
+    }
+}
+
+/// 满意 / satisfied, … for a rating.
+fn rating_label(rating: i32, en: bool) -> &'static str {
+    let (zh, english) = match Rating::try_from(rating) {
+        Ok(Rating::Satisfied) => ("满意", "satisfied"),
+        Ok(Rating::BasicallySatisfied) => ("基本满意", "basically satisfied"),
+        Ok(Rating::Unsatisfied) => ("不满意", "unsatisfied"),
+        _ => ("未指定", "unspecified"),
+    };
+    if en {
+        english
+    } else {
+        zh
     }
 }
 
@@ -248,22 +263,22 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
             en,
         ),
         K::SuggestionRated(c) => {
-            let label = match Rating::try_from(c.rating) {
-                Ok(Rating::Satisfied) => l("满意", "satisfied"),
-                Ok(Rating::BasicallySatisfied) => l("基本满意", "basically satisfied"),
-                Ok(Rating::Unsatisfied) => l("不满意", "unsatisfied"),
-                _ => l("未指定", "unspecified"),
-            };
-            let by = match (c.proposer.is_empty(), en) {
-                (true, _) => String::new(),
-                (false, false) => format!("（{}）", short(&c.proposer)),
-                (false, true) => format!(" (by {})", short(&c.proposer)),
-            };
+            let label = rating_label(c.rating, en);
             format!(
-                "{}{label}{by}{}",
+                "{}{label}{}",
                 l("测评：", "Rated: "),
                 new_deadline(&c.deadline, en)
             )
+        }
+        K::SuggestionProposerRated(c) => {
+            let label = rating_label(c.rating, en);
+            let by = short(&c.proposer);
+            let text = if en {
+                format!("Rated by {by}: {label}{}", new_deadline(&c.deadline, en))
+            } else {
+                format!("{by}测评：{label}{}", new_deadline(&c.deadline, en))
+            };
+            with(&text, &c.comment, en)
         }
         K::SuggestionReopened(c) => with(
             &format!(

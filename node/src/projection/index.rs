@@ -9,6 +9,8 @@ use lianluo_proto::RecordKind;
 
 use crate::domain::{ymd_year, KindState, RecordState};
 
+pub mod text;
+
 /// One index term of a record.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum IndexTerm {
@@ -30,8 +32,9 @@ pub enum IndexTerm {
     /// from that time's on (checked to the millisecond on the records). By day, not by
     /// millisecond, so acts on a record the same day leave its entry where it is.
     UpdatedDay(time::Date),
-    /// Two consecutive characters of the title (or its last character alone): a
-    /// substring search looks up one gram of the text and checks the titles it lists.
+    /// Two consecutive characters of one of the record's texts (or a text's last
+    /// character alone; see [`text`]): a substring search looks up one gram of the query
+    /// and checks the texts of the records it lists.
     Gram(String),
 }
 
@@ -41,7 +44,11 @@ const STATION: u8 = b't';
 const DEADLINE: u8 = b'd';
 const YEAR: u8 = b'y';
 const UPDATED: u8 = b'u';
-const GRAM: u8 = b'g';
+/// Grams of every text ([`text::texts`]); builds before counters version 6 indexed the
+/// title's grams only, under [`LEGACY_TITLE_GRAM`].
+const GRAM: u8 = b'x';
+/// The tag of the title grams older builds wrote (removed when the index is rebuilt).
+const LEGACY_TITLE_GRAM: u8 = b'g';
 
 impl IndexTerm {
     /// The term's bytes (without the record id the store appends).
@@ -117,24 +124,15 @@ pub fn date_code(d: time::Date) -> u32 {
     year * 10_000 + u32::from(u8::from(d.month())) * 100 + u32::from(d.day())
 }
 
-/// The grams of a title: each pair of consecutive characters, and the last character
-/// alone, without repeats.
-pub fn grams(title: &str) -> Vec<String> {
-    let chars: Vec<char> = title.chars().collect();
-    let mut out: Vec<String> = (0..chars.len())
-        .map(|i| chars[i..chars.len().min(i + 2)].iter().collect())
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// The gram a one-character search finds a title under: the gram at the character's
-/// first place in the title, so each title is listed once.
-pub fn first_gram(title: &str, c: char) -> Option<String> {
-    let chars: Vec<char> = title.chars().collect();
-    let i = chars.iter().position(|x| *x == c)?;
-    Some(chars[i..chars.len().min(i + 2)].iter().collect())
+/// The encoded title-gram terms an older build listed a record with `title` under.
+pub fn legacy_title_grams(title: &str) -> Vec<Vec<u8>> {
+    let mut grams = text::text_grams(title);
+    grams.sort();
+    grams.dedup();
+    grams
+        .iter()
+        .map(|g| terminated(&[LEGACY_TITLE_GRAM], g))
+        .collect()
 }
 
 /// Every term a record is listed under.
@@ -153,7 +151,7 @@ pub fn terms(state: &RecordState) -> Vec<IndexTerm> {
         out.extend(s.open_deadline().map(IndexTerm::OpenDeadline));
     }
     out.extend(years(state).into_iter().map(|y| IndexTerm::Year(kind, y)));
-    out.extend(grams(&state.title).into_iter().map(IndexTerm::Gram));
+    out.extend(text::grams(state).into_iter().map(IndexTerm::Gram));
     out
 }
 
@@ -228,11 +226,19 @@ mod tests {
     }
 
     #[test]
-    fn projection_grams_cover_every_substring_start_once() {
-        assert_eq!(grams("边界边界"), vec!["界", "界边", "边界"]);
-        assert_eq!(grams(""), Vec::<String>::new());
-        assert_eq!(first_gram("湘桂边界", '边').as_deref(), Some("边界"));
-        assert_eq!(first_gram("湘桂边界", '界').as_deref(), Some("界"));
-        assert_eq!(first_gram("湘桂", 'x'), None);
+    fn projection_grams_cover_every_substring_start() {
+        assert_eq!(
+            text::text_grams("边界边界"),
+            vec!["边界", "界边", "边界", "界"]
+        );
+        assert!(text::text_grams("").is_empty());
+        assert_eq!(
+            legacy_title_grams("边界边界"),
+            vec![
+                b"g\xe7\x95\x8c\0".to_vec(),
+                "g界边\0".as_bytes().to_vec(),
+                "g边界\0".as_bytes().to_vec()
+            ]
+        );
     }
 }

@@ -383,3 +383,85 @@ fn recount_at_open_folds_again_a_state_an_older_build_kept_without_its_events_da
         .expect("recount")
         .clean());
 }
+
+/// The records listed under the encoded terms starting with `prefix`.
+fn listed_under(store: &dyn crate::store::Store, prefix: &[u8]) -> Vec<String> {
+    use std::ops::Bound;
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    let hits = store
+        .index_range(Bound::Included(prefix.to_vec()), Bound::Excluded(end), 1000)
+        .expect("index range");
+    hits.into_iter().map(|h| h.record.to_string()).collect()
+}
+
+#[test]
+fn recount_at_open_indexes_every_text_an_older_build_indexed_by_title_only() {
+    use crate::projection::index::{legacy_title_grams, text};
+    use crate::projection::IndexTerm;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions::default();
+    let rec = Rec::new("hezhou", &[], suggestion::submitted(0)); // body: …联合推进…
+    let body_gram = IndexTerm::Gram("推进".into()).encode();
+    let id = {
+        let store = open_sled(dir.path(), "hezhou", options).expect("open");
+        let events = rec.events.iter().map(incoming).collect();
+        let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
+        store.commit(planned.commit).expect("commit");
+        let (id, entry) = store.records_after(None, 10).expect("records").remove(0);
+        assert_eq!(listed_under(store.as_ref(), &body_gram), [id.to_string()]);
+        // What a build before counters version 6 kept: the title's grams only.
+        let state = entry.state.clone().expect("state");
+        let delta = crate::projection::Delta {
+            add: legacy_title_grams(&state.title),
+            remove: text::grams(&state)
+                .into_iter()
+                .map(|g| IndexTerm::Gram(g).encode())
+                .collect(),
+            ..Default::default()
+        };
+        let history = crate::store::HistoryWrite {
+            from: entry.steps,
+            steps: Vec::new(),
+            old_len: entry.steps,
+        };
+        let write = crate::store::RecordWrite {
+            id: id.clone(),
+            entry,
+            history,
+            delta,
+        };
+        store
+            .commit(crate::store::Commit {
+                records: vec![write],
+                ..Default::default()
+            })
+            .expect("old index");
+        let counters = store.counters().expect("c").into_iter().collect();
+        let members = store.members().expect("m").into_iter().collect();
+        store.replace_counters(counters, members, 5).expect("v5");
+        assert!(listed_under(store.as_ref(), &body_gram).is_empty());
+        assert!(!listed_under(store.as_ref(), b"g").is_empty());
+        store.flush().expect("flush");
+        id.to_string()
+    };
+    let store = crate::upgrade::open(dir.path(), "hezhou", options).expect("reopen");
+    assert_eq!(
+        listed_under(store.as_ref(), &body_gram),
+        std::slice::from_ref(&id)
+    );
+    assert!(
+        listed_under(store.as_ref(), b"g").is_empty(),
+        "the title grams an older build wrote are gone"
+    );
+    assert_eq!(
+        store.counters_version().expect("v"),
+        crate::store::COUNTERS_VERSION
+    );
+    // The history is untouched.
+    let r = crate::render::all(store.as_ref(), time::macros::date!(2026 - 06 - 15)).expect("views");
+    assert_eq!(r[0].history.len(), 1);
+    assert_eq!(r[0].id, id);
+}

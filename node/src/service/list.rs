@@ -162,7 +162,9 @@ fn matches(f: &Filters, s: &RecordState) -> bool {
             .as_deref()
             .is_none_or(|st| index::station_of(s) == Some(st))
         && (!f.overdue || overdue(s, f.today))
-        && f.text.as_deref().is_none_or(|t| s.title.contains(t))
+        && f.text
+            .as_deref()
+            .is_none_or(|t| index::text::contains(s, t))
         && f.updated_since.is_none_or(|since| s.updated_ms >= since)
         && f.year.is_none_or(|y| in_year(s, y))
 }
@@ -191,7 +193,7 @@ fn first_place(f: &Filters, s: &RecordState, key: &[u8]) -> bool {
     let (Some(c), None) = (chars.next(), chars.next()) else {
         return true;
     };
-    index::first_gram(&s.title, c).is_some_and(|g| key.starts_with(&IndexTerm::Gram(g).encode()))
+    index::text::first_gram(s, c).is_some_and(|g| key.starts_with(&IndexTerm::Gram(g).encode()))
 }
 
 /// One page for `filters`, from `token` (a previous page's `next_page_token`).

@@ -297,7 +297,10 @@ pub struct ListArgs {
     /// Only suggestions with an unanswered part past its deadline.
     #[arg(long)]
     pub overdue: bool,
-    /// Only records whose title contains this text (case-sensitive).
+    /// Only records whose title or texts contain this text (case-sensitive): a
+    /// suggestion's body, proposers, units, progress and answers; a dispute's description,
+    /// location, parties and session summaries; an activity's place, deputies and report;
+    /// a station's address and notes. Looked up in an index, not by reading every record.
     #[arg(long)]
     pub text: Option<String>,
     /// Only records attached to this station record id.

@@ -9,8 +9,9 @@ use lianluo_proto::{
     DisputeFailed, DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, ListRequest,
     ParticipantAdded, Rating, ResultCategory, StationClosed, StationRegistered, SuggestionAccepted,
     SuggestionAnswered, SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched,
-    SuggestionExtended, SuggestionPrioritized, SuggestionProgress, SuggestionRated,
-    SuggestionRedispatched, SuggestionReopened, SuggestionReturned, SuggestionSubmitted,
+    SuggestionExtended, SuggestionPrioritized, SuggestionProgress, SuggestionProposerRated,
+    SuggestionRated, SuggestionRedispatched, SuggestionReopened, SuggestionReturned,
+    SuggestionSubmitted,
 };
 
 use super::args::{
@@ -158,7 +159,22 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
         ),
         C::Rate {
             id,
-            proposer,
+            proposer: Some(proposer),
+            rating,
+            comment,
+            deadline,
+        } => act(
+            id,
+            Kind::SuggestionProposerRated(SuggestionProposerRated {
+                proposer,
+                rating: rating_to_proto(rating) as i32,
+                comment: comment.unwrap_or_default(),
+                deadline: deadline.unwrap_or_default(),
+            }),
+        ),
+        C::Rate {
+            id,
+            proposer: None,
             rating,
             comment,
             deadline,
@@ -168,7 +184,6 @@ pub fn suggestion(cmd: SuggestionCommand) -> Call {
                 rating: rating_to_proto(rating) as i32,
                 comment: comment.unwrap_or_default(),
                 deadline: deadline.unwrap_or_default(),
-                proposer: proposer.unwrap_or_default(),
             }),
         ),
         C::Reopen {

@@ -4,8 +4,10 @@
 //!
 //! 按期办结率 = parts answered on or before their deadline ÷ parts dispatched; 满意率 =
 //! parts whose suggestion was rated 满意 or 基本满意 ÷ parts whose suggestion was rated.
-//! The rating is the suggestion's (the proposers rate the suggestion as a whole), so a
-//! joint suggestion's rating counts for each unit that handled a part of it.
+//! The rating is the suggestion's (derived from its proposers' ratings), so a joint
+//! suggestion's rating counts for each unit that handled a part of it. A part counts for
+//! its 主办 unit; one its unit returned (退回) counts for none until the city re-dispatches
+//! it (改派), then for the new unit.
 
 use std::collections::BTreeMap;
 
@@ -52,7 +54,7 @@ fn rate(part: u32, whole: u32) -> String {
 /// The units of the dispatched parts among `rows`, by city and unit.
 pub fn units(rows: &[LedgerRow]) -> Vec<UnitRow> {
     let mut by_unit: BTreeMap<(&str, &str), UnitRow> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.unit.is_empty()) {
+    for r in rows.iter().filter(|r| !r.unit.is_empty() && !r.returned) {
         let u = by_unit
             .entry((r.city.as_str(), r.unit.as_str()))
             .or_insert_with(|| UnitRow {

@@ -6,7 +6,7 @@
 
 use lianluo_proto::{
     KeySupervision, ProposerRating as ProposerRatingView, Rating, ResultCategory,
-    SuggestionPrioritized, SuggestionRated, SuggestionRedispatched,
+    SuggestionPrioritized, SuggestionProposerRated, SuggestionRedispatched,
 };
 use serde::{Deserialize, Serialize};
 
@@ -148,7 +148,9 @@ impl Suggestion {
         author: &str,
         c: &SuggestionRedispatched,
     ) -> Result<(), String> {
-        let p = self.part_in("re-dispatch", author, &[PartStatus::Returned])?;
+        let p = self
+            .part_in("re-dispatch", author, &[PartStatus::Returned])
+            .map_err(|e| format!("{e}; only a part its unit returned (退回) is re-dispatched"))?;
         let part = &mut self.parts[p];
         if part.unit == c.unit {
             return Err(format!(
@@ -192,9 +194,16 @@ impl Suggestion {
     pub(super) fn rate_as_proposer(
         &mut self,
         author: &str,
-        c: &SuggestionRated,
+        c: &SuggestionProposerRated,
     ) -> Result<(), String> {
         let grade = Grade::from_proto(c.rating)?;
+        if self.proposers.is_empty() {
+            return Err(
+                "cannot rate for a proposer: this suggestion names no proposers; the origin \
+                 city rates it as a whole"
+                    .to_owned(),
+            );
+        }
         if !self.proposers.contains(&c.proposer) {
             return Err(format!(
                 "cannot rate: {} is not a proposer of this suggestion (proposers: {})",

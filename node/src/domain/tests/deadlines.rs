@@ -84,7 +84,6 @@ fn deadlines_second_handling_and_carry_over_give_the_parts_a_new_deadline() {
             rating: Rating::Unsatisfied as i32,
             comment: "不满意".into(),
             deadline: "2026-09-30".into(),
-            ..Default::default()
         }),
     );
     assert_eq!(

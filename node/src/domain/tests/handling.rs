@@ -4,15 +4,15 @@
 
 use lianluo_proto::{
     change::Kind as K, Rating, ResultCategory, SuggestionAccepted, SuggestionAnswered,
-    SuggestionDispatched, SuggestionPrioritized, SuggestionRated, SuggestionRedispatched,
+    SuggestionDispatched, SuggestionPrioritized, SuggestionProposerRated, SuggestionRedispatched,
     SuggestionReturned,
 };
 
 use super::deadlines::extend;
 use super::suggestion::{answer, close, dispatched, progress, rate, submitted};
 use super::Rec;
-use crate::domain::validate_change;
 use crate::domain::view::summary;
+use crate::domain::{validate_change, validate_new_change};
 
 pub(crate) fn accept() -> K {
     K::SuggestionAccepted(SuggestionAccepted {
@@ -41,7 +41,7 @@ pub(crate) fn prioritize(leader: &str) -> K {
 }
 
 fn rate_by(proposer: &str, r: Rating, deadline: &str) -> K {
-    K::SuggestionRated(SuggestionRated {
+    K::SuggestionProposerRated(SuggestionProposerRated {
         rating: r as i32,
         comment: format!("{proposer}的意见"),
         deadline: deadline.into(),
@@ -141,8 +141,14 @@ fn handling_every_act_on_a_part_in_every_part_status() {
                 (Some(_), Some(reason)) => failures.push(format!("{what}: rejected: {reason}")),
                 (None, None) => failures.push(format!("{what}: should be rejected")),
                 (None, Some(reason)) => {
-                    if !reason.contains(label) {
-                        failures.push(format!("{what}: reason does not name {label}: {reason}"));
+                    // The part's own state, not the suggestion's (which is `dispatched` too).
+                    let names = match label {
+                        "answered" => "hezhou has already answered its part".to_owned(),
+                        _ => format!("hezhou's part is `{label}`"),
+                    };
+                    let returned = label == "returned" && reason.contains("part was returned by");
+                    if !reason.contains(&names) && !returned {
+                        failures.push(format!("{what}: reason does not say {names:?}: {reason}"));
                     }
                     let after = folded.record.expect("record");
                     if after.suggestion != before.suggestion || after.status != before.status {
@@ -165,8 +171,12 @@ fn handling_a_returned_part_is_redispatched_to_another_unit() {
         (p.status.as_str(), p.return_reason.as_str()),
         ("returned", "不属于本单位职责")
     );
-    // Still open: its deadline counts.
-    assert_eq!(s.next_deadline, "2026-05-31");
+    // Still open: its deadline counts once qingyuan's earlier one is answered.
+    rec.act("qingyuan", answer("已完成勘察设计"));
+    assert_eq!(
+        rec.record().suggestion.expect("view").next_deadline,
+        "2026-06-30"
+    );
     let id = rec.act("hezhou", progress("开始办理"));
     rec.rejected(
         &id,
@@ -177,6 +187,13 @@ fn handling_a_returned_part_is_redispatched_to_another_unit() {
     rec.rejected(
         &id,
         "cannot re-dispatch: 贺州市交通运输局 returned the part; choose another unit",
+    );
+    let mut again = part_accepted();
+    let id = again.act("hezhou", redispatch("贺州市发展和改革委员会"));
+    again.rejected(
+        &id,
+        "cannot re-dispatch: suggestion is `dispatched`; hezhou's part is `accepted`, must be \
+         `returned`; only a part its unit returned (退回) is re-dispatched",
     );
     rec.act(
         "hezhou",
@@ -402,10 +419,67 @@ fn handling_fields_are_checked_and_named() {
         category: 9,
         ..Default::default()
     });
+    let odd = lianluo_proto::Change { kind: Some(odd) };
     assert_eq!(
-        check(odd),
+        validate_new_change(&odd, false).map_err(|e| e.to_string()),
         Err("suggestion_answered.category: 9 is not a result category (a, b, c or d)".into())
     );
+    // A category a newer build adds still folds here (shown as none).
+    assert!(validate_change(&odd, false).is_ok());
     let unknown_proposer_is_a_fold_matter = rate_by("张三", Rating::Satisfied, "");
     assert_eq!(check(unknown_proposer_is_a_fold_matter), Ok(()));
+}
+
+#[test]
+fn handling_a_new_round_starts_clean() {
+    // 二次办理: an accepted part goes back to its unit, its answer's category is no longer
+    // the one in force, and a round the proposers began is over.
+    let mut rec = part_accepted();
+    rec.act("hezhou", answer_as("已办结", ResultCategory::Solved));
+    rec.act("qingyuan", answer("已办结"));
+    rec.act("qingyuan", rate_by("李明", Rating::Satisfied, ""));
+    let id = rec.act(
+        "hezhou",
+        K::SuggestionReopened(lianluo_proto::SuggestionReopened {
+            reason: "群众仍有意见".into(),
+            deadline: "2026-10-31".into(),
+        }),
+    );
+    let r = rec.ok(&id);
+    let s = r.suggestion.expect("view");
+    let hz = s.parts.iter().find(|p| p.city == "hezhou").expect("part");
+    assert_eq!(
+        (hz.status.as_str(), hz.category.as_str()),
+        ("dispatched", "")
+    );
+    assert!(s.proposer_ratings.is_empty());
+    // Answered again, the category is the new answer's.
+    rec.act("hezhou", answer_as("已纳入计划", ResultCategory::Planned));
+    let s = rec.record().suggestion.expect("view");
+    let hz = s.parts.iter().find(|p| p.city == "hezhou").expect("part");
+    assert_eq!(hz.category, "b");
+}
+
+#[test]
+fn handling_a_suggestion_without_proposers_is_rated_as_a_whole() {
+    let mut rec = Rec::new(
+        "hezhou",
+        &[],
+        K::SuggestionSubmitted(lianluo_proto::SuggestionSubmitted {
+            title: "关于联合护林的建议".into(),
+            body: "建议联合护林。".into(),
+            ..Default::default()
+        }),
+    );
+    rec.act(
+        "hezhou",
+        super::suggestion::dispatch("贺州市林业局", "2026-06-30"),
+    );
+    rec.act("hezhou", answer("已办"));
+    let id = rec.act("hezhou", rate_by("李明", Rating::Satisfied, ""));
+    rec.rejected(
+        &id,
+        "cannot rate for a proposer: this suggestion names no proposers; the origin city \
+         rates it as a whole",
+    );
 }

@@ -7,7 +7,7 @@
 
 use lianluo_proto::{change::Kind as K, Rating, Record};
 
-use super::machine::{act, check_machine, origin, refused, setup, Table};
+use super::machine::{act, check_machine, origin, partner, refused, setup, Table};
 use super::station::add;
 use super::suggestion::{answer, answered, close, dispatch, progress, rate, submitted};
 use super::suggestion_more::{carry, reopen};
@@ -111,6 +111,8 @@ const TABLE: &Table = &[
     ("carried_over", "suggestion_prioritized", "carried_over"),
     ("submitted", "suggestion_prioritized", "submitted"),
     ("answered", "suggestion_prioritized", "answered"),
+    // One of two proposers rated (recorded by the partner city): still `answered`.
+    ("answered", "suggestion_proposer_rated", "answered"),
     ("rated", "suggestion_prioritized", "rated"),
 ];
 
@@ -223,6 +225,14 @@ fn prioritizing() -> K {
     super::handling::prioritize("常委会副主任 张三")
 }
 
+fn proposer_rating() -> K {
+    K::SuggestionProposerRated(lianluo_proto::SuggestionProposerRated {
+        proposer: "王芳".into(),
+        rating: Rating::Satisfied as i32,
+        ..Default::default()
+    })
+}
+
 fn adding() -> K {
     add("shaoguan")
 }
@@ -252,7 +262,8 @@ fn every_suggestion_change_in_every_status() {
         act("suggestion_accepted", accepting, open_part),
         act("suggestion_returned", returning, open_part),
         act("suggestion_redispatched", redispatching, open_part),
-        act("suggestion_prioritized", prioritizing, origin),
+        act("suggestion_prioritized", prioritizing, partner),
+        act("suggestion_proposer_rated", proposer_rating, partner),
     ];
     check_machine(&STATUSES, &setups, &acts, TABLE);
 }

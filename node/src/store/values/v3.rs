@@ -1,6 +1,10 @@
 //! Version 3 of the record entry, frozen as the builds with business dates but before
 //! suggestion handling (协办 units, 签收/退回, result categories, each proposer's rating,
 //! 重点督办) wrote it; version 4 is the current [`crate::store::RecordEntry`].
+//!
+//! It names the live station, dispute and activity states, statuses, grades and business
+//! dates, which have not changed since version 2: changing one of them in place would
+//! change this frozen form too, so freeze it here first.
 
 use serde::{Deserialize, Serialize};
 

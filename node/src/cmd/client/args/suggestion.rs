@@ -111,7 +111,8 @@ pub enum SuggestionCommand {
     /// `answered`: with --proposer, that one deputy's rating (any participant city may
     /// record it), the suggestion's rating following once every proposer has rated — the
     /// rating most gave, a tie going to the less satisfied; without, the proposers' rating
-    /// as a whole (origin city only). An unsatisfied result itself reopens it.
+    /// as a whole (origin city only). A suggestion's rating of unsatisfied (given as a
+    /// whole, or the proposers' result) itself reopens it.
     Rate {
         /// Record id.
         id: String,

@@ -7,8 +7,8 @@
 use lianluo_proto::{
     change::Kind as K, Rating, ResultCategory, SuggestionAccepted, SuggestionAnswered,
     SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched, SuggestionPrioritized,
-    SuggestionProgress, SuggestionRated, SuggestionRedispatched, SuggestionReturned,
-    SuggestionSubmitted,
+    SuggestionProgress, SuggestionProposerRated, SuggestionRated, SuggestionRedispatched,
+    SuggestionReturned, SuggestionSubmitted,
 };
 use time::Date;
 
@@ -116,11 +116,16 @@ fn suggestion_outcome(row: &SuggestionRow, today: Date, steps: &mut Vec<Step>) -
         S::Rated(r) => {
             // Each proposer rates; the suggestion's rating follows from theirs.
             for p in row.proposers {
-                let K::SuggestionRated(mut by) = rated(r) else {
+                let K::SuggestionRated(whole) = rated(r) else {
                     unreachable!("rated() is a rating")
                 };
-                by.proposer = (*p).to_owned();
-                steps.push(step(o, K::SuggestionRated(by)));
+                let by = SuggestionProposerRated {
+                    proposer: (*p).to_owned(),
+                    rating: whole.rating,
+                    comment: whole.comment,
+                    deadline: String::new(),
+                };
+                steps.push(step(o, K::SuggestionProposerRated(by)));
             }
             "rated"
         }
