@@ -226,19 +226,10 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
         ),
         K::SuggestionAccepted(c) => with(l("承办单位签收", "Accepted by the unit"), &c.note, en),
         K::SuggestionReturned(c) => with(l("承办单位退回", "Returned by the unit"), &c.reason, en),
-        K::SuggestionRedispatched(c) if en => with(
-            &format!(
-                "Re-dispatched to {}{}{}",
-                short(&c.unit),
-                co_units(&c.co_units, en),
-                new_deadline(&c.deadline, en)
-            ),
-            &c.reason,
-            en,
-        ),
         K::SuggestionRedispatched(c) => with(
             &format!(
-                "改派至{}{}{}",
+                "{}{}{}{}",
+                l("改派至", "Re-dispatched to "),
                 short(&c.unit),
                 co_units(&c.co_units, en),
                 new_deadline(&c.deadline, en)

@@ -1,11 +1,14 @@
 //! `lianluo peers [--json]`: the replication state of each of the node's peers, from the
-//! node's `Node.Peers` API.
+//! node's `Node.Peers` API; the table in English or (`--lang zh`, a Chinese locale) in
+//! Chinese, the warnings for IT staff in English.
 
 use std::fmt::Write as _;
 
 use lianluo_proto::node_client::NodeClient;
 use lianluo_proto::{PeerStatus, PeersRequest, PeersResponse};
 use tonic::transport::Channel;
+
+use lianluo_node::dashboard::labels::{self, Lang};
 
 use super::{emit, output, rpc, Context};
 
@@ -17,37 +20,52 @@ pub async fn run(channel: Channel, ctx: &Context, ep: &str) -> anyhow::Result<()
     if ctx.json {
         emit(&(output::json(&resp.peers)? + "\n"))
     } else {
-        emit(&table(&resp))
+        emit(&table(&resp, ctx.lang))
     }
 }
 
 /// A table of peers: city, state, connected, lag, last contact, last error.
-pub fn table(resp: &PeersResponse) -> String {
+pub fn table(resp: &PeersResponse, lang: Lang) -> String {
+    let zh = lang == Lang::Zh;
+    let own = labels::city(&resp.city, lang);
     if resp.peers.is_empty() {
-        return format!("{} has no federation peers configured\n", resp.city);
+        return if zh {
+            format!("{own}节点没有配置联邦节点（[[peers]]）\n")
+        } else {
+            format!("{} has no federation peers configured\n", resp.city)
+        };
     }
-    let rows: Vec<[String; 6]> = resp.peers.iter().map(row).collect();
-    let headers = [
-        "CITY",
-        "STATE",
-        "CONNECTED",
-        "LAG",
-        "LAST CONTACT",
-        "LAST ERROR",
-    ];
+    let rows: Vec<[String; 6]> = resp.peers.iter().map(|p| row(p, lang)).collect();
+    let headers = if zh {
+        ["城市", "状态", "已连接", "待同步", "最近联系", "最近错误"]
+    } else {
+        [
+            "CITY",
+            "STATE",
+            "CONNECTED",
+            "LAG",
+            "LAST CONTACT",
+            "LAST ERROR",
+        ]
+    };
+    let width = output::columns;
     let widths: Vec<usize> = (0..5)
         .map(|i| {
             rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain(std::iter::once(headers[i].len()))
+                .map(|r| width(&r[i]))
+                .chain(std::iter::once(width(headers[i])))
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let mut out = format!("peers of {}:\n", resp.city);
+    let mut out = if zh {
+        format!("{own}节点的联邦节点：\n")
+    } else {
+        format!("peers of {}:\n", resp.city)
+    };
     let mut line = |cells: [&str; 6]| {
         for (i, cell) in cells.iter().take(5).enumerate() {
-            let pad = widths[i].saturating_sub(cell.chars().count());
+            let pad = widths[i].saturating_sub(width(cell));
             let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
         }
         // The error comes last and unpadded: it may be long.
@@ -101,7 +119,8 @@ fn span(ms: u64) -> String {
     }
 }
 
-fn row(p: &PeerStatus) -> [String; 6] {
+fn row(p: &PeerStatus, lang: Lang) -> [String; 6] {
+    let zh = lang == Lang::Zh;
     let or_dash = |s: &str| {
         if s.is_empty() {
             "-".to_string()
@@ -110,20 +129,41 @@ fn row(p: &PeerStatus) -> [String; 6] {
             s.replace(['\n', '\r'], " ")
         }
     };
+    // Times in Beijing time in Chinese, as the node gives them (RFC 3339) in English.
+    let time = |t: &str| {
+        if zh {
+            lianluo_node::dashboard::report::beijing_time(t).unwrap_or_else(|| t.to_owned())
+        } else {
+            t.to_owned()
+        }
+    };
+    let (yes, no, never) = if zh {
+        ("是", "否", "从未")
+    } else {
+        ("yes", "no", "never")
+    };
     [
-        p.city.clone(),
-        p.state.clone(),
-        if p.connected { "yes" } else { "no" }.to_string(),
+        if zh {
+            labels::city(&p.city, lang).to_owned()
+        } else {
+            p.city.clone()
+        },
+        if zh {
+            labels::link(&p.state, lang).to_owned()
+        } else {
+            p.state.clone()
+        },
+        if p.connected { yes } else { no }.to_string(),
         p.lag.to_string(),
         if p.last_contact.is_empty() {
-            "never".to_string()
+            never.to_string()
         } else {
-            p.last_contact.clone()
+            time(&p.last_contact)
         },
-        if p.last_error_at.is_empty() {
-            or_dash(&p.last_error)
-        } else {
-            format!("{} (at {})", or_dash(&p.last_error), p.last_error_at)
+        match (p.last_error_at.is_empty(), zh) {
+            (true, _) => or_dash(&p.last_error),
+            (false, false) => format!("{} (at {})", or_dash(&p.last_error), p.last_error_at),
+            (false, true) => format!("{}（{}）", or_dash(&p.last_error), time(&p.last_error_at)),
         },
     ]
 }
@@ -163,7 +203,7 @@ mod tests {
 
     #[test]
     fn peers_table_shows_one_aligned_line_per_peer() {
-        let text = table(&sample());
+        let text = table(&sample(), Lang::En);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");
         assert_eq!(lines[0], "peers of hezhou:");
@@ -177,7 +217,40 @@ mod tests {
             city: "hezhou".into(),
             peers: vec![],
         };
-        assert!(table(&empty).contains("no federation peers"));
+        assert!(table(&empty, Lang::En).contains("no federation peers"));
+    }
+
+    #[test]
+    fn peers_table_in_chinese_names_cities_states_and_beijing_times() {
+        let mut resp = sample();
+        resp.peers[1].last_error_at = "2025-03-01T08:05:00Z".into();
+        let text = table(&resp, Lang::Zh);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "贺州节点的联邦节点：");
+        assert!(
+            lines[1].starts_with("城市  状态      已连接  待同步  最近联系"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("清远  已连接    是      0       2025年3月1日16:00"),
+            "{text}"
+        );
+        assert!(
+            lines[3].starts_with("永州  等待重连  否      7       从未"),
+            "{text}"
+        );
+        assert!(
+            lines[3].ends_with("transport: connection refused hint（2025年3月1日16:05）"),
+            "{text}"
+        );
+        let empty = PeersResponse {
+            city: "hezhou".into(),
+            peers: vec![],
+        };
+        assert_eq!(
+            table(&empty, Lang::Zh),
+            "贺州节点没有配置联邦节点（[[peers]]）\n"
+        );
     }
 
     #[test]
@@ -185,7 +258,7 @@ mod tests {
         let mut resp = sample();
         resp.peers[1].events_clock_ahead = 3;
         resp.peers[1].clock_ahead_ms = 3_725_000;
-        let text = table(&resp);
+        let text = table(&resp, Lang::En);
         let last = text.lines().last().unwrap();
         assert!(
             last.starts_with("warning: yongzhou sent 3 event(s) stamped 1h 2m ahead"),
@@ -198,7 +271,7 @@ mod tests {
             second: "bb".into(),
             found_at: "2026-12-07T08:00:00.000Z".into(),
         }];
-        let text = table(&resp);
+        let text = table(&resp, Lang::En);
         assert!(
             text.contains("warning: qingyuan signed two different events on record qingyuan-01ABC"),
             "{text}"
