@@ -31,7 +31,30 @@ pub fn open(
         upgrade(store.as_ref(), legacy, city)?;
     }
     recount_outdated(store.as_ref(), city)?;
+    reindex_after_rollback(store.as_ref())?;
     Ok(store)
+}
+
+/// When a build that indexed titles only wrote to this data dir after it was indexed
+/// for text search (a rollback and back), its records lack text postings: any title gram
+/// it wrote shows it, and every record is indexed again.
+fn reindex_after_rollback(store: &dyn Store) -> Result<(), StoreError> {
+    let legacy = crate::projection::index::legacy_title_gram_prefix();
+    let mut end = legacy.clone();
+    end.push(u8::MAX);
+    let found = store.index_range(
+        std::ops::Bound::Included(legacy),
+        std::ops::Bound::Excluded(end),
+        1,
+    )?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    tracing::info!("an older build indexed records by title only: indexing every text again");
+    let records = crate::recount::reindex_text(store)?;
+    store.flush()?;
+    tracing::info!(records, "records indexed again for text search");
+    Ok(())
 }
 
 /// When an older build kept the data dir's states and counters (they miss what this

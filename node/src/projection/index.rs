@@ -124,6 +124,11 @@ pub fn date_code(d: time::Date) -> u32 {
     year * 10_000 + u32::from(u8::from(d.month())) * 100 + u32::from(d.day())
 }
 
+/// The start of every title-gram term an older build wrote.
+pub fn legacy_title_gram_prefix() -> Vec<u8> {
+    vec![LEGACY_TITLE_GRAM]
+}
+
 /// The encoded title-gram terms an older build listed a record with `title` under.
 pub fn legacy_title_grams(title: &str) -> Vec<Vec<u8>> {
     let mut grams = text::text_grams(title);

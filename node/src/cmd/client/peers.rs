@@ -37,7 +37,7 @@ pub fn table(resp: &PeersResponse, lang: Lang) -> String {
     }
     let rows: Vec<[String; 6]> = resp.peers.iter().map(|p| row(p, lang)).collect();
     let headers = if zh {
-        ["城市", "状态", "已连接", "待同步", "最近联系", "最近错误"]
+        ["城市", "状态", "在线", "待同步", "最近联系", "最近错误"]
     } else {
         [
             "CITY",
@@ -228,15 +228,15 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "贺州节点的联邦节点：");
         assert!(
-            lines[1].starts_with("城市  状态      已连接  待同步  最近联系"),
+            lines[1].starts_with("城市  状态      在线  待同步  最近联系"),
             "{text}"
         );
         assert!(
-            lines[2].starts_with("清远  已连接    是      0       2025年3月1日16:00"),
+            lines[2].starts_with("清远  已连接    是    0       2025年3月1日16:00"),
             "{text}"
         );
         assert!(
-            lines[3].starts_with("永州  等待重连  否      7       从未"),
+            lines[3].starts_with("永州  等待重连  否    7       从未"),
             "{text}"
         );
         assert!(

@@ -1,6 +1,6 @@
 //! What a text search (`list --text`) looks in: a record's title and the texts people
 //! write about it — a suggestion's body, proposers, units, progress notes, answers,
-//! return reasons, rating comments and supervising leaders; a dispute's description,
+//! return reasons, rating comments, supervising leaders and their notes; a dispute's description,
 //! location, parties, session places, attendees and summaries, agreement, check notes
 //! and outcome; an activity's description, place, deputies and report; a station's
 //! township, county, address and notes. Each text is indexed by its character bigrams
@@ -34,7 +34,11 @@ pub fn texts(state: &RecordState) -> Vec<&str> {
             }
             out.push(&s.rating_comment);
             out.extend(s.proposer_ratings.iter().map(|r| r.comment.as_str()));
-            out.extend(s.supervisors.iter().map(|k| k.leader.as_str()));
+            out.extend(
+                s.supervisors
+                    .iter()
+                    .flat_map(|k| [k.leader.as_str(), k.note.as_str()]),
+            );
         }
         KindState::Dispute(d) => {
             out.extend([&d.description, &d.location].map(String::as_str));
