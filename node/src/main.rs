@@ -79,6 +79,7 @@ fn main() -> ExitCode {
                             lang: cmd::client::output_lang(cli.lang.as_deref(), |k| {
                                 std::env::var(k).ok()
                             }),
+                            ..Default::default()
                         };
                         cmd::client::run(c, &ctx).await
                     }

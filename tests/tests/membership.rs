@@ -63,6 +63,13 @@ fn a_fourth_city_joins_a_running_federation_by_sighup_alone() -> Result<()> {
     std::fs::write(&config, text)?;
     let gl = NodeProc::start(fed.dir(), "guilin")?;
     let glc = gl.cli("coordinator");
+    // The CLI in Chinese names the city as its node's configuration does.
+    let me = glc.run(&["whoami", "--lang", "zh"]);
+    let me = String::from_utf8_lossy(&me.stdout);
+    assert!(
+        me.contains("城市：桂林") && me.contains("节点：桂林"),
+        "{me}"
+    );
     // Not yet a peer of the three: they refuse its streams.
     let before = eventually(REPL, "guilin refused as not a peer", || {
         peer_status(&glc, "hezhou").filter(|p| {

@@ -22,8 +22,9 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use lianluo_node::dashboard::labels::Lang;
+use lianluo_proto::node_client::NodeClient;
 use lianluo_proto::records_client::RecordsClient;
-use lianluo_proto::{ActRequest, GetRequest, Record, WhoAmIRequest};
+use lianluo_proto::{ActRequest, GetRequest, PeersRequest, Record, WhoAmIRequest};
 use tonic::transport::Channel;
 
 use args::KindArg;
@@ -44,6 +45,22 @@ pub struct Context {
     pub json: bool,
     /// The language of text output (`--lang`, else a Chinese `LANG` gives Chinese).
     pub lang: Lang,
+    /// The cities' names for Chinese output, as the node's configuration gives them.
+    pub names: output::Names,
+}
+
+/// The configured city names, asked of the node when the output is Chinese text (one
+/// `Node.Peers` call); none otherwise, or when the node does not answer (the built-in
+/// names are shown then).
+async fn names_for(channel: &Channel, ctx: &Context) -> output::Names {
+    if ctx.json || ctx.lang != Lang::Zh {
+        return output::Names::default();
+    }
+    let mut node = NodeClient::new(channel.clone());
+    rpc(node.peers(PeersRequest {}))
+        .await
+        .map(|r| output::Names::from_labels(&r.names))
+        .unwrap_or_default()
 }
 
 /// The language of text output: `--lang zh|en` when given, else Chinese when the locale
@@ -180,6 +197,10 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
     let channel = connect::channel(&profile).await?;
     let mut client = RecordsClient::new(channel.clone());
     let ep = profile.endpoint.as_str();
+    let ctx = &Context {
+        names: names_for(&channel, ctx).await,
+        ..ctx.clone()
+    };
     match cmd {
         ClientCommand::Suggestion(c) => write(&mut client, build::suggestion(c), ctx, ep).await,
         ClientCommand::Dispute(c) => write(&mut client, build::dispute(c), ctx, ep).await,
@@ -203,7 +224,7 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
             emit(&if ctx.json {
                 output::json(&me)? + "\n"
             } else {
-                output::whoami(&me, ctx.lang)
+                output::whoami(&me, ctx.lang, &ctx.names)
             })
         }
     }
@@ -306,7 +327,7 @@ fn print_record(record: &Record, ctx: &Context) -> anyhow::Result<()> {
     if ctx.json {
         emit(&(output::json(record)? + "\n"))
     } else {
-        emit(&output::record(record, ctx.lang))
+        emit(&output::record(record, ctx.lang, &ctx.names))
     }
 }
 

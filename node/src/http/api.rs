@@ -167,6 +167,7 @@ async fn peers(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
     answer(Ok(PeersResponse {
         city: http.node.config.city.clone(),
         peers: states.iter().map(crate::service::node::to_status).collect(),
+        names: crate::service::node::city_labels(&http.node),
     }))
 }
 

@@ -63,8 +63,21 @@ impl Node for NodeService {
         Ok(Response::new(PeersResponse {
             city: self.state.config.city.clone(),
             peers,
+            names: city_labels(&self.state),
         }))
     }
+}
+
+/// The names the configuration gives this city and its peers (this city first).
+pub fn city_labels(state: &NodeState) -> Vec<lianluo_proto::CityLabel> {
+    crate::dashboard::city_names(state)
+        .into_iter()
+        .map(|(city, n)| lianluo_proto::CityLabel {
+            city,
+            name: n.name,
+            province: n.province,
+        })
+        .collect()
 }
 
 /// The state of every configured peer, sorted by city: the registry's entries, plus a

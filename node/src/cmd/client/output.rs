@@ -6,7 +6,9 @@
 
 use std::fmt::Write as _;
 
-use lianluo_proto::{Record, WhoAmIResponse};
+use std::collections::BTreeMap;
+
+use lianluo_proto::{CityLabel, Record, WhoAmIResponse};
 use tonic::Code;
 
 use lianluo_node::dashboard::labels::{self, Lang};
@@ -73,8 +75,38 @@ fn hint(code: Code, from_node: bool, endpoint: &str) -> Option<String> {
     }
 }
 
+/// The names people read for cities in Chinese output: those the node's configuration
+/// gives (`Node.Peers`), else the built-in ones, else the id. English output shows ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names(BTreeMap<String, String>);
+
+impl Names {
+    /// The configured names worth showing (a name of its own, not just the id).
+    pub fn from_labels(labels: &[CityLabel]) -> Self {
+        Names(
+            labels
+                .iter()
+                .filter(|l| !l.name.is_empty() && l.name != l.city)
+                .map(|l| (l.city.clone(), l.name.clone()))
+                .collect(),
+        )
+    }
+
+    /// How `id` reads in `lang`.
+    pub fn city(&self, id: &str, lang: Lang) -> String {
+        match lang {
+            Lang::En => id.to_owned(),
+            Lang::Zh => self
+                .0
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| labels::city(id, lang).to_owned()),
+        }
+    }
+}
+
 /// Who the node thinks the caller is.
-pub fn whoami(w: &WhoAmIResponse, lang: Lang) -> String {
+pub fn whoami(w: &WhoAmIResponse, lang: Lang, names: &Names) -> String {
     match lang {
         Lang::En => format!(
             "user:  {}\ncity:  {}\nrole:  {}\nnode:  {}\n",
@@ -83,14 +115,14 @@ pub fn whoami(w: &WhoAmIResponse, lang: Lang) -> String {
         Lang::Zh => format!(
             "用户：{}\n城市：{}\n角色：{}\n节点：{}\n",
             w.user,
-            labels::city(&w.city, lang),
+            names.city(&w.city, lang),
             match w.role.as_str() {
                 "admin" => "管理员",
                 "coordinator" => "联络员",
                 "viewer" => "查看",
                 other => other,
             },
-            labels::city(&w.node_city, lang)
+            names.city(&w.node_city, lang)
         ),
     }
 }
@@ -220,7 +252,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let text = record(&rec, Lang::En);
+        let text = record(&rec, Lang::En, &Names::default());
         assert!(
             text.starts_with("hezhou-01ABC  suggestion  dispatched\n"),
             "{text}"
@@ -304,7 +336,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let zh = record(&rec, Lang::Zh);
+        let zh = record(&rec, Lang::Zh, &Names::default());
         for want in [
             "hezhou-01ABC  代表建议  已交办\n",
             "发起城市：    贺州\n",

@@ -27,7 +27,8 @@ pub async fn run(channel: Channel, ctx: &Context, ep: &str) -> anyhow::Result<()
 /// A table of peers: city, state, connected, lag, last contact, last error.
 pub fn table(resp: &PeersResponse, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
-    let own = labels::city(&resp.city, lang);
+    let names = output::Names::from_labels(&resp.names);
+    let own = names.city(&resp.city, lang);
     if resp.peers.is_empty() {
         return if zh {
             format!("{own}节点没有配置联邦节点（[[peers]]）\n")
@@ -35,7 +36,7 @@ pub fn table(resp: &PeersResponse, lang: Lang) -> String {
             format!("{} has no federation peers configured\n", resp.city)
         };
     }
-    let rows: Vec<[String; 6]> = resp.peers.iter().map(|p| row(p, lang)).collect();
+    let rows: Vec<[String; 6]> = resp.peers.iter().map(|p| row(p, lang, &names)).collect();
     let headers = if zh {
         ["城市", "状态", "在线", "待同步", "最近联系", "最近错误"]
     } else {
@@ -119,7 +120,7 @@ fn span(ms: u64) -> String {
     }
 }
 
-fn row(p: &PeerStatus, lang: Lang) -> [String; 6] {
+fn row(p: &PeerStatus, lang: Lang, names: &output::Names) -> [String; 6] {
     let zh = lang == Lang::Zh;
     let or_dash = |s: &str| {
         if s.is_empty() {
@@ -143,11 +144,7 @@ fn row(p: &PeerStatus, lang: Lang) -> [String; 6] {
         ("yes", "no", "never")
     };
     [
-        if zh {
-            labels::city(&p.city, lang).to_owned()
-        } else {
-            p.city.clone()
-        },
+        names.city(&p.city, lang),
         if zh {
             labels::link(&p.state, lang).to_owned()
         } else {
@@ -198,6 +195,7 @@ mod tests {
                     ..Default::default()
                 },
             ],
+            names: Vec::new(),
         }
     }
 
@@ -216,6 +214,7 @@ mod tests {
         let empty = PeersResponse {
             city: "hezhou".into(),
             peers: vec![],
+            ..Default::default()
         };
         assert!(table(&empty, Lang::En).contains("no federation peers"));
     }
@@ -224,6 +223,17 @@ mod tests {
     fn peers_table_in_chinese_names_cities_states_and_beijing_times() {
         let mut resp = sample();
         resp.peers[1].last_error_at = "2025-03-01T08:05:00Z".into();
+        // A city the configuration names (the built-in names know three cities).
+        resp.peers.push(PeerStatus {
+            city: "guilin".into(),
+            state: "connecting".into(),
+            ..Default::default()
+        });
+        resp.names = vec![lianluo_proto::CityLabel {
+            city: "guilin".into(),
+            name: "桂林".into(),
+            province: "广西".into(),
+        }];
         let text = table(&resp, Lang::Zh);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "贺州节点的联邦节点：");
@@ -243,9 +253,11 @@ mod tests {
             lines[3].ends_with("transport: connection refused hint（2025年3月1日16:05）"),
             "{text}"
         );
+        assert!(lines[4].starts_with("桂林  连接中"), "{text}");
         let empty = PeersResponse {
             city: "hezhou".into(),
             peers: vec![],
+            ..Default::default()
         };
         assert_eq!(
             table(&empty, Lang::Zh),

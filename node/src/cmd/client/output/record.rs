@@ -11,12 +11,13 @@ use lianluo_proto::{
 use lianluo_node::dashboard::labels::{self, Lang};
 
 /// Text being written in one language.
-struct Out {
+struct Out<'a> {
     s: String,
     lang: Lang,
+    names: &'a super::Names,
 }
 
-impl Out {
+impl Out<'_> {
     /// The English or the Chinese word.
     fn w<'a>(&self, en: &'a str, zh: &'a str) -> &'a str {
         match self.lang {
@@ -43,10 +44,7 @@ impl Out {
     }
 
     fn city(&self, id: &str) -> String {
-        match self.lang {
-            Lang::En => id.to_owned(),
-            Lang::Zh => labels::city(id, Lang::Zh).to_owned(),
-        }
+        self.names.city(id, self.lang)
     }
 
     /// An RFC 3339 time: as is in English, in Beijing time in Chinese.
@@ -60,11 +58,12 @@ impl Out {
     }
 }
 
-/// A readable summary of one record with its history, in `lang`.
-pub fn record(r: &Record, lang: Lang) -> String {
+/// A readable summary of one record with its history, in `lang`; cities by `names`.
+pub fn record(r: &Record, lang: Lang, names: &super::Names) -> String {
     let mut o = Out {
         s: String::new(),
         lang,
+        names,
     };
     let (kind, status) = match lang {
         Lang::En => (r.kind.clone(), r.status.clone()),

@@ -184,6 +184,7 @@ async fn client_connects_with_a_demo_profile_and_maps_errors() {
         profile: Some(path.clone()),
         json: true,
         lang: lianluo_node::dashboard::labels::Lang::En,
+        ..Default::default()
     };
     run(ClientCommand::Whoami, &ctx)
         .await
@@ -224,6 +225,7 @@ async fn client_add_partner_checks_the_record_kind_before_acting() {
         profile: Some(path),
         json: true,
         lang: lianluo_node::dashboard::labels::Lang::En,
+        ..Default::default()
     };
     let args = |id: &str| AddPartnerArgs {
         id: id.into(),
@@ -263,6 +265,7 @@ async fn client_says_when_the_node_is_not_running() {
         profile: Some(path),
         json: false,
         lang: lianluo_node::dashboard::labels::Lang::En,
+        ..Default::default()
     };
     let e = run(ClientCommand::Whoami, &ctx)
         .await
@@ -287,6 +290,7 @@ async fn client_names_the_profile_when_its_files_are_missing() {
         profile: Some(path.clone()),
         json: false,
         lang: lianluo_node::dashboard::labels::Lang::En,
+        ..Default::default()
     };
     let e = run(ClientCommand::Whoami, &ctx)
         .await
