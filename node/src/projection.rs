@@ -34,11 +34,22 @@ impl Delta {
     /// The delta of a record going from `old` to `new` (either absent), where `own` is
     /// this node's city: only records it originated count in its figures.
     pub fn between(old: Option<&RecordState>, new: Option<&RecordState>, own: &str) -> Delta {
+        let encoded = |terms: Vec<IndexTerm>| terms.iter().map(IndexTerm::encode).collect();
         let terms = |s: Option<&RecordState>| -> BTreeSet<Vec<u8>> {
-            s.map(|s| index::terms(s).iter().map(IndexTerm::encode).collect())
+            s.map(|s| encoded(index::terms_but_text(s)))
                 .unwrap_or_default()
         };
-        let (before, after) = (terms(old), terms(new));
+        let (mut before, mut after) = (terms(old), terms(new));
+        // The grams change only when the texts do: most acts leave them as they are, and a
+        // long text has thousands of grams.
+        if old.map(index::text::texts) != new.map(index::text::texts) {
+            let grams = |s: Option<&RecordState>| -> BTreeSet<Vec<u8>> {
+                let grams = s.map(index::text::grams).unwrap_or_default();
+                encoded(grams.into_iter().map(IndexTerm::Gram).collect())
+            };
+            before.extend(grams(old));
+            after.extend(grams(new));
+        }
         let mut delta = Delta {
             add: after.difference(&before).cloned().collect(),
             remove: before.difference(&after).cloned().collect(),

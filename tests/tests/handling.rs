@@ -7,7 +7,7 @@
 use anyhow::{ensure, Context as _, Result};
 use lianluo_tests::browser::Browser;
 use lianluo_tests::check::{converged, id_of, wait_for, REPL};
-use lianluo_tests::{Cli, Federation};
+use lianluo_tests::Federation;
 use serde_json::Value;
 
 /// A city's part of the suggestion in `v` (`show --json`).
@@ -16,10 +16,6 @@ fn part<'v>(v: &'v Value, city: &str) -> Option<&'v Value> {
         .as_array()?
         .iter()
         .find(|p| p["city"] == city)
-}
-
-fn act(cli: &Cli, args: &[&str]) -> Result<Value> {
-    cli.json(args)
 }
 
 #[test]
@@ -44,26 +40,23 @@ fn offices_handle_a_shared_suggestion_unit_by_unit_and_deputy_by_deputy() -> Res
     ])?;
     let id = id_of(&created);
     // Hezhou: 主办 with a 协办 unit, then 签收.
-    let v = act(
-        &hzc,
-        &[
-            "suggestion",
-            "dispatch",
-            &id,
-            "--unit",
-            "贺州市交通运输局",
-            "--co-unit",
-            "贺州市财政局",
-            "--deadline",
-            "2099-06-30",
-        ],
-    )?;
+    let v = hzc.json(&[
+        "suggestion",
+        "dispatch",
+        &id,
+        "--unit",
+        "贺州市交通运输局",
+        "--co-unit",
+        "贺州市财政局",
+        "--deadline",
+        "2099-06-30",
+    ])?;
     ensure!(
         part(&v, "hezhou").map(|p| p["co_units"].clone())
             == Some(serde_json::json!(["贺州市财政局"])),
         "{v}"
     );
-    let v = act(&hzc, &["suggestion", "accept", &id, "--note", "已签收"])?;
+    let v = hzc.json(&["suggestion", "accept", &id, "--note", "已签收"])?;
     ensure!(
         part(&v, "hezhou").is_some_and(|p| p["status"] == "accepted"),
         "{v}"
@@ -76,22 +69,16 @@ fn offices_handle_a_shared_suggestion_unit_by_unit_and_deputy_by_deputy() -> Res
 
     // Qingyuan: its unit returns the part; work on it is refused until 改派.
     wait_for(&qyc, &id, REPL, "the suggestion at qingyuan", |_| true)?;
-    act(
-        &qyc,
-        &[
-            "suggestion",
-            "dispatch",
-            &id,
-            "--unit",
-            "清远市林业局",
-            "--deadline",
-            "2099-05-31",
-        ],
-    )?;
-    let v = act(
-        &qyc,
-        &["suggestion", "return", &id, "--reason", "不属于本单位职责"],
-    )?;
+    qyc.json(&[
+        "suggestion",
+        "dispatch",
+        &id,
+        "--unit",
+        "清远市林业局",
+        "--deadline",
+        "2099-05-31",
+    ])?;
+    let v = qyc.json(&["suggestion", "return", &id, "--reason", "不属于本单位职责"])?;
     ensure!(
         part(&v, "qingyuan")
             .is_some_and(|p| p["status"] == "returned" && p["return_reason"] == "不属于本单位职责"),
@@ -106,20 +93,17 @@ fn offices_handle_a_shared_suggestion_unit_by_unit_and_deputy_by_deputy() -> Res
         part(&qyc.json(&["show", &id])?, "qingyuan").is_some_and(|p| p["status"] == "returned"),
         "a refused answer changed nothing"
     );
-    let v = act(
-        &qyc,
-        &[
-            "suggestion",
-            "redispatch",
-            &id,
-            "--unit",
-            "清远市交通运输局",
-            "--co-unit",
-            "清远市林业局",
-            "--reason",
-            "按职责改派",
-        ],
-    )?;
+    let v = qyc.json(&[
+        "suggestion",
+        "redispatch",
+        &id,
+        "--unit",
+        "清远市交通运输局",
+        "--co-unit",
+        "清远市林业局",
+        "--reason",
+        "按职责改派",
+    ])?;
     ensure!(
         part(&v, "qingyuan").is_some_and(|p| p["unit"] == "清远市交通运输局"
             && p["status"] == "dispatched"
@@ -128,46 +112,37 @@ fn offices_handle_a_shared_suggestion_unit_by_unit_and_deputy_by_deputy() -> Res
     );
 
     // Answers with their result category.
-    act(
-        &hzc,
-        &[
-            "suggestion",
-            "answer",
-            &id,
-            "--answer",
-            "已开通直达班线",
-            "--category",
-            "a",
-        ],
-    )?;
-    act(
-        &qyc,
-        &[
-            "suggestion",
-            "answer",
-            &id,
-            "--answer",
-            "已列入年度计划",
-            "--category",
-            "b",
-        ],
-    )?;
+    hzc.json(&[
+        "suggestion",
+        "answer",
+        &id,
+        "--answer",
+        "已开通直达班线",
+        "--category",
+        "a",
+    ])?;
+    qyc.json(&[
+        "suggestion",
+        "answer",
+        &id,
+        "--answer",
+        "已列入年度计划",
+        "--category",
+        "b",
+    ])?;
     wait_for(&hzc, &id, REPL, "both answers at hezhou", |v| {
         v["status"] == "answered"
     })?;
     // Each proposer rates, recorded by their own city; a tie goes to the less satisfied.
-    act(
-        &hzc,
-        &[
-            "suggestion",
-            "rate",
-            &id,
-            "--proposer",
-            "李明",
-            "--rating",
-            "satisfied",
-        ],
-    )?;
+    hzc.json(&[
+        "suggestion",
+        "rate",
+        &id,
+        "--proposer",
+        "李明",
+        "--rating",
+        "satisfied",
+    ])?;
     let err = hzc.fails(&[
         "suggestion",
         "rate",
@@ -186,30 +161,24 @@ fn offices_handle_a_shared_suggestion_unit_by_unit_and_deputy_by_deputy() -> Res
             .as_array()
             .is_some_and(|r| r.len() == 1)
     })?;
-    act(
-        &qyc,
-        &[
-            "suggestion",
-            "rate",
-            &id,
-            "--proposer",
-            "陈静",
-            "--rating",
-            "basically-satisfied",
-            "--comment",
-            "班线开通了，票价还需统一",
-        ],
-    )?;
-    act(
-        &hzc,
-        &[
-            "suggestion",
-            "prioritize",
-            &id,
-            "--leader",
-            "贺州市人大常委会副主任 黄志刚",
-        ],
-    )?;
+    qyc.json(&[
+        "suggestion",
+        "rate",
+        &id,
+        "--proposer",
+        "陈静",
+        "--rating",
+        "basically-satisfied",
+        "--comment",
+        "班线开通了，票价还需统一",
+    ])?;
+    hzc.json(&[
+        "suggestion",
+        "prioritize",
+        &id,
+        "--leader",
+        "贺州市人大常委会副主任 黄志刚",
+    ])?;
     let view = converged(&[("hezhou", &hzc), ("qingyuan", &qyc)], &id, REPL, |v| {
         v.status == "rated"
     })?;

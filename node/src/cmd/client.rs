@@ -197,8 +197,24 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
     let channel = connect::channel(&profile).await?;
     let mut client = RecordsClient::new(channel.clone());
     let ep = profile.endpoint.as_str();
+    // Only the commands that print a record or the caller name cities by the
+    // configuration (peers has the names in its answer, the overview in its own).
+    let names_cities = matches!(
+        cmd,
+        ClientCommand::Suggestion(_)
+            | ClientCommand::Dispute(_)
+            | ClientCommand::Activity(_)
+            | ClientCommand::Station(_)
+            | ClientCommand::Show { .. }
+            | ClientCommand::Whoami
+    );
+    let names = if names_cities {
+        names_for(&channel, ctx).await
+    } else {
+        output::Names::default()
+    };
     let ctx = &Context {
-        names: names_for(&channel, ctx).await,
+        names,
         ..ctx.clone()
     };
     match cmd {

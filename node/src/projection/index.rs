@@ -142,6 +142,13 @@ pub fn legacy_title_grams(title: &str) -> Vec<Vec<u8>> {
 
 /// Every term a record is listed under.
 pub fn terms(state: &RecordState) -> Vec<IndexTerm> {
+    let mut out = terms_but_text(state);
+    out.extend(text::grams(state).into_iter().map(IndexTerm::Gram));
+    out
+}
+
+/// The terms of [`terms`] other than the grams of its texts.
+pub fn terms_but_text(state: &RecordState) -> Vec<IndexTerm> {
     let kind = state.kind();
     let status = state.status_str();
     let mut out = vec![
@@ -156,7 +163,6 @@ pub fn terms(state: &RecordState) -> Vec<IndexTerm> {
         out.extend(s.open_deadline().map(IndexTerm::OpenDeadline));
     }
     out.extend(years(state).into_iter().map(|y| IndexTerm::Year(kind, y)));
-    out.extend(text::grams(state).into_iter().map(IndexTerm::Gram));
     out
 }
 

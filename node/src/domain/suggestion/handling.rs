@@ -251,16 +251,8 @@ impl Suggestion {
         let p = self.unanswered_part(verb, author)?;
         // "cannot accept: suggestion is `in_progress`; hezhou's part is `accepted`, must
         // be `dispatched`"
-        require(
-            verb,
-            &format!("{author}'s part"),
-            self.parts[p].status,
-            allowed,
-        )
-        .map_err(|e| {
-            let status = self.status.as_str();
-            e.replacen(": ", &format!(": suggestion is `{status}`; "), 1)
-        })?;
+        let what = format!("suggestion is `{}`; {author}'s part", self.status.as_str());
+        require(verb, &what, self.parts[p].status, allowed)?;
         Ok(p)
     }
 }
