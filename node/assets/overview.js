@@ -15,9 +15,17 @@
   // each deputy once across the cities.
   const KEY_FIGURES = ["stations", "suggestions", "joint_suggestions", "suggestions_overdue",
     "disputes", "disputes_mediated", "disputes_resolved_in_year", "activities", "deputies",
-    "deputy_attendances", "opinions_collected"];
+    "deputy_attendances", "opinions_collected", "projects", "road_links", "road_link_villages",
+    "road_link_people"];
+  // Key numbers read from a map figure: completed road links (up to the year's end) and
+  // the villages and people they serve.
+  const FROM_MAPS = {
+    road_links: "projects_completed_by_kind",
+    road_link_villages: "villages_benefited_by_kind",
+    road_link_people: "people_benefited_by_kind",
+  };
   // Kinds of the participation table: what a city leads beside what it takes part in.
-  const PARTICIPATION = ["stations", "suggestions", "disputes", "activities"];
+  const PARTICIPATION = ["stations", "suggestions", "disputes", "activities", "projects"];
 
   // ---- overview ----
 
@@ -52,6 +60,7 @@
         chart(ov, "ratings", Object.keys(LABELS.rating), function (k) { return label("rating", k); }),
         chart(ov, "disputes_by_status", statusKeys("dispute"), function (k) { return label("status", k, "dispute"); }),
         chart(ov, "activities_by_kind", Object.keys(LABELS.activity_kind), function (k) { return label("activity_kind", k); }),
+        chart(ov, "projects_completed_by_kind", Object.keys(LABELS.project_kind), function (k) { return label("project_kind", k); }),
         chart(ov, "activities_by_month", [], function (k) { return k; })),
       h("div", { class: "lists" }, overdueList(results[2]), activityList(results[3])));
     if (!cities.length) add(root, fail("no cities"));
@@ -179,11 +188,12 @@
   function keyNumbers(total) {
     return h("section", { class: "cards", "aria-label": t("key_numbers") },
       KEY_FIGURES.map(function (k) {
-        const v = total ? total[k] : undefined;
+        const v = !total ? undefined : FROM_MAPS[k] ? (total[FROM_MAPS[k]] || {}).road_link || 0 : total[k];
         let name = t(k);
         if (k === "disputes_resolved_in_year" && total && total.resolved_year) name += paren(total.resolved_year);
         return h("div", { class: "card" + (k === "suggestions_overdue" && v > 0 ? " warn" : "") },
-          h("div", { class: "big", "data-city": "total", "data-figure": k, "data-value": v }, v === undefined ? "—" : String(v)),
+          h("div", { class: "big", "data-city": "total", "data-figure": FROM_MAPS[k] || k, "data-key": FROM_MAPS[k] ? "road_link" : null, "data-value": v },
+            v === undefined ? "—" : String(v)),
           h("div", { class: "name" }, name));
       }));
   }

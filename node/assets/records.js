@@ -239,7 +239,30 @@
         pair("收集意见", "Opinions", x.opinions_collected || ""), pair("解决问题", "Problems solved", x.problems_solved || ""),
         pair("报告", "Report", x.report), pair("取消原因", "Cancelled because", x.cancel_reason)];
     }
+    if (r.project) {
+      const x = r.project;
+      return [[L ? "Project kind" : "项目类型", label("project_kind", x.project_kind), "project_kind"],
+        pair("涉及地方", "Places", x.places), pair("内容", "Description", x.description),
+        [L ? "Villages benefited" : "受益行政村", x.villages || "", "villages"],
+        [L ? "People benefited" : "受益群众", x.people || "", "people"],
+        pair("提出日期", "Proposed on", day(x.proposed_on)), pair("开工日期", "Started on", day(x.started_on)),
+        pair("建成日期", "Completed on", day(x.completed_on)),
+        pair("开工说明", "Start note", x.start_note), pair("建成说明", "Completion note", x.completion_note),
+        [L ? "Suggestions behind it" : "相关建议", recordLinks(x.suggestion_ids), "suggestion_ids"],
+        [L ? "Activities behind it" : "相关活动", recordLinks(x.activity_ids), "activity_ids"]];
+    }
     return [];
+  }
+
+  // Links to records by id, separated as a list reads; "" for none.
+  function recordLinks(ids) {
+    if (!ids || !ids.length) return "";
+    const items = [];
+    ids.forEach(function (id, i) {
+      if (i) items.push(L ? ", " : "、");
+      items.push(link("/records/" + encodeURIComponent(id), id));
+    });
+    return h("span", {}, items);
   }
 
   // The day (UTC+8, YYYY-MM-DD) of `city`'s last applied act of one of `types` in the

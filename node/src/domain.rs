@@ -17,6 +17,7 @@ mod dates;
 mod dispute;
 mod fold;
 mod ids;
+mod project;
 mod record;
 mod station;
 mod suggestion;
@@ -43,6 +44,7 @@ pub(crate) use activity::{Activity, ActivityStatus};
 pub(crate) use dates::dates_for_test;
 pub(crate) use dates::BusinessDates;
 pub(crate) use dispute::{Dispute, DisputeStatus};
+pub(crate) use project::{Project, ProjectStatus};
 pub(crate) use record::{KindState, Status};
 pub(crate) use station::{Station, StationStatus};
 #[cfg(test)]
@@ -55,7 +57,7 @@ pub(crate) use suggestion::{Grade, Part, PartStatus, Suggestion, SuggestionStatu
 /// title is accepted exactly as a 200-character Latin one.
 /// Every status of every kind, as the views name them and the README documents them
 /// (the status enums of the kind modules); list filters are checked against it.
-pub const STATUSES: [(&str, &[&str]); 4] = [
+pub const STATUSES: [(&str, &[&str]); 5] = [
     ("station", &["active", "closed"]),
     (
         "suggestion",
@@ -85,6 +87,7 @@ pub const STATUSES: [(&str, &[&str]); 4] = [
         ],
     ),
     ("activity", &["planned", "held", "cancelled"]),
+    ("project", &["proposed", "under_construction", "completed"]),
 ];
 
 pub mod limits {
@@ -103,8 +106,11 @@ pub mod limits {
     pub const YEAR_MIN: u32 = 2000;
     /// Latest congress year accepted.
     pub const YEAR_MAX: u32 = 2100;
-    /// Largest count of opinions collected or problems solved in one activity report.
+    /// Largest count of opinions collected or problems solved in one activity report, and
+    /// of the villages a project benefits.
     pub const COUNT_MAX: u32 = 100_000;
+    /// Largest count of people a project benefits.
+    pub const PEOPLE_MAX: u32 = 10_000_000;
     /// Length of a city id (`^[a-z][a-z0-9-]{1,31}$`): at least 2, at most 32 characters.
     pub const CITY_MAX_CHARS: usize = 32;
 }
@@ -173,8 +179,8 @@ pub fn record_origin(id: &str) -> Option<&str> {
     Some(city)
 }
 
-/// The lowercase name of a record kind: `station`, `suggestion`, `dispute`, `activity`
-/// (`unspecified` for [`RecordKind::Unspecified`]).
+/// The lowercase name of a record kind: `station`, `suggestion`, `dispute`, `activity`,
+/// `project` (`unspecified` for [`RecordKind::Unspecified`]).
 pub fn kind_str(kind: RecordKind) -> &'static str {
     match kind {
         RecordKind::Unspecified => "unspecified",
@@ -182,6 +188,7 @@ pub fn kind_str(kind: RecordKind) -> &'static str {
         RecordKind::Suggestion => "suggestion",
         RecordKind::Dispute => "dispute",
         RecordKind::Activity => "activity",
+        RecordKind::Project => "project",
     }
 }
 
@@ -192,6 +199,7 @@ pub fn parse_kind(s: &str) -> Option<RecordKind> {
         "suggestion" => Some(RecordKind::Suggestion),
         "dispute" => Some(RecordKind::Dispute),
         "activity" => Some(RecordKind::Activity),
+        "project" => Some(RecordKind::Project),
         _ => None,
     }
 }
@@ -235,6 +243,10 @@ pub(crate) fn kind_name(kind: &change::Kind) -> &'static str {
         K::ActivityPlanned(_) => "activity_planned",
         K::ActivityReported(_) => "activity_reported",
         K::ActivityCancelled(_) => "activity_cancelled",
+        K::ProjectProposed(_) => "project_proposed",
+        K::ProjectStarted(_) => "project_started",
+        K::ProjectCompleted(_) => "project_completed",
+        K::ProjectLinked(_) => "project_linked",
     }
 }
 
@@ -270,11 +282,15 @@ pub(crate) fn kind_of(kind: &change::Kind) -> RecordKind {
         K::ActivityPlanned(_) | K::ActivityReported(_) | K::ActivityCancelled(_) => {
             RecordKind::Activity
         }
+        K::ProjectProposed(_)
+        | K::ProjectStarted(_)
+        | K::ProjectCompleted(_)
+        | K::ProjectLinked(_) => RecordKind::Project,
     }
 }
 
-/// True for the four creation variants (`station_registered`, `suggestion_submitted`,
-/// `dispute_reported`, `activity_planned`).
+/// True for the five creation variants (`station_registered`, `suggestion_submitted`,
+/// `dispute_reported`, `activity_planned`, `project_proposed`).
 pub fn is_creation(change: &Change) -> bool {
     use change::Kind as K;
     matches!(
@@ -284,6 +300,7 @@ pub fn is_creation(change: &Change) -> bool {
                 | K::SuggestionSubmitted(_)
                 | K::DisputeReported(_)
                 | K::ActivityPlanned(_)
+                | K::ProjectProposed(_)
         )
     )
 }

@@ -16,7 +16,7 @@ use lianluo_tests::{eventually_every, Cli, Federation};
 use serde_json::Value;
 
 /// Figures the overview shows as numbers, per city and in total.
-const KEY_FIGURES: [&str; 11] = [
+const KEY_FIGURES: [&str; 12] = [
     "stations",
     "suggestions",
     "joint_suggestions",
@@ -28,18 +28,26 @@ const KEY_FIGURES: [&str; 11] = [
     "deputies",
     "deputy_attendances",
     "opinions_collected",
+    "projects",
 ];
 
 /// Kinds of records a city takes part in that another city originated, shown per city.
-const PARTICIPATING: [&str; 4] = ["stations", "suggestions", "disputes", "activities"];
+const PARTICIPATING: [&str; 5] = [
+    "stations",
+    "suggestions",
+    "disputes",
+    "activities",
+    "projects",
+];
 
 /// Figures the overview draws as charts, per city and in total.
-const CHARTS: [&str; 5] = [
+const CHARTS: [&str; 6] = [
     "suggestions_by_status",
     "ratings",
     "disputes_by_status",
     "activities_by_kind",
     "activities_by_month",
+    "projects_completed_by_kind",
 ];
 
 /// (city, outcome) of every city of an overview answer, in order.

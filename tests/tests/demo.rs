@@ -130,6 +130,9 @@ fn check_running_demo(dir: &std::path::Path) -> Result<()> {
     assert_eq!(by_kind.get("station"), Some(&15), "{by_kind:?}");
     assert_eq!(by_kind.get("suggestion"), Some(&23), "{by_kind:?}");
     assert_eq!(by_kind.get("dispute"), Some(&35), "{by_kind:?}");
+    // The seven road links, the demonstration zone and one project being built.
+    assert_eq!(by_kind.get("project"), Some(&9), "{by_kind:?}");
+    assert_eq!(statuses.get("project/completed"), Some(&8), "{statuses:?}");
     assert!(
         by_kind.get("activity").copied().unwrap_or_default() > 0,
         "{by_kind:?}"

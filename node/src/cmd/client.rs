@@ -28,7 +28,9 @@ use lianluo_proto::{ActRequest, GetRequest, PeersRequest, Record, WhoAmIRequest}
 use tonic::transport::Channel;
 
 use args::KindArg;
-pub use args::{ActivityCommand, DisputeCommand, ListArgs, StationCommand, SuggestionCommand};
+pub use args::{
+    ActivityCommand, DisputeCommand, ListArgs, ProjectCommand, StationCommand, SuggestionCommand,
+};
 use build::Call;
 use connect::Profile;
 
@@ -138,6 +140,25 @@ or cancels it.
 Statuses: planned → held or cancelled (both final)."
     )]
     Activity(ActivityCommand),
+    /// Cross-border projects deputies push (road links, demonstration zones): propose,
+    /// start, complete, link the suggestions and activities behind them.
+    #[command(
+        subcommand,
+        long_about = "Cross-border projects (项目) that deputies push: the county and \
+township road links (跨区域县乡公路连通工程), demonstration zones such as the \
+桂粤省际供港蔬菜种植示范区, and others.
+
+Workflow: the origin city records the proposed project (propose: kind, places, the \
+administrative villages and people it is to benefit, --suggestion and --activity for the \
+records behind it, --partner for the cities it joins) → the origin starts it when work \
+begins (start --started-on) → the origin completes it (complete --completed-on, with the \
+villages and people as built). Any participant city links more suggestions or activities \
+at any time (link). The annual report counts completed road links and the villages and \
+people they serve (促成…公路连通工程N条，解决…N个行政村…群众出行难问题).
+
+Statuses: proposed → under_construction → completed."
+    )]
+    Project(ProjectCommand),
     /// Joint deputy liaison stations: register, add a partner city, close.
     #[command(
         subcommand,
@@ -204,6 +225,7 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
         ClientCommand::Suggestion(_)
             | ClientCommand::Dispute(_)
             | ClientCommand::Activity(_)
+            | ClientCommand::Project(_)
             | ClientCommand::Station(_)
             | ClientCommand::Show { .. }
             | ClientCommand::Whoami
@@ -221,6 +243,7 @@ pub async fn run(cmd: ClientCommand, ctx: &Context) -> anyhow::Result<()> {
         ClientCommand::Suggestion(c) => write(&mut client, build::suggestion(c), ctx, ep).await,
         ClientCommand::Dispute(c) => write(&mut client, build::dispute(c), ctx, ep).await,
         ClientCommand::Activity(c) => write(&mut client, build::activity(c), ctx, ep).await,
+        ClientCommand::Project(c) => write(&mut client, build::project(c), ctx, ep).await,
         ClientCommand::Station(c) => write(&mut client, build::station(c), ctx, ep).await,
         ClientCommand::Show { id, verify } => {
             let record = rpc(client.get(GetRequest { id, verify }))

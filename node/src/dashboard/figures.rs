@@ -7,7 +7,8 @@
 //!
 //! A joint record counts once, at its origin, so the federation's total is the sum of
 //! the cities' figures. Dates compare in the federation's calendar (UTC+8): records count
-//! by their business dates (设立日期, 受理日期, 化解日期, activity days), which the views
+//! by their business dates (设立日期, 受理日期, 化解日期, activity days, a project's 提出,
+//! 开工 and 建成日期), which the views
 //! give as calendar dates (the day entered, in UTC+8, when none was given).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -153,6 +154,21 @@ pub fn total<'a>(cities: impl IntoIterator<Item = &'a CityFigures>, year: u32) -
         t.opinions_collected += c.opinions_collected;
         t.problems_solved += c.problems_solved;
         t.disputes_mediated += c.disputes_mediated;
+        t.projects += c.projects;
+        add_map(&mut t.projects_by_status, &c.projects_by_status);
+        add_map(
+            &mut t.projects_completed_by_kind,
+            &c.projects_completed_by_kind,
+        );
+        add_map(
+            &mut t.villages_benefited_by_kind,
+            &c.villages_benefited_by_kind,
+        );
+        add_map(&mut t.people_benefited_by_kind, &c.people_benefited_by_kind);
+        add_map(
+            &mut t.projects_completed_in_year_by_kind,
+            &c.projects_completed_in_year_by_kind,
+        );
         add_participation(&mut t, c.participating.as_ref());
     }
     t.deputies = deputies.len() as u64 + unlisted;
@@ -174,6 +190,7 @@ fn add_participation(t: &mut CityFigures, p: Option<&Participation>) {
     t.suggestions += p.suggestions;
     t.disputes += p.disputes;
     t.activities += p.activities;
+    t.projects += p.projects;
 }
 
 fn add_map(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
@@ -239,6 +256,9 @@ impl Tally {
                 self.f.disputes_resolved_in_year += 1;
             }
         }
+        if let Some(p) = rec.project.as_ref().filter(|_| rec.status == "completed") {
+            self.project_done(p);
+        }
         if !self.in_year(rec) {
             return;
         }
@@ -253,8 +273,34 @@ impl Tally {
                 }
             }
             "activity" => self.activity(rec),
+            "project" => {
+                self.f.projects += 1;
+                bump(&mut self.f.projects_by_status, &rec.status);
+            }
             _ => {}
         }
+    }
+
+    /// A completed project: counted up to the end of the year asked (all for 0), and in
+    /// the year it was completed.
+    fn project_done(&mut self, p: &lianluo_proto::ProjectView) {
+        let Some(done) = year_of_ymd(&p.completed_on) else {
+            return;
+        };
+        let year = self.f.year;
+        if year != 0 && done > year {
+            return;
+        }
+        let kind = &p.project_kind;
+        bump(&mut self.f.projects_completed_by_kind, kind);
+        if year == 0 || done == year {
+            bump(&mut self.f.projects_completed_in_year_by_kind, kind);
+        }
+        let add = |m: &mut BTreeMap<String, u64>, n: u32| {
+            *m.entry(kind.clone()).or_default() += u64::from(n);
+        };
+        add(&mut self.f.villages_benefited_by_kind, p.villages);
+        add(&mut self.f.people_benefited_by_kind, p.people);
     }
 
     /// Whether the record belongs to the year asked for (see `FiguresRequest.year`).
@@ -281,6 +327,11 @@ impl Tally {
                 .as_ref()
                 .is_some_and(|s| s.year == year || s.carried_over_to.contains(&year)),
             "dispute" => reported() == Some(year),
+            "project" => rec.project.as_ref().is_some_and(|p| {
+                [&p.proposed_on, &p.started_on, &p.completed_on]
+                    .into_iter()
+                    .any(|d| year_of_ymd(d) == Some(year))
+            }),
             "activity" => rec.activity.as_ref().is_some_and(|a| {
                 let day = if a.held_on.is_empty() {
                     &a.date
@@ -301,6 +352,7 @@ impl Tally {
             "suggestion" => p.suggestions += 1,
             "dispute" => p.disputes += 1,
             "activity" => p.activities += 1,
+            "project" => p.projects += 1,
             _ => {}
         }
     }

@@ -1,5 +1,5 @@
 //! Display names in Chinese (default) and English for cities, record kinds, statuses,
-//! ratings, activity kinds, overview outcomes and replication links, shared by the
+//! ratings, activity and project kinds, overview outcomes and replication links, shared by the
 //! report, the CLI and the web dashboard.
 //!
 //! Every function returns the id itself for a name it does not know, so a newer peer's
@@ -70,11 +70,12 @@ pub fn province(id: &str) -> &'static str {
     }
 }
 
-const KINDS: [(&str, &str, &str); 4] = [
+const KINDS: [(&str, &str, &str); 5] = [
     ("station", "联络站", "Station"),
     ("suggestion", "代表建议", "Suggestion"),
     ("dispute", "纠纷", "Dispute"),
     ("activity", "联合活动", "Activity"),
+    ("project", "项目", "Project"),
 ];
 
 /// A record kind's name, e.g. `dispute` → 纠纷 / Dispute.
@@ -116,6 +117,12 @@ const ACTIVITY_STATUSES: [(&str, &str, &str); 3] = [
     ("cancelled", "已取消", "Cancelled"),
 ];
 
+const PROJECT_STATUSES: [(&str, &str, &str); 3] = [
+    ("proposed", "已提出", "Proposed"),
+    ("under_construction", "在建", "Under construction"),
+    ("completed", "已建成", "Completed"),
+];
+
 /// A status of a record kind (see [`crate::domain::STATUSES`]), e.g. (`dispute`,
 /// `in_force`) → 协议生效 / In force. The kind matters: a closed station is 已撤销, a
 /// closed suggestion 已办结.
@@ -125,6 +132,7 @@ pub fn status<'a>(kind: &str, status: &'a str, lang: Lang) -> &'a str {
         "suggestion" => &SUGGESTION_STATUSES,
         "dispute" => &DISPUTE_STATUSES,
         "activity" => &ACTIVITY_STATUSES,
+        "project" => &PROJECT_STATUSES,
         _ => &[],
     };
     pick(table, status, lang)
@@ -195,6 +203,20 @@ pub fn activity_kind(id: &str, lang: Lang) -> &str {
 /// The activity kinds in the order reports list them.
 pub const ACTIVITY_KIND_IDS: [&str; 5] = ids(&ACTIVITY_KINDS);
 
+const PROJECT_KINDS: [(&str, &str, &str); 3] = [
+    ("road_link", "跨区域县乡公路连通工程", "Road link"),
+    ("demonstration_zone", "示范区", "Demonstration zone"),
+    ("other", "其他项目", "Other"),
+];
+
+/// A project kind, e.g. `road_link` → 跨区域县乡公路连通工程 / Road link.
+pub fn project_kind(id: &str, lang: Lang) -> &str {
+    pick(&PROJECT_KINDS, id, lang)
+}
+
+/// The project kinds in the order reports list them.
+pub const PROJECT_KIND_IDS: [&str; 3] = ids(&PROJECT_KINDS);
+
 /// The ids of a label table, in its order.
 const fn ids<const N: usize>(table: &[(&'static str, &str, &str); N]) -> [&'static str; N] {
     let mut out = [""; N];
@@ -238,21 +260,23 @@ type Table = [(&'static str, &'static str, &'static str)];
 /// The labels above as the dashboard's `labels.js` (`var LIANLUO_LABELS = {…};`): one
 /// source for the CLI, the report and the browser, in the tables' display order.
 pub fn javascript() -> String {
-    let flat: [(&str, &Table); 8] = [
+    let flat: [(&str, &Table); 9] = [
         ("city", &CITIES),
         ("kind", &KINDS),
         ("rating", &RATINGS),
         ("part_status", &PART_STATUSES),
         ("category", &CATEGORIES),
         ("activity_kind", &ACTIVITY_KINDS),
+        ("project_kind", &PROJECT_KINDS),
         ("outcome", &OUTCOMES),
         ("link", &LINKS),
     ];
-    let statuses: [(&str, &Table); 4] = [
+    let statuses: [(&str, &Table); 5] = [
         ("station", &STATION_STATUSES),
         ("suggestion", &SUGGESTION_STATUSES),
         ("dispute", &DISPUTE_STATUSES),
         ("activity", &ACTIVITY_STATUSES),
+        ("project", &PROJECT_STATUSES),
     ];
     let mut js =
         String::from("// Generated from node/src/dashboard/labels.rs.\nvar LIANLUO_LABELS = {\n");

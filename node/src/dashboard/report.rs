@@ -14,13 +14,15 @@
 //! 已办结 counts suggestions whose every part is answered (answered, rated or closed);
 //! 参与化解 counts disputes with at least one mediation session; 开展联合活动 counts held
 //! activities; 参与代表 counts distinct deputies (人, a deputy once however many cities'
-//! activities they attended) beside their attendances (人次).
+//! activities they attended) beside their attendances (人次); completed projects count up
+//! to the year's end ([`projects`]), said only when there are some.
 //!
 //! A city's figures count the records it originated (牵头); the records it takes part in
 //! that another city originated (参与) are shown beside them, never added to them, so the
 //! total is the federation's without double counting.
 
 mod docx;
+mod projects;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -88,7 +90,10 @@ fn build(resp: &OverviewResponse) -> Doc {
         ),
         notes: partial_notes(resp, &cities),
         meta: meta_line(resp),
-        summary: summary(cities.len(), &total),
+        summary: match projects::sentence(&total, resp.year) {
+            Some(more) => format!("{}{more}", summary(cities.len(), &total)),
+            None => summary(cities.len(), &total),
+        },
         sections,
     }
 }
@@ -275,7 +280,7 @@ fn by_city_table(cities: &[&CityOverview], total: &CityFigures) -> Table {
     }
 }
 
-const PARTICIPATION_HEADERS: [&str; 9] = [
+const PARTICIPATION_HEADERS: [&str; 11] = [
     "城市",
     "联络站（牵头）",
     "联络站（参与）",
@@ -285,6 +290,8 @@ const PARTICIPATION_HEADERS: [&str; 9] = [
     "纠纷（参与）",
     "联合活动（牵头）",
     "联合活动（参与）",
+    "项目（牵头）",
+    "项目（参与）",
 ];
 
 /// Per city, the records it originated (牵头) beside those of other cities it takes part
@@ -307,6 +314,8 @@ fn participation_table(cities: &[&CityOverview]) -> Table {
                             p.disputes,
                             f.activities,
                             p.activities,
+                            f.projects,
+                            p.projects,
                         ]
                         .iter()
                         .map(u64::to_string),
@@ -370,8 +379,8 @@ fn city_section(c: &CityOverview) -> Section {
     let p = f.participating.unwrap_or_default();
     paragraphs.push(format!(
         "本市牵头：联络站{}个；代表建议{}件，其中与他市共同督办{}件；纠纷{}起，其中参与化解{}起，\
-         本年化解{}起；联合活动{}场（已开展{}场次），参与代表{}人、{}人次。\
-         参与他市牵头的：联络站{}个，代表建议{}件，纠纷{}起，联合活动{}场。",
+         本年化解{}起；联合活动{}场（已开展{}场次），参与代表{}人、{}人次；{}。\
+         参与他市牵头的：联络站{}个，代表建议{}件，纠纷{}起，联合活动{}场，项目{}个。",
         f.stations,
         f.suggestions,
         f.joint_suggestions,
@@ -382,10 +391,12 @@ fn city_section(c: &CityOverview) -> Section {
         held(f),
         f.deputies,
         f.deputy_attendances,
+        projects::city_clause(f),
         p.stations,
         p.suggestions,
         p.disputes,
         p.activities,
+        p.projects,
     ));
     Section {
         heading,
@@ -424,6 +435,7 @@ fn city_tables(f: &CityFigures) -> Vec<Table> {
         count_table("满意度测评", "测评结果", "件数", ratings),
         count_table("纠纷调处情况", "调处状态", "起数", statuses("dispute")),
         count_table("已开展联合活动", "活动类型", "场次", kinds),
+        projects::table(f),
     ]
 }
 

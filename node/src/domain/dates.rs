@@ -1,6 +1,7 @@
 //! Business dates: when things happened, as distinct from when they were typed in — a
 //! station's 设立日期, a suggestion's 提出日期 and each city part's 交办日期 and 答复日期, a
-//! dispute's 受理日期 and 化解日期. Past years can then be entered and counted in the
+//! dispute's 受理日期 and 化解日期, a project's 提出日期 (its 开工 and 建成日期 are in the
+//! project's state). Past years can then be entered and counted in the
 //! years they belong to.
 //!
 //! A date is kept as given (`YYYY-MM-DD`), or empty when the event gave none; where one is
@@ -45,6 +46,7 @@ impl BusinessDates {
             K::StationRegistered(c) => c.founded_on.clone(),
             K::SuggestionSubmitted(c) => c.submitted_on.clone(),
             K::DisputeReported(c) => c.reported_on.clone(),
+            K::ProjectProposed(c) => c.proposed_on.clone(),
             _ => String::new(),
         };
         BusinessDates {
@@ -102,6 +104,16 @@ impl BusinessDates {
                 "resolve",
                 ("resolved_on", &c.resolved_on),
                 ("the dispute was reported", &opened()),
+            ),
+            K::ProjectStarted(c) => not_before(
+                "start",
+                ("started_on", &c.started_on),
+                ("the project was proposed", &opened()),
+            ),
+            K::ProjectCompleted(c) => not_before(
+                "complete",
+                ("completed_on", &c.completed_on),
+                ("the project was proposed", &opened()),
             ),
             _ => Ok(()),
         }

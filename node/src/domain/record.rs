@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::activity::Activity;
 use super::dates::BusinessDates;
 use super::dispute::Dispute;
+use super::project::Project;
 use super::station::Station;
 use super::suggestion::Suggestion;
 use super::view::{local_date, ymd, ymd_year};
@@ -76,6 +77,7 @@ pub(crate) enum KindState {
     Suggestion(Suggestion),
     Dispute(Dispute),
     Activity(Activity),
+    Project(Project),
 }
 
 impl KindState {
@@ -94,6 +96,7 @@ impl KindState {
             }
             K::DisputeReported(c) => (KindState::Dispute(Dispute::create(c)), c.title.clone()),
             K::ActivityPlanned(c) => (KindState::Activity(Activity::create(c)), c.title.clone()),
+            K::ProjectProposed(c) => (KindState::Project(Project::create(c)), c.title.clone()),
             _ => return None,
         })
     }
@@ -104,6 +107,7 @@ impl KindState {
             KindState::Suggestion(s) => s.apply(ctx, change),
             KindState::Dispute(s) => s.apply(ctx, change),
             KindState::Activity(s) => s.apply(ctx, change),
+            KindState::Project(s) => s.apply(ctx, change),
         }
     }
 
@@ -114,6 +118,7 @@ impl KindState {
             KindState::Suggestion(s) => s.status.as_str(),
             KindState::Dispute(s) => s.status.as_str(),
             KindState::Activity(s) => s.status.as_str(),
+            KindState::Project(s) => s.status.as_str(),
         }
     }
 
@@ -124,6 +129,7 @@ impl KindState {
             KindState::Suggestion(_) => RecordKind::Suggestion,
             KindState::Dispute(_) => RecordKind::Dispute,
             KindState::Activity(_) => RecordKind::Activity,
+            KindState::Project(_) => RecordKind::Project,
         }
     }
 
@@ -134,6 +140,7 @@ impl KindState {
             KindState::Suggestion(s) => s.is_final(),
             KindState::Dispute(s) => s.is_final(),
             KindState::Activity(s) => s.is_final(),
+            KindState::Project(s) => s.is_final(),
         }
     }
 }
@@ -175,7 +182,7 @@ impl RecordState {
         let (Some(msg), Some(change)) = (msg, msg.and_then(|c| c.kind.as_ref())) else {
             return Err(
                 "record not created yet: the first event must be station_registered, \
-                 suggestion_submitted, dispute_reported or activity_planned"
+                 suggestion_submitted, dispute_reported, activity_planned or project_proposed"
                     .to_owned(),
             );
         };
@@ -307,7 +314,7 @@ impl RecordState {
     }
 
     /// The day the record opened (`YYYY-MM-DD`): the station's 设立日期, the suggestion's
-    /// 提出日期 or the dispute's 受理日期 its creation gave, else the day it was entered
+    /// or project's 提出日期 or the dispute's 受理日期 its creation gave, else the day it was entered
     /// (UTC+8). Figures count stations and disputes in its year.
     pub fn opened_on(&self) -> String {
         if self.dates.opened_on.is_empty() {

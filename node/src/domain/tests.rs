@@ -11,6 +11,8 @@ mod dispute_table;
 pub(crate) mod folding;
 mod handling;
 mod machine;
+pub(crate) mod project;
+mod project_table;
 pub(crate) mod station;
 mod station_table;
 pub(crate) mod suggestion;

@@ -10,6 +10,7 @@ use super::limits::{
 };
 use super::{kind_name, kind_of, record_origin, validate_city};
 
+mod project;
 mod suggestion;
 
 /// A field of a change that is not acceptable. Display: `<field>: <reason>`, where the field
@@ -36,7 +37,7 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> ValidationError {
 /// ([`RecordKind::Unspecified`] for `participant_added`, which applies to any kind).
 ///
 /// `creating = true` requires a creation variant (`station_registered`,
-/// `suggestion_submitted`, `dispute_reported`, `activity_planned`); `false` forbids one.
+/// `suggestion_submitted`, `dispute_reported`, `activity_planned`, `project_proposed`); `false` forbids one.
 pub fn validate_change(change: &Change, creating: bool) -> Result<RecordKind> {
     validate(change, creating, false)
 }
@@ -51,7 +52,7 @@ pub fn validate_new_change(change: &Change, creating: bool) -> Result<RecordKind
 }
 
 /// Refuses a business date after `today` (UTC+8) in a change a client sends now: a 设立,
-/// 提出, 交办, 答复, 受理 or 化解 date is when something happened. Not part of the fold (an
+/// 提出, 交办, 答复, 受理, 化解, 开工 or 建成 date is when something happened. Not part of the fold (an
 /// event's validity never depends on the reader's clock).
 pub fn check_business_dates(change: &Change, today: time::Date) -> Result {
     let Some(kind) = &change.kind else {
@@ -64,6 +65,9 @@ pub fn check_business_dates(change: &Change, today: time::Date) -> Result {
         K::SuggestionAnswered(c) => ("answered_on", &c.answered_on),
         K::DisputeReported(c) => ("reported_on", &c.reported_on),
         K::DisputeResolved(c) => ("resolved_on", &c.resolved_on),
+        K::ProjectProposed(c) => ("proposed_on", &c.proposed_on),
+        K::ProjectStarted(c) => ("started_on", &c.started_on),
+        K::ProjectCompleted(c) => ("completed_on", &c.completed_on),
         _ => return Ok(()),
     };
     let today = super::view::ymd(today);
@@ -107,6 +111,7 @@ fn validate(change: &Change, creating: bool, strict: bool) -> Result<RecordKind>
         }
         K::StationClosed(c) => f.text("reason", &c.reason, false)?,
         _ if kind_of(kind) == RecordKind::Suggestion => suggestion::validate(&f, kind)?,
+        _ if kind_of(kind) == RecordKind::Project => project::validate(&f, kind)?,
         _ => validate_dispute_or_activity(&f, kind)?,
     }
     Ok(kind_of(kind))

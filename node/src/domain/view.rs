@@ -102,6 +102,7 @@ pub fn render(
         KindState::Suggestion(s) => r.suggestion = Some(s.view(as_of)),
         KindState::Dispute(s) => r.dispute = Some(s.view()),
         KindState::Activity(s) => r.activity = Some(s.view()),
+        KindState::Project(s) => r.project = Some(s.view()),
     }
     business_dates(&mut r, state);
     r
@@ -340,6 +341,25 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
             c.held_on, c.opinions_collected, c.problems_solved
         ),
         K::ActivityCancelled(c) => with(l("取消活动", "Activity cancelled"), &c.reason, en),
+        K::ProjectProposed(c) => with(l("提出项目", "Project proposed"), &c.title, en),
+        K::ProjectStarted(c) => with(
+            &format!("{}{}", l("开工", "Work started "), c.started_on),
+            &c.note,
+            en,
+        ),
+        K::ProjectCompleted(c) => with(
+            &format!("{}{}", l("建成", "Completed "), c.completed_on),
+            &c.note,
+            en,
+        ),
+        K::ProjectLinked(c) => {
+            let n = c.suggestion_ids.len() + c.activity_ids.len();
+            if en {
+                format!("Linked {n} record(s)")
+            } else {
+                format!("关联{n}条记录")
+            }
+        }
     }
 }
 
@@ -359,5 +379,7 @@ fn business_dates(r: &mut Record, state: &RecordState) {
     } else if let Some(v) = r.dispute.as_mut() {
         v.reported_on = opened;
         v.resolved_on = state.resolved_on().unwrap_or_default();
+    } else if let Some(v) = r.project.as_mut() {
+        v.proposed_on = opened;
     }
 }

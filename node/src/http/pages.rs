@@ -238,6 +238,7 @@ mod tests {
                 ["part_status", id] => labels::part_status(id, lang).to_string(),
                 ["category", id] => labels::category(id, lang).to_string(),
                 ["activity_kind", id] => labels::activity_kind(id, lang).to_string(),
+                ["project_kind", id] => labels::project_kind(id, lang).to_string(),
                 ["outcome", id] => labels::outcome(id, lang).to_string(),
                 ["link", id] => labels::link(id, lang).to_string(),
                 other => panic!("labels.js labels an unknown group: {other:?}"),
@@ -260,6 +261,9 @@ mod tests {
         }
         for id in labels::ACTIVITY_KIND_IDS {
             assert!(has(&["activity_kind", id]), "activity kind {id}");
+        }
+        for id in labels::PROJECT_KIND_IDS {
+            assert!(has(&["project_kind", id]), "project kind {id}");
         }
         // The outcomes of dashboard.proto's CityOverview and the link phases of
         // lianluo_federation::sync::PeerPhase.

@@ -10,14 +10,18 @@
 //! end"); disputes resolved by the year of their 化解日期. Business dates not given are
 //! the day the record (or its resolution) was entered. What depends on today (overdue) is kept by
 //! deadline date and summed up to today when read; distinct deputies are kept as a set
-//! per scope whose size the store maintains ([`MemberKey`]).
+//! per scope whose size the store maintains ([`MemberKey`]). Projects count in the years
+//! they were proposed, started and completed in; completed ones, with the villages and
+//! people they benefit, by the year of their 建成日期 and up to a year's end, as stations.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use lianluo_proto::{CityFigures, Participation, RecordKind};
 
 use super::index::date_code;
-use crate::domain::{kind_str, ActivityStatus, KindState, RecordState, StationStatus, Status};
+use crate::domain::{
+    kind_str, ActivityStatus, KindState, ProjectStatus, RecordState, StationStatus, Status,
+};
 
 /// One counter. `scope` is a year, or 0 for all years.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,6 +60,14 @@ pub enum CounterKey {
     /// Records of `kind` this city takes part in that another city originated, counted in
     /// the scopes their kind counts in (stations: by registration year, not closed).
     Participating { scope: u16, kind: String },
+    /// Projects by status.
+    ProjectStatus { scope: u16, status: String },
+    /// Completed projects of `kind`, by the year of their 建成日期.
+    ProjectDone { year: u16, kind: String },
+    /// The villages completed projects of `kind` benefit, by completion year.
+    ProjectVillages { year: u16, kind: String },
+    /// The people completed projects of `kind` benefit, by completion year.
+    ProjectPeople { year: u16, kind: String },
 }
 
 /// A deputy in a scope's set of distinct deputies.
@@ -114,6 +126,10 @@ const T_PROBLEMS: u8 = 13;
 const T_DEPUTIES: u8 = 14;
 const T_DP_MEDIATED: u8 = 15;
 const T_PARTICIPATING: u8 = 16;
+const T_PJ_STATUS: u8 = 17;
+const T_PJ_DONE: u8 = 18;
+const T_PJ_VILLAGES: u8 = 19;
+const T_PJ_PEOPLE: u8 = 20;
 
 impl CounterKey {
     /// The key's bytes: scope (or year), tag, then the name if any.
@@ -141,6 +157,10 @@ impl CounterKey {
             C::Deputies { scope } => (*scope, T_DEPUTIES, b""),
             C::DisputeMediated { scope } => (*scope, T_DP_MEDIATED, b""),
             C::Participating { scope, kind } => (*scope, T_PARTICIPATING, kind.as_bytes()),
+            C::ProjectStatus { scope, status } => (*scope, T_PJ_STATUS, status.as_bytes()),
+            C::ProjectDone { year, kind } => (*year, T_PJ_DONE, kind.as_bytes()),
+            C::ProjectVillages { year, kind } => (*year, T_PJ_VILLAGES, kind.as_bytes()),
+            C::ProjectPeople { year, kind } => (*year, T_PJ_PEOPLE, kind.as_bytes()),
         };
         let mut out = scope.to_be_bytes().to_vec();
         out.push(tag);
@@ -197,6 +217,22 @@ impl CounterKey {
             T_DP_MEDIATED => C::DisputeMediated { scope },
             T_PARTICIPATING => C::Participating {
                 scope,
+                kind: name()?,
+            },
+            T_PJ_STATUS => C::ProjectStatus {
+                scope,
+                status: name()?,
+            },
+            T_PJ_DONE => C::ProjectDone {
+                year: scope,
+                kind: name()?,
+            },
+            T_PJ_VILLAGES => C::ProjectVillages {
+                year: scope,
+                kind: name()?,
+            },
+            T_PJ_PEOPLE => C::ProjectPeople {
+                year: scope,
                 kind: name()?,
             },
             _ => return None,
@@ -258,8 +294,38 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
                 activity(&mut c, scope, a);
             }
         }
+        KindState::Project(p) => project(&mut c, &years, p),
     }
     c
+}
+
+/// A project: its status in every scope it counts in; once completed, it and what it
+/// benefits by the year of its 建成日期.
+fn project(c: &mut Contributions, years: &[u16], p: &crate::domain::Project) {
+    for scope in scopes(years.iter().copied()) {
+        let status = p.status.as_str().to_owned();
+        c.counters
+            .push((CounterKey::ProjectStatus { scope, status }, 1));
+    }
+    if p.status != ProjectStatus::Completed {
+        return;
+    }
+    let Some(year) = crate::domain::ymd_year(&p.completed_on).and_then(|y| u16::try_from(y).ok())
+    else {
+        return;
+    };
+    let kind = || p.kind.as_str().to_owned();
+    c.counters.extend([
+        (CounterKey::ProjectDone { year, kind: kind() }, 1),
+        (
+            CounterKey::ProjectVillages { year, kind: kind() },
+            i64::from(p.villages),
+        ),
+        (
+            CounterKey::ProjectPeople { year, kind: kind() },
+            i64::from(p.people),
+        ),
+    ]);
 }
 
 /// A record another city originated and `own` takes part in.
@@ -412,7 +478,40 @@ fn add(f: &mut CityFigures, key: &CounterKey, n: u64, scope: u16, today: u32) {
         C::Deputies { scope: s } if *s == scope => f.deputies += n,
         C::DisputeMediated { scope: s } if *s == scope => f.disputes_mediated += n,
         C::Participating { scope: s, kind } => add_participating(f, kind, *s, n, scope),
+        C::ProjectStatus { scope: s, status } if *s == scope => {
+            f.projects += n;
+            bump(&mut f.projects_by_status, status);
+        }
+        C::ProjectDone { .. } | C::ProjectVillages { .. } | C::ProjectPeople { .. } => {
+            add_project_done(f, key, n, scope);
+        }
         _ => {}
+    }
+}
+
+/// Completed projects up to the end of the year (`scope`, all for 0), and those completed
+/// in it.
+fn add_project_done(f: &mut CityFigures, key: &CounterKey, n: u64, scope: u16) {
+    use CounterKey as C;
+    let (year, kind) = match key {
+        C::ProjectDone { year, kind }
+        | C::ProjectVillages { year, kind }
+        | C::ProjectPeople { year, kind } => (*year, kind),
+        _ => return,
+    };
+    if scope != 0 && year > scope {
+        return;
+    }
+    let bump = |m: &mut BTreeMap<String, u64>| *m.entry(kind.clone()).or_default() += n;
+    match key {
+        C::ProjectDone { .. } => {
+            bump(&mut f.projects_completed_by_kind);
+            if scope == 0 || year == scope {
+                bump(&mut f.projects_completed_in_year_by_kind);
+            }
+        }
+        C::ProjectVillages { .. } => bump(&mut f.villages_benefited_by_kind),
+        _ => bump(&mut f.people_benefited_by_kind),
     }
 }
 
@@ -433,6 +532,7 @@ fn add_participating(f: &mut CityFigures, kind: &str, s: u16, n: u64, scope: u16
         "suggestion" => p.suggestions += n,
         "dispute" => p.disputes += n,
         "activity" => p.activities += n,
+        "project" => p.projects += n,
         _ => {}
     }
 }

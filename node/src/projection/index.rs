@@ -169,7 +169,7 @@ pub fn terms_but_text(state: &RecordState) -> Vec<IndexTerm> {
 /// The station a record is attached to, if its kind has one.
 pub fn station_of(state: &RecordState) -> Option<&str> {
     match &state.body {
-        KindState::Station(_) => None,
+        KindState::Station(_) | KindState::Project(_) => None,
         KindState::Suggestion(s) => Some(&s.station_id),
         KindState::Dispute(d) => Some(&d.station_id),
         KindState::Activity(a) => Some(&a.station_id),
@@ -179,7 +179,8 @@ pub fn station_of(state: &RecordState) -> Option<&str> {
 /// The years a record is indexed under (see [`IndexTerm::Year`]).
 /// Stations and disputes count in the year of their business date (设立日期, 受理日期; the
 /// day they were entered when none was given), suggestions in their congress years,
-/// activities in the year of their day.
+/// activities in the year of their day, projects in the years they were proposed, started
+/// and completed in.
 pub fn years(state: &RecordState) -> Vec<u16> {
     let opened = || ymd_year(&state.opened_on()).and_then(year_u16);
     let mut out: Vec<u16> = match &state.body {
@@ -192,6 +193,14 @@ pub fn years(state: &RecordState) -> Vec<u16> {
             .and_then(year_u16)
             .into_iter()
             .collect(),
+        KindState::Project(p) => {
+            let proposed = state.opened_on();
+            [proposed.as_str(), &p.started_on, &p.completed_on]
+                .into_iter()
+                .filter_map(ymd_year)
+                .filter_map(year_u16)
+                .collect()
+        }
     };
     out.sort_unstable();
     out.dedup();

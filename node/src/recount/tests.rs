@@ -1,4 +1,4 @@
-//! For random records of every kind at three cities, with random acts (allowed or not),
+//! For random records of every kind (projects too) at three cities, with random acts (allowed or not),
 //! dates across three years and concurrent branches: the counters kept incrementally
 //! equal a recount from the events, and the figures they give equal the figures counted
 //! record by record (`dashboard::figures::compute`, the reference) for every year. A
@@ -12,7 +12,7 @@ use prost::Message;
 use super::recount;
 use crate::dashboard::figures::{compute, from_counters};
 use crate::domain::tests::suggestion_more::{carry, reopen};
-use crate::domain::tests::{activity, dispute, station, suggestion, Rec, DAY, T0};
+use crate::domain::tests::{activity, dispute, project, station, suggestion, Rec, DAY, T0};
 use crate::domain::{EventId, FoldEvent};
 use crate::ingest::{self, Incoming};
 use crate::store::{open_sled, StoreOptions};
@@ -27,7 +27,7 @@ type Spec = (usize, usize, u8, u64, Vec<(usize, usize, u64, u8)>);
 fn arb_spec() -> impl Strategy<Value = Spec> {
     let act = (0..10usize, 0..3usize, 0..800u64, any::<u8>());
     (
-        0..4usize,
+        0..5usize,
         0..3usize,
         any::<u8>(),
         0..900u64,
@@ -65,6 +65,13 @@ fn creation(kind: usize, day: u64, bits: u8) -> K {
                 c.reported_on = on(6);
             }
             K::DisputeReported(c)
+        }
+        4 => {
+            let K::ProjectProposed(mut c) = project::proposed() else {
+                unreachable!()
+            };
+            c.proposed_on = if dated { on(4) } else { String::new() };
+            K::ProjectProposed(c)
         }
         _ => K::ActivityPlanned(ActivityPlanned {
             title: "联合视察".into(),
@@ -107,6 +114,17 @@ fn act(kind: usize, which: usize, day: u64, bits: u8) -> K {
             resolved_on: date(day),
         }),
         (2, _) => dispute::resolve(),
+        (4, 0 | 1) => K::ProjectStarted(lianluo_proto::ProjectStarted {
+            started_on: date(day),
+            note: String::new(),
+        }),
+        (4, 2 | 3) => K::ProjectCompleted(lianluo_proto::ProjectCompleted {
+            completed_on: date(day + 30),
+            villages: u32::from(bits % 4),
+            people: u32::from(bits) * 100,
+            note: String::new(),
+        }),
+        (4, _) => project::linked(),
         (_, 0) if bits.is_multiple_of(5) => activity::cancelled(),
         (_, _) => K::ActivityReported(lianluo_proto::ActivityReported {
             held_on: date(day),
@@ -146,7 +164,13 @@ fn build(n: usize, spec: &Spec) -> Rec {
             heads
         };
         rec.at(T0 + d * DAY - 300 * DAY);
-        rec.act_on(CITIES[*author], parents, act(*kind, *which, *d, *bits));
+        // A project is started and completed by its origin (most of its acts).
+        let author = if *kind == 4 && which % 5 < 4 {
+            *origin
+        } else {
+            *author
+        };
+        rec.act_on(CITIES[author], parents, act(*kind, *which, *d, *bits));
     }
     rec
 }
@@ -473,4 +497,64 @@ fn reopened_after_title_only_indexing(version: u32) {
     let r = crate::render::all(store.as_ref(), time::macros::date!(2026 - 06 - 15)).expect("views");
     assert_eq!(r[0].history.len(), 1);
     assert_eq!(r[0].id, id);
+}
+
+#[test]
+fn recount_at_open_folds_a_project_an_older_build_refused() {
+    use crate::domain::RecordId;
+    use crate::projection::Delta;
+    use crate::store::{Commit, HistoryWrite, RecordWrite};
+    // Hezhou proposed a project and built it; a build without projects refused its
+    // creation, so it kept the events and no record.
+    let mut rec = Rec::created(4, T0, "hezhou", &["qingyuan"], project::proposed());
+    rec.act("hezhou", project::started());
+    rec.act("hezhou", project::completed());
+    let id = RecordId::parse(&rec.id).expect("id");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions::default();
+    let roads = |store: &dyn crate::store::Store| {
+        let f = from_counters("hezhou", 2024, NOW, &store.counters().expect("c"), &[]);
+        f.projects_completed_by_kind.get("road_link").copied()
+    };
+    {
+        let store = open_sled(dir.path(), "hezhou", options).expect("open");
+        let events = rec.events.iter().map(incoming).collect();
+        let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
+        store.commit(planned.commit).expect("commit");
+        let entry = store.record(&id).expect("read").expect("entry");
+        let mut old = entry.clone();
+        old.state = None;
+        let delta = Delta::between(entry.state.as_ref(), None, "hezhou");
+        let history = HistoryWrite {
+            from: entry.steps,
+            steps: Vec::new(),
+            old_len: entry.steps,
+        };
+        let write = RecordWrite {
+            id: id.clone(),
+            entry: old,
+            history,
+            delta,
+        };
+        store
+            .commit(Commit {
+                records: vec![write],
+                ..Commit::default()
+            })
+            .expect("old state");
+        let counters = store.counters().expect("c").into_iter().collect();
+        let members = store.members().expect("m").into_iter().collect();
+        store
+            .replace_counters(counters, members, 6)
+            .expect("old version");
+        assert_eq!(roads(store.as_ref()), None);
+        store.flush().expect("flush");
+    }
+    let store = crate::upgrade::open(dir.path(), "hezhou", options).expect("reopen");
+    let state = store.record(&id).expect("read").and_then(|e| e.state);
+    assert_eq!(state.map(|s| s.status_str()), Some("completed"));
+    assert_eq!(roads(store.as_ref()), Some(1));
+    assert!(recount(store.as_ref(), "hezhou", false)
+        .expect("recount")
+        .clean());
 }

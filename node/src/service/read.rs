@@ -14,7 +14,6 @@ use crate::state::{today, NodeState};
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Largest page size of `List`.
 pub const MAX_PAGE_SIZE: u32 = 500;
-const KINDS: [&str; 4] = ["station", "suggestion", "dispute", "activity"];
 
 fn check_status(kind: Option<&str>, status: &str) -> Result<(), NodeError> {
     let allowed: Vec<&str> = domain::STATUSES
@@ -71,12 +70,14 @@ pub async fn get_checked(state: &NodeState, id: &str, verify: bool) -> Result<Re
 pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, NodeError> {
     let kind = non_empty(&req.kind);
     if let Some(k) = kind {
-        if !KINDS.contains(&k) {
+        // The kinds are those of the status table, one source for every filter.
+        let kinds: Vec<&str> = domain::STATUSES.iter().map(|(k, _)| *k).collect();
+        if !kinds.contains(&k) {
             return Err(NodeError::invalid(
                 "kind",
                 format!(
                     "{k:?} is not a record kind; use one of {}",
-                    KINDS.join(", ")
+                    kinds.join(", ")
                 ),
             ));
         }

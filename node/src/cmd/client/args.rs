@@ -5,8 +5,10 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 
+mod project;
 mod suggestion;
 
+pub use project::{ProjectCommand, ProjectKindArg};
 pub use suggestion::{CategoryArg, RatingArg, SuggestionCommand};
 
 /// `lianluo dispute …`: border land and forest disputes.
@@ -300,7 +302,7 @@ pub struct ListArgs {
     /// Only records whose title or texts contain this text (case-sensitive): a
     /// suggestion's body, proposers, units, progress and answers; a dispute's description,
     /// location, parties and session summaries; an activity's place, deputies and report;
-    /// a station's address and notes. Looked up in an index, not by reading every record.
+    /// a station's address and notes; a project's places, description and notes. Looked up in an index, not by reading every record.
     #[arg(long)]
     pub text: Option<String>,
     /// Only records attached to this station record id.
@@ -313,7 +315,8 @@ pub struct ListArgs {
     pub updated_since: Option<String>,
     /// Only records of this year as the figures count them (suggestions of that congress
     /// year or carried over into it, disputes registered (受理日期) in it, activities held in
-    /// it, stations set up (设立日期) by its end).
+    /// it, stations set up (设立日期) by its end, projects proposed, started or completed in
+    /// it).
     #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(u32).range(2000..=2100))]
     pub year: Option<u32>,
     /// Page size, 1–500 (the node's default is 100).
@@ -349,6 +352,7 @@ pub enum KindArg {
     Suggestion,
     Dispute,
     Activity,
+    Project,
 }
 
 impl KindArg {
@@ -359,6 +363,7 @@ impl KindArg {
             Self::Suggestion => "suggestion",
             Self::Dispute => "dispute",
             Self::Activity => "activity",
+            Self::Project => "project",
         }
     }
 }

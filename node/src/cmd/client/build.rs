@@ -19,6 +19,10 @@ use super::args::{
     KindArg, ListArgs, RatingArg, StationCommand, SuggestionCommand,
 };
 
+mod project;
+
+pub use project::project;
+
 /// One write to the node: a create or an act on an existing record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {

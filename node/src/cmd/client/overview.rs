@@ -259,6 +259,15 @@ fn figures_line(f: &CityFigures) -> String {
         f.opinions_collected,
         f.problems_solved,
     );
+    let done: u64 = f.projects_completed_by_kind.values().sum();
+    if f.projects != 0 || done != 0 {
+        let roads = count(&f.projects_completed_by_kind, "road_link");
+        let _ = write!(
+            line,
+            " · projects {} (completed by the year's end {done}, road links {roads})",
+            f.projects
+        );
+    }
     if let (false, Some(p)) = (f.city.is_empty(), &f.participating) {
         let _ = write!(
             line,
@@ -266,6 +275,9 @@ fn figures_line(f: &CityFigures) -> String {
              activities {}",
             p.stations, p.suggestions, p.disputes, p.activities
         );
+        if p.projects != 0 {
+            let _ = write!(line, ", projects {}", p.projects);
+        }
     }
     line
 }

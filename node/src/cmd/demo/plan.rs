@@ -14,18 +14,21 @@ use super::data::{City, StationRow, DEPUTIES, STATIONS, SUGGESTIONS};
 use super::CITIES;
 
 mod dispute;
+mod project;
 mod suggestion;
 
 use dispute::dispute;
+pub(crate) use project::projects;
 use suggestion::suggestion;
 
-/// The four record kinds, for counting.
+/// The five record kinds, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Station,
     Suggestion,
     Dispute,
     Activity,
+    Project,
 }
 
 /// One act on a record by one city.

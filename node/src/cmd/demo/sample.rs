@@ -1,8 +1,9 @@
 //! Loads the demo's sample data set into the three running nodes through the real gRPC
 //! API, each city acting with its own coordinator profile (`DIR/<city>/coordinator.toml`).
 //!
-//! Stations come first (the other records refer to them). Then the suggestions, disputes
-//! and activities run concurrently, at most [`IN_FLIGHT`] records at a time; within one
+//! Stations come first (the other records refer to them), projects last (they name the
+//! suggestions and activities behind them). Between, the suggestions, disputes and
+//! activities run concurrently, at most [`IN_FLIGHT`] records at a time; within one
 //! record the acts run in order, and before a city acts on a record it waits until its own
 //! node has every earlier event (replication from the other cities), so every act is
 //! accepted where it is made.
@@ -43,6 +44,7 @@ pub struct Summary {
     pub suggestions: usize,
     pub disputes: usize,
     pub activities: usize,
+    pub projects: usize,
     /// Creations and acts sent (a rerun's creations return the first run's records and
     /// its acts made earlier are skipped).
     pub events: usize,
@@ -53,11 +55,13 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "sample data: {} stations, {} suggestions, {} disputes, {} activities ({} events in {:.1}s)",
+            "sample data: {} stations, {} suggestions, {} disputes, {} activities, {} projects \
+             ({} events in {:.1}s)",
             self.stations,
             self.suggestions,
             self.disputes,
             self.activities,
+            self.projects,
             self.events,
             self.elapsed.as_secs_f64()
         )
@@ -71,6 +75,7 @@ impl Summary {
             Kind::Suggestion => self.suggestions += 1,
             Kind::Dispute => self.disputes += 1,
             Kind::Activity => self.activities += 1,
+            Kind::Project => self.projects += 1,
         }
         self.events += events;
     }
@@ -84,7 +89,17 @@ pub async fn load(dir: &Path) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let stations = run_all(&clients, plan::stations(), &mut summary).await?;
     let ids: Vec<String> = stations.into_iter().map(|r| r.id).collect();
-    run_all(&clients, plan::records(&ids, today), &mut summary).await?;
+    let records = run_all(&clients, plan::records(&ids, today), &mut summary).await?;
+    // Projects name the suggestions and activities behind them, so they come last.
+    let of = |kind: &str| -> Vec<String> {
+        records
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let projects = plan::projects(&of("suggestion"), &of("activity"));
+    run_all(&clients, projects, &mut summary).await?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

@@ -26,9 +26,19 @@ fn station_ids() -> Vec<String> {
         .collect()
 }
 
+/// `n` record ids, as the loader gets back for the suggestions (`batch` 1) or the
+/// activities (2).
+fn ids_of(batch: u64, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| ulid::Ulid::from_parts(1_760_000_000_000 + batch, i as u128 + 1))
+        .map(|ulid| format!("hezhou-{ulid}"))
+        .collect()
+}
+
 fn all_plans() -> Vec<Plan> {
     let mut plans = plan::stations();
     plans.extend(plan::records(&station_ids(), TODAY));
+    plans.extend(plan::projects(&ids_of(1, 23), &ids_of(2, 30)));
     plans
 }
 
@@ -38,6 +48,7 @@ fn record_kind(kind: Kind) -> RecordKind {
         Kind::Suggestion => RecordKind::Suggestion,
         Kind::Dispute => RecordKind::Dispute,
         Kind::Activity => RecordKind::Activity,
+        Kind::Project => RecordKind::Project,
     }
 }
 
@@ -102,6 +113,7 @@ fn demo_sample_has_the_published_counts() {
     assert_eq!(counts["suggestion"], 23);
     assert_eq!(counts["dispute"], 35);
     assert_eq!(counts["activity"], 30);
+    assert_eq!(counts["project"], 9);
     let keys: BTreeSet<&str> = plans.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys.len(), plans.len(), "request ids must be unique");
 }
@@ -265,5 +277,59 @@ fn demo_sample_text_is_chinese_and_station_names_follow_the_cities() {
             p.key,
             rec.title
         );
+    }
+}
+
+/// The report of the demo's records for `year`, as the three nodes' figures add up.
+fn report_of(records: &[Record], year: u32) -> String {
+    use lianluo_node::dashboard::{figures, report};
+    use lianluo_proto::{CityOverview, OverviewResponse};
+    // 2025-06-15T04:00:00Z, the TODAY of these tests.
+    let now_ms = 1_749_960_000_000;
+    let cities: Vec<CityOverview> = CITIES
+        .iter()
+        .map(|city| CityOverview {
+            city: (*city).to_owned(),
+            outcome: "ok".to_owned(),
+            figures: Some(figures::compute(city, year, now_ms, records)),
+            ..CityOverview::default()
+        })
+        .collect();
+    let total = figures::total(cities.iter().filter_map(|c| c.figures.as_ref()), year);
+    let resp = OverviewResponse {
+        answered_by: "hezhou".to_owned(),
+        as_of: "2025-06-15T04:00:00Z".to_owned(),
+        year,
+        cities,
+        total: Some(total),
+        ..OverviewResponse::default()
+    };
+    report::render(&resp, report::ReportFormat::Markdown)
+}
+
+#[test]
+fn demo_projects_give_the_published_sentence_year_by_year() {
+    let records: Vec<Record> = all_plans().iter().map(fold_plan).collect();
+    let projects: Vec<&Record> = records.iter().filter(|r| r.kind == "project").collect();
+    for r in &projects {
+        let v = r.project.as_ref().expect("a project view");
+        if r.status == "completed" && v.project_kind == "road_link" {
+            assert_eq!(
+                v.suggestion_ids.len(),
+                1,
+                "{}: the suggestion behind it",
+                r.title
+            );
+        }
+    }
+    let cases = [
+        (2022, "促成跨区域县乡公路连通工程2条（其中2022年建成2条），解决沿线9个行政村2万多群众出行难问题"),
+        (2023, "促成跨区域县乡公路连通工程4条（其中2023年建成2条），解决沿线20个行政村5万多群众出行难问题，推动建成示范区1个"),
+        (2025, "促成跨区域县乡公路连通工程7条（其中2025年建成1条），解决沿线36个行政村10万多群众出行难问题，推动建成示范区1个，在建项目1个。"),
+        (0, "促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题，推动建成示范区1个，在建项目1个。"),
+    ];
+    for (year, sentence) in cases {
+        let text = report_of(&records, year);
+        assert!(text.contains(sentence), "{year}: {text}");
     }
 }

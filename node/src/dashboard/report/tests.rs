@@ -55,7 +55,14 @@ fn figures(city: &str, scale: u64) -> CityFigures {
             suggestions: 3 * scale,
             disputes: scale,
             activities: 4 * scale,
+            projects: scale,
         }),
+        projects: 2 * scale,
+        projects_by_status: map(&[("completed", scale), ("under_construction", scale)]),
+        projects_completed_by_kind: map(&[("road_link", scale)]),
+        projects_completed_in_year_by_kind: map(&[("road_link", scale / 2)]),
+        villages_benefited_by_kind: map(&[("road_link", 6 * scale)]),
+        people_benefited_by_kind: map(&[("road_link", 17_000 * scale)]),
         ..CityFigures::default()
     }
 }
@@ -99,7 +106,9 @@ fn report_summary_sentence_carries_the_totals() {
     let summary = "在三市毗邻乡镇建立省际人大代表联络站30个，督办代表建议42件，其中共同督办36件\
         （已办结24件，满意12件、基本满意6件、不满意0件，逾期未答复6件），\
         参与化解边界土地山林纠纷48起（本年化解18起），开展联合活动48场次，\
-        参与代表33人、120人次，收集意见建议240条，解决问题72个。";
+        参与代表33人、120人次，收集意见建议240条，解决问题72个。\
+        促成跨区域县乡公路连通工程6条（其中2026年建成2条），解决沿线36个行政村10万多群众出行难问题，\
+        在建项目6个。";
     assert!(text.contains(summary), "{text}");
     assert!(
         text.contains("数据截至2026年3月10日12:00（北京时间），由永州节点汇总"),
@@ -134,15 +143,15 @@ fn report_has_one_row_per_city_plus_total_and_a_section_per_city() {
     ));
     // Then the records each city takes part in, beside those it originated.
     assert!(
-        participation.contains("| 贺州 | 5 | 2 | 7 | 3 | 10 | 1 | 9 | 4 |"),
+        participation.contains("| 贺州 | 5 | 2 | 7 | 3 | 10 | 1 | 9 | 4 | 2 | 1 |"),
         "{participation}"
     );
     assert!(!participation.contains("合计"), "{participation}");
     assert!(
         sections.contains(
             "本市牵头：联络站5个；代表建议7件，其中与他市共同督办6件；纠纷10起，其中参与化解8起，\
-             本年化解3起；联合活动9场（已开展8场次），参与代表11人、20人次。\
-             参与他市牵头的：联络站2个，代表建议3件，纠纷1起，联合活动4场。"
+             本年化解3起；联合活动9场（已开展8场次），参与代表11人、20人次；项目2个（累计建成1个）。\
+             参与他市牵头的：联络站2个，代表建议3件，纠纷1起，联合活动4场，项目1个。"
         ),
         "{sections}"
     );
@@ -305,4 +314,29 @@ fn report_html_tables_never_break_a_chinese_word_and_scroll_when_narrow() {
         tables
     );
     assert_eq!(html.matches("</table></div>").count(), tables);
+}
+
+#[test]
+fn report_people_read_as_the_published_accounts_do() {
+    use super::projects::people_cn;
+    let cases = [(8_500, "8500名"), (30_000, "3万"), (102_000, "10万多")];
+    for (n, want) in cases {
+        assert_eq!(people_cn(n), want);
+    }
+    // No projects: no sentence about them.
+    let mut none = complete();
+    for c in &mut none.cities {
+        if let Some(f) = c.figures.as_mut() {
+            *f = CityFigures {
+                projects_completed_by_kind: BTreeMap::new(),
+                projects_by_status: BTreeMap::new(),
+                ..f.clone()
+            };
+        }
+    }
+    let t = total(none.cities.iter().filter_map(|c| c.figures.as_ref()), 2026);
+    none.total = Some(t);
+    let text = render(&none, ReportFormat::Markdown);
+    assert!(!text.contains("促成"), "{text}");
+    assert!(!text.contains("在建项目"), "{text}");
 }

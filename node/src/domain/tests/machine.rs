@@ -172,12 +172,13 @@ pub(super) fn refused(build: fn() -> Rec, author: &str, change: K, reason: &str)
 /// table tests exercise for each kind.
 #[test]
 fn the_public_status_table_matches_the_tested_machines() {
-    use super::{activity_table, dispute_table, station_table, suggestion_table};
-    let tested: [(&str, &[&str]); 4] = [
+    use super::{activity_table, dispute_table, project_table, station_table, suggestion_table};
+    let tested: [(&str, &[&str]); 5] = [
         ("station", &station_table::STATUSES),
         ("suggestion", &suggestion_table::STATUSES),
         ("dispute", &dispute_table::STATUSES),
         ("activity", &activity_table::STATUSES),
+        ("project", &project_table::STATUSES),
     ];
     for ((kind, want), (k, have)) in tested.iter().zip(crate::domain::STATUSES.iter()) {
         assert_eq!(kind, k);

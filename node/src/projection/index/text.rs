@@ -3,7 +3,7 @@
 //! return reasons, rating comments, supervising leaders and their notes; a dispute's description,
 //! location, parties, session places, attendees and summaries, agreement, check notes
 //! and outcome; an activity's description, place, deputies and report; a station's
-//! township, county, address and notes. Each text is indexed by its character bigrams
+//! township, county, address and notes; a project's places, description and notes. Each text is indexed by its character bigrams
 //! (and its last character alone), so a search reads one gram's postings, never the
 //! store.
 
@@ -53,6 +53,10 @@ pub fn texts(state: &RecordState) -> Vec<&str> {
         KindState::Activity(a) => {
             out.extend([&a.description, &a.place, &a.report, &a.cancel_reason].map(String::as_str));
             out.extend(a.deputies.iter().map(|d| d.name.as_str()));
+        }
+        KindState::Project(p) => {
+            out.extend(p.places.iter().map(String::as_str));
+            out.extend([&p.description, &p.start_note, &p.completion_note].map(String::as_str));
         }
     }
     out.retain(|t| !t.is_empty());

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use lianluo_proto::{
-    ActivityView, DisputeView, HistoryEntry, Record, StationView, SuggestionPart, SuggestionView,
+    ActivityView, DisputeView, HistoryEntry, ProjectView, Record, StationView, SuggestionPart,
+    SuggestionView,
 };
 
 use lianluo_node::dashboard::labels::{self, Lang};
@@ -45,6 +46,15 @@ impl Out<'_> {
 
     fn city(&self, id: &str) -> String {
         self.names.city(id, self.lang)
+    }
+
+    /// A `YYYY-MM-DD` date: as is in English, 2026年5月23日 in Chinese.
+    fn day(&self, ymd: &str) -> String {
+        let parts: Vec<u32> = ymd.split('-').filter_map(|p| p.parse().ok()).collect();
+        match (self.lang, parts.as_slice()) {
+            (Lang::Zh, [y, m, d]) => format!("{y}年{m}月{d}日"),
+            _ => ymd.to_owned(),
+        }
     }
 
     /// An RFC 3339 time: as is in English, in Beijing time in Chinese.
@@ -94,6 +104,9 @@ pub fn record(r: &Record, lang: Lang, names: &super::Names) -> String {
     }
     if let Some(a) = &r.activity {
         activity(&mut o, a);
+    }
+    if let Some(p) = &r.project {
+        project(&mut o, p);
     }
     if !r.history.is_empty() {
         o.s.push_str(o.w("history:\n", "完整历史：\n"));
@@ -289,6 +302,34 @@ fn activity(o: &mut Out, a: &ActivityView) {
     }
     o.field("report", "报告", &a.report);
     o.field("cancelled", "取消原因", &a.cancel_reason);
+}
+
+fn project(o: &mut Out, p: &ProjectView) {
+    let kind = match o.lang {
+        Lang::En => p.project_kind.clone(),
+        Lang::Zh => labels::project_kind(&p.project_kind, Lang::Zh).to_owned(),
+    };
+    o.field("project", "项目类型", &kind);
+    o.list("places", "涉及地方", &p.places);
+    o.field("description", "内容", &p.description);
+    if p.villages != 0 {
+        o.field("villages", "受益行政村", &p.villages.to_string());
+    }
+    if p.people != 0 {
+        o.field("people", "受益群众", &p.people.to_string());
+    }
+    for (en, zh, date) in [
+        ("proposed on", "提出日期", &p.proposed_on),
+        ("started on", "开工日期", &p.started_on),
+        ("completed on", "建成日期", &p.completed_on),
+    ] {
+        let day = o.day(date);
+        o.field(en, zh, &day);
+    }
+    o.field("start note", "开工说明", &p.start_note);
+    o.field("completion", "建成说明", &p.completion_note);
+    o.list("suggestions", "相关建议", &p.suggestion_ids);
+    o.list("activities", "相关活动", &p.activity_ids);
 }
 
 fn history_line(o: &mut Out, h: &HistoryEntry) {

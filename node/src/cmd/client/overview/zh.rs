@@ -107,12 +107,28 @@ fn figures_line(f: &CityFigures) -> String {
         f.opinions_collected,
         f.problems_solved,
     );
+    let done: u64 = f.projects_completed_by_kind.values().sum();
+    if f.projects != 0 || done != 0 {
+        let roads = f
+            .projects_completed_by_kind
+            .get("road_link")
+            .copied()
+            .unwrap_or_default();
+        let _ = write!(
+            line,
+            " · 项目{}个（累计建成{done}个，其中公路连通工程{roads}条）",
+            f.projects
+        );
+    }
     if let (false, Some(p)) = (f.city.is_empty(), &f.participating) {
         let _ = write!(
             line,
             " · 参与他市牵头的：联络站{}个、代表建议{}件、纠纷{}起、联合活动{}场",
             p.stations, p.suggestions, p.disputes, p.activities
         );
+        if p.projects != 0 {
+            let _ = write!(line, "、项目{}个", p.projects);
+        }
     }
     line
 }
