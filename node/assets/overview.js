@@ -116,9 +116,18 @@
   }
 
   function figureCell(city, figures, key) {
-    const has = figures && figures[key] !== undefined;
-    return h("td", { class: "num", "data-city": city, "data-figure": key, "data-value": has ? figures[key] : null },
-      has ? String(figures[key]) : "—");
+    const v = figureOf(figures, key);
+    return h("td", { class: "num", "data-city": city, "data-figure": FROM_MAPS[key] || key,
+      "data-key": FROM_MAPS[key] ? "road_link" : null, "data-value": v === undefined ? null : v },
+    v === undefined ? "—" : String(v));
+  }
+
+  // A key figure of a city or the total (undefined without figures): a field, or a road
+  // link entry of a map figure.
+  function figureOf(figures, key) {
+    if (!figures) return undefined;
+    if (FROM_MAPS[key]) return (figures[FROM_MAPS[key]] || {}).road_link || 0;
+    return figures[key];
   }
 
   function linkCell(c, peers) {
@@ -188,7 +197,7 @@
   function keyNumbers(total) {
     return h("section", { class: "cards", "aria-label": t("key_numbers") },
       KEY_FIGURES.map(function (k) {
-        const v = !total ? undefined : FROM_MAPS[k] ? (total[FROM_MAPS[k]] || {}).road_link || 0 : total[k];
+        const v = figureOf(total, k);
         let name = t(k);
         if (k === "disputes_resolved_in_year" && total && total.resolved_year) name += paren(total.resolved_year);
         return h("div", { class: "card" + (k === "suggestions_overdue" && v > 0 ? " warn" : "") },

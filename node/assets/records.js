@@ -159,6 +159,7 @@
       h("h1", { "data-record": r.id }, r.title),
       h("section", {}, h("h2", {}, t("fields")), details(r)),
       r.suggestion ? partsTable(r.suggestion.parts, r.history || []) : null,
+      r.activity ? opinionsTable(r.activity.opinions) : null,
       h("section", {}, h("h2", {}, t("history")), historyTable(r.history)));
   }
 
@@ -296,6 +297,25 @@
             h("td", {}, p.status === "answered" ? day(p.answered_on || actDay(history, ["suggestion_answered"], p.city)) : ""),
             h("td", {}, p.answer),
             h("td", { "data-field": "category" }, p.category ? label("category", p.category) : ""));
+        }))));
+  }
+
+  // A reception's public opinions: who, where, what, and what became of each.
+  function opinionsTable(opinions) {
+    if (!opinions || !opinions.length) return null;
+    const head = ["number", "city", "person", "content", "status", "handling"];
+    return h("section", {}, h("h2", {}, t("opinions")),
+      h("table", { "data-list": "opinions" },
+        h("thead", {}, h("tr", {}, head.map(function (x) { return h("th", {}, t(x)); }))),
+        h("tbody", {}, opinions.map(function (o) {
+          const handling = o.status === "answered" ? o.answer
+            : o.status === "referred" ? (L ? "to " : "转交") + o.unit
+            : o.status === "fed_back" ? o.unit + (L ? ": " : "：") + o.feedback : "";
+          return h("tr", { "data-opinion": o.number, "data-status": o.status, "data-solved": String(!!o.solved) },
+            h("td", {}, String(o.number)), h("td", {}, label("city", o.city)),
+            h("td", {}, o.person + (o.place ? paren(o.place) : "")), h("td", {}, o.content),
+            h("td", { "data-field": "opinion_status" }, label("opinion_status", o.status), o.solved ? paren(t("solved")) : ""),
+            h("td", {}, handling));
         }))));
   }
 

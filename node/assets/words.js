@@ -106,4 +106,10 @@ var LIANLUO_UI = {
   unit: ["主办单位", "Lead unit"],
   answer: ["答复", "Answer"],
   yes: ["是", "yes"],
+  opinions: ["群众意见", "Public opinions"],
+  number: ["序号", "No."],
+  person: ["反映人", "From"],
+  content: ["内容", "Opinion"],
+  handling: ["答复或转办", "Answer or referral"],
+  solved: ["已解决", "solved"],
 };

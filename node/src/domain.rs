@@ -39,7 +39,7 @@ pub use view::{
     history_entry, local_date, refresh_overdue, render, rfc3339, rfc3339_local_date, ymd, ymd_year,
 };
 
-pub(crate) use activity::{Activity, ActivityStatus};
+pub(crate) use activity::{Activity, ActivityStatus, Attendee, Kind as StoredActivityKind};
 #[cfg(test)]
 pub(crate) use dates::dates_for_test;
 pub(crate) use dates::BusinessDates;
@@ -243,6 +243,10 @@ pub(crate) fn kind_name(kind: &change::Kind) -> &'static str {
         K::ActivityPlanned(_) => "activity_planned",
         K::ActivityReported(_) => "activity_reported",
         K::ActivityCancelled(_) => "activity_cancelled",
+        K::ActivityOpinionReceived(_) => "activity_opinion_received",
+        K::ActivityOpinionAnswered(_) => "activity_opinion_answered",
+        K::ActivityOpinionReferred(_) => "activity_opinion_referred",
+        K::ActivityOpinionFeedback(_) => "activity_opinion_feedback",
         K::ProjectProposed(_) => "project_proposed",
         K::ProjectStarted(_) => "project_started",
         K::ProjectCompleted(_) => "project_completed",
@@ -279,9 +283,13 @@ pub(crate) fn kind_of(kind: &change::Kind) -> RecordKind {
         | K::DisputeFailed(_)
         | K::DisputeEscalated(_)
         | K::DisputeWithdrawn(_) => RecordKind::Dispute,
-        K::ActivityPlanned(_) | K::ActivityReported(_) | K::ActivityCancelled(_) => {
-            RecordKind::Activity
-        }
+        K::ActivityPlanned(_)
+        | K::ActivityReported(_)
+        | K::ActivityCancelled(_)
+        | K::ActivityOpinionReceived(_)
+        | K::ActivityOpinionAnswered(_)
+        | K::ActivityOpinionReferred(_)
+        | K::ActivityOpinionFeedback(_) => RecordKind::Activity,
         K::ProjectProposed(_)
         | K::ProjectStarted(_)
         | K::ProjectCompleted(_)

@@ -55,8 +55,9 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// handling (签收, 退回, 改派, 重点督办 and each proposer's rating, which an older build
 /// refused, and the 协办 units and result categories, which it ignored); version 6 the
 /// text-search index over every text of a record, not the title only (rebuilt by
-/// `recount::reindex_text`); version 7 projects (whose events an older build refused).
-pub const COUNTERS_VERSION: u32 = 7;
+/// `recount::reindex_text`); version 7 projects (whose events an older build refused);
+/// version 8 the public opinions of a reception (likewise refused, and counted from).
+pub const COUNTERS_VERSION: u32 = 8;
 
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,9 +94,13 @@ fn a_schema1_data_dir_upgrades_in_place_and_keeps_every_record_history_and_curso
         }
         business_dates_are_the_days_entered(&mut got);
         no_suggestion_handling(&mut got);
-        // The old build had no projects: none of its records is one.
+        // The old build had no projects and no public opinions: none of its records is a
+        // project, and its receptions registered no opinion.
         let project = got.as_object_mut().and_then(|r| r.remove("project"));
         assert_eq!(project, Some(Value::Null), "{id}");
+        if let Some(a) = got.get_mut("activity").and_then(Value::as_object_mut) {
+            assert_eq!(a.remove("opinions"), Some(Value::Array(Vec::new())), "{id}");
+        }
         assert_eq!(got, want, "record {id} differs after the upgrade");
         events += want["history"].as_array().map_or(0, Vec::len);
     }

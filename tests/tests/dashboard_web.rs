@@ -219,6 +219,25 @@ fn make_records(hz: &Cli, qy: &Cli, yz: &Cli) -> Result<(String, String, String)
         "--problems-solved",
         "2",
     ])?;
+    // A road link Yongzhou built with Hezhou, counted in the cards and the chart.
+    let road = id_of(&yz.json(&[
+        "project",
+        "propose",
+        "--title",
+        "涛圩至麦岭边界公路",
+        "--kind",
+        "road-link",
+        "--villages",
+        "4",
+        "--people",
+        "9000",
+        "--proposed-on",
+        "2023-02-01",
+        "--partner",
+        "hezhou",
+    ])?);
+    yz.json(&["project", "start", &road, "--started-on", "2023-04-01"])?;
+    yz.json(&["project", "complete", &road, "--completed-on", "2024-06-30"])?;
     converged(&[("hezhou", hz), ("qingyuan", qy)], &sug, REPL, |v| {
         v.history_len == 3
     })?;
@@ -234,6 +253,16 @@ fn make_records(hz: &Cli, qy: &Cli, yz: &Cli) -> Result<(String, String, String)
 fn check_overview_zh(browser: &Browser, base: &str, http: &str, ids: [&str; 2]) -> Result<()> {
     let (zh, api) = overview_page(browser, None, &format!("{base}/"), http)?;
     same_figures(&zh, &api)?;
+    let road = |city: &str, figure: &str| {
+        let at = (city.to_owned(), figure.to_owned(), "road_link".to_owned());
+        zh.figures().ok().and_then(|f| f.get(&at).copied())
+    };
+    ensure!(
+        road("yongzhou", "projects_completed_by_kind") == Some(1)
+            && road("total", "people_benefited_by_kind") == Some(9000),
+        "the road link in the city table and the cards: {:?}",
+        zh.figures()
+    );
     ensure!(outcomes(&api).iter().all(|(_, o)| o == "ok"), "{api}");
     ensure!(
         partial_notice(&zh)? == "false",
@@ -308,8 +337,9 @@ fn check_records(browser: &Browser, base: &str, http: &str, sug: &str) -> Result
         .iter()
         .map(id_of)
         .collect();
-    // Hezhou holds its suggestion and yongzhou's activity, not the others' dispute.
-    ensure!(want.len() == 2, "records at hezhou: {want:?}");
+    // Hezhou holds its suggestion, yongzhou's activity and road link, not the others'
+    // dispute.
+    ensure!(want.len() == 3, "records at hezhou: {want:?}");
     let all = browser.page(None, &format!("{base}/records"))?;
     ensure!(
         all.rows("records") == want,

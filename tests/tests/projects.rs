@@ -39,6 +39,23 @@ fn a_road_link_is_proposed_built_and_counted_across_two_cities() -> Result<()> {
         err.contains("project_proposed.suggestion_ids[0]") && err.contains("is not a record id"),
         "{err}"
     );
+    // A linked record this node holds must be of the kind the field names.
+    let err = hzc.fails(&[
+        "project",
+        "propose",
+        "--title",
+        "桂岭至太保县乡公路连通工程",
+        "--kind",
+        "road-link",
+        "--activity",
+        &suggestion,
+    ])?;
+    ensure!(
+        err.contains(&format!(
+            "project_proposed.activity_ids[0]: {suggestion} is a suggestion, not an activity"
+        )),
+        "{err}"
+    );
     let created = hzc.json(&[
         "project",
         "propose",

@@ -135,9 +135,14 @@ constituent reception, joint training.
 Workflow: the origin city plans the activity (plan, with --partner for the other cities; \
 add-partner adds one while it is planned) → the origin reports it once held (date, \
 deputies from each city as NAME@CITY, opinions collected, problems solved, report text), \
-or cancels it.
+or cancels it. At a constituent reception (接待群众), any participant city registers each \
+public opinion received (opinion: who, what, where), then answers it on the spot \
+(answer-opinion N), or passes it to a unit (refer-opinion N) and records the unit's \
+feedback (opinion-feedback N); the reception's opinions collected and problems solved \
+are then counted from its opinions.
 
-Statuses: planned → held or cancelled (both final)."
+Statuses: planned → held or cancelled (both final). An opinion: received → answered, or \
+received → referred → fed_back."
     )]
     Activity(ActivityCommand),
     /// Cross-border projects deputies push (road links, demonstration zones): propose,

@@ -281,7 +281,10 @@ async fn load_sample(dir: &Path) -> anyhow::Result<()> {
     if sample::has_records(dir, CITIES[0]).await? {
         println!("sample data: finishing a load an earlier run did not complete");
     } else {
-        println!("loading the sample data (15 stations, 23 suggestions, 35 disputes, activities)");
+        println!(
+            "loading the sample data (15 stations, 23 suggestions, 35 disputes, activities, \
+             projects)"
+        );
     }
     let summary = sample::load(dir)
         .await

@@ -155,6 +155,7 @@ pub fn total<'a>(cities: impl IntoIterator<Item = &'a CityFigures>, year: u32) -
         t.problems_solved += c.problems_solved;
         t.disputes_mediated += c.disputes_mediated;
         t.projects += c.projects;
+        t.projects_under_construction += c.projects_under_construction;
         add_map(&mut t.projects_by_status, &c.projects_by_status);
         add_map(
             &mut t.projects_completed_by_kind,
@@ -256,8 +257,8 @@ impl Tally {
                 self.f.disputes_resolved_in_year += 1;
             }
         }
-        if let Some(p) = rec.project.as_ref().filter(|_| rec.status == "completed") {
-            self.project_done(p);
+        if let Some(p) = rec.project.as_ref() {
+            self.project_by_year_end(p);
         }
         if !self.in_year(rec) {
             return;
@@ -281,23 +282,28 @@ impl Tally {
         }
     }
 
-    /// A completed project: counted up to the end of the year asked (all for 0), and in
-    /// the year it was completed.
-    fn project_done(&mut self, p: &lianluo_proto::ProjectView) {
-        let Some(done) = year_of_ymd(&p.completed_on) else {
+    /// A project as it stood at the end of the year asked (now, for 0): under
+    /// construction, or completed — counted up to then, and in the year it was completed.
+    fn project_by_year_end(&mut self, p: &lianluo_proto::ProjectView) {
+        let year = self.f.year;
+        let by_end = |day: &str| year_of_ymd(day).filter(|y| year == 0 || *y <= year);
+        let done = by_end(&p.completed_on);
+        if by_end(&p.started_on).is_some() && done.is_none() {
+            self.f.projects_under_construction += 1;
+        }
+        let Some(done) = done else {
             return;
         };
-        let year = self.f.year;
-        if year != 0 && done > year {
-            return;
-        }
         let kind = &p.project_kind;
         bump(&mut self.f.projects_completed_by_kind, kind);
         if year == 0 || done == year {
             bump(&mut self.f.projects_completed_in_year_by_kind, kind);
         }
+        // Zero amounts are not kept, as the counters keep none.
         let add = |m: &mut BTreeMap<String, u64>, n: u32| {
-            *m.entry(kind.clone()).or_default() += u64::from(n);
+            if n != 0 {
+                *m.entry(kind.clone()).or_default() += u64::from(n);
+            }
         };
         add(&mut self.f.villages_benefited_by_kind, p.villages);
         add(&mut self.f.people_benefited_by_kind, p.people);

@@ -217,6 +217,18 @@ pub fn project_kind(id: &str, lang: Lang) -> &str {
 /// The project kinds in the order reports list them.
 pub const PROJECT_KIND_IDS: [&str; 3] = ids(&PROJECT_KINDS);
 
+const OPINION_STATUSES: [(&str, &str, &str); 4] = [
+    ("received", "待处理", "Received"),
+    ("answered", "当场答复", "Answered on the spot"),
+    ("referred", "已转交", "Passed to a unit"),
+    ("fed_back", "已反馈", "Unit answered"),
+];
+
+/// What became of a public opinion, e.g. `referred` → 已转交 / Passed to a unit.
+pub fn opinion_status(id: &str, lang: Lang) -> &str {
+    pick(&OPINION_STATUSES, id, lang)
+}
+
 /// The ids of a label table, in its order.
 const fn ids<const N: usize>(table: &[(&'static str, &str, &str); N]) -> [&'static str; N] {
     let mut out = [""; N];
@@ -260,7 +272,7 @@ type Table = [(&'static str, &'static str, &'static str)];
 /// The labels above as the dashboard's `labels.js` (`var LIANLUO_LABELS = {…};`): one
 /// source for the CLI, the report and the browser, in the tables' display order.
 pub fn javascript() -> String {
-    let flat: [(&str, &Table); 9] = [
+    let flat: [(&str, &Table); 10] = [
         ("city", &CITIES),
         ("kind", &KINDS),
         ("rating", &RATINGS),
@@ -268,6 +280,7 @@ pub fn javascript() -> String {
         ("category", &CATEGORIES),
         ("activity_kind", &ACTIVITY_KINDS),
         ("project_kind", &PROJECT_KINDS),
+        ("opinion_status", &OPINION_STATUSES),
         ("outcome", &OUTCOMES),
         ("link", &LINKS),
     ];

@@ -1,9 +1,14 @@
-//! Joint station activities: `planned` → `held` (reported) or `cancelled`, both final.
+//! Joint station activities: `planned` → `held` (reported) or `cancelled`, both final. A
+//! constituent reception also keeps the public opinions it received ([`opinion`]).
+
+mod opinion;
 
 use lianluo_proto::{change::Kind as K, ActivityKind, ActivityPlanned, ActivityView, Deputy};
 use serde::{Deserialize, Serialize};
 
 use super::record::{require, Ctx, Status};
+
+pub(crate) use opinion::Opinion;
 
 /// Activity status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +102,8 @@ pub(crate) struct Activity {
     pub problems_solved: u32,
     pub report: String,
     pub cancel_reason: String,
+    /// The public opinions received at a constituent reception, by number (1 first).
+    pub opinions: Vec<Opinion>,
 }
 
 impl Activity {
@@ -115,7 +122,45 @@ impl Activity {
             problems_solved: 0,
             report: String::new(),
             cancel_reason: String::new(),
+            opinions: Vec::new(),
         }
+    }
+
+    /// Opinions collected: as reported, or the opinions registered once there are some.
+    pub fn opinions_collected(&self) -> u32 {
+        if self.opinions.is_empty() {
+            self.opinions_collected
+        } else {
+            u32::try_from(self.opinions.len()).unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Problems solved: as reported, or the registered opinions solved once there are
+    /// some.
+    pub fn problems_solved(&self) -> u32 {
+        if self.opinions.is_empty() {
+            self.problems_solved
+        } else {
+            let solved = self.opinions.iter().filter(|o| o.solved).count();
+            u32::try_from(solved).unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Refuses an opinion change unless this is a reception that is not cancelled.
+    fn takes_opinions(&self) -> Result<(), String> {
+        if self.kind != Kind::ConstituentReception {
+            return Err(format!(
+                "cannot register or handle public opinions at a {} activity: they are \
+                 received at a constituent_reception (接待群众)",
+                self.kind.as_str()
+            ));
+        }
+        require(
+            "register or handle an opinion",
+            "activity",
+            self.status,
+            &[ActivityStatus::Planned, ActivityStatus::Held],
+        )
     }
 
     /// True when held or cancelled.
@@ -125,6 +170,10 @@ impl Activity {
 
     /// Applies an activity change (origin only, from `planned`).
     pub(super) fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
+        if opinion::is_opinion(change) {
+            self.takes_opinions()?;
+            return opinion::apply(&mut self.opinions, ctx.author, change);
+        }
         match change {
             K::ActivityReported(c) => {
                 ctx.origin_only("report the activity")?;
@@ -186,10 +235,11 @@ impl Activity {
                     name: d.name.clone(),
                 })
                 .collect(),
-            opinions_collected: self.opinions_collected,
-            problems_solved: self.problems_solved,
+            opinions_collected: self.opinions_collected(),
+            problems_solved: self.problems_solved(),
             report: self.report.clone(),
             cancel_reason: self.cancel_reason.clone(),
+            opinions: (1..).zip(&self.opinions).map(|(n, o)| o.view(n)).collect(),
         }
     }
 }

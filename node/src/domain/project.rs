@@ -126,11 +126,11 @@ impl Project {
                 }
                 self.completed_on.clone_from(&c.completed_on);
                 self.completion_note.clone_from(&c.note);
-                if c.villages != 0 {
-                    self.villages = c.villages;
+                if let Some(n) = c.villages {
+                    self.villages = n;
                 }
-                if c.people != 0 {
-                    self.people = c.people;
+                if let Some(n) = c.people {
+                    self.people = n;
                 }
                 self.status = ProjectStatus::Completed;
             }

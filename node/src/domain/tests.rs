@@ -11,6 +11,7 @@ mod dispute_table;
 pub(crate) mod folding;
 mod handling;
 mod machine;
+pub(crate) mod opinion;
 pub(crate) mod project;
 mod project_table;
 pub(crate) mod station;

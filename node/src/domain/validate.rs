@@ -168,6 +168,23 @@ fn validate_dispute_or_activity(f: &Fields, kind: &K) -> Result {
         }
         K::ActivityReported(c) => validate_activity_reported(f, c)?,
         K::ActivityCancelled(c) => f.text("reason", &c.reason, false)?,
+        K::ActivityOpinionReceived(c) => {
+            f.short("person", &c.person, true)?;
+            f.text("content", &c.content, true)?;
+            f.short("place", &c.place, false)?;
+        }
+        K::ActivityOpinionAnswered(c) => {
+            f.number("opinion", c.opinion)?;
+            f.text("answer", &c.answer, true)?;
+        }
+        K::ActivityOpinionReferred(c) => {
+            f.number("opinion", c.opinion)?;
+            f.short("unit", &c.unit, true)?;
+        }
+        K::ActivityOpinionFeedback(c) => {
+            f.number("opinion", c.opinion)?;
+            f.text("feedback", &c.feedback, true)?;
+        }
         _ => {}
     }
     Ok(())
@@ -336,6 +353,14 @@ impl Fields {
     fn count(&self, name: &str, n: u32) -> Result {
         if n > COUNT_MAX {
             return Err(self.err(name, format!("{n} is too large (at most {COUNT_MAX})")));
+        }
+        Ok(())
+    }
+
+    /// A number of something counted from 1 (e.g. an opinion).
+    fn number(&self, name: &str, n: u32) -> Result {
+        if n == 0 {
+            return Err(self.err(name, "is required: give its number (1, 2, …)"));
         }
         Ok(())
     }

@@ -341,6 +341,10 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
             c.held_on, c.opinions_collected, c.problems_solved
         ),
         K::ActivityCancelled(c) => with(l("取消活动", "Activity cancelled"), &c.reason, en),
+        K::ActivityOpinionReceived(_)
+        | K::ActivityOpinionAnswered(_)
+        | K::ActivityOpinionReferred(_)
+        | K::ActivityOpinionFeedback(_) => opinion_summary(kind, en),
         K::ProjectProposed(c) => with(l("提出项目", "Project proposed"), &c.title, en),
         K::ProjectStarted(c) => with(
             &format!("{}{}", l("开工", "Work started "), c.started_on),
@@ -360,6 +364,58 @@ pub(super) fn summary(change: &Change, en: bool) -> String {
                 format!("关联{n}条记录")
             }
         }
+    }
+}
+
+/// A public opinion's change: 登记群众意见：…, 当场答复意见2（已解决）：…, 意见2转交…,
+/// 意见2办理反馈（未解决）：….
+fn opinion_summary(kind: &K, en: bool) -> String {
+    let solved = |yes: bool| match (yes, en) {
+        (true, false) => "（已解决）",
+        (false, false) => "（未解决）",
+        (true, true) => " (solved)",
+        (false, true) => " (not solved)",
+    };
+    match kind {
+        K::ActivityOpinionReceived(c) if en => with(
+            &format!("Opinion from {}", short(&c.person)),
+            &c.content,
+            en,
+        ),
+        K::ActivityOpinionReceived(c) => with(
+            &format!("登记群众意见（{}）", short(&c.person)),
+            &c.content,
+            en,
+        ),
+        K::ActivityOpinionAnswered(c) if en => with(
+            &format!(
+                "Opinion {} answered on the spot{}",
+                c.opinion,
+                solved(c.solved)
+            ),
+            &c.answer,
+            en,
+        ),
+        K::ActivityOpinionAnswered(c) => with(
+            &format!("当场答复意见{}{}", c.opinion, solved(c.solved)),
+            &c.answer,
+            en,
+        ),
+        K::ActivityOpinionReferred(c) if en => {
+            format!("Opinion {} passed to {}", c.opinion, short(&c.unit))
+        }
+        K::ActivityOpinionReferred(c) => format!("意见{}转交{}办理", c.opinion, short(&c.unit)),
+        K::ActivityOpinionFeedback(c) if en => with(
+            &format!("Feedback on opinion {}{}", c.opinion, solved(c.solved)),
+            &c.feedback,
+            en,
+        ),
+        K::ActivityOpinionFeedback(c) => with(
+            &format!("意见{}办理反馈{}", c.opinion, solved(c.solved)),
+            &c.feedback,
+            en,
+        ),
+        _ => String::new(),
     }
 }
 

@@ -239,6 +239,7 @@ mod tests {
                 ["category", id] => labels::category(id, lang).to_string(),
                 ["activity_kind", id] => labels::activity_kind(id, lang).to_string(),
                 ["project_kind", id] => labels::project_kind(id, lang).to_string(),
+                ["opinion_status", id] => labels::opinion_status(id, lang).to_string(),
                 ["outcome", id] => labels::outcome(id, lang).to_string(),
                 ["link", id] => labels::link(id, lang).to_string(),
                 other => panic!("labels.js labels an unknown group: {other:?}"),

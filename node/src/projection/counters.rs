@@ -19,9 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use lianluo_proto::{CityFigures, Participation, RecordKind};
 
 use super::index::date_code;
-use crate::domain::{
-    kind_str, ActivityStatus, KindState, ProjectStatus, RecordState, StationStatus, Status,
-};
+use crate::domain::{kind_str, ActivityStatus, KindState, RecordState, StationStatus, Status};
 
 /// One counter. `scope` is a year, or 0 for all years.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +66,8 @@ pub enum CounterKey {
     ProjectVillages { year: u16, kind: String },
     /// The people completed projects of `kind` benefit, by completion year.
     ProjectPeople { year: u16, kind: String },
+    /// Projects of `kind` started (开工), by the year of their 开工日期.
+    ProjectBegun { year: u16, kind: String },
 }
 
 /// A deputy in a scope's set of distinct deputies.
@@ -130,6 +130,7 @@ const T_PJ_STATUS: u8 = 17;
 const T_PJ_DONE: u8 = 18;
 const T_PJ_VILLAGES: u8 = 19;
 const T_PJ_PEOPLE: u8 = 20;
+const T_PJ_BEGUN: u8 = 21;
 
 impl CounterKey {
     /// The key's bytes: scope (or year), tag, then the name if any.
@@ -161,6 +162,7 @@ impl CounterKey {
             C::ProjectDone { year, kind } => (*year, T_PJ_DONE, kind.as_bytes()),
             C::ProjectVillages { year, kind } => (*year, T_PJ_VILLAGES, kind.as_bytes()),
             C::ProjectPeople { year, kind } => (*year, T_PJ_PEOPLE, kind.as_bytes()),
+            C::ProjectBegun { year, kind } => (*year, T_PJ_BEGUN, kind.as_bytes()),
         };
         let mut out = scope.to_be_bytes().to_vec();
         out.push(tag);
@@ -235,6 +237,10 @@ impl CounterKey {
                 year: scope,
                 kind: name()?,
             },
+            T_PJ_BEGUN => C::ProjectBegun {
+                year: scope,
+                kind: name()?,
+            },
             _ => return None,
         })
     }
@@ -294,38 +300,9 @@ pub fn contributions(state: &RecordState, own: &str) -> Contributions {
                 activity(&mut c, scope, a);
             }
         }
-        KindState::Project(p) => project(&mut c, &years, p),
+        KindState::Project(p) => project::contributions(&mut c, &years, p),
     }
     c
-}
-
-/// A project: its status in every scope it counts in; once completed, it and what it
-/// benefits by the year of its 建成日期.
-fn project(c: &mut Contributions, years: &[u16], p: &crate::domain::Project) {
-    for scope in scopes(years.iter().copied()) {
-        let status = p.status.as_str().to_owned();
-        c.counters
-            .push((CounterKey::ProjectStatus { scope, status }, 1));
-    }
-    if p.status != ProjectStatus::Completed {
-        return;
-    }
-    let Some(year) = crate::domain::ymd_year(&p.completed_on).and_then(|y| u16::try_from(y).ok())
-    else {
-        return;
-    };
-    let kind = || p.kind.as_str().to_owned();
-    c.counters.extend([
-        (CounterKey::ProjectDone { year, kind: kind() }, 1),
-        (
-            CounterKey::ProjectVillages { year, kind: kind() },
-            i64::from(p.villages),
-        ),
-        (
-            CounterKey::ProjectPeople { year, kind: kind() },
-            i64::from(p.people),
-        ),
-    ]);
 }
 
 /// A record another city originated and `own` takes part in.
@@ -399,10 +376,12 @@ fn activity(c: &mut Contributions, scope: u16, a: &crate::domain::Activity) {
     c.counters.push((CounterKey::Attendances { scope }, n));
     c.counters.push((
         CounterKey::Opinions { scope },
-        i64::from(a.opinions_collected),
+        i64::from(a.opinions_collected()),
     ));
-    c.counters
-        .push((CounterKey::Problems { scope }, i64::from(a.problems_solved)));
+    c.counters.push((
+        CounterKey::Problems { scope },
+        i64::from(a.problems_solved()),
+    ));
     for (city, name) in present {
         let member = MemberKey {
             scope,
@@ -431,10 +410,13 @@ pub fn figures(
     };
     let scope = u16::try_from(year).unwrap_or(u16::MAX);
     let today = date_code(today);
+    let mut open = project::Open::default();
     for (key, n) in counters {
         let n = u64::try_from(n).unwrap_or(0);
+        open.add(&key, n, scope);
         add(&mut f, &key, n, scope, today);
     }
+    f.projects_under_construction = open.under_construction();
     f
 }
 
@@ -483,35 +465,9 @@ fn add(f: &mut CityFigures, key: &CounterKey, n: u64, scope: u16, today: u32) {
             bump(&mut f.projects_by_status, status);
         }
         C::ProjectDone { .. } | C::ProjectVillages { .. } | C::ProjectPeople { .. } => {
-            add_project_done(f, key, n, scope);
+            project::add_done(f, key, n, scope);
         }
         _ => {}
-    }
-}
-
-/// Completed projects up to the end of the year (`scope`, all for 0), and those completed
-/// in it.
-fn add_project_done(f: &mut CityFigures, key: &CounterKey, n: u64, scope: u16) {
-    use CounterKey as C;
-    let (year, kind) = match key {
-        C::ProjectDone { year, kind }
-        | C::ProjectVillages { year, kind }
-        | C::ProjectPeople { year, kind } => (*year, kind),
-        _ => return,
-    };
-    if scope != 0 && year > scope {
-        return;
-    }
-    let bump = |m: &mut BTreeMap<String, u64>| *m.entry(kind.clone()).or_default() += n;
-    match key {
-        C::ProjectDone { .. } => {
-            bump(&mut f.projects_completed_by_kind);
-            if scope == 0 || year == scope {
-                bump(&mut f.projects_completed_in_year_by_kind);
-            }
-        }
-        C::ProjectVillages { .. } => bump(&mut f.villages_benefited_by_kind),
-        _ => bump(&mut f.people_benefited_by_kind),
     }
 }
 
@@ -537,5 +493,6 @@ fn add_participating(f: &mut CityFigures, kind: &str, s: u16, n: u64, scope: u16
     }
 }
 
+mod project;
 #[cfg(test)]
 mod tests;

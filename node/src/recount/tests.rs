@@ -12,7 +12,9 @@ use prost::Message;
 use super::recount;
 use crate::dashboard::figures::{compute, from_counters};
 use crate::domain::tests::suggestion_more::{carry, reopen};
-use crate::domain::tests::{activity, dispute, project, station, suggestion, Rec, DAY, T0};
+use crate::domain::tests::{
+    activity, dispute, opinion, project, station, suggestion, Rec, DAY, T0,
+};
 use crate::domain::{EventId, FoldEvent};
 use crate::ingest::{self, Incoming};
 use crate::store::{open_sled, StoreOptions};
@@ -71,11 +73,19 @@ fn creation(kind: usize, day: u64, bits: u8) -> K {
                 unreachable!()
             };
             c.proposed_on = if dated { on(4) } else { String::new() };
+            // Now and then nothing planned to benefit (0 is kept as no counter).
+            c.villages = u32::from(bits % 3);
+            c.people = if bits & 16 == 0 { 0 } else { 12_000 };
             K::ProjectProposed(c)
         }
         _ => K::ActivityPlanned(ActivityPlanned {
             title: "联合视察".into(),
-            activity_kind: ActivityKind::JointResearch as i32,
+            // Now and then a reception, which takes public opinions.
+            activity_kind: if bits & 8 == 0 {
+                ActivityKind::JointResearch as i32
+            } else {
+                ActivityKind::ConstituentReception as i32
+            },
             station_id: String::new(),
             date: format!("{year}-0{}-1{}", 1 + bits % 9, bits % 10),
             place: "江华".into(),
@@ -120,11 +130,15 @@ fn act(kind: usize, which: usize, day: u64, bits: u8) -> K {
         }),
         (4, 2 | 3) => K::ProjectCompleted(lianluo_proto::ProjectCompleted {
             completed_on: date(day + 30),
-            villages: u32::from(bits % 4),
-            people: u32::from(bits) * 100,
+            villages: Some(u32::from(bits % 4)),
+            people: bits.is_multiple_of(2).then(|| u32::from(bits) * 100),
             note: String::new(),
         }),
         (4, _) => project::linked(),
+        (_, 1) => opinion::received("村民", "意见"),
+        (_, 2) => opinion::answered(1 + u32::from(bits % 2), bits & 4 != 0),
+        (_, 3) if bits.is_multiple_of(2) => opinion::referred(1),
+        (_, 3) => opinion::feedback(1, bits & 4 != 0),
         (_, 0) if bits.is_multiple_of(5) => activity::cancelled(),
         (_, _) => K::ActivityReported(lianluo_proto::ActivityReported {
             held_on: date(day),
@@ -164,8 +178,9 @@ fn build(n: usize, spec: &Spec) -> Rec {
             heads
         };
         rec.at(T0 + d * DAY - 300 * DAY);
-        // A project is started and completed by its origin (most of its acts).
-        let author = if *kind == 4 && which % 5 < 4 {
+        // A project is started and completed, an activity reported and its opinions
+        // handled, by its origin (most of their acts).
+        let author = if (*kind == 4 && which % 5 < 4) || (*kind == 3 && which % 5 != 0) {
             *origin
         } else {
             *author

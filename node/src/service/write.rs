@@ -13,6 +13,8 @@ use crate::ingest::{self, Incoming};
 use crate::state::{today, NodeState};
 use crate::store::{Commit, Store};
 
+mod links;
+
 /// Longest accepted client request id.
 pub const REQUEST_ID_MAX_CHARS: usize = 128;
 
@@ -30,6 +32,7 @@ pub async fn create(
     check_request_id(&req.request_id)?;
     check_partners(state, &req.partners)?;
     check_station(state, &change).await?;
+    links::check_links(state, &change).await?;
     let key = format!("{}\u{0}{}", caller.user, req.request_id);
 
     let guard = state.requests.lock(key.clone()).await;
@@ -121,6 +124,7 @@ pub async fn act(state: &NodeState, caller: &Caller, req: ActRequest) -> Result<
     let kind = domain::validate_new_change(&change, false)?;
     domain::check_business_dates(&change, crate::state::today())?;
     check_cities(state, &change)?;
+    links::check_links(state, &change).await?;
     if req.record_id.trim().is_empty() {
         return Err(NodeError::invalid(
             "record_id",

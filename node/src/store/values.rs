@@ -11,9 +11,10 @@
 //! change a type in place once a build wrote it.
 //!
 //! Version 2 is the first of this chain (schema 1 kept API messages; it is upgraded by
-//! re-folding the log, see `crate::upgrade`). The record entry is at version 4 (version 3
+//! re-folding the log, see `crate::upgrade`). The record entry is at version 5 (version 3
 //! added business dates, version 4 how offices handle a suggestion: 协办 units, 签收/退回,
-//! result categories, each proposer's rating, 重点督办).
+//! result categories, each proposer's rating, 重点督办 — and, appended to its kinds, the
+//! project, which no older entry holds; version 5 the public opinions of a reception).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,7 @@ pub(super) fn decode<T: Migrate>(
 }
 
 mod v3;
+pub(super) mod v4;
 
 /// Version 2 of the record entry, frozen as the builds before business dates wrote it.
 pub(super) mod v2 {

@@ -190,6 +190,58 @@ pub enum ActivityCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Register a public opinion (群众意见) received at a constituent reception, by any
+    /// participant city (numbered 1, 2, … in order); once a reception has opinions, its
+    /// opinions collected and problems solved are counted from them.
+    Opinion {
+        /// Record id of the reception.
+        id: String,
+        /// Who raised it, e.g. 桂岭镇村民黄某.
+        #[arg(long)]
+        person: String,
+        /// What they asked for or reported.
+        #[arg(long)]
+        content: String,
+        /// Where it was received, e.g. a market-day stall.
+        #[arg(long)]
+        place: Option<String>,
+    },
+    /// Answer an opinion on the spot (当场答复), by the city that received it.
+    AnswerOpinion {
+        /// Record id of the reception.
+        id: String,
+        /// The opinion's number.
+        opinion: u32,
+        /// The answer given.
+        #[arg(long)]
+        answer: String,
+        /// The problem was solved.
+        #[arg(long)]
+        solved: bool,
+    },
+    /// Pass an opinion to a unit to handle (转交), by the city that received it.
+    ReferOpinion {
+        /// Record id of the reception.
+        id: String,
+        /// The opinion's number.
+        opinion: u32,
+        /// The unit, e.g. 八步区交通运输局.
+        #[arg(long)]
+        unit: String,
+    },
+    /// Record a unit's feedback on an opinion passed to it (办理反馈).
+    OpinionFeedback {
+        /// Record id of the reception.
+        id: String,
+        /// The opinion's number.
+        opinion: u32,
+        /// What the unit did.
+        #[arg(long)]
+        feedback: String,
+        /// The problem was solved.
+        #[arg(long)]
+        solved: bool,
+    },
 }
 
 /// Flags of `activity plan`.
@@ -301,7 +353,8 @@ pub struct ListArgs {
     pub overdue: bool,
     /// Only records whose title or texts contain this text (case-sensitive): a
     /// suggestion's body, proposers, units, progress and answers; a dispute's description,
-    /// location, parties and session summaries; an activity's place, deputies and report;
+    /// location, parties and session summaries; an activity's place, deputies, report and
+    /// public opinions;
     /// a station's address and notes; a project's places, description and notes. Looked up in an index, not by reading every record.
     #[arg(long)]
     pub text: Option<String>,

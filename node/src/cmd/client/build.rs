@@ -4,7 +4,8 @@
 
 use lianluo_proto::change::Kind;
 use lianluo_proto::{
-    ActRequest, ActivityCancelled, ActivityKind, ActivityPlanned, ActivityReported, Change,
+    ActRequest, ActivityCancelled, ActivityKind, ActivityOpinionAnswered, ActivityOpinionFeedback,
+    ActivityOpinionReceived, ActivityOpinionReferred, ActivityPlanned, ActivityReported, Change,
     CreateRequest, DisputeAgreed, DisputeChecked, DisputeConfirmed, DisputeEscalated,
     DisputeFailed, DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, ListRequest,
     ParticipantAdded, Rating, ResultCategory, StationClosed, StationRegistered, SuggestionAccepted,
@@ -338,6 +339,49 @@ pub fn activity(cmd: ActivityCommand) -> Call {
             }),
         ),
         C::Cancel { id, reason } => act(id, Kind::ActivityCancelled(ActivityCancelled { reason })),
+        C::Opinion {
+            id,
+            person,
+            content,
+            place,
+        } => act(
+            id,
+            Kind::ActivityOpinionReceived(ActivityOpinionReceived {
+                person,
+                content,
+                place: place.unwrap_or_default(),
+            }),
+        ),
+        C::AnswerOpinion {
+            id,
+            opinion,
+            answer,
+            solved,
+        } => act(
+            id,
+            Kind::ActivityOpinionAnswered(ActivityOpinionAnswered {
+                opinion,
+                answer,
+                solved,
+            }),
+        ),
+        C::ReferOpinion { id, opinion, unit } => act(
+            id,
+            Kind::ActivityOpinionReferred(ActivityOpinionReferred { opinion, unit }),
+        ),
+        C::OpinionFeedback {
+            id,
+            opinion,
+            feedback,
+            solved,
+        } => act(
+            id,
+            Kind::ActivityOpinionFeedback(ActivityOpinionFeedback {
+                opinion,
+                feedback,
+                solved,
+            }),
+        ),
     }
 }
 

@@ -32,11 +32,13 @@ they attended).
 Figures per city: stations (not closed); suggestions by status, jointly supervised, \
 overdue (a deadline passed, the part not answered) and satisfaction ratings; disputes by \
 status, mediated (with at least one session) and resolved this year; activities by status, held ones by kind and month, with \
-deputies (distinct and attendances), opinions collected and problems solved, and the records \
-of other cities each city takes part in. With --year, \
+deputies (distinct and attendances), opinions collected and problems solved; projects by \
+status, completed ones by kind with the villages and people they benefit, and those under \
+construction; and the records of other cities each city takes part in. With --year, \
 the records of that year by their business dates: stations set up (设立日期) by its end, \
 suggestions of that congress year or carried over into it, disputes registered (受理日期) in \
-it and resolved (化解日期) in it, activities held (or planned) in it.
+it and resolved (化解日期) in it, activities held (or planned) in it, projects proposed, \
+started or completed in it (completed and under construction: as at its end).
 
 Outcome of each city:
   ok           fresh figures from the city's node

@@ -18,7 +18,8 @@ Chinese, in the style of the published reports: a title naming the cities, a sum
 (\"在三市毗邻乡镇建立省际人大代表联络站15个，共同督办代表建议23件……参与化解边界土地山林纠纷35起……\"), \
 a table with one row per city and the total, a table of the records each city leads \
 (牵头) beside those of other cities it takes part in (参与), then one section per city with \
-its suggestions by status, ratings, disputes by status and held activities by kind.
+its suggestions by status, ratings, disputes by status, held activities by kind and \
+completed projects by kind.
 
 The figures are those of `lianluo overview --year YYYY`: each city's node computes its \
 own, the node you ask gathers them within the deadline. When a city's figures are not \
@@ -30,7 +31,10 @@ Summary wording: 共同督办 counts suggestions shared by more than one city; �
 suggestions whose every part is answered (answered, rated or closed); 参与化解 disputes \
 with at least one mediation session; 本年化解 disputes resolved during the year; \
 开展联合活动 held activities; 参与代表 distinct deputies (人, each once across the cities) \
-and their attendances (人次). A city's figures count the records it leads.
+and their attendances (人次); 促成跨区域县乡公路连通工程N条 the road links completed by the \
+year's end (其中…年建成 those of the year), 解决沿线…个行政村…群众出行难问题 the villages and \
+people along them (10万多 for over 100,000), then 推动建成示范区 and 在建项目 when there are \
+any. A city's figures count the records it leads.
 
 Examples:
   lianluo --profile lianluo-demo/hezhou/viewer.toml report --year 2026

@@ -14,6 +14,7 @@ use super::data::{City, StationRow, DEPUTIES, STATIONS, SUGGESTIONS};
 use super::CITIES;
 
 mod dispute;
+mod opinion;
 mod project;
 mod suggestion;
 
@@ -162,6 +163,9 @@ fn activity(i: usize, row: &ActivityRow, station_id: String, today: Date) -> Pla
                 report: row.report.to_owned(),
             };
             steps.push(step(st.host, K::ActivityReported(r)));
+            if i == opinion::RECEPTION {
+                steps.extend(opinion::steps(&all, &st.address()));
+            }
             "held"
         }
         ActStage::Cancelled => {

@@ -333,3 +333,21 @@ fn demo_projects_give_the_published_sentence_year_by_year() {
         assert!(text.contains(sentence), "{year}: {text}");
     }
 }
+
+#[test]
+fn demo_reception_counts_its_public_opinions() {
+    let with: Vec<Record> = all_plans()
+        .iter()
+        .map(fold_plan)
+        .filter(|r| r.activity.as_ref().is_some_and(|a| !a.opinions.is_empty()))
+        .collect();
+    assert_eq!(with.len(), 1, "one reception registers its opinions");
+    let a = with[0].activity.as_ref().expect("activity");
+    // As its report says: 收集…意见18条，当场答复解决9件.
+    assert_eq!((a.opinions_collected, a.problems_solved), (18, 9));
+    let status = |s: &str| a.opinions.iter().filter(|o| o.status == s).count();
+    assert_eq!(
+        (status("answered"), status("fed_back"), status("referred")),
+        (9, 6, 3)
+    );
+}

@@ -1,7 +1,8 @@
 //! The report's words on projects (项目), in the style of the published accounts:
 //! 促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题. Completed projects
 //! count up to the end of the report's year (all of them for 历年累计), as deputies'
-//! results accumulate; those completed during the year are said apart.
+//! results accumulate; those completed during the year are said apart; 在建 are those
+//! under construction at the year's end.
 
 use lianluo_proto::CityFigures;
 
@@ -37,9 +38,8 @@ pub(super) fn sentence(f: &CityFigures, year: u32) -> Option<String> {
     if others > 0 {
         clauses.push(format!("建成其他项目{others}个"));
     }
-    let building = get(&f.projects_by_status, "under_construction");
-    if building > 0 {
-        clauses.push(format!("在建项目{building}个"));
+    if f.projects_under_construction > 0 {
+        clauses.push(format!("在建项目{}个", f.projects_under_construction));
     }
     (!clauses.is_empty()).then(|| format!("{}。", clauses.join("，")))
 }
@@ -53,10 +53,18 @@ pub(super) fn people_cn(n: u64) -> String {
     }
 }
 
-/// A city's clause: 项目3个（已建成2个）.
+/// A city's clause: 2024年涉及项目3个，截至年底累计建成2个、在建1个 (for all years:
+/// 项目3个，累计建成2个、在建1个).
 pub(super) fn city_clause(f: &CityFigures) -> String {
     let done: u64 = f.projects_completed_by_kind.values().sum();
-    format!("项目{}个（累计建成{done}个）", f.projects)
+    let open = f.projects_under_construction;
+    match f.year {
+        0 => format!("项目{}个，累计建成{done}个、在建{open}个", f.projects),
+        y => format!(
+            "{y}年涉及项目{}个，截至年底累计建成{done}个、在建{open}个",
+            f.projects
+        ),
+    }
 }
 
 /// Completed projects by kind, with those of the year and what they benefit.

@@ -59,6 +59,7 @@ fn figures(city: &str, scale: u64) -> CityFigures {
         }),
         projects: 2 * scale,
         projects_by_status: map(&[("completed", scale), ("under_construction", scale)]),
+        projects_under_construction: scale,
         projects_completed_by_kind: map(&[("road_link", scale)]),
         projects_completed_in_year_by_kind: map(&[("road_link", scale / 2)]),
         villages_benefited_by_kind: map(&[("road_link", 6 * scale)]),
@@ -150,7 +151,7 @@ fn report_has_one_row_per_city_plus_total_and_a_section_per_city() {
     assert!(
         sections.contains(
             "本市牵头：联络站5个；代表建议7件，其中与他市共同督办6件；纠纷10起，其中参与化解8起，\
-             本年化解3起；联合活动9场（已开展8场次），参与代表11人、20人次；项目2个（累计建成1个）。\
+             本年化解3起；联合活动9场（已开展8场次），参与代表11人、20人次；2026年涉及项目2个，截至年底累计建成1个、在建1个。\
              参与他市牵头的：联络站2个，代表建议3件，纠纷1起，联合活动4场，项目1个。"
         ),
         "{sections}"
@@ -329,7 +330,7 @@ fn report_people_read_as_the_published_accounts_do() {
         if let Some(f) = c.figures.as_mut() {
             *f = CityFigures {
                 projects_completed_by_kind: BTreeMap::new(),
-                projects_by_status: BTreeMap::new(),
+                projects_under_construction: 0,
                 ..f.clone()
             };
         }

@@ -47,6 +47,16 @@ pub(super) fn activity() -> Rec {
     Rec::new("hezhou", &["yongzhou"], planned())
 }
 
+/// A constituent reception (接待群众) Hezhou plans with Qingyuan.
+pub(crate) fn reception() -> Rec {
+    let K::ActivityPlanned(mut c) = planned() else {
+        unreachable!()
+    };
+    c.title = "桂岭联络站三地代表联合接待群众".into();
+    c.activity_kind = ActivityKind::ConstituentReception as i32;
+    Rec::new("hezhou", &["qingyuan"], K::ActivityPlanned(c))
+}
+
 #[test]
 fn planned_activity_keeps_its_fields() {
     let r = activity().record();

@@ -36,8 +36,8 @@ pub(crate) fn started() -> K {
 pub(crate) fn completed() -> K {
     K::ProjectCompleted(ProjectCompleted {
         completed_on: "2024-10-30".into(),
-        villages: 6,
-        people: 0,
+        villages: Some(6),
+        people: None,
         note: "通车".into(),
     })
 }
@@ -59,7 +59,7 @@ pub(super) fn under_construction() -> Rec {
     rec
 }
 
-pub(super) fn done() -> Rec {
+pub(crate) fn done() -> Rec {
     let mut rec = under_construction();
     rec.act("hezhou", completed());
     rec

@@ -34,8 +34,8 @@ pub(super) fn validate(f: &Fields, kind: &K) -> Result {
         }
         K::ProjectCompleted(c) => {
             f.date("completed_on", &c.completed_on)?;
-            f.count("villages", c.villages)?;
-            people(f, "people", c.people)?;
+            f.count("villages", c.villages.unwrap_or(0))?;
+            people(f, "people", c.people.unwrap_or(0))?;
             f.text("note", &c.note, false)?;
         }
         K::ProjectLinked(c) => {

@@ -2,7 +2,8 @@
 //! write about it — a suggestion's body, proposers, units, progress notes, answers,
 //! return reasons, rating comments, supervising leaders and their notes; a dispute's description,
 //! location, parties, session places, attendees and summaries, agreement, check notes
-//! and outcome; an activity's description, place, deputies and report; a station's
+//! and outcome; an activity's description, place, deputies, report and public opinions
+//! (who, what, where, the answer, the unit and its feedback); a station's
 //! township, county, address and notes; a project's places, description and notes. Each text is indexed by its character bigrams
 //! (and its last character alone), so a search reads one gram's postings, never the
 //! store.
@@ -53,6 +54,19 @@ pub fn texts(state: &RecordState) -> Vec<&str> {
         KindState::Activity(a) => {
             out.extend([&a.description, &a.place, &a.report, &a.cancel_reason].map(String::as_str));
             out.extend(a.deputies.iter().map(|d| d.name.as_str()));
+            for o in &a.opinions {
+                out.extend(
+                    [
+                        &o.person,
+                        &o.content,
+                        &o.place,
+                        &o.answer,
+                        &o.unit,
+                        &o.feedback,
+                    ]
+                    .map(String::as_str),
+                );
+            }
         }
         KindState::Project(p) => {
             out.extend(p.places.iter().map(String::as_str));

@@ -1,5 +1,5 @@
 //! The stored form is frozen once a build wrote it: these bytes were written by versions
-//! 2, 3 and 4 of the record entry. If this test fails, a stored type changed in place; put
+//! 2, 3, 4 and 5 of the record entry. If this test fails, a stored type changed in place; put
 //! the old definition in a frozen module, give the new one a new marker and a migration
 //! from it (src/store/values.rs), and keep this test reading the old bytes.
 
@@ -9,6 +9,9 @@ use crate::store::values::{self, Migrate};
 const RECORD_V2_HEX: &str = include_str!("record-v2.hex");
 const RECORD_V3_HEX: &str = include_str!("record-v3.hex");
 const RECORD_V4_HEX: &str = include_str!("record-v4.hex");
+const RECORD_V4_ACTIVITY_HEX: &str = include_str!("record-v4-activity.hex");
+const RECORD_V4_PROJECT_HEX: &str = include_str!("record-v4-project.hex");
+const RECORD_V5_HEX: &str = include_str!("record-v5.hex");
 
 fn unhex(text: &str) -> Vec<u8> {
     let text = text.trim();
@@ -108,13 +111,110 @@ fn entry_v4() -> RecordEntry {
 
 #[test]
 fn store_record_entry_v4_bytes_still_decode_to_the_same_entry() {
-    let now = hex(&entry_v4().encode().expect("encodes"));
-    assert_eq!(
-        now,
-        RECORD_V4_HEX.trim(),
-        "the stored form of a record entry changed in place: add a version (values.rs)"
-    );
     let decoded = values::decode::<RecordEntry>(&"the v4 fixture", &unhex(RECORD_V4_HEX))
         .expect("a v4 record entry decodes");
     assert_eq!(decoded, entry_v4());
+}
+
+/// A record entry holding the state `rec`'s events fold to.
+fn folded(rec: &crate::domain::tests::Rec) -> RecordEntry {
+    RecordEntry {
+        state: rec.fold().state,
+        heads: Vec::new(),
+        steps: u32::try_from(rec.events.len()).expect("few"),
+        tail: Vec::new(),
+    }
+}
+
+/// A reception reported held, as versions 2 to 4 kept an activity.
+fn reception() -> crate::domain::tests::Rec {
+    use crate::domain::tests::activity;
+    let mut rec = activity::reception();
+    rec.act("hezhou", activity::reported());
+    rec
+}
+
+/// `entry` as version 4 kept it (an entry whose activity has no opinions).
+fn as_v4(entry: &RecordEntry) -> values::v4::RecordEntry {
+    use crate::domain::KindState;
+    use values::v4;
+    let state = entry.state.clone().map(|s| {
+        let body = match s.body {
+            KindState::Project(p) => v4::KindState::Project(p),
+            KindState::Activity(a) => {
+                assert!(a.opinions.is_empty(), "version 4 had no opinions");
+                v4::KindState::Activity(v4::Activity {
+                    status: a.status,
+                    kind: a.kind,
+                    station_id: a.station_id,
+                    date: a.date,
+                    place: a.place,
+                    description: a.description,
+                    held_on: a.held_on,
+                    deputies: a.deputies,
+                    opinions_collected: a.opinions_collected,
+                    problems_solved: a.problems_solved,
+                    report: a.report,
+                    cancel_reason: a.cancel_reason,
+                })
+            }
+            other => panic!("not an activity or a project: {other:?}"),
+        };
+        v4::RecordState {
+            id: s.id,
+            origin: s.origin,
+            participants: s.participants,
+            founders: s.founders,
+            version: s.version,
+            title: s.title,
+            created_ms: s.created_ms,
+            updated_ms: s.updated_ms,
+            body,
+            dates: s.dates,
+        }
+    });
+    v4::RecordEntry {
+        state,
+        heads: entry.heads.clone(),
+        steps: entry.steps,
+        tail: entry.tail.clone(),
+    }
+}
+
+/// Version 4 bytes of `want` are the fixture's, and the fixture decodes to `want`.
+fn v4_fixture(what: &str, fixture: &str, want: &RecordEntry) {
+    let bytes = as_v4(want).encode().expect("encodes");
+    assert_eq!(hex(&bytes), fixture.trim(), "{what}: version 4 is frozen");
+    let decoded = values::decode::<RecordEntry>(&what, &unhex(fixture)).expect("decodes");
+    assert_eq!(&decoded, want, "{what}");
+}
+
+#[test]
+fn store_record_entry_v4_activity_and_project_bytes_still_decode() {
+    use crate::domain::tests::project;
+    v4_fixture(
+        "the v4 activity",
+        RECORD_V4_ACTIVITY_HEX,
+        &folded(&reception()),
+    );
+    // A project, as the builds with projects wrote it under version 4.
+    let mut built = project::done();
+    built.act("qingyuan", project::linked());
+    v4_fixture("the v4 project", RECORD_V4_PROJECT_HEX, &folded(&built));
+}
+
+#[test]
+fn store_record_entry_v5_bytes_still_decode_to_the_same_entry() {
+    use crate::domain::tests::opinion;
+    let mut rec = reception();
+    opinion::handle_all(&mut rec);
+    let entry = folded(&rec);
+    assert_eq!(
+        hex(&entry.encode().expect("encodes")),
+        RECORD_V5_HEX.trim(),
+        "the stored form of a record entry changed in place: add a version (values.rs)"
+    );
+    let decoded = values::decode::<RecordEntry>(&"the v5 fixture", &unhex(RECORD_V5_HEX))
+        .expect("a v5 record entry decodes");
+    assert_eq!(decoded, entry);
 }

@@ -1,17 +1,15 @@
 //! Version 3 of the record entry, frozen as the builds with business dates but before
 //! suggestion handling (协办 units, 签收/退回, result categories, each proposer's rating,
-//! 重点督办) wrote it; version 4 is the current [`crate::store::RecordEntry`].
+//! 重点督办) wrote it; it migrates to version 4 ([`super::v4`]).
 //!
-//! It names the live station, dispute and activity states, statuses, grades and business
-//! dates, which have not changed since version 2: changing one of them in place would
-//! change this frozen form too, so freeze it here first.
+//! It names the live station and dispute states, statuses, grades and business dates,
+//! which have not changed since version 2, and version 4's frozen activity: changing one
+//! of them in place would change this frozen form too, so freeze it here first.
 
 use serde::{Deserialize, Serialize};
 
-use super::Migrate;
-use crate::domain::{
-    self, Activity, BusinessDates, Dispute, Grade, PartStatus, Station, SuggestionStatus,
-};
+use super::v4::{self, Activity};
+use crate::domain::{self, BusinessDates, Dispute, Grade, PartStatus, Station, SuggestionStatus};
 use crate::store::{Head, HistoryStep};
 
 /// The record entry of version 3.
@@ -73,14 +71,14 @@ pub struct Part {
 }
 
 impl KindState {
-    /// The state this build keeps: the events of a version-3 state gave none of what
-    /// version 4 added (the fields did not exist), so it is the state they fold to.
-    fn migrate(self) -> domain::KindState {
+    /// The version-4 state: the events of a version-3 state gave none of what version 4
+    /// added (the fields did not exist), so it is the state they fold to.
+    pub(super) fn migrate(self) -> v4::KindState {
         match self {
-            KindState::Station(s) => domain::KindState::Station(s),
-            KindState::Dispute(s) => domain::KindState::Dispute(s),
-            KindState::Activity(s) => domain::KindState::Activity(s),
-            KindState::Suggestion(s) => domain::KindState::Suggestion(domain::Suggestion {
+            KindState::Station(s) => v4::KindState::Station(s),
+            KindState::Dispute(s) => v4::KindState::Dispute(s),
+            KindState::Activity(s) => v4::KindState::Activity(s),
+            KindState::Suggestion(s) => v4::KindState::Suggestion(domain::Suggestion {
                 status: s.status,
                 body: s.body,
                 proposers: s.proposers,
@@ -109,31 +107,6 @@ impl Part {
             co_units: Vec::new(),
             category: None,
             return_reason: String::new(),
-        }
-    }
-}
-
-/// Version 4 keeps how offices handle a suggestion.
-impl Migrate for crate::store::RecordEntry {
-    const VERSION_MARKER: &'static [u8] = b"\x00LLr4";
-    type Previous = RecordEntry;
-    fn migrate(old: RecordEntry) -> Self {
-        crate::store::RecordEntry {
-            state: old.state.map(|s| domain::RecordState {
-                id: s.id,
-                origin: s.origin,
-                participants: s.participants,
-                founders: s.founders,
-                version: s.version,
-                title: s.title,
-                created_ms: s.created_ms,
-                updated_ms: s.updated_ms,
-                body: s.body.migrate(),
-                dates: s.dates,
-            }),
-            heads: old.heads,
-            steps: old.steps,
-            tail: old.tail,
         }
     }
 }

@@ -48,8 +48,8 @@ pub fn project(cmd: ProjectCommand) -> Call {
             id,
             Kind::ProjectCompleted(ProjectCompleted {
                 completed_on,
-                villages: villages.unwrap_or(0),
-                people: people.unwrap_or(0),
+                villages,
+                people,
                 note: note.unwrap_or_default(),
             }),
         ),

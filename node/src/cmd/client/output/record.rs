@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use lianluo_proto::{
-    ActivityView, DisputeView, HistoryEntry, ProjectView, Record, StationView, SuggestionPart,
-    SuggestionView,
+    ActivityView, DisputeView, HistoryEntry, ProjectView, PublicOpinion, Record, StationView,
+    SuggestionPart, SuggestionView,
 };
 
 use lianluo_node::dashboard::labels::{self, Lang};
@@ -302,6 +302,49 @@ fn activity(o: &mut Out, a: &ActivityView) {
     }
     o.field("report", "报告", &a.report);
     o.field("cancelled", "取消原因", &a.cancel_reason);
+    if !a.opinions.is_empty() {
+        o.s.push_str(o.w("public opinions:\n", "群众意见：\n"));
+        for p in &a.opinions {
+            opinion(o, p);
+        }
+    }
+}
+
+/// One public opinion on a line: who, where, what, and what became of it.
+fn opinion(o: &mut Out, p: &PublicOpinion) {
+    let city = o.city(&p.city);
+    let solved = match (p.solved, o.lang) {
+        (true, Lang::Zh) => "（已解决）",
+        (true, Lang::En) => " (solved)",
+        (false, _) => "",
+    };
+    let outcome = match (p.status.as_str(), o.lang) {
+        ("answered", Lang::Zh) => format!("当场答复：{}{solved}", p.answer),
+        ("answered", Lang::En) => format!("answered on the spot: {}{solved}", p.answer),
+        ("referred", Lang::Zh) => format!("已转交{}办理", p.unit),
+        ("referred", Lang::En) => format!("passed to {}", p.unit),
+        ("fed_back", Lang::Zh) => format!("{}反馈：{}{solved}", p.unit, p.feedback),
+        ("fed_back", Lang::En) => format!("{} answered: {}{solved}", p.unit, p.feedback),
+        (_, Lang::Zh) => "待处理".to_owned(),
+        (_, Lang::En) => "received".to_owned(),
+    };
+    let place = if p.place.is_empty() {
+        String::new()
+    } else {
+        format!("{}{}", o.w(", at ", "，"), p.place)
+    };
+    let _ = match o.lang {
+        Lang::Zh => writeln!(
+            o.s,
+            "  {}. {}（{city}{place}）：{} — {outcome}",
+            p.number, p.person, p.content
+        ),
+        Lang::En => writeln!(
+            o.s,
+            "  {}. {} ({city}{place}): {} — {outcome}",
+            p.number, p.person, p.content
+        ),
+    };
 }
 
 fn project(o: &mut Out, p: &ProjectView) {

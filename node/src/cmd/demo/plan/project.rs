@@ -104,8 +104,8 @@ fn project(i: usize, row: &ProjectRow, suggestion_ids: &[String], activity_ids: 
             row.origin,
             K::ProjectCompleted(ProjectCompleted {
                 completed_on,
-                villages: 0,
-                people: 0,
+                villages: None,
+                people: None,
                 note: "建成投用".to_owned(),
             }),
         ));

@@ -1,0 +1,177 @@
+//! Public opinions (群众意见) registered at a constituent reception: each is received by a
+//! participant city, then answered on the spot (`answered`), or passed to a unit
+//! (`referred`) whose feedback comes later (`fed_back`); only the city that received an
+//! opinion handles it. Once a reception has opinions, its opinions collected and problems
+//! solved are counted from them.
+
+use lianluo_proto::{
+    change::Kind as K, ActivityOpinionAnswered, ActivityOpinionFeedback, ActivityOpinionReceived,
+    ActivityOpinionReferred, PublicOpinion,
+};
+use serde::{Deserialize, Serialize};
+
+use super::super::record::{require, Status};
+
+/// Most opinions one activity keeps.
+pub const OPINIONS_MAX: usize = 1_000;
+
+/// What became of an opinion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum OpinionStatus {
+    Received,
+    Answered,
+    Referred,
+    FedBack,
+}
+
+impl Status for OpinionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OpinionStatus::Received => "received",
+            OpinionStatus::Answered => "answered",
+            OpinionStatus::Referred => "referred",
+            OpinionStatus::FedBack => "fed_back",
+        }
+    }
+}
+
+/// One public opinion and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Opinion {
+    pub city: String,
+    pub person: String,
+    pub content: String,
+    pub place: String,
+    pub status: OpinionStatus,
+    pub answer: String,
+    pub unit: String,
+    pub feedback: String,
+    pub solved: bool,
+}
+
+impl Opinion {
+    fn received(city: &str, c: &ActivityOpinionReceived) -> Self {
+        Opinion {
+            city: city.to_owned(),
+            person: c.person.clone(),
+            content: c.content.clone(),
+            place: c.place.clone(),
+            status: OpinionStatus::Received,
+            answer: String::new(),
+            unit: String::new(),
+            feedback: String::new(),
+            solved: false,
+        }
+    }
+
+    /// The read-model view of opinion `number`.
+    pub fn view(&self, number: u32) -> PublicOpinion {
+        PublicOpinion {
+            number,
+            city: self.city.clone(),
+            person: self.person.clone(),
+            content: self.content.clone(),
+            place: self.place.clone(),
+            status: self.status.as_str().to_owned(),
+            answer: self.answer.clone(),
+            unit: self.unit.clone(),
+            feedback: self.feedback.clone(),
+            solved: self.solved,
+        }
+    }
+}
+
+/// True for the changes about public opinions.
+pub(super) fn is_opinion(change: &K) -> bool {
+    matches!(
+        change,
+        K::ActivityOpinionReceived(_)
+            | K::ActivityOpinionAnswered(_)
+            | K::ActivityOpinionReferred(_)
+            | K::ActivityOpinionFeedback(_)
+    )
+}
+
+/// Applies an opinion change by `author` to `opinions` (other changes do nothing).
+pub(super) fn apply(opinions: &mut Vec<Opinion>, author: &str, change: &K) -> Result<(), String> {
+    match change {
+        K::ActivityOpinionReceived(c) => {
+            if opinions.len() >= OPINIONS_MAX {
+                return Err(format!(
+                    "cannot register an opinion: the activity already has {OPINIONS_MAX} \
+                     (the limit)"
+                ));
+            }
+            opinions.push(Opinion::received(author, c));
+        }
+        K::ActivityOpinionAnswered(c) => answered(opinions, author, c)?,
+        K::ActivityOpinionReferred(c) => referred(opinions, author, c)?,
+        K::ActivityOpinionFeedback(c) => fed_back(opinions, author, c)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn answered(ops: &mut [Opinion], author: &str, c: &ActivityOpinionAnswered) -> Result<(), String> {
+    let o = handled_by(ops, author, c.opinion, "answer")?;
+    require(
+        "answer",
+        &what(c.opinion),
+        o.status,
+        &[OpinionStatus::Received],
+    )?;
+    o.answer.clone_from(&c.answer);
+    o.solved = c.solved;
+    o.status = OpinionStatus::Answered;
+    Ok(())
+}
+
+fn referred(ops: &mut [Opinion], author: &str, c: &ActivityOpinionReferred) -> Result<(), String> {
+    let o = handled_by(ops, author, c.opinion, "refer")?;
+    require(
+        "refer",
+        &what(c.opinion),
+        o.status,
+        &[OpinionStatus::Received],
+    )?;
+    o.unit.clone_from(&c.unit);
+    o.status = OpinionStatus::Referred;
+    Ok(())
+}
+
+fn fed_back(ops: &mut [Opinion], author: &str, c: &ActivityOpinionFeedback) -> Result<(), String> {
+    let o = handled_by(ops, author, c.opinion, "record feedback on")?;
+    let verb = "record feedback";
+    require(verb, &what(c.opinion), o.status, &[OpinionStatus::Referred])?;
+    o.feedback.clone_from(&c.feedback);
+    o.solved = c.solved;
+    o.status = OpinionStatus::FedBack;
+    Ok(())
+}
+
+/// "opinion 2", as a refusal names it.
+fn what(number: u32) -> String {
+    format!("opinion {number}")
+}
+
+/// Opinion `number` (1-based), if `author` received it.
+fn handled_by<'o>(
+    ops: &'o mut [Opinion],
+    author: &str,
+    number: u32,
+    verb: &str,
+) -> Result<&'o mut Opinion, String> {
+    let n = ops.len();
+    let o = usize::try_from(number)
+        .ok()
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| ops.get_mut(i))
+        .ok_or_else(|| format!("cannot {verb} opinion {number}: the activity has {n} opinions"))?;
+    if o.city != author {
+        return Err(format!(
+            "only {}, which received opinion {number}, may {verb} it",
+            o.city
+        ));
+    }
+    Ok(o)
+}
