@@ -30,7 +30,7 @@
 
   // The cities' names as this node's config gives them (GET /api/cities), over the
   // built-in ones: a city that joins later (e.g. 桂林) reads by its name. Chinese pages
-  // show the configured name; English ones keep a built-in English name, else the id.
+  // show the configured name, English ones the configured English name (`name_en`).
   async function loadCityNames() {
     let answer;
     try {
@@ -41,7 +41,7 @@
     (answer.cities || []).forEach(function (c) {
       if (!c.name) return;
       const known = LABELS.city[c.city];
-      LABELS.city[c.city] = [c.name, known ? known[1] : c.city];
+      LABELS.city[c.city] = [c.name, c.name_en || (known ? known[1] : c.city)];
     });
   }
 

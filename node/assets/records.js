@@ -311,7 +311,7 @@
           const handling = o.status === "answered" ? o.answer
             : o.status === "referred" ? (L ? "to " : "转交") + o.unit
             : o.status === "fed_back" ? o.unit + (L ? ": " : "：") + o.feedback : "";
-          return h("tr", { "data-opinion": o.number, "data-status": o.status, "data-solved": String(!!o.solved) },
+          return h("tr", { "data-opinion": o.city + "-" + o.number, "data-status": o.status, "data-solved": String(!!o.solved) },
             h("td", {}, String(o.number)), h("td", {}, label("city", o.city)),
             h("td", {}, o.person + (o.place ? paren(o.place) : "")), h("td", {}, o.content),
             h("td", { "data-field": "opinion_status" }, label("opinion_status", o.status), o.solved ? paren(t("solved")) : ""),

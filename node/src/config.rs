@@ -119,13 +119,16 @@ pub fn showable_name(name: &str) -> bool {
     (1..=raw::NAME_MAX_CHARS).contains(&n) && !name.chars().any(char::is_control)
 }
 
-/// How people read a city: its name and province (e.g. 桂林, 广西). Configured with
-/// `name` and `province` (top level for this node's city, in `[[peers]]` for a peer);
-/// the founding cities have built-in ones, another city shows its id until named.
+/// How people read a city: its name, its English name and province (e.g. 桂林, Guilin,
+/// 广西). Configured with `name`, `name_en` and `province` (top level for this node's
+/// city, in `[[peers]]` for a peer); the founding cities have built-in ones, another city
+/// shows its id until named.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CityName {
     /// E.g. 贺州.
     pub name: String,
+    /// E.g. Hezhou, for pages in English.
+    pub name_en: String,
     /// E.g. 广西; empty when not known.
     pub province: String,
 }

@@ -339,6 +339,7 @@ mod tests {
         let name = |n: &str, p: &str| CityName {
             name: n.into(),
             province: p.into(),
+            ..CityName::default()
         };
         let names = [
             ("guilin".to_owned(), name("guilin", "")), // not named here: its id

@@ -109,6 +109,9 @@ pub mod limits {
     /// Largest count of opinions collected or problems solved in one activity report, and
     /// of the villages a project benefits.
     pub const COUNT_MAX: u32 = 100_000;
+    /// A public opinion's content, answer and feedback: at most this many characters (a
+    /// reception keeps up to 500 opinions in its record).
+    pub const OPINION_TEXT_MAX_CHARS: usize = 1_000;
     /// Largest count of people a project benefits.
     pub const PEOPLE_MAX: u32 = 10_000_000;
     /// Length of a city id (`^[a-z][a-z0-9-]{1,31}$`): at least 2, at most 32 characters.

@@ -306,10 +306,18 @@ fn check_report(cli: &Cli, total: &Expected) -> Result<()> {
     let yesterday = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8))
         - time::Duration::days(1);
     let year = yesterday.year().to_string();
+    // The sample's history spans five years: the year's report says that year's part,
+    // as the overview for the year counts it (the overview of all years equals `list`).
+    let of_year = cli.json(&["overview", "--year", &year])?;
+    let n = |k: &str| of_year["total"][k].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        n("suggestions") < total.suggestions && n("suggestions") > 0,
+        "this year holds part of the sample's suggestions: {of_year}"
+    );
     let wanted = [
-        format!("联络站{}个", total.stations),
-        format!("代表建议{}件", total.suggestions),
-        format!("参与化解边界土地山林纠纷{}起", total.mediated),
+        format!("联络站{}个", n("stations")),
+        format!("代表建议{}件", n("suggestions")),
+        format!("参与化解边界土地山林纠纷{}起", n("disputes_mediated")),
         format!("（{year}年）"),
         "分市情况".to_string(),
     ];
@@ -344,6 +352,18 @@ fn check_report(cli: &Cli, total: &Expected) -> Result<()> {
         (15, 23, 35),
         "the sample's published sizes"
     );
+    // All the years together say what the published accounts say.
+    let out = cli.run(&["report", "--all-years"]);
+    lianluo_tests::check_ok(&out, "report --all-years")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    for published in [
+        "（历年累计）",
+        "在三市毗邻乡镇建立省际人大代表联络站15个，共同督办代表建议23件",
+        "参与化解边界土地山林纠纷35起",
+        "促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题",
+    ] {
+        assert!(text.contains(published), "{published} not in:\n{text}");
+    }
     Ok(())
 }
 

@@ -57,7 +57,7 @@ fn a_fourth_city_joins_a_running_federation_by_sighup_alone() -> Result<()> {
     // Named in its own config: people read 桂林, 广西 wherever its figures go.
     let text = std::fs::read_to_string(&config)?.replacen(
         "city = \"guilin\"\n",
-        "city = \"guilin\"\nname = \"桂林\"\nprovince = \"广西\"\n",
+        "city = \"guilin\"\nname = \"桂林\"\nname_en = \"Guilin\"\nprovince = \"广西\"\n",
         1,
     );
     std::fs::write(&config, text)?;
@@ -155,7 +155,29 @@ fn a_fourth_city_joins_a_running_federation_by_sighup_alone() -> Result<()> {
         title.contains("桂林") && !title.contains("guilin"),
         "the report's title names 桂林: {title}"
     );
+    english_pages_name_guilin(&gl, &from_guilin)
+}
 
+/// Guilin's pages in English name it by its configured English name, not its id
+/// (skipped without Chromium unless required).
+fn english_pages_name_guilin(gl: &NodeProc, id: &str) -> Result<()> {
+    let http = gl.http.as_deref().unwrap_or_default();
+    let cities = browser::get_json(http, "/api/cities")?;
+    ensure!(
+        cities["cities"][0]["name_en"] == "Guilin" && cities["cities"][1]["name_en"] == "Hezhou",
+        "{cities}"
+    );
+    let Some(b) = browser::Browser::for_test("membership")? else {
+        return Ok(());
+    };
+    let page = b.page(None, &format!("http://{http}/records/{id}?lang=en"))?;
+    let origin: Vec<&str> = page
+        .with_attr("data-field")
+        .into_iter()
+        .filter(|e| e.attr("data-field") == Some("origin"))
+        .map(|e| e.text.trim())
+        .collect();
+    ensure!(origin == ["Guilin"], "{origin:?}");
     Ok(())
 }
 

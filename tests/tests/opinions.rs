@@ -108,18 +108,19 @@ fn a_reception_registers_and_handles_public_opinions_city_by_city() -> Result<()
         "--content",
         "山林界址标志被毁",
     ])?;
-    // Only the receiving city handles an opinion; feedback only once it is passed on.
+    // Only the registering city handles an opinion, by its own numbers (Qingyuan has one);
+    // feedback only once it is passed on.
     let err = qyc.fails(&[
         "activity",
         "answer-opinion",
         &id,
-        "1",
+        "2",
         "--answer",
         "已修",
         "--solved",
     ])?;
     ensure!(
-        err.contains("only hezhou, which received opinion 1, may answer it"),
+        err.contains("cannot answer opinion 2: qingyuan has registered 1 opinion(s)"),
         "{err}"
     );
     let err = hzc.fails(&[
@@ -164,7 +165,7 @@ fn a_reception_registers_and_handles_public_opinions_city_by_city() -> Result<()
         "activity",
         "refer-opinion",
         &id,
-        "3",
+        "1",
         "--unit",
         "连山县自然资源局",
     ])?;
@@ -176,7 +177,7 @@ fn a_reception_registers_and_handles_public_opinions_city_by_city() -> Result<()
     let want = [
         (1, "hezhou", "answered", true),
         (2, "hezhou", "fed_back", true),
-        (3, "qingyuan", "referred", false),
+        (1, "qingyuan", "referred", false),
     ]
     .map(|(n, c, s, x)| (n, c.to_owned(), s.to_owned(), x));
     ensure!(opinions(&v) == want, "{v}");
@@ -191,8 +192,8 @@ fn a_reception_registers_and_handles_public_opinions_city_by_city() -> Result<()
     let zh = String::from_utf8_lossy(&zh.stdout);
     for want in [
         "群众意见：",
-        "1. 桂岭镇村民黄某（贺州，桂岭圩场）：圩场路灯不亮 — 当场答复：已协调供电所当场修复（已解决）",
-        "3. 太保镇村民（清远）：山林界址标志被毁 — 已转交连山县自然资源局办理",
+        "贺州1. 桂岭镇村民黄某（桂岭圩场）：圩场路灯不亮 — 当场答复：已协调供电所当场修复（已解决）",
+        "清远1. 太保镇村民：山林界址标志被毁 — 已转交连山县自然资源局办理",
         "意见2办理反馈（已解决）：已增开早晚班次",
     ] {
         ensure!(zh.contains(want), "{want:?} not in:\n{zh}");
@@ -233,9 +234,9 @@ fn dashboard_lists_the_opinions(http: &str, id: &str) -> Result<()> {
         })
         .collect();
     let want = [
-        ("1", "answered", "true"),
-        ("2", "fed_back", "true"),
-        ("3", "referred", "false"),
+        ("hezhou-1", "answered", "true"),
+        ("hezhou-2", "fed_back", "true"),
+        ("qingyuan-1", "referred", "false"),
     ]
     .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
     ensure!(rows == want, "{rows:?}");

@@ -15,6 +15,7 @@ use super::Problem;
 const TOP: &[&str] = &[
     "city",
     "name",
+    "name_en",
     "province",
     "trust_domain",
     "data_dir",
@@ -40,7 +41,7 @@ const TLS: &[&str] = &[
     "signer_cert",
     "signer_key",
 ];
-const PEER: &[&str] = &["city", "address", "name", "province"];
+const PEER: &[&str] = &["city", "address", "name", "name_en", "province"];
 const LOG: &[&str] = &["format", "level"];
 const LIMITS: &[&str] = &[
     "max_request_bytes",
@@ -72,6 +73,11 @@ pub fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Problem> {
     let raw = RawConfig {
         city: w.string("city", table.get("city"), "a string such as \"hezhou\""),
         name: w.string("name", table.get("name"), "a string such as \"贺州\""),
+        name_en: w.string(
+            "name_en",
+            table.get("name_en"),
+            "a string such as \"Hezhou\"",
+        ),
         province: w.string(
             "province",
             table.get("province"),
@@ -300,6 +306,7 @@ impl Walker {
                 city: self.field(&prefix, Some(t), "city", "a string such as \"qingyuan\""),
                 address: self.field(&prefix, Some(t), "address", ADDR),
                 name: self.field(&prefix, Some(t), "name", "a string such as \"清远\""),
+                name_en: self.field(&prefix, Some(t), "name_en", "a string such as \"Qingyuan\""),
                 province: self.field(&prefix, Some(t), "province", "a string such as \"广东\""),
             });
         }

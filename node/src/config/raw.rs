@@ -22,6 +22,7 @@ mod store;
 pub struct RawConfig {
     pub city: Option<String>,
     pub name: Option<String>,
+    pub name_en: Option<String>,
     pub province: Option<String>,
     pub trust_domain: Option<String>,
     pub data_dir: Option<String>,
@@ -70,6 +71,7 @@ pub struct RawPeer {
     pub city: Option<String>,
     pub address: Option<String>,
     pub name: Option<String>,
+    pub name_en: Option<String>,
     pub province: Option<String>,
 }
 
@@ -195,7 +197,12 @@ impl RawConfig {
             problems: earlier,
         };
         let (city, trust_domain) = self.identity(&mut c);
-        let city_name = names::city_name(&mut c, "", &city, &self.name, &self.province);
+        let given = names::Given {
+            name: &self.name,
+            name_en: &self.name_en,
+            province: &self.province,
+        };
+        let city_name = names::city_name(&mut c, "", &city, &given);
         let data_dir = c
             .required("data_dir", &self.data_dir)
             .map(|s| c.path(s))
@@ -388,7 +395,12 @@ impl RawConfig {
                 c.problem(&key, format!("{city:?} is listed twice"));
             } else {
                 let prefix = format!("peers[{i}].");
-                let name = names::city_name(c, &prefix, city, &p.name, &p.province);
+                let given = names::Given {
+                    name: &p.name,
+                    name_en: &p.name_en,
+                    province: &p.province,
+                };
+                let name = names::city_name(c, &prefix, city, &given);
                 out.push(Peer {
                     city: city.to_string(),
                     address,

@@ -146,6 +146,19 @@ impl Activity {
         }
     }
 
+    /// The opinions in the order they were registered, each numbered among its city's.
+    fn opinion_views(&self) -> Vec<lianluo_proto::PublicOpinion> {
+        let mut seen: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+        self.opinions
+            .iter()
+            .map(|o| {
+                let n = seen.entry(o.city.as_str()).or_default();
+                *n += 1;
+                o.view(*n)
+            })
+            .collect()
+    }
+
     /// Refuses an opinion change unless this is a reception that is not cancelled.
     fn takes_opinions(&self) -> Result<(), String> {
         if self.kind != Kind::ConstituentReception {
@@ -239,7 +252,7 @@ impl Activity {
             problems_solved: self.problems_solved(),
             report: self.report.clone(),
             cancel_reason: self.cancel_reason.clone(),
-            opinions: (1..).zip(&self.opinions).map(|(n, o)| o.view(n)).collect(),
+            opinions: self.opinion_views(),
         }
     }
 }

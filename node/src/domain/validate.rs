@@ -6,7 +6,8 @@ use lianluo_proto::{change::Kind as K, ActivityKind, Change, RecordKind};
 use time::macros::format_description;
 
 use super::limits::{
-    COUNT_MAX, LIST_MAX_ITEMS, SHORT_MAX_CHARS, TEXT_MAX_CHARS, TITLE_MAX_CHARS, YEAR_MAX, YEAR_MIN,
+    COUNT_MAX, LIST_MAX_ITEMS, OPINION_TEXT_MAX_CHARS, SHORT_MAX_CHARS, TEXT_MAX_CHARS,
+    TITLE_MAX_CHARS, YEAR_MAX, YEAR_MIN,
 };
 use super::{kind_name, kind_of, record_origin, validate_city};
 
@@ -170,12 +171,12 @@ fn validate_dispute_or_activity(f: &Fields, kind: &K) -> Result {
         K::ActivityCancelled(c) => f.text("reason", &c.reason, false)?,
         K::ActivityOpinionReceived(c) => {
             f.short("person", &c.person, true)?;
-            f.text("content", &c.content, true)?;
+            f.check("content", &c.content, OPINION_TEXT_MAX_CHARS, true)?;
             f.short("place", &c.place, false)?;
         }
         K::ActivityOpinionAnswered(c) => {
             f.number("opinion", c.opinion)?;
-            f.text("answer", &c.answer, true)?;
+            f.check("answer", &c.answer, OPINION_TEXT_MAX_CHARS, true)?;
         }
         K::ActivityOpinionReferred(c) => {
             f.number("opinion", c.opinion)?;
@@ -183,7 +184,7 @@ fn validate_dispute_or_activity(f: &Fields, kind: &K) -> Result {
         }
         K::ActivityOpinionFeedback(c) => {
             f.number("opinion", c.opinion)?;
-            f.text("feedback", &c.feedback, true)?;
+            f.check("feedback", &c.feedback, OPINION_TEXT_MAX_CHARS, true)?;
         }
         _ => {}
     }

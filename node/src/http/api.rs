@@ -130,6 +130,8 @@ async fn overview(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response
 struct CityEntry {
     city: String,
     name: String,
+    /// For pages in English.
+    name_en: String,
     province: String,
     /// This node's own city.
     local: bool,
@@ -153,6 +155,7 @@ async fn cities(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
             local: city == own,
             city,
             name: n.name,
+            name_en: n.name_en,
             province: n.province,
         })
         .collect();

@@ -19,6 +19,8 @@ use crate::domain::{EventId, FoldEvent};
 use crate::ingest::{self, Incoming};
 use crate::store::{open_sled, StoreOptions};
 
+mod older;
+
 const CITIES: [&str; 3] = ["hezhou", "qingyuan", "yongzhou"];
 /// 2026-06-15T04:00:00Z: figures are asked for as of this day.
 const NOW: u64 = T0 + 106 * DAY + 4 * 3_600_000;
@@ -340,89 +342,6 @@ fn recount_at_open_brings_counters_an_older_build_kept_up_to_date() {
     assert_eq!(f.participating.map(|p| p.stations), Some(1));
 }
 
-#[test]
-fn recount_at_open_folds_again_a_state_an_older_build_kept_without_its_events_dates() {
-    use crate::domain::{BusinessDates, RecordId};
-    use crate::projection::Delta;
-    use crate::store::{Commit, HistoryWrite, RecordWrite};
-    // Hezhou registered a dispute on 2023-04-12 (its event says so); entered in 2026.
-    let K::DisputeReported(mut c) = dispute::reported() else {
-        unreachable!()
-    };
-    c.reported_on = "2023-04-12".into();
-    let rec = Rec::created(3, T0, "hezhou", &[], K::DisputeReported(c));
-    let id = RecordId::parse(&rec.id).expect("id");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = StoreOptions::default();
-    let disputes = |store: &dyn crate::store::Store, year: u32| {
-        let f = from_counters("hezhou", year, NOW, &store.counters().expect("c"), &[]);
-        f.disputes
-    };
-    {
-        let store = open_sled(dir.path(), "hezhou", options).expect("open");
-        let events = rec.events.iter().map(incoming).collect();
-        let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
-        store.commit(planned.commit).expect("commit");
-        // What a build that did not know the date kept: the state without it, counted in
-        // the year it was entered.
-        let entry = store.record(&id).expect("read").expect("entry");
-        let mut old = entry.clone();
-        if let Some(s) = old.state.as_mut() {
-            s.dates = BusinessDates::default();
-        }
-        let delta = Delta::between(entry.state.as_ref(), old.state.as_ref(), "hezhou");
-        let history = HistoryWrite {
-            from: entry.steps,
-            steps: Vec::new(),
-            old_len: entry.steps,
-        };
-        let write = RecordWrite {
-            id: id.clone(),
-            entry: old,
-            history,
-            delta,
-        };
-        store
-            .commit(Commit {
-                records: vec![write],
-                ..Commit::default()
-            })
-            .expect("old state");
-        let counters = store.counters().expect("c").into_iter().collect();
-        let members = store.members().expect("m").into_iter().collect();
-        store
-            .replace_counters(counters, members, 2)
-            .expect("old version");
-        assert_eq!(
-            (
-                disputes(store.as_ref(), 2023),
-                disputes(store.as_ref(), 2026)
-            ),
-            (0, 1)
-        );
-        let found = recount(store.as_ref(), "hezhou", false).expect("recount");
-        assert_eq!(found.states_differ, [id.to_string()]);
-        store.flush().expect("flush");
-    }
-    let store = crate::upgrade::open(dir.path(), "hezhou", options).expect("reopen");
-    let state = store
-        .record(&id)
-        .expect("read")
-        .and_then(|e| e.state)
-        .expect("state");
-    assert_eq!(state.opened_on(), "2023-04-12");
-    assert_eq!(
-        (
-            disputes(store.as_ref(), 2023),
-            disputes(store.as_ref(), 2026)
-        ),
-        (1, 0)
-    );
-    assert!(recount(store.as_ref(), "hezhou", false)
-        .expect("recount")
-        .clean());
-}
-
 /// The records listed under the encoded terms starting with `prefix`.
 fn listed_under(store: &dyn crate::store::Store, prefix: &[u8]) -> Vec<String> {
     use std::ops::Bound;
@@ -512,64 +431,4 @@ fn reopened_after_title_only_indexing(version: u32) {
     let r = crate::render::all(store.as_ref(), time::macros::date!(2026 - 06 - 15)).expect("views");
     assert_eq!(r[0].history.len(), 1);
     assert_eq!(r[0].id, id);
-}
-
-#[test]
-fn recount_at_open_folds_a_project_an_older_build_refused() {
-    use crate::domain::RecordId;
-    use crate::projection::Delta;
-    use crate::store::{Commit, HistoryWrite, RecordWrite};
-    // Hezhou proposed a project and built it; a build without projects refused its
-    // creation, so it kept the events and no record.
-    let mut rec = Rec::created(4, T0, "hezhou", &["qingyuan"], project::proposed());
-    rec.act("hezhou", project::started());
-    rec.act("hezhou", project::completed());
-    let id = RecordId::parse(&rec.id).expect("id");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = StoreOptions::default();
-    let roads = |store: &dyn crate::store::Store| {
-        let f = from_counters("hezhou", 2024, NOW, &store.counters().expect("c"), &[]);
-        f.projects_completed_by_kind.get("road_link").copied()
-    };
-    {
-        let store = open_sled(dir.path(), "hezhou", options).expect("open");
-        let events = rec.events.iter().map(incoming).collect();
-        let planned = ingest::plan(store.as_ref(), "hezhou", events).expect("plan");
-        store.commit(planned.commit).expect("commit");
-        let entry = store.record(&id).expect("read").expect("entry");
-        let mut old = entry.clone();
-        old.state = None;
-        let delta = Delta::between(entry.state.as_ref(), None, "hezhou");
-        let history = HistoryWrite {
-            from: entry.steps,
-            steps: Vec::new(),
-            old_len: entry.steps,
-        };
-        let write = RecordWrite {
-            id: id.clone(),
-            entry: old,
-            history,
-            delta,
-        };
-        store
-            .commit(Commit {
-                records: vec![write],
-                ..Commit::default()
-            })
-            .expect("old state");
-        let counters = store.counters().expect("c").into_iter().collect();
-        let members = store.members().expect("m").into_iter().collect();
-        store
-            .replace_counters(counters, members, 6)
-            .expect("old version");
-        assert_eq!(roads(store.as_ref()), None);
-        store.flush().expect("flush");
-    }
-    let store = crate::upgrade::open(dir.path(), "hezhou", options).expect("reopen");
-    let state = store.record(&id).expect("read").and_then(|e| e.state);
-    assert_eq!(state.map(|s| s.status_str()), Some("completed"));
-    assert_eq!(roads(store.as_ref()), Some(1));
-    assert!(recount(store.as_ref(), "hezhou", false)
-        .expect("recount")
-        .clean());
 }

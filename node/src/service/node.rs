@@ -76,6 +76,7 @@ pub fn city_labels(state: &NodeState) -> Vec<lianluo_proto::CityLabel> {
             city,
             name: n.name,
             province: n.province,
+            name_en: n.name_en,
         })
         .collect()
 }

@@ -172,10 +172,11 @@ pub enum ActivityCommand {
         /// A deputy who took part, as NAME@CITY, e.g. 张三@hezhou (repeat for several).
         #[arg(long = "deputy", value_name = "NAME@CITY", value_parser = parse_deputy)]
         deputies: Vec<lianluo_proto::Deputy>,
-        /// Number of opinions collected.
+        /// Number of opinions collected (a reception whose opinions are registered one by
+        /// one with `activity opinion` counts those instead).
         #[arg(long, value_name = "N")]
         opinions: Option<u32>,
-        /// Number of problems solved.
+        /// Number of problems solved (likewise).
         #[arg(long, value_name = "N")]
         problems_solved: Option<u32>,
         /// The activity report text.
@@ -191,8 +192,9 @@ pub enum ActivityCommand {
         reason: String,
     },
     /// Register a public opinion (群众意见) received at a constituent reception, by any
-    /// participant city (numbered 1, 2, … in order); once a reception has opinions, its
-    /// opinions collected and problems solved are counted from them.
+    /// participant city (each city's numbered 1, 2, … in the order it registers them); once
+    /// a reception has opinions, its opinions collected and problems solved are counted
+    /// from them, in place of the numbers its report gave.
     Opinion {
         /// Record id of the reception.
         id: String,
@@ -210,7 +212,7 @@ pub enum ActivityCommand {
     AnswerOpinion {
         /// Record id of the reception.
         id: String,
-        /// The opinion's number.
+        /// The opinion's number among this city's (as `show` lists them: 贺州1, 贺州2, …).
         opinion: u32,
         /// The answer given.
         #[arg(long)]
@@ -223,7 +225,7 @@ pub enum ActivityCommand {
     ReferOpinion {
         /// Record id of the reception.
         id: String,
-        /// The opinion's number.
+        /// The opinion's number among this city's.
         opinion: u32,
         /// The unit, e.g. 八步区交通运输局.
         #[arg(long)]
@@ -233,7 +235,7 @@ pub enum ActivityCommand {
     OpinionFeedback {
         /// Record id of the reception.
         id: String,
-        /// The opinion's number.
+        /// The opinion's number among this city's.
         opinion: u32,
         /// What the unit did.
         #[arg(long)]

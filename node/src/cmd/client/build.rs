@@ -4,24 +4,24 @@
 
 use lianluo_proto::change::Kind;
 use lianluo_proto::{
-    ActRequest, ActivityCancelled, ActivityKind, ActivityOpinionAnswered, ActivityOpinionFeedback,
-    ActivityOpinionReceived, ActivityOpinionReferred, ActivityPlanned, ActivityReported, Change,
-    CreateRequest, DisputeAgreed, DisputeChecked, DisputeConfirmed, DisputeEscalated,
-    DisputeFailed, DisputeReported, DisputeResolved, DisputeSession, DisputeWithdrawn, ListRequest,
-    ParticipantAdded, Rating, ResultCategory, StationClosed, StationRegistered, SuggestionAccepted,
-    SuggestionAnswered, SuggestionCarriedOver, SuggestionClosed, SuggestionDispatched,
-    SuggestionExtended, SuggestionPrioritized, SuggestionProgress, SuggestionProposerRated,
-    SuggestionRated, SuggestionRedispatched, SuggestionReopened, SuggestionReturned,
-    SuggestionSubmitted,
+    ActRequest, Change, CreateRequest, DisputeAgreed, DisputeChecked, DisputeConfirmed,
+    DisputeEscalated, DisputeFailed, DisputeReported, DisputeResolved, DisputeSession,
+    DisputeWithdrawn, ListRequest, ParticipantAdded, Rating, ResultCategory, StationClosed,
+    StationRegistered, SuggestionAccepted, SuggestionAnswered, SuggestionCarriedOver,
+    SuggestionClosed, SuggestionDispatched, SuggestionExtended, SuggestionPrioritized,
+    SuggestionProgress, SuggestionProposerRated, SuggestionRated, SuggestionRedispatched,
+    SuggestionReopened, SuggestionReturned, SuggestionSubmitted,
 };
 
 use super::args::{
-    ActivityCommand, ActivityKindArg, AddPartnerArgs, CategoryArg, CreateFlags, DisputeCommand,
-    KindArg, ListArgs, RatingArg, StationCommand, SuggestionCommand,
+    AddPartnerArgs, CategoryArg, CreateFlags, DisputeCommand, KindArg, ListArgs, RatingArg,
+    StationCommand, SuggestionCommand,
 };
 
+mod activity;
 mod project;
 
+pub use activity::activity;
 pub use project::project;
 
 /// One write to the node: a create or an act on an existing record.
@@ -305,86 +305,6 @@ pub fn dispute(cmd: DisputeCommand) -> Call {
     }
 }
 
-/// The request for an `activity …` subcommand.
-pub fn activity(cmd: ActivityCommand) -> Call {
-    use ActivityCommand as C;
-    match cmd {
-        C::Plan(a) => create(
-            a.create,
-            Kind::ActivityPlanned(ActivityPlanned {
-                title: a.title,
-                activity_kind: activity_kind_to_proto(a.kind) as i32,
-                station_id: a.station.unwrap_or_default(),
-                date: a.date,
-                place: a.place.unwrap_or_default(),
-                description: a.description.unwrap_or_default(),
-            }),
-        ),
-        C::AddPartner(a) => add_partner(KindArg::Activity, a),
-        C::Report {
-            id,
-            held_on,
-            deputies,
-            opinions,
-            problems_solved,
-            report,
-        } => act(
-            id,
-            Kind::ActivityReported(ActivityReported {
-                held_on,
-                deputies,
-                opinions_collected: opinions.unwrap_or(0),
-                problems_solved: problems_solved.unwrap_or(0),
-                report: report.unwrap_or_default(),
-            }),
-        ),
-        C::Cancel { id, reason } => act(id, Kind::ActivityCancelled(ActivityCancelled { reason })),
-        C::Opinion {
-            id,
-            person,
-            content,
-            place,
-        } => act(
-            id,
-            Kind::ActivityOpinionReceived(ActivityOpinionReceived {
-                person,
-                content,
-                place: place.unwrap_or_default(),
-            }),
-        ),
-        C::AnswerOpinion {
-            id,
-            opinion,
-            answer,
-            solved,
-        } => act(
-            id,
-            Kind::ActivityOpinionAnswered(ActivityOpinionAnswered {
-                opinion,
-                answer,
-                solved,
-            }),
-        ),
-        C::ReferOpinion { id, opinion, unit } => act(
-            id,
-            Kind::ActivityOpinionReferred(ActivityOpinionReferred { opinion, unit }),
-        ),
-        C::OpinionFeedback {
-            id,
-            opinion,
-            feedback,
-            solved,
-        } => act(
-            id,
-            Kind::ActivityOpinionFeedback(ActivityOpinionFeedback {
-                opinion,
-                feedback,
-                solved,
-            }),
-        ),
-    }
-}
-
 /// The request for a `station …` subcommand.
 pub fn station(cmd: StationCommand) -> Call {
     use StationCommand as C;
@@ -438,15 +358,5 @@ fn rating_to_proto(r: RatingArg) -> Rating {
         RatingArg::Satisfied => Rating::Satisfied,
         RatingArg::BasicallySatisfied => Rating::BasicallySatisfied,
         RatingArg::Unsatisfied => Rating::Unsatisfied,
-    }
-}
-
-fn activity_kind_to_proto(k: ActivityKindArg) -> ActivityKind {
-    match k {
-        ActivityKindArg::JointInspection => ActivityKind::JointInspection,
-        ActivityKindArg::JointResearch => ActivityKind::JointResearch,
-        ActivityKindArg::ConstituentReception => ActivityKind::ConstituentReception,
-        ActivityKindArg::JointTraining => ActivityKind::JointTraining,
-        ActivityKindArg::Other => ActivityKind::Other,
     }
 }

@@ -233,6 +233,7 @@ mod tests {
             city: "guilin".into(),
             name: "桂林".into(),
             province: "广西".into(),
+            name_en: "Guilin".into(),
         }];
         let text = table(&resp, Lang::Zh);
         let lines: Vec<&str> = text.lines().collect();

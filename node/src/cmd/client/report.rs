@@ -36,8 +36,13 @@ year's end (其中…年建成 those of the year), 解决沿线…个行政村�
 people along them (10万多 for over 100,000), then 推动建成示范区 and 在建项目 when there are \
 any. A city's figures count the records it leads.
 
+With --all-years instead of --year: every year together (历年累计), e.g. the demo's \
+\"在三市毗邻乡镇建立省际人大代表联络站15个，共同督办代表建议23件……参与化解边界土地山林纠纷35起……\
+促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题\".
+
 Examples:
   lianluo --profile lianluo-demo/hezhou/viewer.toml report --year 2026
+  lianluo report --all-years
   lianluo report --year 2026 --format html --output report-2026.html
   lianluo report --year 2026 --format docx --output report-2026.docx";
 
@@ -45,8 +50,17 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The year reported on (2000–2100).
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(u32).range(2000..=2100))]
-    pub year: u32,
+    #[arg(
+        long,
+        value_name = "YYYY",
+        value_parser = clap::value_parser!(u32).range(2000..=2100),
+        required_unless_present = "all_years"
+    )]
+    pub year: Option<u32>,
+    /// Report on every year together (历年累计), as the published accounts of the
+    /// mechanism do, instead of one year.
+    #[arg(long, conflicts_with = "year")]
+    pub all_years: bool,
     /// Output format: Markdown, a standalone HTML document, or a Word document (docx:
     /// give --output FILE, or redirect standard output to a file).
     #[arg(long, value_enum, default_value_t = FormatArg::Md)]
@@ -81,11 +95,25 @@ pub async fn run(
     ctx: &Context,
     ep: &str,
 ) -> anyhow::Result<()> {
+    // 0 asks for every year (clap requires --year unless --all-years).
+    let year = if args.all_years {
+        0
+    } else {
+        args.year.unwrap_or(0)
+    };
+    let shown = if year == 0 {
+        "all".to_owned()
+    } else {
+        year.to_string()
+    };
     if ctx.json {
         bail!(
-            "--json: report has no JSON form; use `lianluo overview --json --year {}` for \
-             the figures",
-            args.year
+            "--json: report has no JSON form; use `lianluo overview --json{}` for the figures",
+            if year == 0 {
+                String::new()
+            } else {
+                format!(" --year {year}")
+            }
         );
     }
     let docx = args.format == FormatArg::Docx;
@@ -93,10 +121,10 @@ pub async fn run(
         bail!(
             "--format docx writes a binary file: give --output report-{}.docx, or redirect \
              standard output to a file",
-            args.year
+            shown
         );
     }
-    let req = request(args.deadline, Some(args.year), args.abort_on_partial);
+    let req = request(args.deadline, Some(year), args.abort_on_partial);
     let resp = fetch(channel, req, ep).await?;
     let bytes = match args.format {
         FormatArg::Md => report::render(&resp, ReportFormat::Markdown).into_bytes(),

@@ -70,6 +70,17 @@ impl When {
     }
 }
 
+/// The day a record `age` years old is dated from: today for this year's records, else
+/// 31 December of that year, so that every past date of the record ([`When::Past`]) lies
+/// in that year.
+pub fn dated_from(today: Date, age: u8) -> Date {
+    if age == 0 {
+        return today;
+    }
+    let year = today.year() - i32::from(age);
+    Date::from_calendar_date(year, Month::December, 31).unwrap_or(today)
+}
+
 /// A joint deputy liaison station in a border township, registered by its host city.
 pub struct StationRow {
     pub host: City,

@@ -10,9 +10,10 @@ use lianluo_proto::{
 use time::Date;
 
 use super::cases::{ActStage, ActivityRow, ACTIVITIES, DISPUTES};
-use super::data::{City, StationRow, DEPUTIES, STATIONS, SUGGESTIONS};
+use super::data::{dated_from, City, StationRow, DEPUTIES, STATIONS, SUGGESTIONS};
 use super::CITIES;
 
+pub(crate) mod ages;
 mod dispute;
 mod opinion;
 mod project;
@@ -97,18 +98,23 @@ fn station((i, row): (usize, &StationRow)) -> Plan {
 }
 
 /// The suggestions, disputes and activities, given the station record ids (in
-/// [`STATIONS`] order) and today's date (dates are relative to it).
+/// [`STATIONS`] order) and today's date (dates are relative to it). The history spans the
+/// mechanism's years: what was finished lies in one of the four years before this one
+/// ([`ages`]), what is still open in this one.
 pub fn records(station_ids: &[String], today: Date) -> Vec<Plan> {
     let station_id = |i: usize| station_ids.get(i).cloned().unwrap_or_default();
     let mut plans = Vec::new();
     for (i, row) in SUGGESTIONS.iter().enumerate() {
-        plans.push(suggestion(i, row, station_id(row.station), today));
+        let on = dated_from(today, ages::suggestion(i, row));
+        plans.push(suggestion(i, row, station_id(row.station), on));
     }
     for (i, row) in DISPUTES.iter().enumerate() {
-        plans.push(dispute(i, row, station_id(row.station), today));
+        let on = dated_from(today, ages::dispute(i, row));
+        plans.push(dispute(i, row, station_id(row.station), on));
     }
     for (i, row) in ACTIVITIES.iter().enumerate() {
-        plans.push(activity(i, row, station_id(row.station), today));
+        let on = dated_from(today, ages::activity(i, row));
+        plans.push(activity(i, row, station_id(row.station), on));
     }
     plans
 }

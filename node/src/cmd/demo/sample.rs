@@ -98,7 +98,7 @@ pub async fn load(dir: &Path) -> anyhow::Result<Summary> {
             .map(|r| r.id.clone())
             .collect()
     };
-    let projects = plan::projects(&of("suggestion"), &of("activity"));
+    let projects = plan::projects(&of("suggestion"), &of("activity"), today);
     run_all(&clients, projects, &mut summary).await?;
     summary.elapsed = started.elapsed();
     Ok(summary)

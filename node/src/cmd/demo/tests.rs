@@ -38,7 +38,7 @@ fn ids_of(batch: u64, n: usize) -> Vec<String> {
 fn all_plans() -> Vec<Plan> {
     let mut plans = plan::stations();
     plans.extend(plan::records(&station_ids(), TODAY));
-    plans.extend(plan::projects(&ids_of(1, 23), &ids_of(2, 30)));
+    plans.extend(plan::projects(&ids_of(1, 23), &ids_of(2, 30), TODAY));
     plans
 }
 
@@ -186,7 +186,8 @@ fn demo_sample_acts_fold_to_the_planned_stages() {
             assert_eq!(cities, rec.participants, "{}", p.key);
             overdue += usize::from(s.overdue);
             let deadlines = s.parts.iter().map(|x| x.deadline.as_str());
-            assert_this_year(&p.key, deadlines);
+            let year = record_year(&p.key, &s.submitted_on, &rec.status);
+            assert_in_year(&p.key, year, deadlines);
         }
         if let Some(d) = &rec.dispute {
             // One party per side: a three-city dispute has three parties.
@@ -195,13 +196,16 @@ fn demo_sample_acts_fold_to_the_planned_stages() {
                 assert_eq!(d.confirmed_by, rec.participants, "{}", p.key);
             }
             let dates = d.sessions.iter().map(|s| s.date.as_str());
-            assert_this_year(
+            let year = record_year(&p.key, &d.reported_on, &rec.status);
+            assert_in_year(
                 &p.key,
+                year,
                 dates.chain(d.checks.iter().map(|c| c.date.as_str())),
             );
         }
         if let Some(a) = &rec.activity {
-            assert_this_year(&p.key, [a.date.as_str()]);
+            let year = record_year(&p.key, &a.date, &rec.status);
+            assert_in_year(&p.key, year, [a.date.as_str(), a.held_on.as_str()]);
             if rec.status == "held" {
                 let cities: BTreeSet<&str> = a.deputies.iter().map(|d| d.city.as_str()).collect();
                 assert_eq!(cities.len(), rec.participants.len(), "{}", p.key);
@@ -236,9 +240,34 @@ fn demo_sample_acts_fold_to_the_planned_stages() {
     assert_eq!(n("station/active"), 15, "{statuses:?}");
 }
 
-fn assert_this_year<'a>(key: &str, dates: impl IntoIterator<Item = &'a str>) {
-    for d in dates {
-        assert!(d.starts_with("2025-"), "{key}: {d} is not in 2025");
+/// The year a sample record lies in (that of its first date): one of the four years
+/// before this one for a finished record, else this one.
+fn record_year(key: &str, first: &str, status: &str) -> String {
+    let year: i32 = first.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let this = TODAY.year();
+    assert!((this - 4..=this).contains(&year), "{key}: {first}");
+    let finished = [
+        "closed",
+        "rated",
+        "resolved",
+        "escalated",
+        "withdrawn",
+        "held",
+    ];
+    assert!(
+        year == this || finished.contains(&status),
+        "{key} is `{status}` in {year}: only finished records lie in past years"
+    );
+    year.to_string()
+}
+
+/// Every (non-empty) date lies in `year`.
+fn assert_in_year<'a>(key: &str, year: String, dates: impl IntoIterator<Item = &'a str>) {
+    for d in dates.into_iter().filter(|d| !d.is_empty()) {
+        assert!(
+            d.starts_with(&format!("{year}-")),
+            "{key}: {d} is not in {year}"
+        );
     }
 }
 
@@ -322,15 +351,37 @@ fn demo_projects_give_the_published_sentence_year_by_year() {
             );
         }
     }
+    let y = u32::try_from(TODAY.year()).expect("a year");
     let cases = [
-        (2022, "促成跨区域县乡公路连通工程2条（其中2022年建成2条），解决沿线9个行政村2万多群众出行难问题"),
-        (2023, "促成跨区域县乡公路连通工程4条（其中2023年建成2条），解决沿线20个行政村5万多群众出行难问题，推动建成示范区1个"),
-        (2025, "促成跨区域县乡公路连通工程7条（其中2025年建成1条），解决沿线36个行政村10万多群众出行难问题，推动建成示范区1个，在建项目1个。"),
-        (0, "促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题，推动建成示范区1个，在建项目1个。"),
+        (
+            y - 4,
+            format!(
+                "促成跨区域县乡公路连通工程2条（其中{}年建成2条），解决沿线9个行政村2万多群众出行难问题",
+                y - 4
+            ),
+        ),
+        (
+            y - 3,
+            format!(
+                "促成跨区域县乡公路连通工程4条（其中{}年建成2条），解决沿线20个行政村5万多群众出行难问题，推动建成示范区1个",
+                y - 3
+            ),
+        ),
+        (
+            y - 1,
+            format!(
+                "促成跨区域县乡公路连通工程7条（其中{}年建成1条），解决沿线36个行政村10万多群众出行难问题，推动建成示范区1个。",
+                y - 1
+            ),
+        ),
+        (
+            0,
+            "促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题，推动建成示范区1个，在建项目1个。".to_owned(),
+        ),
     ];
     for (year, sentence) in cases {
         let text = report_of(&records, year);
-        assert!(text.contains(sentence), "{year}: {text}");
+        assert!(text.contains(&sentence), "{year}: {text}");
     }
 }
 
@@ -350,4 +401,42 @@ fn demo_reception_counts_its_public_opinions() {
         (status("answered"), status("fed_back"), status("referred")),
         (9, 6, 3)
     );
+}
+
+#[test]
+fn demo_history_spans_five_years_and_all_years_say_the_published_totals() {
+    let records: Vec<Record> = all_plans().iter().map(fold_plan).collect();
+    let summary = |year: u32| {
+        let text = report_of(&records, year);
+        let line = text.lines().find(|l| l.starts_with("在三市"));
+        line.map(str::to_owned).unwrap_or_default()
+    };
+    let all = summary(0);
+    for published in [
+        "在三市毗邻乡镇建立省际人大代表联络站15个，共同督办代表建议23件",
+        "参与化解边界土地山林纠纷35起",
+        "促成跨区域县乡公路连通工程7条，解决沿线36个行政村10万多群众出行难问题",
+    ] {
+        assert!(all.contains(published), "{published} not in {all}");
+    }
+    // Each year says its own part: something supervised, mediated and held every year,
+    // and the years' suggestions add up to the published 23.
+    let y = u32::try_from(TODAY.year()).expect("a year");
+    let mut suggestions = 0;
+    for year in y - 4..=y {
+        let line = summary(year);
+        let n = |before: &str, after: &str| -> u32 {
+            let (_, rest) = line.split_once(before).unwrap_or_default();
+            let (n, _) = rest.split_once(after).unwrap_or_default();
+            n.parse().unwrap_or(0)
+        };
+        let (sug, mediated, held) = (
+            n("代表建议", "件"),
+            n("纠纷", "起"),
+            n("开展联合活动", "场次"),
+        );
+        assert!(sug > 0 && mediated > 0 && held > 0, "{year}: {line}");
+        suggestions += sug;
+    }
+    assert_eq!(suggestions, 23);
 }

@@ -15,14 +15,26 @@ pub(super) fn city_name(
     c: &mut Checker<'_>,
     prefix: &str,
     id: &str,
-    name: &Option<String>,
-    province: &Option<String>,
+    given: &Given<'_>,
 ) -> CityName {
-    let name = checked(c, &format!("{prefix}name"), name)
+    let name = checked(c, &format!("{prefix}name"), given.name)
         .unwrap_or_else(|| labels::city(id, Lang::Zh).to_owned());
-    let province = checked(c, &format!("{prefix}province"), province)
+    let name_en = checked(c, &format!("{prefix}name_en"), given.name_en)
+        .unwrap_or_else(|| labels::city(id, Lang::En).to_owned());
+    let province = checked(c, &format!("{prefix}province"), given.province)
         .unwrap_or_else(|| labels::province(id).to_owned());
-    CityName { name, province }
+    CityName {
+        name,
+        name_en,
+        province,
+    }
+}
+
+/// The names a config section gives a city (each optional).
+pub(super) struct Given<'a> {
+    pub name: &'a Option<String>,
+    pub name_en: &'a Option<String>,
+    pub province: &'a Option<String>,
 }
 
 fn checked(c: &mut Checker<'_>, key: &str, v: &Option<String>) -> Option<String> {
@@ -60,7 +72,7 @@ mod tests {
     #[test]
     fn config_names_cities_as_given_else_as_built_in_else_by_id() {
         let (c, _) = check(
-            "city = \"guilin\"\nname = \"桂林\"\nprovince = \"广西\"\n\
+            "city = \"guilin\"\nname = \"桂林\"\nname_en = \"Guilin\"\nprovince = \"广西\"\n\
              [[peers]]\ncity = \"hezhou\"\naddress = \"a:1\"\n\
              [[peers]]\ncity = \"xinhuang\"\naddress = \"b:2\"\nname = \"新晃\"\nprovince = \"湖南\"\n\
              [[peers]]\ncity = \"tongdao\"\naddress = \"c:3\"\n",
@@ -75,6 +87,12 @@ mod tests {
             .map(|p| (p.name.name.as_str(), p.name.province.as_str()))
             .collect();
         assert_eq!(named, [("贺州", "广西"), ("新晃", "湖南"), ("tongdao", "")]);
+        // English names: as given, else built in, else the id.
+        let english: Vec<&str> = std::iter::once(&c.city_name)
+            .chain(c.peers.iter().map(|p| &p.name))
+            .map(|n| n.name_en.as_str())
+            .collect();
+        assert_eq!(english, ["Guilin", "Hezhou", "xinhuang", "tongdao"]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Public opinions (群众意见) registered at a constituent reception: each is received by a
 //! participant city, then answered on the spot (`answered`), or passed to a unit
 //! (`referred`) whose feedback comes later (`fed_back`); only the city that received an
-//! opinion handles it. Once a reception has opinions, its opinions collected and problems
+//! opinion handles it, naming it by its number among that city's opinions (贺州 1, 2, …;
+//! 清远 1, …), which concurrent registrations at other cities never change. Once a reception has opinions, its opinions collected and problems
 //! solved are counted from them.
 
 use lianluo_proto::{
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::super::record::{require, Status};
 
 /// Most opinions one activity keeps.
-pub const OPINIONS_MAX: usize = 1_000;
+pub const OPINIONS_MAX: usize = 500;
 
 /// What became of an opinion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +65,7 @@ impl Opinion {
         }
     }
 
-    /// The read-model view of opinion `number`.
+    /// The read-model view of opinion `number` (its number among its city's).
     pub fn view(&self, number: u32) -> PublicOpinion {
         PublicOpinion {
             number,
@@ -154,24 +155,24 @@ fn what(number: u32) -> String {
     format!("opinion {number}")
 }
 
-/// Opinion `number` (1-based), if `author` received it.
+/// `author`'s opinion `number`: the city's own opinions are numbered 1, 2, … in the
+/// order it registered them, which no other city's concurrent registration changes (a
+/// city's events follow each other), so an act names the opinion it was made for.
 fn handled_by<'o>(
     ops: &'o mut [Opinion],
     author: &str,
     number: u32,
     verb: &str,
 ) -> Result<&'o mut Opinion, String> {
-    let n = ops.len();
-    let o = usize::try_from(number)
-        .ok()
-        .and_then(|i| i.checked_sub(1))
-        .and_then(|i| ops.get_mut(i))
-        .ok_or_else(|| format!("cannot {verb} opinion {number}: the activity has {n} opinions"))?;
-    if o.city != author {
-        return Err(format!(
-            "only {}, which received opinion {number}, may {verb} it",
-            o.city
-        ));
+    let had = ops.iter().filter(|o| o.city == author).count();
+    let at = usize::try_from(number).ok().and_then(|n| n.checked_sub(1));
+    let found = at.and_then(|i| ops.iter_mut().filter(|o| o.city == author).nth(i));
+    match found {
+        Some(o) => Ok(o),
+        None => Err(format!(
+            "cannot {verb} opinion {number}: {author} has registered {had} opinion(s) at \
+                 this activity; an opinion is handled by the city that registered it, by its \
+                 number there"
+        )),
     }
-    Ok(o)
 }

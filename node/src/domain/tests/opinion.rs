@@ -8,7 +8,7 @@ use lianluo_proto::{
 };
 
 use super::activity::{activity, cancelled, reception, reported};
-use super::Rec;
+use super::{Rec, T0};
 
 pub(crate) fn received(person: &str, content: &str) -> K {
     K::ActivityOpinionReceived(ActivityOpinionReceived {
@@ -41,8 +41,8 @@ pub(crate) fn feedback(opinion: u32, solved: bool) -> K {
     })
 }
 
-/// Three opinions at Hezhou and one at Qingyuan: 1 answered and solved, 2 referred and
-/// fed back solved, 3 answered not solved, 4 (Qingyuan's) referred.
+/// Three opinions at Hezhou and one at Qingyuan: Hezhou's 1 answered and solved, 2
+/// referred and fed back solved, 3 answered not solved; Qingyuan's 1 referred.
 pub(crate) fn handle_all(rec: &mut Rec) {
     rec.act("hezhou", received("村民黄某", "圩场路灯不亮"));
     rec.act("hezhou", received("村民李某", "村道坑洼"));
@@ -52,7 +52,7 @@ pub(crate) fn handle_all(rec: &mut Rec) {
     rec.act("hezhou", referred(2));
     rec.act("hezhou", feedback(2, true));
     rec.act("hezhou", answered(3, false));
-    rec.act("qingyuan", referred(4));
+    rec.act("qingyuan", referred(1));
 }
 
 /// A reception with opinion 1 in each status.
@@ -152,7 +152,7 @@ fn opinions_give_the_receptions_counts_view_and_history() {
             (1, "hezhou", "answered", true),
             (2, "hezhou", "fed_back", true),
             (3, "hezhou", "answered", false),
-            (4, "qingyuan", "referred", false),
+            (1, "qingyuan", "referred", false),
         ]
     );
     assert_eq!(v.opinions[1].unit, "八步区交通运输局");
@@ -178,10 +178,19 @@ fn opinions_give_the_receptions_counts_view_and_history() {
 fn an_opinion_is_handled_by_the_city_that_received_it_at_a_reception_not_cancelled() {
     let mut rec = one("received");
     let before = rec.record().activity;
+    // Qingyuan's opinion 1 is its own first one: it has none.
     let id = rec.act("qingyuan", answered(1, true));
-    rec.rejected(&id, "only hezhou, which received opinion 1, may answer it");
+    rec.rejected(
+        &id,
+        "cannot answer opinion 1: qingyuan has registered 0 opinion(s) at this activity; an \
+         opinion is handled by the city that registered it, by its number there",
+    );
     let id = rec.act("hezhou", referred(2));
-    rec.rejected(&id, "cannot refer opinion 2: the activity has 1 opinions");
+    rec.rejected(
+        &id,
+        "cannot refer opinion 2: hezhou has registered 1 opinion(s) at this activity; an \
+         opinion is handled by the city that registered it, by its number there",
+    );
     assert_eq!(rec.record().activity, before);
     let mut off = reception();
     off.act("hezhou", cancelled());
@@ -225,4 +234,44 @@ fn opinion_fields_are_checked_with_the_field_named() {
         refused(K::ActivityOpinionReferred(c)),
         "activity_opinion_referred.unit: is required (must not be blank)"
     );
+}
+
+/// Two cities register at the same time; each then answers its own opinion 2. Whichever
+/// registration the fold puts first, each answer lands on the opinion it was made for.
+#[test]
+fn concurrent_registrations_never_move_an_opinion_under_an_act() {
+    for qingyuan_first in [false, true] {
+        let mut rec = reception();
+        let base = rec.heads();
+        let (early, late) = if qingyuan_first {
+            (T0 + 1_000, T0 + 9_000_000)
+        } else {
+            (T0 + 9_000_000, T0 + 1_000)
+        };
+        // Hezhou's two, then its answer, made before it saw Qingyuan's.
+        rec.at(late);
+        let h1 = rec.act_on("hezhou", base.clone(), received("村民甲", "贺州一"));
+        let h2 = rec.act_on("hezhou", vec![h1], received("村民乙", "贺州二"));
+        rec.act_on("hezhou", vec![h2], answered(2, true));
+        // Qingyuan's two and its answer, concurrently.
+        rec.at(early);
+        let q1 = rec.act_on("qingyuan", base, received("村民丙", "清远一"));
+        let q2 = rec.act_on("qingyuan", vec![q1], received("村民丁", "清远二"));
+        rec.act_on("qingyuan", vec![q2], referred(2));
+        let f = rec.fold();
+        assert!(f.rejected.is_empty(), "{:?}", f.rejected);
+        let v = f.record.expect("record").activity.expect("activity");
+        let of = |content: &str| {
+            let o = v
+                .opinions
+                .iter()
+                .find(|o| o.content == content)
+                .expect(content);
+            (o.number, o.status.clone())
+        };
+        assert_eq!(of("贺州二"), (2, "answered".to_owned()), "{qingyuan_first}");
+        assert_eq!(of("清远二"), (2, "referred".to_owned()), "{qingyuan_first}");
+        assert_eq!(of("贺州一"), (1, "received".to_owned()));
+        assert_eq!(of("清远一"), (1, "received".to_owned()));
+    }
 }

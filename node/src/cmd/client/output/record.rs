@@ -331,17 +331,21 @@ fn opinion(o: &mut Out, p: &PublicOpinion) {
     let place = if p.place.is_empty() {
         String::new()
     } else {
-        format!("{}{}", o.w(", at ", "，"), p.place)
+        match o.lang {
+            Lang::Zh => format!("（{}）", p.place),
+            Lang::En => format!(" (at {})", p.place),
+        }
     };
+    // Numbered among its city's opinions, the number its city's acts name it by.
     let _ = match o.lang {
         Lang::Zh => writeln!(
             o.s,
-            "  {}. {}（{city}{place}）：{} — {outcome}",
+            "  {city}{}. {}{place}：{} — {outcome}",
             p.number, p.person, p.content
         ),
         Lang::En => writeln!(
             o.s,
-            "  {}. {} ({city}{place}): {} — {outcome}",
+            "  {city} {}. {}{place}: {} — {outcome}",
             p.number, p.person, p.content
         ),
     };

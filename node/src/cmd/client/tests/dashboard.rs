@@ -94,8 +94,13 @@ fn client_overview_and_report_refuse_bad_years_and_durations() {
 #[test]
 fn client_report_flags() {
     let a = report_args(&["--year", "2026"]);
-    assert_eq!((a.year, a.format), (2026, FormatArg::Md));
+    assert_eq!((a.year, a.format), (Some(2026), FormatArg::Md));
     assert!(a.output.is_none() && a.deadline.is_none() && !a.abort_on_partial);
+    assert!(!a.all_years);
+    let a = report_args(&["--all-years"]);
+    assert_eq!((a.year, a.all_years), (None, true));
+    let both = parse(&["report", "--year", "2026", "--all-years"]).expect_err("one or the other");
+    assert!(both.to_string().contains("--all-years"), "{both}");
     let a = report_args(&[
         "--year",
         "2025",
@@ -108,7 +113,7 @@ fn client_report_flags() {
     ]);
     assert_eq!(
         (a.year, a.format, a.deadline),
-        (2025, FormatArg::Html, Some(2000))
+        (Some(2025), FormatArg::Html, Some(2000))
     );
     assert_eq!(a.output.as_deref(), Some(std::path::Path::new("r.html")));
 }

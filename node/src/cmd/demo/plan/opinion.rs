@@ -29,10 +29,9 @@ const TOPICS: [(&str, &str); 6] = [
 pub(super) fn steps(all: &[City], place: &str) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut handling = Vec::new();
-    let mut number = 0;
     for &city in all {
-        for (k, (content, unit)) in TOPICS.iter().enumerate() {
-            number += 1;
+        // A city's opinions are numbered among its own.
+        for (number, (k, (content, unit))) in (1..).zip(TOPICS.iter().enumerate()) {
             let person = format!("{}边界群众{}", CITY_CN[city].trim_end_matches('市'), k + 1);
             steps.push(step(
                 city,
