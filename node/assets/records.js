@@ -33,7 +33,13 @@
     } else {
       add(root, h("div", { class: "scroll" }, recordsTable(page.records)));
     }
-    add(root, pager(q, page.next_page_token));
+    // The node counts the matches on the first page when it keeps that count (no filter,
+    // or one it counts); later pages carry it along in their links.
+    const total = page.total !== undefined && page.total !== null ? String(page.total) : q.get("total");
+    if (total) {
+      add(root, h("p", { class: "muted", "data-total": total }, L ? total + " records in all" : "共" + total + "条记录"));
+    }
+    add(root, pager(q, page.next_page_token, total));
   }
 
   function select(name, current, options) {
@@ -115,8 +121,10 @@
 
   // First, previous and next page. The tokens of the pages before this one travel in the
   // address (`back`), so the previous page is one click away too.
-  function pager(q, next) {
+  function pager(q, next, total) {
     const nav = h("nav", { class: "pager" });
+    q = new URLSearchParams(q);
+    if (total) q.set("total", total);
     const back = q.get("back") ? q.get("back").split(",") : [];
     if (q.get("page_token")) {
       const first = new URLSearchParams(q);

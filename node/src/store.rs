@@ -56,8 +56,9 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// refused, and the 协办 units and result categories, which it ignored); version 6 the
 /// text-search index over every text of a record, not the title only (rebuilt by
 /// `recount::reindex_text`); version 7 projects (whose events an older build refused);
-/// version 8 the public opinions of a reception (likewise refused, and counted from).
-pub const COUNTERS_VERSION: u32 = 8;
+/// version 8 the public opinions of a reception (likewise refused, and counted from);
+/// version 9 the records held under each listed index term (a list's total).
+pub const COUNTERS_VERSION: u32 = 9;
 
 /// Identity of a data directory, fixed when it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -354,6 +354,25 @@ fn check_records(browser: &Browser, base: &str, http: &str, sug: &str) -> Result
             .any(|e| e.attr("href") == Some(href.as_str()));
         ensure!(linked, "no link to {href}");
     }
+    // The total, counted by the node; and carried to the next page, which has none.
+    let total = |p: &Page| -> Vec<String> {
+        p.with_attr("data-total")
+            .iter()
+            .map(|e| e.attr("data-total").unwrap_or_default().to_owned())
+            .collect()
+    };
+    ensure!(total(&all) == ["3"], "{:?}", total(&all));
+    ensure!(all.html.contains("共3条记录"), "the total in Chinese");
+    let first = browser.page(None, &format!("{base}/records?page_size=2"))?;
+    let next = first
+        .with_attr("data-next")
+        .first()
+        .and_then(|e| e.attr("href"))
+        .map(str::to_owned)
+        .context("a next page")?;
+    ensure!(next.contains("total=3"), "{next}");
+    let second = browser.page(None, &format!("{base}{}", next.replace("&amp;", "&")))?;
+    ensure!(total(&second) == ["3"], "{:?}", total(&second));
     let overdue = browser.page(
         None,
         &format!("{base}/records?kind=suggestion&overdue=true"),

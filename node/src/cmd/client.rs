@@ -327,7 +327,7 @@ async fn list(
     ctx: &Context,
     ep: &str,
 ) -> anyhow::Result<()> {
-    let (records, next) = fetch_list(client, args, ep).await?;
+    let (records, next, total) = fetch_list(client, args, ep).await?;
     if ctx.json {
         emit(&(output::json(&records)? + "\n"))?;
     } else {
@@ -335,27 +335,33 @@ async fn list(
     }
     if !next.is_empty() {
         // On stderr so `--json` output stays one parseable array.
-        eprintln!("more records: add --all, or continue with --page-token {next}");
+        let of = total.map_or_else(String::new, |n| {
+            format!(" ({} of {n} shown)", records.len())
+        });
+        eprintln!("more records{of}: add --all, or continue with --page-token {next}");
     }
     Ok(())
 }
 
-/// The records `list` asks for and the token of the page after them (empty at the end).
+/// The records `list` asks for, the token of the page after them (empty at the end) and
+/// how many match in all when the node says.
 async fn fetch_list(
     client: &mut RecordsClient<Channel>,
     args: &ListArgs,
     ep: &str,
-) -> anyhow::Result<(Vec<Record>, String)> {
+) -> anyhow::Result<(Vec<Record>, String, Option<u64>)> {
     let mut req = build::list(args);
     let mut records = Vec::new();
+    let mut total = None;
     loop {
         let page = rpc(client.list(req.clone()))
             .await
             .map_err(|s| output::status_error(&s, ep))?;
         records.extend(page.records);
+        total = total.or(page.total);
         let token = page.next_page_token;
         if !args.all || token.is_empty() {
-            return Ok((records, token));
+            return Ok((records, token, total));
         }
         if token == req.page_token {
             // The same token again would loop forever.

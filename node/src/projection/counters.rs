@@ -68,46 +68,12 @@ pub enum CounterKey {
     ProjectPeople { year: u16, kind: String },
     /// Projects of `kind` started (开工), by the year of their 开工日期.
     ProjectBegun { year: u16, kind: String },
+    /// Records this node holds (any origin) under an index term ([`held`]), so a list
+    /// filtered by that term alone knows its total.
+    Held { term: Vec<u8> },
 }
 
-/// A deputy in a scope's set of distinct deputies.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MemberKey {
-    /// The year, or 0.
-    pub scope: u16,
-    /// The deputy's city.
-    pub city: String,
-    /// The deputy's name.
-    pub name: String,
-}
-
-impl MemberKey {
-    /// The member's bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = self.scope.to_be_bytes().to_vec();
-        out.extend_from_slice(self.city.as_bytes());
-        out.push(0);
-        out.extend_from_slice(self.name.as_bytes());
-        out
-    }
-
-    /// Decodes [`MemberKey::encode`]; `None` for bytes it never writes.
-    pub fn decode(bytes: &[u8]) -> Option<MemberKey> {
-        let scope = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
-        let rest = std::str::from_utf8(bytes.get(2..)?).ok()?;
-        let (city, name) = rest.split_once('\0')?;
-        Some(MemberKey {
-            scope,
-            city: city.to_owned(),
-            name: name.to_owned(),
-        })
-    }
-
-    /// The counter of its set's size.
-    pub fn set_size(&self) -> CounterKey {
-        CounterKey::Deputies { scope: self.scope }
-    }
-}
+pub use member::MemberKey;
 
 // Tags of the encoded counter keys: stable on disk.
 const T_STATION: u8 = 1;
@@ -131,6 +97,7 @@ const T_PJ_DONE: u8 = 18;
 const T_PJ_VILLAGES: u8 = 19;
 const T_PJ_PEOPLE: u8 = 20;
 const T_PJ_BEGUN: u8 = 21;
+const T_HELD: u8 = 22;
 
 impl CounterKey {
     /// The key's bytes: scope (or year), tag, then the name if any.
@@ -163,6 +130,7 @@ impl CounterKey {
             C::ProjectVillages { year, kind } => (*year, T_PJ_VILLAGES, kind.as_bytes()),
             C::ProjectPeople { year, kind } => (*year, T_PJ_PEOPLE, kind.as_bytes()),
             C::ProjectBegun { year, kind } => (*year, T_PJ_BEGUN, kind.as_bytes()),
+            C::Held { term } => (0, T_HELD, term.as_slice()),
         };
         let mut out = scope.to_be_bytes().to_vec();
         out.push(tag);
@@ -241,6 +209,9 @@ impl CounterKey {
                 year: scope,
                 kind: name()?,
             },
+            T_HELD => C::Held {
+                term: rest.to_vec(),
+            },
             _ => return None,
         })
     }
@@ -256,9 +227,11 @@ pub struct Contributions {
 }
 
 /// What `state` adds to `own`'s figures: its counts when `own` originated it, its
-/// participation when `own` takes part in it, nothing otherwise.
+/// participation when `own` takes part in it; and, whatever its origin, the records held
+/// under its index terms ([`held`]).
 pub fn contributions(state: &RecordState, own: &str) -> Contributions {
     let mut c = Contributions::default();
+    held::contributions(&mut c, state);
     let years = super::index::years(state);
     if state.origin() != own {
         if state.participants().iter().any(|p| p == own) {
@@ -493,6 +466,8 @@ fn add_participating(f: &mut CityFigures, kind: &str, s: u16, n: u64, scope: u16
     }
 }
 
+pub mod held;
+mod member;
 mod project;
 #[cfg(test)]
 mod tests;

@@ -245,10 +245,28 @@ fn page_bounded(
     }
 }
 
+/// How many records match `f`, from the held-record counters (`None` when none gives it).
+pub fn total(s: &dyn Store, f: &Filters) -> Result<Option<u64>, StoreError> {
+    use crate::projection::counters::held;
+    let q = held::Query {
+        kind: f.kind,
+        status: f.status.as_deref(),
+        city: f.city.as_deref(),
+        station: f.station.as_deref(),
+        year: f.year,
+        uncounted: f.text.is_some() || f.overdue || f.updated_since.is_some(),
+    };
+    if held::terms(&q).is_none() {
+        return Ok(None);
+    }
+    Ok(held::total(&q, &s.counters()?))
+}
+
 fn response(plan: &Plan, records: Vec<Record>, after: Option<&[u8]>) -> ListResponse {
     ListResponse {
         records,
         next_page_token: after.map(|a| encode_token(plan, a)).unwrap_or_default(),
+        total: None,
     }
 }
 

@@ -118,7 +118,12 @@ pub async fn list(state: &NodeState, req: ListRequest) -> Result<ListResponse, N
     };
     let token = non_empty(&req.page_token).map(str::to_owned);
     blocking(state, move |s| {
-        Ok(list::page(s, &filters, token.as_deref(), page_size))
+        let mut page = list::page(s, &filters, token.as_deref(), page_size);
+        if let (Ok(page), None) = (page.as_mut(), token) {
+            // The first page says how many match, when a kept count gives it.
+            page.total = list::total(s, &filters)?;
+        }
+        Ok(page)
     })
     .await?
 }

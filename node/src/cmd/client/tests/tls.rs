@@ -60,6 +60,8 @@ impl Records for Fake {
                 ..Default::default()
             }],
             next_page_token: next,
+            // Only the first page says the total, as the node does.
+            total: (at == 0).then_some(5),
         }))
     }
     type WatchStream = tokio_stream::Empty<Result<lianluo_proto::WatchResponse, Status>>;
@@ -166,16 +168,17 @@ async fn client_connects_with_a_demo_profile_and_maps_errors() {
         all: true,
         ..list_args()
     };
-    let (records, next) = fetch_list(&mut client, &all, &endpoint)
+    let (records, next, total) = fetch_list(&mut client, &all, &endpoint)
         .await
         .expect("list");
+    assert_eq!(total, Some(5), "the first page's total is kept");
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
         ids,
         ["hezhou-0", "hezhou-1", "hezhou-2", "hezhou-3", "hezhou-4"]
     );
     assert!(next.is_empty());
-    let (records, next) = fetch_list(&mut client, &list_args(), &endpoint)
+    let (records, next, _) = fetch_list(&mut client, &list_args(), &endpoint)
         .await
         .expect("list");
     assert_eq!((records.len(), next.as_str()), (1, "1"));

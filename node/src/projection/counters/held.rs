@@ -1,0 +1,104 @@
+//! How many records this node holds under an index term — by kind and status, by
+//! participant city, by station, by kind and year — kept in the same batch as the index
+//! entries (after Garage's index counters), so a list filtered by one of them alone says
+//! its total without reading the records. Text, overdue and last-change filters are not
+//! counted: a list filtered by them, or by several terms, has no total.
+
+use lianluo_proto::RecordKind;
+
+use super::{Contributions, CounterKey};
+use crate::domain::{RecordState, STATUSES};
+use crate::projection::index::{self, IndexTerm};
+
+/// Adds one for each counted term of `state`.
+pub(super) fn contributions(c: &mut Contributions, state: &RecordState) {
+    let kind = state.kind();
+    let mut terms = vec![IndexTerm::KindStatus(kind, state.status_str().to_owned())];
+    terms.extend(state.participants().iter().cloned().map(IndexTerm::City));
+    if let Some(station) = index::station_of(state).filter(|s| !s.is_empty()) {
+        terms.push(IndexTerm::Station(station.to_owned()));
+    }
+    terms.extend(
+        index::years(state)
+            .into_iter()
+            .map(|y| IndexTerm::Year(kind, y)),
+    );
+    for t in terms {
+        c.counters.push((CounterKey::Held { term: t.encode() }, 1));
+    }
+}
+
+/// The filters of a list, as far as a total goes.
+#[derive(Debug, Default)]
+pub struct Query<'a> {
+    pub kind: Option<RecordKind>,
+    pub status: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub station: Option<&'a str>,
+    pub year: Option<u16>,
+    /// Any filter that is not counted (text, overdue, changed since).
+    pub uncounted: bool,
+}
+
+/// The held-record counters whose sum is the total of `q`, or `None` when no counter
+/// gives it (an uncounted filter, or two that are not kind with status or year).
+pub fn terms(q: &Query<'_>) -> Option<Vec<Vec<u8>>> {
+    let kinds: Vec<RecordKind> = match q.kind {
+        Some(k) => vec![k],
+        None => STATUSES
+            .iter()
+            .filter_map(|(k, _)| crate::domain::parse_kind(k))
+            .collect(),
+    };
+    let statuses = |k: RecordKind| -> Vec<String> {
+        let name = crate::domain::kind_str(k);
+        let all = STATUSES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+        match q.status {
+            Some(st) => vec![st.to_owned()],
+            None => all
+                .unwrap_or_default()
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    };
+    let singles = [
+        q.city.is_some(),
+        q.station.is_some(),
+        q.year.is_some(),
+        q.status.is_some(),
+    ];
+    let others = singles.iter().filter(|b| **b).count();
+    if q.uncounted || others > 1 || (q.kind.is_some() && (q.city.is_some() || q.station.is_some()))
+    {
+        return None;
+    }
+    let term = |t: IndexTerm| t.encode();
+    Some(match (q.city, q.station, q.year) {
+        (Some(c), _, _) => vec![term(IndexTerm::City(c.to_owned()))],
+        (_, Some(s), _) => vec![term(IndexTerm::Station(s.to_owned()))],
+        (_, _, Some(y)) => kinds.iter().map(|k| term(IndexTerm::Year(*k, y))).collect(),
+        _ => kinds
+            .iter()
+            .flat_map(|k| {
+                statuses(*k)
+                    .into_iter()
+                    .map(|s| term(IndexTerm::KindStatus(*k, s)))
+            })
+            .collect(),
+    })
+}
+
+/// The total of `q` from the stored counters (encoded key, value).
+pub fn total(q: &Query<'_>, counters: &[(Vec<u8>, i64)]) -> Option<u64> {
+    let wanted = terms(q)?;
+    let mut sum = 0i64;
+    for (key, n) in counters {
+        if let Some(CounterKey::Held { term }) = CounterKey::decode(key) {
+            if wanted.contains(&term) {
+                sum += n;
+            }
+        }
+    }
+    Some(u64::try_from(sum).unwrap_or(0))
+}
