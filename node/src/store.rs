@@ -397,6 +397,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<IndexHit>, StoreError>;
     /// Every figure counter (encoded key, value); zero counters are not kept.
     fn counters(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError>;
+    /// The counters of `keys` (encoded), 0 for one not kept, in the same order: reads
+    /// those keys only.
+    fn counters_of(&self, keys: &[Vec<u8>]) -> Result<Vec<i64>, StoreError>;
     /// Replaces every counter and distinct-set member (`lianluo admin recount --fix`, and
     /// at open when the counters are older than [`COUNTERS_VERSION`]), and records that
     /// they are of `version`, in one batch.

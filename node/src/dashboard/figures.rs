@@ -43,8 +43,8 @@ pub fn check_year(year: u32) -> Result<(), NodeError> {
 }
 
 /// This node's city's figures for `year`, read from the counters the store keeps with
-/// every change (a scan of the counters, whose number grows with the years and statuses,
-/// not with the records).
+/// every change (a scan of the counters, whose number grows with the years, statuses,
+/// deadline days, cities and stations, not with the records).
 pub async fn local_figures(state: &NodeState, year: u32) -> Result<CityFigures, NodeError> {
     check_year(year)?;
     let now = now_ms();

@@ -192,7 +192,7 @@ fn summary(n_cities: usize, t: &CityFigures) -> String {
     format!(
         "在{cities}市毗邻乡镇建立省际人大代表联络站{stations}个，{supervised}\
          （已办结{done}件，满意{sat}件、基本满意{basic}件、不满意{unsat}件，逾期未答复{overdue}件），\
-         参与化解边界土地山林纠纷{mediated}起（本年化解{resolved}起），开展联合活动{held}场次，\
+         参与化解边界土地山林纠纷{mediated}起（{this_year}化解{resolved}起），开展联合活动{held}场次，\
          参与代表{deputies}人、{att}人次，收集意见建议{op}条，解决问题{ps}个。",
         cities = count_cn(n_cities),
         stations = t.stations,
@@ -202,6 +202,12 @@ fn summary(n_cities: usize, t: &CityFigures) -> String {
         unsat = get(&t.ratings, "unsatisfied"),
         overdue = t.suggestions_overdue,
         mediated = t.disputes_mediated,
+        // Over all years, the year it means is named.
+        this_year = if t.year == 0 {
+            format!("{}年", t.resolved_year)
+        } else {
+            "本年".to_owned()
+        },
         resolved = t.disputes_resolved_in_year,
         held = held(t),
         deputies = t.deputies,

@@ -256,10 +256,10 @@ pub fn total(s: &dyn Store, f: &Filters) -> Result<Option<u64>, StoreError> {
         year: f.year,
         uncounted: f.text.is_some() || f.overdue || f.updated_since.is_some(),
     };
-    if held::terms(&q).is_none() {
+    let Some(keys) = held::keys(&q) else {
         return Ok(None);
-    }
-    Ok(held::total(&q, &s.counters()?))
+    };
+    Ok(Some(held::total(&s.counters_of(&keys)?)))
 }
 
 fn response(plan: &Plan, records: Vec<Record>, after: Option<&[u8]>) -> ListResponse {

@@ -304,6 +304,9 @@ impl Store for Guarded {
     fn counters(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
         self.read(|s| s.counters())
     }
+    fn counters_of(&self, keys: &[Vec<u8>]) -> Result<Vec<i64>, StoreError> {
+        self.read(|s| s.counters_of(keys))
+    }
     fn replace_counters(
         &self,
         counters: BTreeMap<Vec<u8>, i64>,

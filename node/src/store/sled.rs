@@ -250,6 +250,17 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn counters_of(&self, wanted: &[Vec<u8>]) -> Result<Vec<i64>, StoreError> {
+        let _visible = self.read_lock();
+        wanted
+            .iter()
+            .map(|k| match self.get(&keys::counter(k))? {
+                Some(v) => keys::decode_i64("counter", &v),
+                None => Ok(0),
+            })
+            .collect()
+    }
+
     fn members(&self) -> Result<Vec<(Vec<u8>, i64)>, StoreError> {
         let _visible = self.read_lock();
         self.scan(keys::MEMBER)?

@@ -13,7 +13,7 @@ use super::data::{When, STATIONS};
 use super::plan::{self, Kind, Plan};
 use super::CITIES;
 
-const TODAY: Date = date!(2025 - 06 - 15);
+const TODAY: Date = date!(2026 - 06 - 15);
 
 fn station_ids() -> Vec<String> {
     STATIONS
@@ -313,8 +313,8 @@ fn demo_sample_text_is_chinese_and_station_names_follow_the_cities() {
 fn report_of(records: &[Record], year: u32) -> String {
     use lianluo_node::dashboard::{figures, report};
     use lianluo_proto::{CityOverview, OverviewResponse};
-    // 2025-06-15T04:00:00Z, the TODAY of these tests.
-    let now_ms = 1_749_960_000_000;
+    // 2026-06-15T04:00:00Z, the TODAY of these tests.
+    let now_ms = 1_781_496_000_000;
     let cities: Vec<CityOverview> = CITIES
         .iter()
         .map(|city| CityOverview {
@@ -327,7 +327,7 @@ fn report_of(records: &[Record], year: u32) -> String {
     let total = figures::total(cities.iter().filter_map(|c| c.figures.as_ref()), year);
     let resp = OverviewResponse {
         answered_by: "hezhou".to_owned(),
-        as_of: "2025-06-15T04:00:00Z".to_owned(),
+        as_of: "2026-06-15T04:00:00Z".to_owned(),
         year,
         cities,
         total: Some(total),
@@ -439,4 +439,64 @@ fn demo_history_spans_five_years_and_all_years_say_the_published_totals() {
         suggestions += sug;
     }
     assert_eq!(suggestions, 23);
+}
+
+/// Every business date of the sample's records, as the views give them.
+fn business_dates(r: &Record) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = &r.suggestion {
+        out.push(s.submitted_on.clone());
+        for p in &s.parts {
+            out.extend([p.dispatched_on.clone(), p.answered_on.clone()]);
+        }
+    }
+    if let Some(d) = &r.dispute {
+        out.extend([d.reported_on.clone(), d.resolved_on.clone()]);
+        out.extend(d.sessions.iter().map(|s| s.date.clone()));
+        out.extend(d.checks.iter().map(|c| c.date.clone()));
+    }
+    if let Some(a) = &r.activity {
+        out.push(a.held_on.clone());
+    }
+    if let Some(p) = &r.project {
+        out.extend([
+            p.proposed_on.clone(),
+            p.started_on.clone(),
+            p.completed_on.clone(),
+        ]);
+    }
+    out.retain(|d| !d.is_empty());
+    out
+}
+
+/// Whatever day the demo runs on, every business date lies after the stations were set
+/// up (December 2021 at the earliest run in 2026) and on or before that day: a node
+/// refuses a date after today.
+#[test]
+fn demo_dates_lie_between_the_stations_founding_and_today_on_any_day() {
+    for today in [
+        date!(2026 - 01 - 01),
+        date!(2026 - 06 - 15),
+        date!(2026 - 12 - 31),
+    ] {
+        let mut plans = plan::stations();
+        plans.extend(plan::records(&station_ids(), today));
+        plans.extend(plan::projects(&ids_of(1, 23), &ids_of(2, 30), today));
+        let today_s = today.to_string();
+        for p in &plans {
+            let rec = fold_plan(p);
+            for d in business_dates(&rec) {
+                assert!(
+                    d.as_str() <= today_s.as_str(),
+                    "{}: {d} after {today}",
+                    p.key
+                );
+                assert!(
+                    d.as_str() >= "2021-12-08",
+                    "{}: {d} before the stations",
+                    p.key
+                );
+            }
+        }
+    }
 }

@@ -341,3 +341,16 @@ fn report_people_read_as_the_published_accounts_do() {
     assert!(!text.contains("促成"), "{text}");
     assert!(!text.contains("在建项目"), "{text}");
 }
+
+#[test]
+fn report_over_all_years_names_the_year_disputes_were_resolved_in() {
+    let mut all = complete();
+    all.year = 0;
+    if let Some(t) = all.total.as_mut() {
+        t.year = 0;
+    }
+    let text = render(&all, ReportFormat::Markdown);
+    assert!(text.contains("（历年累计）"), "{text}");
+    assert!(text.contains("（2026年化解18起）"), "{text}");
+    assert!(!text.contains("本年化解18起"), "{text}");
+}

@@ -7,6 +7,7 @@
 use lianluo_proto::RecordKind;
 
 use super::{Contributions, CounterKey};
+use crate::domain::limits::YEAR_MIN;
 use crate::domain::{RecordState, STATUSES};
 use crate::projection::index::{self, IndexTerm};
 
@@ -77,7 +78,11 @@ pub fn terms(q: &Query<'_>) -> Option<Vec<Vec<u8>>> {
     Some(match (q.city, q.station, q.year) {
         (Some(c), _, _) => vec![term(IndexTerm::City(c.to_owned()))],
         (_, Some(s), _) => vec![term(IndexTerm::Station(s.to_owned()))],
-        (_, _, Some(y)) => kinds.iter().map(|k| term(IndexTerm::Year(*k, y))).collect(),
+        (_, _, Some(y)) => kinds
+            .iter()
+            .flat_map(|k| year_terms(*k, y))
+            .map(term)
+            .collect(),
         _ => kinds
             .iter()
             .flat_map(|k| {
@@ -89,16 +94,28 @@ pub fn terms(q: &Query<'_>) -> Option<Vec<Vec<u8>>> {
     })
 }
 
-/// The total of `q` from the stored counters (encoded key, value).
-pub fn total(q: &Query<'_>, counters: &[(Vec<u8>, i64)]) -> Option<u64> {
-    let wanted = terms(q)?;
-    let mut sum = 0i64;
-    for (key, n) in counters {
-        if let Some(CounterKey::Held { term }) = CounterKey::decode(key) {
-            if wanted.contains(&term) {
-                sum += n;
-            }
-        }
+/// The year terms of `kind` a list by `year` counts: a station's up to that year (it
+/// counts from the year it was set up on, as the figures do), another kind's that year.
+fn year_terms(kind: RecordKind, year: u16) -> Vec<IndexTerm> {
+    let first = u16::try_from(YEAR_MIN).unwrap_or(2000);
+    match kind {
+        RecordKind::Station => (first..=year).map(|y| IndexTerm::Year(kind, y)).collect(),
+        _ => vec![IndexTerm::Year(kind, year)],
     }
-    Some(u64::try_from(sum).unwrap_or(0))
+}
+
+/// The encoded counter keys whose values add up to the total of `q` (`None`: no total).
+pub fn keys(q: &Query<'_>) -> Option<Vec<Vec<u8>>> {
+    let terms = terms(q)?;
+    Some(
+        terms
+            .into_iter()
+            .map(|term| CounterKey::Held { term }.encode())
+            .collect(),
+    )
+}
+
+/// The total from the values of [`keys`].
+pub fn total(values: &[i64]) -> u64 {
+    u64::try_from(values.iter().sum::<i64>()).unwrap_or(0)
 }

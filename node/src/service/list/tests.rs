@@ -136,6 +136,7 @@ fn expected(views: &[Record], f: &Filters) -> BTreeSet<String> {
         .filter(|r| f.city.as_ref().is_none_or(|c| r.participants.contains(c)))
         .filter(|r| f.station.is_none() || station_of(r) == f.station)
         .filter(|r| !f.overdue || r.suggestion.as_ref().is_some_and(|s| s.overdue))
+        .filter(|r| f.year.is_none_or(|y| view_in_year(r, u32::from(y))))
         .filter(|r| {
             f.text
                 .as_ref()
@@ -143,6 +144,33 @@ fn expected(views: &[Record], f: &Filters) -> BTreeSet<String> {
         })
         .map(|r| r.id.clone())
         .collect()
+}
+
+/// Whether a view counts in `year` as the figures define it (from the view's dates).
+fn view_in_year(r: &Record, year: u32) -> bool {
+    let of = |d: &str| d.get(..4).and_then(|y| y.parse::<u32>().ok());
+    if let Some(s) = &r.station {
+        return of(&s.founded_on).is_some_and(|y| y <= year);
+    }
+    if let Some(s) = &r.suggestion {
+        return s.year == year || s.carried_over_to.contains(&year);
+    }
+    if let Some(d) = &r.dispute {
+        return of(&d.reported_on) == Some(year);
+    }
+    if let Some(a) = &r.activity {
+        let day = if a.held_on.is_empty() {
+            &a.date
+        } else {
+            &a.held_on
+        };
+        return of(day) == Some(year);
+    }
+    r.project.as_ref().is_some_and(|p| {
+        [&p.proposed_on, &p.started_on, &p.completed_on]
+            .iter()
+            .any(|d| of(d) == Some(year))
+    })
 }
 
 /// The texts of a view a search should find words in (titles, bodies, units, answers,
@@ -255,20 +283,40 @@ fn list_every_filter_pages_through_exactly_the_matching_records() {
         overdue: true,
         ..filters()
     });
+    // Years: a station counts from the year it was set up on, the others in their year.
+    for (kind, year) in [
+        (None, 2026),
+        (None, 2027),
+        (Some(RecordKind::Station), 2027),
+        (Some(RecordKind::Suggestion), 2026),
+    ] {
+        cases.push(Filters {
+            kind,
+            year: Some(year),
+            ..filters()
+        });
+    }
+    cases.push(Filters {
+        year: Some(2026),
+        city: Some("yongzhou".into()),
+        ..filters()
+    });
     cases.push(filters());
     for f in &cases {
         let want = expected(&views, f);
         // A total is given for no filter and one counted filter (kind with status), and
         // is then exactly the number listed.
         let total = super::total(store.as_ref(), f).expect("total");
+        let singles = [
+            f.city.is_some(),
+            f.station.is_some(),
+            f.status.is_some(),
+            f.year.is_some(),
+        ];
+        let kind_alone = f.kind.is_some() && f.status.is_none() && f.year.is_none();
         let counted = f.text.is_none()
             && !f.overdue
-            && [f.city.is_some(), f.station.is_some(), f.status.is_some()]
-                .iter()
-                .filter(|b| **b)
-                .count()
-                + usize::from(f.kind.is_some() && f.status.is_none())
-                <= 1;
+            && singles.iter().filter(|b| **b).count() + usize::from(kind_alone) <= 1;
         assert_eq!(total.is_some(), counted, "{f:?}");
         if let Some(n) = total {
             assert_eq!(usize::try_from(n).ok(), Some(want.len()), "{f:?}");
@@ -285,6 +333,16 @@ fn list_every_filter_pages_through_exactly_the_matching_records() {
         &views,
         &Filters {
             overdue: true,
+            ..filters()
+        }
+    )
+    .is_empty());
+    // Stations set up before 2027 count in 2027.
+    assert!(!expected(
+        &views,
+        &Filters {
+            kind: Some(RecordKind::Station),
+            year: Some(2027),
             ..filters()
         }
     )
