@@ -69,13 +69,14 @@
   // The year's report to read or hand on: a web page, a Word document, Markdown; and the
   // year's suggestions as the office workbook (交办清单, 办理台账).
   function reportLinks(year) {
-    const y = year || new Date().getFullYear();
+    // All years (历年累计) when the overview shows all years; the workbook is by year.
+    const y = year || "all";
     const reportLink = function (format, name) {
       return h("a", { href: "/api/report?year=" + y + "&format=" + format, "data-report": format }, t(name));
     };
-    return h("span", { class: "report-links" }, t("report") + paren(y) + ": ",
+    return h("span", { class: "report-links" }, t("report") + paren(year ? y : t("all_years")) + ": ",
       reportLink("html", "report_page"), " · ", reportLink("docx", "report_word"), " · ", reportLink("md", "report_md"),
-      " · ", h("a", { href: "/api/export?year=" + y, "data-export": "xlsx" }, t("export_xlsx")));
+      " · ", h("a", { href: "/api/export?year=" + (year || new Date().getFullYear()), "data-export": "xlsx" }, t("export_xlsx")));
   }
 
   function statusKeys(kind) {

@@ -285,10 +285,16 @@ fn check_overview_zh(browser: &Browser, base: &str, http: &str, ids: [&str; 2]) 
     }
     ensure!(!zh.shows_text("Overview"), "English on the Chinese page");
     let year = time::OffsetDateTime::now_utc().year();
-    let docx = format!("/api/report?year={year}&amp;format=docx");
+    // The overview of all years links the report of all years (历年累计).
+    let docx = "/api/report?year=all&amp;format=docx";
     ensure!(
-        zh.html.contains(&docx),
+        zh.html.contains(docx),
         "no link to {docx} on the overview page"
+    );
+    let (status, md) = lianluo_tests::browser::http_get(http, "/api/report?year=all&format=md")?;
+    ensure!(
+        status == 200 && md.contains("（历年累计）"),
+        "{status}: {md}"
     );
     let xlsx = format!("/api/export?year={year}");
     ensure!(

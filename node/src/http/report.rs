@@ -1,6 +1,7 @@
 //! The office files of the dashboard:
 //!
-//! - `GET /api/report?year=YYYY&format=md|html|docx[&deadline_ms=]`: the year's report
+//! - `GET /api/report?year=YYYY|all&format=md|html|docx[&deadline_ms=]`: the year's report
+//!   (`all`: every year together, 历年累计)
 //!   (`crate::dashboard::report`) from this node's overview, as Markdown, a standalone HTML
 //!   page, or a Word document to download (`lianluo-report-YYYY.docx`). A partial report
 //!   says so at its top, as on the CLI.
@@ -29,11 +30,16 @@ pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordproces
 pub(super) async fn get(State(http): State<Http>, RawQuery(raw): RawQuery) -> Response {
     let asked = (|| {
         let q = Query::parse(raw.as_deref(), &["year", "format", "deadline_ms"])?;
-        let year = q.number("year")?;
-        if year == 0 {
+        // `all`: every year together (历年累计).
+        let year = if q.text("year") == "all" {
+            0
+        } else {
+            q.number("year")?
+        };
+        if year == 0 && q.text("year") != "all" {
             return Err(NodeError::invalid(
                 "year",
-                "missing; give the year reported on, e.g. year=2026",
+                "missing; give the year reported on, e.g. year=2026, or year=all for every year",
             ));
         }
         let format = match q.text("format").as_str() {
@@ -77,7 +83,10 @@ pub(super) async fn get(State(http): State<Http>, RawQuery(raw): RawQuery) -> Re
             Err(e) => return node_error(&NodeError::Internal(e.to_string())),
         },
     };
-    let name = format!("lianluo-report-{year}.{format}");
+    let name = match year {
+        0 => format!("lianluo-report-all-years.{format}"),
+        y => format!("lianluo-report-{y}.{format}"),
+    };
     file(body, kind, (format != "html").then_some(name.as_str()))
 }
 
