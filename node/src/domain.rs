@@ -44,8 +44,8 @@ pub(crate) use activity::{Activity, ActivityStatus, Attendee, Kind as StoredActi
 pub(crate) use dates::dates_for_test;
 pub(crate) use dates::BusinessDates;
 pub(crate) use dispute::{Dispute, DisputeStatus};
-pub(crate) use project::{Project, ProjectStatus};
-pub(crate) use record::{KindState, Status};
+pub(crate) use project::Project;
+pub(crate) use record::{article, KindState, Status};
 pub(crate) use station::{Station, StationStatus};
 #[cfg(test)]
 pub(crate) use suggestion::{Category, ProposerRating, Supervisor};
@@ -109,8 +109,10 @@ pub mod limits {
     /// Largest count of opinions collected or problems solved in one activity report, and
     /// of the villages a project benefits.
     pub const COUNT_MAX: u32 = 100_000;
+    /// Most public opinions one reception keeps in its record.
+    pub const OPINIONS_MAX: usize = 500;
     /// A public opinion's content, answer and feedback: at most this many characters (a
-    /// reception keeps up to 500 opinions in its record).
+    /// reception keeps up to [`OPINIONS_MAX`] opinions in its record).
     pub const OPINION_TEXT_MAX_CHARS: usize = 1_000;
     /// Largest count of people a project benefits.
     pub const PEOPLE_MAX: u32 = 10_000_000;

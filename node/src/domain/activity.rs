@@ -183,11 +183,14 @@ impl Activity {
 
     /// Applies an activity change (origin only, from `planned`).
     pub(super) fn apply(&mut self, ctx: &Ctx<'_>, change: &K) -> Result<(), String> {
-        if opinion::is_opinion(change) {
-            self.takes_opinions()?;
-            return opinion::apply(&mut self.opinions, ctx.author, change);
-        }
         match change {
+            K::ActivityOpinionReceived(_)
+            | K::ActivityOpinionAnswered(_)
+            | K::ActivityOpinionReferred(_)
+            | K::ActivityOpinionFeedback(_) => {
+                self.takes_opinions()?;
+                opinion::apply(&mut self.opinions, ctx.author, change)?;
+            }
             K::ActivityReported(c) => {
                 ctx.origin_only("report the activity")?;
                 require(

@@ -166,7 +166,11 @@ impl BusinessDates {
 /// Refuses `date` before `earlier`: "cannot resolve: resolved_on 2023-01-02 is before the
 /// day the dispute was reported (2023-03-05)". Dates are `YYYY-MM-DD`, which order as
 /// text.
-fn not_before(verb: &str, date: (&str, &str), earlier: (&str, &str)) -> Result<(), String> {
+pub(super) fn not_before(
+    verb: &str,
+    date: (&str, &str),
+    earlier: (&str, &str),
+) -> Result<(), String> {
     let ((field, day), (what, before)) = (date, earlier);
     if !before.is_empty() && day < before {
         return Err(format!(

@@ -117,13 +117,11 @@ impl Project {
                     self.status,
                     &[ProjectStatus::UnderConstruction],
                 )?;
-                if c.completed_on < self.started_on {
-                    return Err(format!(
-                        "cannot complete: completed_on {} is before the day work started \
-                         ({}); give the date it happened",
-                        c.completed_on, self.started_on
-                    ));
-                }
+                super::dates::not_before(
+                    "complete",
+                    ("completed_on", &c.completed_on),
+                    ("work started", &self.started_on),
+                )?;
                 self.completed_on.clone_from(&c.completed_on);
                 self.completion_note.clone_from(&c.note);
                 if let Some(n) = c.villages {

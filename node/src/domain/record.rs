@@ -403,7 +403,7 @@ fn check_participants(origin: &str, participants: &[String]) -> Result<(), Strin
 }
 
 /// "a station", "an activity".
-fn article(kind: &str) -> String {
+pub(crate) fn article(kind: &str) -> String {
     if kind.starts_with('a') {
         format!("an {kind}")
     } else {

@@ -352,8 +352,13 @@ impl Fields {
     }
 
     fn count(&self, name: &str, n: u32) -> Result {
-        if n > COUNT_MAX {
-            return Err(self.err(name, format!("{n} is too large (at most {COUNT_MAX})")));
+        self.at_most(name, n, COUNT_MAX)
+    }
+
+    /// A count of at most `max`.
+    fn at_most(&self, name: &str, n: u32, max: u32) -> Result {
+        if n > max {
+            return Err(self.err(name, format!("{n} is too large (at most {max})")));
         }
         Ok(())
     }
@@ -372,9 +377,14 @@ impl Fields {
             return Ok(());
         }
         self.short("station_id", s, false)?;
+        self.record_id("station_id", s)
+    }
+
+    /// A record id (`<city>-<ULID>`).
+    fn record_id(&self, name: &str, s: &str) -> Result {
         if record_origin(s).is_none() {
             return Err(self.err(
-                "station_id",
+                name,
                 format!(
                     "{} is not a record id (use <city>-<ULID>, e.g. hezhou-01J…)",
                     s.escape_debug()

@@ -31,17 +31,19 @@ pub(super) async fn get(State(http): State<Http>, RawQuery(raw): RawQuery) -> Re
     let asked = (|| {
         let q = Query::parse(raw.as_deref(), &["year", "format", "deadline_ms"])?;
         // `all`: every year together (历年累计).
-        let year = if q.text("year") == "all" {
-            0
-        } else {
-            q.number("year")?
+        let year = match q.text("year").as_str() {
+            "all" => 0,
+            _ => match q.number("year")? {
+                0 => {
+                    return Err(NodeError::invalid(
+                        "year",
+                        "missing; give the year reported on, e.g. year=2026, or year=all for \
+                         every year",
+                    ))
+                }
+                y => y,
+            },
         };
-        if year == 0 && q.text("year") != "all" {
-            return Err(NodeError::invalid(
-                "year",
-                "missing; give the year reported on, e.g. year=2026, or year=all for every year",
-            ));
-        }
         let format = match q.text("format").as_str() {
             "" | "html" => "html",
             "md" => "md",

@@ -216,7 +216,7 @@ pub(crate) fn activity_day(a: &crate::domain::Activity) -> &str {
     }
 }
 
-fn year_u16(y: i32) -> Option<u16> {
+pub(crate) fn year_u16(y: i32) -> Option<u16> {
     u16::try_from(y).ok()
 }
 

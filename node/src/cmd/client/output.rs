@@ -105,6 +105,17 @@ impl Names {
     }
 }
 
+/// An RFC 3339 time as people read it: as the node gives it in English, in Beijing time
+/// (2026年5月23日14:05) in Chinese.
+pub fn local_time(rfc: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => rfc.to_owned(),
+        Lang::Zh => {
+            lianluo_node::dashboard::report::beijing_time(rfc).unwrap_or_else(|| rfc.to_owned())
+        }
+    }
+}
+
 /// Who the node thinks the caller is.
 pub fn whoami(w: &WhoAmIResponse, lang: Lang, names: &Names) -> String {
     match lang {

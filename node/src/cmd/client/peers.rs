@@ -130,14 +130,7 @@ fn row(p: &PeerStatus, lang: Lang, names: &output::Names) -> [String; 6] {
             s.replace(['\n', '\r'], " ")
         }
     };
-    // Times in Beijing time in Chinese, as the node gives them (RFC 3339) in English.
-    let time = |t: &str| {
-        if zh {
-            lianluo_node::dashboard::report::beijing_time(t).unwrap_or_else(|| t.to_owned())
-        } else {
-            t.to_owned()
-        }
-    };
+    let time = |t: &str| output::local_time(t, lang);
     let (yes, no, never) = if zh {
         ("是", "否", "从未")
     } else {

@@ -95,12 +95,8 @@ pub async fn run(
     ctx: &Context,
     ep: &str,
 ) -> anyhow::Result<()> {
-    // 0 asks for every year (clap requires --year unless --all-years).
-    let year = if args.all_years {
-        0
-    } else {
-        args.year.unwrap_or(0)
-    };
+    // 0 asks for every year: clap requires --year unless --all-years, never both.
+    let year = args.year.unwrap_or(0);
     let shown = if year == 0 {
         "all".to_owned()
     } else {

@@ -11,10 +11,8 @@ use lianluo_proto::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::super::limits::OPINIONS_MAX;
 use super::super::record::{require, Status};
-
-/// Most opinions one activity keeps.
-pub const OPINIONS_MAX: usize = 500;
 
 /// What became of an opinion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,17 +78,6 @@ impl Opinion {
             solved: self.solved,
         }
     }
-}
-
-/// True for the changes about public opinions.
-pub(super) fn is_opinion(change: &K) -> bool {
-    matches!(
-        change,
-        K::ActivityOpinionReceived(_)
-            | K::ActivityOpinionAnswered(_)
-            | K::ActivityOpinionReferred(_)
-            | K::ActivityOpinionFeedback(_)
-    )
 }
 
 /// Applies an opinion change by `author` to `opinions` (other changes do nothing).

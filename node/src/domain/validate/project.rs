@@ -2,8 +2,7 @@
 
 use lianluo_proto::{change::Kind as K, ProjectKind};
 
-use super::super::limits::{COUNT_MAX, PEOPLE_MAX};
-use super::super::record_origin;
+use super::super::limits::PEOPLE_MAX;
 use super::{Fields, Result};
 
 /// Checks the fields of a project change (other changes pass).
@@ -23,7 +22,7 @@ pub(super) fn validate(f: &Fields, kind: &K) -> Result {
             f.names("places", &c.places)?;
             f.text("description", &c.description, false)?;
             f.count("villages", c.villages)?;
-            people(f, "people", c.people)?;
+            f.at_most("people", c.people, PEOPLE_MAX)?;
             record_ids(f, "suggestion_ids", &c.suggestion_ids)?;
             record_ids(f, "activity_ids", &c.activity_ids)?;
             f.optional_date("proposed_on", &c.proposed_on)?;
@@ -35,7 +34,7 @@ pub(super) fn validate(f: &Fields, kind: &K) -> Result {
         K::ProjectCompleted(c) => {
             f.date("completed_on", &c.completed_on)?;
             f.count("villages", c.villages.unwrap_or(0))?;
-            people(f, "people", c.people.unwrap_or(0))?;
+            f.at_most("people", c.people.unwrap_or(0), PEOPLE_MAX)?;
             f.text("note", &c.note, false)?;
         }
         K::ProjectLinked(c) => {
@@ -53,28 +52,11 @@ pub(super) fn validate(f: &Fields, kind: &K) -> Result {
     Ok(())
 }
 
-/// A count of people: at most [`PEOPLE_MAX`] (a village counts up to [`COUNT_MAX`]).
-fn people(f: &Fields, name: &str, n: u32) -> Result {
-    const _: () = assert!(COUNT_MAX < PEOPLE_MAX);
-    if n > PEOPLE_MAX {
-        return Err(f.err(name, format!("{n} is too large (at most {PEOPLE_MAX})")));
-    }
-    Ok(())
-}
-
 /// Record ids (`<city>-<ULID>`), each once, at most the list limit.
 fn record_ids(f: &Fields, name: &str, ids: &[String]) -> Result {
     f.names(name, ids)?;
     for (i, id) in ids.iter().enumerate() {
-        if record_origin(id).is_none() {
-            return Err(f.err(
-                &format!("{name}[{i}]"),
-                format!(
-                    "{} is not a record id (use <city>-<ULID>, e.g. hezhou-01J…)",
-                    id.escape_debug()
-                ),
-            ));
-        }
+        f.record_id(&format!("{name}[{i}]"), id)?;
         if ids[..i].contains(id) {
             return Err(f.err(
                 &format!("{name}[{i}]"),

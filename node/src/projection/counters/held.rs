@@ -11,21 +11,20 @@ use crate::domain::limits::YEAR_MIN;
 use crate::domain::{RecordState, STATUSES};
 use crate::projection::index::{self, IndexTerm};
 
-/// Adds one for each counted term of `state`.
+/// Adds one for each counted term of `state` (of its index terms, those a list total
+/// is read from).
 pub(super) fn contributions(c: &mut Contributions, state: &RecordState) {
-    let kind = state.kind();
-    let mut terms = vec![IndexTerm::KindStatus(kind, state.status_str().to_owned())];
-    terms.extend(state.participants().iter().cloned().map(IndexTerm::City));
-    if let Some(station) = index::station_of(state).filter(|s| !s.is_empty()) {
-        terms.push(IndexTerm::Station(station.to_owned()));
-    }
-    terms.extend(
-        index::years(state)
-            .into_iter()
-            .map(|y| IndexTerm::Year(kind, y)),
-    );
-    for t in terms {
-        c.counters.push((CounterKey::Held { term: t.encode() }, 1));
+    for t in index::terms_but_text(state) {
+        let counted = matches!(
+            t,
+            IndexTerm::KindStatus(..)
+                | IndexTerm::City(_)
+                | IndexTerm::Station(_)
+                | IndexTerm::Year(..)
+        );
+        if counted {
+            c.counters.push((CounterKey::Held { term: t.encode() }, 1));
+        }
     }
 }
 
@@ -43,7 +42,7 @@ pub struct Query<'a> {
 
 /// The held-record counters whose sum is the total of `q`, or `None` when no counter
 /// gives it (an uncounted filter, or two that are not kind with status or year).
-pub fn terms(q: &Query<'_>) -> Option<Vec<Vec<u8>>> {
+fn terms(q: &Query<'_>) -> Option<Vec<Vec<u8>>> {
     let kinds: Vec<RecordKind> = match q.kind {
         Some(k) => vec![k],
         None => STATUSES

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use lianluo_proto::CityFigures;
 
 use super::{scopes, Contributions, CounterKey};
-use crate::domain::{ymd_year, Project, ProjectStatus, Status};
+use crate::domain::{ymd_year, Project, Status};
+use crate::projection::index::year_u16;
 
 /// What `p` adds to the counters; `years` are the years it counts in.
 pub(super) fn contributions(c: &mut Contributions, years: &[u16], p: &Project) {
@@ -18,14 +19,14 @@ pub(super) fn contributions(c: &mut Contributions, years: &[u16], p: &Project) {
         c.counters
             .push((CounterKey::ProjectStatus { scope, status }, 1));
     }
-    let year_of = |day: &str| ymd_year(day).and_then(|y| u16::try_from(y).ok());
+    let year_of = |day: &str| ymd_year(day).and_then(year_u16);
     let kind = || p.kind.as_str().to_owned();
     if let Some(year) = year_of(&p.started_on) {
         c.counters
             .push((CounterKey::ProjectBegun { year, kind: kind() }, 1));
     }
-    let done = year_of(&p.completed_on).filter(|_| p.status == ProjectStatus::Completed);
-    let Some(year) = done else {
+    // Only a completion gives a 建成日期.
+    let Some(year) = year_of(&p.completed_on) else {
         return;
     };
     c.counters.extend([

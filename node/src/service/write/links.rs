@@ -46,9 +46,9 @@ async fn check_one(
             field,
             format!(
                 "{id} is {}, not {}; link {}",
-                an(domain::kind_str(rec.kind())),
-                an(want_s),
-                an(want_s)
+                domain::article(domain::kind_str(rec.kind())),
+                domain::article(want_s),
+                domain::article(want_s)
             ),
         )),
         Some(_) => Ok(()),
@@ -59,14 +59,5 @@ async fn check_one(
             ))
         }
         None => Ok(()),
-    }
-}
-
-/// "a suggestion", "an activity".
-fn an(kind: &str) -> String {
-    if kind.starts_with('a') {
-        format!("an {kind}")
-    } else {
-        format!("a {kind}")
     }
 }

@@ -59,12 +59,7 @@ impl Out<'_> {
 
     /// An RFC 3339 time: as is in English, in Beijing time in Chinese.
     fn time(&self, rfc: &str) -> String {
-        match self.lang {
-            Lang::En => rfc.to_owned(),
-            Lang::Zh => {
-                lianluo_node::dashboard::report::beijing_time(rfc).unwrap_or_else(|| rfc.to_owned())
-            }
-        }
+        super::local_time(rfc, self.lang)
     }
 }
 

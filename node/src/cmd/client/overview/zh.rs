@@ -109,11 +109,7 @@ fn figures_line(f: &CityFigures) -> String {
     );
     let done: u64 = f.projects_completed_by_kind.values().sum();
     if f.projects != 0 || done != 0 {
-        let roads = f
-            .projects_completed_by_kind
-            .get("road_link")
-            .copied()
-            .unwrap_or_default();
+        let roads = super::count(&f.projects_completed_by_kind, "road_link");
         let _ = write!(
             line,
             " · 项目{}个（累计建成{done}个，其中公路连通工程{roads}条）",
